@@ -1,0 +1,37 @@
+"""The ``hisbridge`` command: thin typer commands that call into the package."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from hisbridge.errors import HisbridgeError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hisbridge",
+    help="hisbridge — 医院与公共卫生平台之间的网关 / hospital gateway to public-health platforms",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from hisbridge.cli import spec
+
+    app.add_typer(spec.app, name="spec")
+
+
+def main() -> None:
+    """Entry point: every HisbridgeError becomes one clear line and exit code 2."""
+    _register()
+    try:
+        app()
+    except HisbridgeError as exc:
+        err_console.print(f"[bold red]错误 error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,113 @@
+"""hisbridge's errors: one root, two verdicts.
+
+    HisbridgeError
+    ├── Transient            retry later (connection refused, timeout, HTTP 5xx, errorCode 01/99)
+    │   └── TargetUnavailable
+    ├── Terminal             never retry: dead-letter with the reason
+    │   ├── RecordRejected   the receiver said no (errorCode 02-05, HTTP 4xx)
+    │   ├── ValidationFailed the record breaks the dictionary (carries the violations)
+    │   └── OperationRefused the operation is not allowed (deleting a base_dept row)
+    ├── ConfigError          a setting is missing or wrong; says where it was looked for
+    └── SpecError            asking the dictionary for something it does not hold
+        ├── UnknownTable
+        └── UnknownField
+
+Workers branch on Transient vs Terminal only. Third-party exceptions are translated at the
+boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hisbridge.spec.violations import Violation
+
+__all__ = [
+    "ConfigError",
+    "HisbridgeError",
+    "OperationRefused",
+    "RecordRejected",
+    "SpecError",
+    "TargetUnavailable",
+    "Terminal",
+    "Transient",
+    "UnknownField",
+    "UnknownTable",
+    "ValidationFailed",
+]
+
+
+class HisbridgeError(Exception):
+    """Root of every error hisbridge raises on purpose. ``hint`` tells the user what to do."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}（{self.hint}）" if self.hint else self.message
+
+
+class Transient(HisbridgeError):
+    """Retry later; the same request may well succeed."""
+
+    def __init__(self, message: str, *, hint: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class TargetUnavailable(Transient):
+    """The receiver could not be reached at all."""
+
+
+class Terminal(HisbridgeError):
+    """Retrying will not help; dead-letter with the reason."""
+
+
+class RecordRejected(Terminal):
+    """The receiver refused the record (business error code or HTTP 4xx)."""
+
+    def __init__(self, message: str, *, code: str = "", reply: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.reply = reply
+
+
+class ValidationFailed(Terminal):
+    """The record breaks the dictionary; ``violations`` say where and how."""
+
+    def __init__(self, table: str, violations: Sequence[Violation]) -> None:
+        first = violations[0].summary() if violations else "invalid record"
+        more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(f"{table}: {first}{more}")
+        self.table = table
+        self.violations = list(violations)
+
+
+class OperationRefused(Terminal):
+    """The operation is not allowed by the spec."""
+
+
+class ConfigError(HisbridgeError):
+    """A setting is missing or invalid."""
+
+
+class SpecError(HisbridgeError):
+    """The data dictionary does not hold what was asked for."""
+
+
+class UnknownTable(SpecError):
+    def __init__(self, table: str, known: Sequence[str] = ()) -> None:
+        hint = "可用的表 / known tables: " + ", ".join(known) if known else ""
+        super().__init__(f"未知的表 unknown table: {table!r}", hint=hint)
+        self.table = table
+
+
+class UnknownField(SpecError):
+    def __init__(self, table: str, field: str) -> None:
+        super().__init__(f"表 {table} 没有字段 {field!r} / no such field")
+        self.table = table
+        self.field = field

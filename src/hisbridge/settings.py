@@ -1,0 +1,141 @@
+"""One settings object: a YAML file, overlaid by ``HISBRIDGE_`` environment variables.
+
+Nested keys use ``__`` in the environment (``HISBRIDGE_FRONTEND__BASE_URL``). Secrets are
+``SecretStr`` and may also come from files in a secrets directory (one file per setting, named
+like the environment variable without the prefix, e.g. ``frontend__license``). Built once at the
+edge (CLI, demo) and passed down through constructors.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from hisbridge.errors import ConfigError
+
+__all__ = [
+    "DeliverySettings",
+    "FrontendSettings",
+    "PushSettings",
+    "Settings",
+    "StoreSettings",
+    "ValidationSettings",
+    "WebSettings",
+    "load_settings",
+]
+
+
+class StoreSettings(BaseModel):
+    """The gateway's own store: SQLite by default, PostgreSQL in production."""
+
+    url: str = "sqlite:///hisbridge-data/hisbridge.db"
+
+
+class FrontendSettings(BaseModel):
+    """The national front-end software: its data API (or intermediate database) and licence."""
+
+    mode: Literal["api", "db"] = "api"
+    base_url: str = "http://127.0.0.1:8881"
+    key_style: Literal["camel", "snake", "upper"] = "camel"
+    connect_timeout_s: float = 5.0
+    timeout_s: float = 15.0
+    concurrency: int = Field(16, ge=1, le=256)
+    db_url: str | None = None
+    db_schema: str | None = None
+    org_code: str = "440100001"
+    org_name: str = "示例市第一人民医院"
+    license: SecretStr | None = None
+    path_overrides: dict[str, str] = Field(default_factory=dict)
+
+
+class ValidationSettings(BaseModel):
+    mode: Literal["lenient", "strict"] = "lenient"
+
+
+class DeliverySettings(BaseModel):
+    batch_size: int = Field(200, ge=1, le=10_000)
+    parent_wait_s: float = Field(600.0, ge=0)
+    retry_base_s: float = Field(2.0, gt=0)
+    retry_cap_s: float = Field(600.0, gt=0)
+    max_attempts: int = Field(50, ge=1)
+    lease_s: float = Field(120.0, gt=0)
+
+
+class PushSettings(BaseModel):
+    token: SecretStr | None = None
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8700, ge=1, le=65535)
+    secret_key: SecretStr = SecretStr("change-me-in-production")
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+class Settings(BaseSettings):
+    """Everything hisbridge can be told. See docs/ for every key with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HISBRIDGE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        secrets_dir=os.environ.get("HISBRIDGE_SECRETS_DIR") or None,
+    )
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    frontend: FrontendSettings = Field(default_factory=FrontendSettings)
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init values); secrets files come last.
+        return env_settings, init_settings, file_secret_settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"配置文件不存在 config file not found: {path.resolve()}",
+                          hint="用 hisbridge init DIR 生成一份示例配置") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"配置文件不是合法的 YAML: {path}: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"配置文件顶层应为映射 top level must be a mapping: {path}")
+    return loaded
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``path`` (optional), the environment and ``overrides``, validated."""
+    values = _read_yaml(path) if path is not None else {}
+    for key, value in overrides.items():
+        values.setdefault(key, {}).update(value) if isinstance(value, dict) else None
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        where = f"{path}" if path else "environment"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise ConfigError(f"配置无效 invalid settings ({where}, HISBRIDGE_* env): {problems}") from exc

@@ -1,0 +1,1 @@
+"""Where records come from: HIS database polling, HIS push, files."""

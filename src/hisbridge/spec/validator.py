@@ -1,0 +1,257 @@
+"""The record validator, compiled once per table from the dictionary.
+
+No pydantic model per row: each table becomes a mapping from field name to a small list of
+check functions, and ``validate`` walks only the keys a record carries plus the required ones.
+It never raises on any input; everything wrong comes back as a list of ``Violation`` values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from hisbridge.privacy import mask_field
+from hisbridge.spec.dictionary import Dictionary, load_dictionary
+from hisbridge.spec.idcard import IdCardInfo, parse_id_card
+from hisbridge.spec.model import FieldSpec, TableSpec
+from hisbridge.spec.violations import RULE_HINTS, Severity, Violation
+
+__all__ = ["Mode", "Validator", "has_errors", "normalize_key"]
+
+Mode = Literal["lenient", "strict"]
+Check = Callable[[str, list[Violation]], None]
+
+_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_INT_RE = re.compile(r"[+-]?\d{1,18}")
+_DECIMAL_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_RESIDENT_ID_TYPE = "01"
+_SHOWN_CHARS = 40
+
+
+def normalize_key(key: str) -> str:
+    """The lenient key form the front-end matches on: lower case, no underscores."""
+    return key.replace("_", "").lower()
+
+
+def has_errors(violations: list[Violation]) -> bool:
+    return any(v.severity == "error" for v in violations)
+
+
+def _shown(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    masked = mask_field(field, value if isinstance(value, str) else str(value))
+    text = str(masked)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + f"…（共{len(text)}字）"
+
+
+class _TableChecks:
+    """Everything needed to validate records of one table in one mode."""
+
+    def __init__(self, dictionary: Dictionary, table: TableSpec, mode: Mode) -> None:
+        self.table = table
+        self.mode = mode
+        self.dq_severity: Severity = "error" if mode == "strict" else "warning"
+        self.fields = {f.name: f for f in table.fields}
+        self.by_normal = {normalize_key(f.name): f for f in table.fields}
+        parent_fields = {p.field for p in table.parent_keys}
+        self.parents = tuple(self.fields[p] for p in sorted(parent_fields) if p in self.fields)
+        self.required = tuple(
+            f for f in table.fields if f.required_in(mode) and f.name not in parent_fields
+        )
+        self.checks = {f.name: self._compile(dictionary, f) for f in table.fields}
+        self.id_card = self.fields.get("id_card")
+
+    def violation(
+        self, field: FieldSpec | str, rule: str, value: Any, zh: str, en: str,
+        severity: Severity = "error",
+    ) -> Violation:
+        name = field if isinstance(field, str) else field.name
+        label = "" if isinstance(field, str) else field.label_zh
+        base_zh, base_en = RULE_HINTS[rule]
+        return Violation(
+            self.table.name, name, label, rule, severity, _shown(name, value),
+            f"{base_zh}：{zh}" if zh else base_zh, f"{base_en}: {en}" if en else base_en,
+        )
+
+    def _compile(self, dictionary: Dictionary, f: FieldSpec) -> list[Check]:
+        checks: list[Check] = []
+        if f.type == "datetime":
+            checks.append(self._datetime_check(f))
+        elif f.type == "date":
+            checks.append(self._date_check(f))
+        elif f.type in ("int", "decimal"):
+            checks.append(self._number_check(f))
+        if f.length:
+            checks.append(self._length_check(f, f.length))
+        code_set = dictionary.code_set(f.code_set)
+        if code_set is not None and (code_set.codes or code_set.pattern):
+            checks.append(self._code_check(f, code_set.codes, code_set.pattern, code_set.name_zh))
+        return checks
+
+    def _datetime_check(self, f: FieldSpec) -> Check:
+        def check(text: str, out: list[Violation]) -> None:
+            m = _DATETIME_RE.fullmatch(text)
+            try:
+                ok = m is not None and bool(datetime(*(int(g) for g in m.groups())))
+            except ValueError:
+                ok = False
+            if not ok:
+                out.append(self.violation(f, "datetime", text, "例如 2026-03-01 08:30:00",
+                                          "for example 2026-03-01 08:30:00"))
+        return check
+
+    def _date_check(self, f: FieldSpec) -> Check:
+        def check(text: str, out: list[Violation]) -> None:
+            m = _DATE_RE.fullmatch(text)
+            try:
+                ok = m is not None and bool(date(*(int(g) for g in m.groups())))
+            except ValueError:
+                ok = False
+            if not ok:
+                out.append(self.violation(f, "date", text, "例如 1990-05-17", "for example 1990-05-17"))
+        return check
+
+    def _number_check(self, f: FieldSpec) -> Check:
+        pattern, rule = (_INT_RE, "integer") if f.type == "int" else (_DECIMAL_RE, "decimal")
+
+        def check(text: str, out: list[Violation]) -> None:
+            if pattern.fullmatch(text.strip()) is None:
+                out.append(self.violation(f, rule, text, "", ""))
+        return check
+
+    def _length_check(self, f: FieldSpec, limit: int) -> Check:
+        def check(text: str, out: list[Violation]) -> None:
+            if len(text) > limit:
+                out.append(self.violation(
+                    f, "length", text, f"最多 {limit} 个字符，实际 {len(text)} 个；请截断或核对映射",
+                    f"at most {limit} characters, got {len(text)}; truncate or check the mapping"))
+        return check
+
+    def _code_check(
+        self, f: FieldSpec, codes: Mapping[str, str], pattern: str | None, set_zh: str
+    ) -> Check:
+        rx = re.compile(pattern) if pattern else None
+
+        def check(text: str, out: list[Violation]) -> None:
+            for code in text.split("||") if "||" in text else (text,):
+                if code in codes or (rx is not None and rx.fullmatch(code)):
+                    continue
+                rule = "code_set" if codes else "code_format"
+                out.append(self.violation(
+                    f, rule, code, f"{code!r} 不属于「{set_zh}」；请在代码映射中补充对照",
+                    f"{code!r} is not in {f.code_set}; add it to the code map",
+                    self.dq_severity))
+        return check
+
+    def run(self, record: Mapping[Any, Any]) -> list[Violation]:
+        out: list[Violation] = []
+        present: dict[str, str] = {}
+        for key, raw in record.items():
+            f = self.fields.get(key) if isinstance(key, str) else None
+            if f is None:
+                f = self.by_normal.get(normalize_key(str(key)))
+            if f is None:
+                out.append(self.violation(str(key)[:80], "unknown_field", None, "", "",
+                                          self.dq_severity))
+                continue
+            text = self._as_text(f, raw, out)
+            if text is None or text == "":
+                continue
+            present[f.name] = text
+            for check in self.checks[f.name]:
+                check(text, out)
+        for f in self.parents:
+            if f.name not in present:
+                out.append(self.violation(
+                    f, "parent_key", None, f"请填写上级记录的 {f.name}",
+                    f"fill {f.name} with the parent record's id"))
+        for f in self.required:
+            if f.name not in present:
+                out.append(self.violation(f, "required", None, "请在映射中提供该值",
+                                          "provide a value in the mapping"))
+        if self.id_card is not None and "id_card" in present:
+            self._check_id_card(present, out)
+        return out
+
+    def _as_text(self, f: FieldSpec, raw: Any, out: list[Violation]) -> str | None:
+        if raw is None or isinstance(raw, str):
+            text = raw
+        elif isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, datetime, date)):
+            out.append(self.violation(f, "type", str(type(raw).__name__), "收到的是非字符串的值",
+                                      f"got a {type(raw).__name__}"))
+            return None
+        elif isinstance(raw, datetime):
+            text = raw.strftime("%Y-%m-%d" if f.type == "date" else "%Y-%m-%d %H:%M:%S")
+        elif isinstance(raw, date):
+            text = raw.isoformat()
+        else:
+            text = format(raw, "f") if isinstance(raw, Decimal) else str(raw)
+        if text and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                out.append(self.violation(f, "text_encoding", None, "请检查源库字符集（GBK/UTF-8）",
+                                          "check the source database character set"))
+                return None
+        return text
+
+    def _check_id_card(self, present: Mapping[str, str], out: list[Violation]) -> None:
+        if present.get("id_card_type_code", _RESIDENT_ID_TYPE) != _RESIDENT_ID_TYPE:
+            return
+        f = self.fields["id_card"]
+        value = present["id_card"]
+        info = parse_id_card(value)
+        if not isinstance(info, IdCardInfo):
+            reasons = {"length": ("应为 18 位", "must be 18 characters"),
+                       "characters": ("前 17 位为数字，末位为数字或 X", "17 digits then a digit or X"),
+                       "checksum": ("校验位不正确", "the check digit is wrong"),
+                       "birth_date": ("其中的出生日期不存在", "it encodes an impossible birth date")}
+            zh, en = reasons[info]
+            out.append(self.violation(f, "id_card", value, zh, en, self.dq_severity))
+            return
+        birth = present.get("birth_date", "")[:10]
+        if birth and birth != info.birth_date.isoformat():
+            out.append(self.violation(
+                self.fields.get("birth_date") or "birth_date", "id_card_birth", birth,
+                "请核对出生日期或证件号", "check the birth date or the ID number", self.dq_severity))
+        gender = present.get("gender_code")
+        if gender in ("1", "2") and gender != info.gender_code:
+            out.append(self.violation(
+                self.fields.get("gender_code") or "gender_code", "id_card_gender", gender,
+                "请核对性别或证件号", "check the gender or the ID number", self.dq_severity))
+
+
+class Validator:
+    """Validates records of the 20 tables; ``mode`` is ``lenient`` or ``strict``."""
+
+    def __init__(self, mode: Mode = "lenient", dictionary: Dictionary | None = None) -> None:
+        if mode not in ("lenient", "strict"):
+            raise ValueError(f"mode must be lenient or strict, not {mode!r}")
+        self.mode: Mode = mode
+        self.dictionary = dictionary or load_dictionary()
+        self._tables = {t.name: _TableChecks(self.dictionary, t, mode) for t in self.dictionary}
+
+    def validate(self, table: str, record: Any) -> list[Violation]:
+        """Every violation of ``record``; an empty list means it may be sent."""
+        checks = self._tables.get(table)
+        if checks is None:
+            spec = self.dictionary.get(table) if isinstance(table, str) else None
+            checks = self._tables.get(spec.name) if spec else None
+        if checks is None:
+            hint = "可用 / known: " + ", ".join(self.dictionary.names)
+            return [Violation(str(table)[:80], "", "", "unknown_table", "error", None,
+                              RULE_HINTS["unknown_table"][0] + "；" + hint,
+                              RULE_HINTS["unknown_table"][1])]
+        if not isinstance(record, Mapping):
+            zh, en = RULE_HINTS["not_an_object"]
+            return [Violation(checks.table.name, "", "", "not_an_object", "error",
+                              type(record).__name__, zh, en)]
+        return checks.run(record)
+
+    def errors(self, table: str, record: Any) -> list[Violation]:
+        return [v for v in self.validate(table, record) if v.severity == "error"]
