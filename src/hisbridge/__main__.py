@@ -1,0 +1,3 @@
+from hisbridge.cli import main
+
+main()

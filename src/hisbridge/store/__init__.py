@@ -1,0 +1,1 @@
+"""The gateway's own store: SQLite (WAL) by default, PostgreSQL in production."""

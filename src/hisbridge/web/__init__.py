@@ -1,0 +1,1 @@
+"""The gateway's HTTP side: API routers, console pages, workstation widgets."""

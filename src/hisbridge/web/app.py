@@ -1,0 +1,73 @@
+"""The gateway's FastAPI application, assembled from one module per concern.
+
+Each concern (push intake, outbox, messages, consents, records, console, widgets) is a module
+with ``mount(app)``; ``create_app`` calls them in order. Shared state lives on ``app.state``:
+``settings``, ``engine`` (the store), ``clock``, and whatever services a concern adds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hisbridge import __version__, _ids
+from hisbridge._clock import Clock, system_clock
+from hisbridge.errors import HisbridgeError
+from hisbridge.settings import Settings
+
+__all__ = ["MOUNTS", "create_app"]
+
+log = logging.getLogger("hisbridge.web")
+
+# Modules with ``mount(app: FastAPI) -> None``, in the order they are mounted.
+MOUNTS: list[str] = [
+    "hisbridge.web.health",
+]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()[:20]
+        ]
+        return JSONResponse({"error": "请求参数无效 invalid request", "problems": problems}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, (str, dict, list)) else str(exc.detail)
+        return JSONResponse({"error": detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(HisbridgeError)
+    async def _ours(_: Request, exc: HisbridgeError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "hint": exc.hint}, 400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        ref = _ids.new_id()
+        log.error("unexpected error", extra={"ref": ref, "kind": type(exc).__name__})
+        return JSONResponse({"error": "内部错误 internal error", "ref": ref}, 500)
+
+
+def create_app(
+    settings: Settings, engine: Engine, *, clock: Clock = system_clock, **services: Any
+) -> FastAPI:
+    """The gateway app; ``services`` are put on ``app.state`` for the mounted concerns."""
+    app = FastAPI(title="hisbridge gateway", version=__version__)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    for name, service in services.items():
+        setattr(app.state, name, service)
+    _install_error_handlers(app)
+    for module in MOUNTS:
+        importlib.import_module(module).mount(app)
+    return app
