@@ -22,9 +22,10 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from hisbridge.cli import spec
+    from hisbridge.cli import simulate, spec
 
     app.add_typer(spec.app, name="spec")
+    app.add_typer(simulate.load(), name="simulate")
 
 
 def main() -> None:
