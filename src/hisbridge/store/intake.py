@@ -26,13 +26,15 @@ from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 from hisbridge.store.times import to_store
 
-__all__ = ["StoreIntake", "normalize_record"]
+__all__ = ["Prepared", "StoreIntake", "check_record", "normalize_record", "prepare_records"]
 
 _CHUNK = 500
 
 
 @dataclass(slots=True)
-class _Prepared:
+class Prepared:
+    """A valid record ready to store: its key, JSON text, content hash and parent key."""
+
     index: int
     record_id: str
     payload: str
@@ -58,6 +60,40 @@ def _missing_key(spec: TableSpec) -> Violation:
                      f"the primary key {spec.primary_key} is missing")
 
 
+def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op) -> list[Violation]:
+    """Violations of one incoming record: the full rules for upserts, the key for deletes."""
+    if op == "upsert" or not isinstance(raw, Mapping):
+        found = validator.validate(spec.name, raw)
+    else:
+        found = []
+    if isinstance(raw, Mapping) and not has_errors(found):
+        if not normalize_record(spec, raw).get(spec.primary_key):
+            found.append(_missing_key(spec))
+    return found
+
+
+def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
+                    result: AcceptResult) -> tuple[list[Prepared], list[dict[str, Any]]]:
+    """Records ready to store (normalised, hashed) and quarantine rows for the rejected."""
+    prepared: list[Prepared] = []
+    parked: list[dict[str, Any]] = []
+    parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
+    for index, raw in enumerate(raws):
+        violations = check_record(validator, spec, raw, op)
+        if has_errors(violations):
+            record_id = _raw_id(spec, raw)
+            result.rejected.append(Rejected(index, record_id, tuple(violations)))
+            parked.append(_quarantine_row(spec, raw, record_id, violations))
+            continue
+        record = normalize_record(spec, raw)
+        payload = _json.dumps_str(record, sort_keys=True)
+        parent_id = record.get(parent_key.field) if parent_key else None
+        parent = (parent_key.table, parent_id) if parent_key and parent_id else None
+        digest = _ids.content_hash(f"{op}\n{payload}".encode())
+        prepared.append(Prepared(index, record[spec.primary_key], payload, digest, parent))
+    return prepared, parked
+
+
 class StoreIntake:
     """The durable intake over a migrated store (SQLite or PostgreSQL)."""
 
@@ -80,7 +116,7 @@ class StoreIntake:
                                    hint="op 只能是 upsert 或 delete")
         now = to_store(self.clock.now())
         result = AcceptResult()
-        prepared, parked = self._prepare(spec, records, op, result)
+        prepared, parked = prepare_records(self.validator, spec, records, op, result)
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
@@ -92,38 +128,8 @@ class StoreIntake:
                 result.accepted = result.unchanged = 0
         return result
 
-    def _check(self, spec: TableSpec, raw: Any, op: Op) -> list[Violation]:
-        if op == "upsert" or not isinstance(raw, Mapping):
-            found = self.validator.validate(spec.name, raw)
-        else:
-            found = []
-        if isinstance(raw, Mapping) and not has_errors(found):
-            if not normalize_record(spec, raw).get(spec.primary_key):
-                found.append(_missing_key(spec))
-        return found
-
-    def _prepare(self, spec: TableSpec, raws: Sequence[Any], op: Op,
-                 result: AcceptResult) -> tuple[list[_Prepared], list[dict[str, Any]]]:
-        prepared: list[_Prepared] = []
-        parked: list[dict[str, Any]] = []
-        parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
-        for index, raw in enumerate(raws):
-            violations = self._check(spec, raw, op)
-            if has_errors(violations):
-                record_id = _raw_id(spec, raw)
-                result.rejected.append(Rejected(index, record_id, tuple(violations)))
-                parked.append(_quarantine_row(spec, raw, record_id, violations))
-                continue
-            record = normalize_record(spec, raw)
-            payload = _json.dumps_str(record, sort_keys=True)
-            parent_id = record.get(parent_key.field) if parent_key else None
-            parent = (parent_key.table, parent_id) if parent_key and parent_id else None
-            digest = _ids.content_hash(f"{op}\n{payload}".encode())
-            prepared.append(_Prepared(index, record[spec.primary_key], payload, digest, parent))
-        return prepared, parked
-
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
-               prepared: list[_Prepared], parked: list[dict[str, Any]],
+               prepared: list[Prepared], parked: list[dict[str, Any]],
                result: AcceptResult) -> None:
         latest = _latest(conn, spec.name, {p.record_id for p in prepared})
         known = set(latest)
@@ -168,7 +174,7 @@ def _quarantine_row(spec: TableSpec, raw: Any, record_id: str | None,
             "violations": _json.dumps_str([v.as_dict() for v in violations])}
 
 
-def _entry_row(table: str, item: _Prepared, version: int, op: Op,
+def _entry_row(table: str, item: Prepared, version: int, op: Op,
                now: datetime) -> dict[str, Any]:
     parent_table, parent_id = item.parent if item.parent else (None, None)
     return {"table_name": table, "record_id": item.record_id, "version": version, "op": op,

@@ -110,10 +110,10 @@ class OutboxQueue:
             return set()
         k = record_keys.c
         parents = {(row.parent_table, row.parent_id) for row in waiting}
-        delivered = set(conn.execute(
+        delivered = {(t, i) for t, i in conn.execute(
             select(k.table_name, k.record_id).where(
                 tuple_(k.table_name, k.record_id).in_(list(parents)),
-                k.delivered_version.is_not(None))).tuples())
+                k.delivered_version.is_not(None)))}
         return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
 
     def _item(self, row: Any, payloads: dict[tuple[str, str, int], str],
