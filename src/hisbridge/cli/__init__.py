@@ -22,10 +22,13 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from hisbridge.cli import simulate, spec
+    from hisbridge.cli import outbox, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    app.command("run")(run.run)
+    app.add_typer(outbox.app, name="outbox")
+    app.add_typer(sync.app, name="sync")
 
 
 def main() -> None:
