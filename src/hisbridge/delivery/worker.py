@@ -21,6 +21,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from random import Random
 from typing import Any, Literal, TypeVar
 
@@ -184,7 +185,8 @@ class DeliveryWorker:
     def _record(self, item: DeliveryItem, outcome: Outcome) -> None:
         now = self.clock.now()
         decision = self.policy.decide(outcome, item.attempt_no, now, self.rng)
-        self._done.append(Completion(item, outcome, decision, now))
+        started = now - timedelta(seconds=outcome.duration_s)
+        self._done.append(Completion(item, outcome, decision, started))
         self.metrics.reachable.labels(self.target.name).set(1 if outcome.reachable else 0)
         if item.note == PARENT_LATE:
             self.metrics.parent_late.labels(item.table).inc()

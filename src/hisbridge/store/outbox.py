@@ -31,7 +31,6 @@ __all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
 
 PARENT_LATE = "parent_wait_exceeded"
 _UNFINISHED = ("pending", "in_flight", "retry_wait")
-_DUE = ("pending", "retry_wait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,29 +52,45 @@ class OutboxQueue:
         self.clock = clock
         self.parent_wait_s = parent_wait_s
         self._skip_locked = engine.dialect.name == "postgresql"
+        self._statements = {s: self._claim_statement(s) for s in ("retry_wait", "pending")}
 
     def claim(self, worker: str, limit: int, lease_s: float) -> list[DeliveryItem]:
-        """Up to ``limit`` due entries, now ``in_flight`` under ``worker``'s lease."""
+        """Up to ``limit`` due entries, now ``in_flight`` under ``worker``'s lease.
+
+        Due retries first, then pending entries in acceptance order; each state is read through
+        its own index, so a claim costs the same with ten or a million entries queued.
+        """
         now = to_store(self.clock.now())
-        o = outbox.c
-        statement = (
-            update(outbox)
-            .where(o.id.in_(self._candidates(now, limit).scalar_subquery()))
-            .values(state="in_flight", claimed_by=worker,
-                    lease_expires_at=now + timedelta(seconds=lease_s), attempts=o.attempts + 1)
-            .returning(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts,
-                       o.created_at, o.parent_table, o.parent_id, o.note)
-        )
         with self.engine.begin() as conn:
-            claimed = conn.execute(statement).all()
+            claimed = self._take(conn, "retry_wait", worker, limit, lease_s, now)
+            if len(claimed) < limit:
+                claimed += self._take(conn, "pending", worker, limit - len(claimed), lease_s, now)
             if not claimed:
                 return []
-            payloads = self._payloads(conn, claimed)
+            payloads = self._payloads(conn, [row.id for row in claimed])
             late = self._late_children(conn, claimed, now)
         items = [self._item(row, payloads, late) for row in claimed]
         return sorted(items, key=lambda i: i.outbox_id)
 
-    def _candidates(self, now: datetime, limit: int) -> Any:
+    def _take(self, conn: Any, state: str, worker: str, limit: int, lease_s: float,
+              now: datetime) -> list[Any]:
+        params = {"b_now": now, "b_lease": now + timedelta(seconds=lease_s), "b_worker": worker,
+                  "b_deadline": now - timedelta(seconds=self.parent_wait_s), "b_limit": limit}
+        return list(conn.execute(self._statements[state], params).all())
+
+    def _claim_statement(self, state: str) -> Any:
+        """``UPDATE ... WHERE id IN (candidates) RETURNING ...``, built once per state."""
+        o = outbox.c
+        return (
+            update(outbox)
+            .where(o.id.in_(self._candidates(state).scalar_subquery()))
+            .values(state="in_flight", claimed_by=bindparam("b_worker"),
+                    lease_expires_at=bindparam("b_lease"), attempts=o.attempts + 1)
+            .returning(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts,
+                       o.created_at, o.parent_table, o.parent_id, o.note)
+        )
+
+    def _candidates(self, state: str) -> Any:
         o = outbox.alias("o")
         earlier = outbox.alias("earlier")
         k = record_keys.alias("k")
@@ -85,22 +100,27 @@ class OutboxQueue:
         parent_delivered = exists().where(
             k.c.table_name == o.c.parent_table, k.c.record_id == o.c.parent_id,
             k.c.delivered_version.is_not(None))
-        deadline = now - timedelta(seconds=self.parent_wait_s)
         query = (
             select(o.c.id)
-            .where(o.c.state.in_(_DUE), o.c.next_attempt_at <= now, ~unfinished_before,
-                   or_(o.c.parent_id.is_(None), o.c.created_at <= deadline, parent_delivered))
-            .order_by(o.c.id)
-            .limit(limit)
+            .where(o.c.state == state, ~unfinished_before,
+                   or_(o.c.parent_id.is_(None), o.c.created_at <= bindparam("b_deadline"),
+                       parent_delivered))
+            .limit(bindparam("b_limit"))
         )
+        if state == "retry_wait":
+            query = query.where(o.c.next_attempt_at <= bindparam("b_now"))
+            query = query.order_by(o.c.next_attempt_at)
+        else:  # pending entries are always due; take them in acceptance order
+            query = query.order_by(o.c.id)
         return query.with_for_update(skip_locked=True, of=o) if self._skip_locked else query
 
-    def _payloads(self, conn: Any, rows: Sequence[Any]) -> dict[tuple[str, str, int], str]:
-        r = records.c
-        keys = [(row.table_name, row.record_id, row.version) for row in rows]
-        query = select(r.table_name, r.record_id, r.version, r.payload).where(
-            tuple_(r.table_name, r.record_id, r.version).in_(keys))
-        return {(t, i, v): p for t, i, v, p in conn.execute(query)}
+    def _payloads(self, conn: Any, ids: list[int]) -> dict[int, str]:
+        o, r = outbox.c, records.c
+        query = (select(o.id, r.payload)
+                 .join(records, and_(r.table_name == o.table_name, r.record_id == o.record_id,
+                                     r.version == o.version))
+                 .where(o.id.in_(ids)))
+        return {outbox_id: payload for outbox_id, payload in conn.execute(query)}
 
     def _late_children(self, conn: Any, rows: Sequence[Any], now: datetime) -> set[int]:
         deadline = now - timedelta(seconds=self.parent_wait_s)
@@ -116,9 +136,8 @@ class OutboxQueue:
                 k.delivered_version.is_not(None)))}
         return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
 
-    def _item(self, row: Any, payloads: dict[tuple[str, str, int], str],
-              late: set[int]) -> DeliveryItem:
-        payload = payloads.get((row.table_name, row.record_id, row.version), "{}")
+    def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
+        payload = payloads.get(row.id, "{}")
         return DeliveryItem(
             outbox_id=row.id, table=row.table_name, record_id=row.record_id,
             version=row.version, op=row.op, record=_json.loads(payload),
@@ -154,61 +173,57 @@ class OutboxQueue:
         if not done:
             return
         now = to_store(self.clock.now())
+        common = {"b_worker": worker, "b_now": now}
+        by_action: dict[str, list[dict[str, Any]]] = {"delivered": [], "retry": [], "dead": []}
+        for c in done:
+            by_action[c.decision.action].append({**common, **_entry_params(c)})
         with self.engine.begin() as conn:
             conn.execute(attempts.insert(), [_attempt_row(c, worker, target) for c in done])
-            self._finish(conn, worker, now, [c for c in done if c.decision.action == "delivered"])
-            self._retry(conn, worker, [c for c in done if c.decision.action == "retry"])
-            self._dead(conn, worker, now, [c for c in done if c.decision.action == "dead"])
+            for action, rows in by_action.items():
+                if rows:
+                    conn.execute(_FINISH[action], rows)
+            delivered = sorted({(c.item.table, c.item.record_id, c.item.version) for c in done
+                                if c.decision.action == "delivered"})
+            if delivered:
+                conn.execute(_MARK_DELIVERED, [{"b_t": t, "b_r": r, "b_v": v, "b_now": now}
+                                               for t, r, v in delivered])
 
-    def _finish(self, conn: Any, worker: str, now: datetime, done: list[Completion]) -> None:
-        if not done:
-            return
-        o, k = outbox.c, record_keys.c
-        conn.execute(
-            update(outbox)
-            .where(o.id == bindparam("b_id"), o.state == "in_flight", o.claimed_by == worker)
-            .values(state="delivered", finished_at=now, claimed_by=None, lease_expires_at=None,
-                    last_error=None, error_code=None, last_reply=bindparam("b_reply"),
-                    note=bindparam("b_note")),
-            [{"b_id": c.item.outbox_id, "b_reply": c.outcome.reply, "b_note": c.item.note}
-             for c in done])
-        newer = case((or_(k.delivered_version.is_(None), k.delivered_version < bindparam("b_v")),
-                      bindparam("b_v")), else_=k.delivered_version)
-        conn.execute(
-            update(record_keys)
-            .where(and_(k.table_name == bindparam("b_t"), k.record_id == bindparam("b_r")))
-            .values(delivered_version=newer, delivered_at=now),
-            [{"b_t": c.item.table, "b_r": c.item.record_id, "b_v": c.item.version}
-             for c in sorted(done, key=lambda c: (c.item.table, c.item.record_id))])
 
-    def _retry(self, conn: Any, worker: str, done: list[Completion]) -> None:
-        if not done:
-            return
-        o = outbox.c
-        conn.execute(
-            update(outbox)
-            .where(o.id == bindparam("b_id"), o.state == "in_flight", o.claimed_by == worker)
-            .values(state="retry_wait", claimed_by=None, lease_expires_at=None,
-                    next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"),
-                    error_code=bindparam("b_code"), last_reply=bindparam("b_reply")),
-            [{"b_id": c.item.outbox_id,
-              "b_next": to_store(c.decision.next_attempt_at or c.started_at),
-              "b_error": c.outcome.reason[:2000], "b_code": c.outcome.error_code,
-              "b_reply": c.outcome.reply} for c in done])
+def _entry_params(c: Completion) -> dict[str, Any]:
+    reason = c.decision.reason or c.outcome.reason
+    nxt = c.decision.next_attempt_at
+    return {"b_id": c.item.outbox_id, "b_note": c.item.note,
+            "b_next": to_store(nxt) if nxt else None,
+            "b_error": None if c.outcome.ok else reason[:2000],
+            "b_code": c.outcome.error_code, "b_reply": None if c.outcome.ok else c.outcome.reply}
 
-    def _dead(self, conn: Any, worker: str, now: datetime, done: list[Completion]) -> None:
-        if not done:
-            return
-        o = outbox.c
-        conn.execute(
-            update(outbox)
-            .where(o.id == bindparam("b_id"), o.state == "in_flight", o.claimed_by == worker)
-            .values(state="dead", finished_at=now, claimed_by=None, lease_expires_at=None,
-                    last_error=bindparam("b_error"), error_code=bindparam("b_code"),
-                    last_reply=bindparam("b_reply"), note=bindparam("b_note")),
-            [{"b_id": c.item.outbox_id, "b_error": (c.decision.reason or c.outcome.reason)[:2000],
-              "b_code": c.outcome.error_code, "b_reply": c.outcome.reply, "b_note": c.item.note}
-             for c in done])
+
+def _finish_statement(state: str) -> Any:
+    o = outbox.c
+    values: dict[str, Any] = {
+        "state": state, "claimed_by": None, "lease_expires_at": None,
+        "last_error": bindparam("b_error"), "error_code": bindparam("b_code"),
+        "last_reply": bindparam("b_reply")}
+    if state == "retry_wait":
+        values["next_attempt_at"] = bindparam("b_next")
+    else:
+        values.update(finished_at=bindparam("b_now"), note=bindparam("b_note"))
+    return (update(outbox)
+            .where(o.id == bindparam("b_id"), o.state == "in_flight",
+                   o.claimed_by == bindparam("b_worker"))
+            .values(values))
+
+
+_FINISH = {"delivered": _finish_statement("delivered"), "retry": _finish_statement("retry_wait"),
+           "dead": _finish_statement("dead")}
+_K = record_keys.c
+_MARK_DELIVERED = (
+    update(record_keys)
+    .where(and_(_K.table_name == bindparam("b_t"), _K.record_id == bindparam("b_r")))
+    .values(delivered_at=bindparam("b_now"),
+            delivered_version=case((or_(_K.delivered_version.is_(None),
+                                        _K.delivered_version < bindparam("b_v")),
+                                    bindparam("b_v")), else_=_K.delivered_version)))
 
 
 def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:

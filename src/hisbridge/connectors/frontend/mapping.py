@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import cache
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from hisbridge import _json
 from hisbridge.connectors.frontend.errors import FrontendBusy, business_error
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.errors import RecordRejected
-from hisbridge.spec import TableSpec
+from hisbridge.spec import TableSpec, load_dictionary
 from hisbridge.spec.wire import KeyStyle, to_wire
 
 __all__ = ["db_row", "outcome_from_reply", "parse_retry_after", "request_body"]
@@ -19,9 +20,22 @@ __all__ = ["db_row", "outcome_from_reply", "parse_retry_after", "request_body"]
 _RETRY_STATUSES = frozenset({408, 425, 429})
 
 
+@cache
+def _wire_keys(table: str, key_style: KeyStyle) -> Mapping[str, str]:
+    spec = load_dictionary().table(table)
+    probe = {f.name: "x" for f in spec.fields}
+    return dict(zip(probe, to_wire(spec, probe, key_style), strict=True))
+
+
 def request_body(spec: TableSpec, item: DeliveryItem, key_style: KeyStyle) -> bytes:
-    """The JSON object for one record (POST) or one delete (DELETE with the same shape)."""
-    return _json.dumps(to_wire(spec, item.record, key_style))
+    """The JSON object for one record (POST) or one delete (DELETE with the same shape).
+
+    Stored records are already in wire form (snake_case keys, string values, no empties; see
+    ``hisbridge.store.intake.normalize_record``), so only the keys change here; the key map is
+    built once per table by ``hisbridge.spec.wire.to_wire`` itself.
+    """
+    keys = _wire_keys(spec.name, key_style)
+    return _json.dumps({keys[k]: v for k, v in item.record.items() if k in keys and v})
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

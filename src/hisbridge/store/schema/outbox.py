@@ -102,6 +102,8 @@ outbox = Table(
     ),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
 )
+# Claiming reads pending entries by (state, id) and due retries by (state, next_attempt_at).
+Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
 Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
 Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
 Index("ix_outbox_table_name_state", outbox.c.table_name, outbox.c.state)

@@ -119,6 +119,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_state_id", ["state", "id"], unique=False)
         batch_op.create_index(
             "ix_outbox_state_next_attempt_at", ["state", "next_attempt_at"], unique=False
         )
@@ -164,6 +165,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_table_name_state")
         batch_op.drop_index("ix_outbox_table_name_record_id")
         batch_op.drop_index("ix_outbox_state_next_attempt_at")
+        batch_op.drop_index("ix_outbox_state_id")
 
     op.drop_table("outbox")
     op.drop_table("replays")
