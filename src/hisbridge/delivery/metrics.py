@@ -7,6 +7,8 @@ store-derived gauges (pending per table, oldest pending age) are computed at scr
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["DeliveryMetrics"]
@@ -19,6 +21,7 @@ class DeliveryMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[int, str], Any] = {}
         self.delivered = Counter("hisbridge_delivered", "Records delivered (receiver said yes)",
                                  ["table"], registry=self.registry)
         self.dead = Counter("hisbridge_dead_lettered", "Records dead-lettered with a reason",
@@ -34,3 +37,11 @@ class DeliveryMetrics:
         self.reachable = Gauge("hisbridge_target_reachable",
                                "1 when the last send reached the receiver, else 0", ["target"],
                                registry=self.registry)
+
+    def child(self, metric: Counter | Gauge, label: str) -> Any:
+        """``metric.labels(label)``, looked up once per label (the hot path calls this a lot)."""
+        key = (id(metric), label)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(label)
+        return found

@@ -187,16 +187,17 @@ class DeliveryWorker:
         decision = self.policy.decide(outcome, item.attempt_no, now, self.rng)
         started = now - timedelta(seconds=outcome.duration_s)
         self._done.append(Completion(item, outcome, decision, started))
-        self.metrics.reachable.labels(self.target.name).set(1 if outcome.reachable else 0)
+        metrics = self.metrics
+        metrics.child(metrics.reachable, self.target.name).set(1 if outcome.reachable else 0)
         if item.note == PARENT_LATE:
-            self.metrics.parent_late.labels(item.table).inc()
+            metrics.child(metrics.parent_late, item.table).inc()
         if decision.action == "delivered":
-            self.metrics.delivered.labels(item.table).inc()
-            self.metrics.latency.observe(max((now - item.received_at).total_seconds(), 0.0))
+            metrics.child(metrics.delivered, item.table).inc()
+            metrics.latency.observe(max((now - item.received_at).total_seconds(), 0.0))
         elif decision.action == "dead":
-            self.metrics.dead.labels(item.table).inc()
+            metrics.child(metrics.dead, item.table).inc()
         else:
-            self.metrics.retried.labels(item.table).inc()
+            metrics.child(metrics.retried, item.table).inc()
 
     async def _recorder(self) -> None:
         while not self._stopping or self._done:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from functools import cache
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any
 
 from hisbridge import _json
