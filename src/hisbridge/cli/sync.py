@@ -41,7 +41,8 @@ def _accept_file(settings: Settings, path: Path, table: str, op: str,
     while chunk := list(islice(rows, _CHUNK)):
         unreadable += [r for r in chunk if r.record is None]
         good = [r for r in chunk if r.record is not None]
-        result = service.accept(table, [r.record for r in good], op=op,  # type: ignore[arg-type]
+        records = [r.record for r in good if r.record is not None]
+        result = service.accept(table, records, op=op,  # type: ignore[arg-type]
                                 source=f"file:{path.name}")
         total.accepted += result.accepted
         total.unchanged += result.unchanged

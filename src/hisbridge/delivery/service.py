@@ -54,9 +54,8 @@ class DeliveryService:
         self.intake = intake
         self.queue = queue
         self.metrics = metrics or DeliveryMetrics()
-        self._make_worker = lambda: DeliveryWorker(
-            queue, target, policy=policy, options=options, clock=clock, metrics=self.metrics,
-            worker_id=worker_id)
+        self._worker_args: dict[str, Any] = {"policy": policy, "options": options, "clock": clock,
+                                             "worker_id": worker_id}
         self.worker: DeliveryWorker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -102,7 +101,8 @@ class DeliveryService:
         """Start delivering on the running event loop."""
         if self.worker is None:
             self._loop = asyncio.get_running_loop()
-            self.worker = self._make_worker()
+            self.worker = DeliveryWorker(self.queue, self.target, metrics=self.metrics,
+                                         **self._worker_args)
         self.worker.start()
 
     async def run_until_idle(self, timeout: float = 30.0) -> bool:

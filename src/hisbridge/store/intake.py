@@ -133,7 +133,8 @@ class StoreIntake:
                result: AcceptResult) -> None:
         latest = _latest(conn, spec.name, {p.record_id for p in prepared})
         known = set(latest)
-        version_rows, entry_rows = [], []
+        version_rows: list[dict[str, Any]] = []
+        entry_rows: list[dict[str, Any]] = []
         for item in prepared:
             current = latest.get(item.record_id)
             if current is not None and current[1] == item.content_hash:

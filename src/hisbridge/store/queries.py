@@ -155,9 +155,10 @@ def replay(engine: Engine, flt: ReplayFilter, now: datetime, *, dry_run: bool = 
             conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in todo]))
                          .values(next_attempt_at=stamp))
             return ReplayResult(len(rows), superseded, len(todo), None, False)
-        replay_id = conn.execute(replays.insert().values(
+        inserted = conn.execute(replays.insert().values(
             created_at=stamp, filter=flt.as_json(), entries=len(todo),
-            requested_by=requested_by[:200])).inserted_primary_key[0]
+            requested_by=requested_by[:200])).inserted_primary_key
+        replay_id = int(inserted[0]) if inserted else 0
         conn.execute(outbox.insert(), [_again(r, replay_id, stamp) for r in todo])
         conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in todo]))
                      .values(replayed=True))

@@ -9,6 +9,7 @@ violations (the record is quarantined, not lost and not sent). Bad requests get 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from hisbridge import _json
 from hisbridge.settings import Settings
 from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.ports import AcceptResult, Intake
+from hisbridge.store.ports import AcceptResult, Intake, Op
 
 __all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
 
@@ -95,7 +96,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _records(body: Any) -> tuple[str, list[Any]]:
+def _records(body: Any) -> tuple[Op, list[Any]]:
     if isinstance(body, list):
         return "upsert", body
     if not isinstance(body, dict):
@@ -140,7 +141,8 @@ def mount(app: FastAPI) -> None:
         if not records:
             raise Problem(400, {"error": "没有记录 no records in the body"})
         intake = intake_service(request.app)
-        result = await run_in_threadpool(intake.accept, spec.name, records, op=op, source="push")
+        accept = functools.partial(intake.accept, spec.name, records, op=op, source="push")
+        result = await run_in_threadpool(accept)
         return JSONResponse(_reply(spec.name, op, result), 202)
 
     app.add_exception_handler(Problem, _render_problem)

@@ -60,5 +60,5 @@ def db_config(settings: FrontendSettings) -> DbSinkConfig:
         raise ConfigError("frontend.mode 为 db 时必须配置 frontend.db_url",
                           hint="例如 postgresql://user:pass@host/frontend"
                                "（或环境变量 HISBRIDGE_FRONTEND__DB_URL）")
-    dialect = "mysql" if settings.db_url.startswith(("mysql", "mariadb")) else "postgresql"
-    return DbSinkConfig(settings.db_url, settings.db_schema, dialect)
+    mysql = settings.db_url.startswith(("mysql", "mariadb"))
+    return DbSinkConfig(settings.db_url, settings.db_schema, "mysql" if mysql else "postgresql")

@@ -98,6 +98,7 @@ class FrontendDbSink:
         if cached is not None:
             return cached
         others = [c.name for c in table.columns if c.name != primary_key]
+        statement: Any
         if self.engine.dialect.name in ("mysql", "mariadb"):
             base = mysql.insert(table)
             statement = base.on_duplicate_key_update({c: base.inserted[c] for c in others})
