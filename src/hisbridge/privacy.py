@@ -41,9 +41,9 @@ def personal_kind(field: str) -> PersonalKind | None:
     name = field.lower()
     if name in _ID_FIELDS or name.endswith("id_card"):
         return "id_number"
-    if name in _PHONE_FIELDS or name.endswith("_tel") or name.endswith("_phone"):
+    if name in _PHONE_FIELDS or name.endswith(("_tel", "_phone")):
         return "phone"
-    if name in _NAME_FIELDS or name.endswith("patient_name") or name.endswith("contacts"):
+    if name in _NAME_FIELDS or name.endswith(("patient_name", "contacts")):
         return "name"
     return None
 

@@ -43,8 +43,8 @@ def test_id_numbers_and_phones_never_shown_unmasked(seed: int, table: str, field
     rng = random.Random(seed)
     id_number = make_id_card(rng, "1985-07-0" + str(rng.randrange(1, 9)), rng.choice("12"))
     phone = f"13{rng.randrange(10**9):09d}"
-    record = {field: wrap.replace("{}", id_number), "tel": wrap.replace("{}", phone), "id_card": id_number[:-1] + "Z",
-              "contacts_tel": phone + "0" * 80}
+    record = {field: wrap.replace("{}", id_number), "tel": wrap.replace("{}", phone),
+              "id_card": id_number[:-1] + "Z", "contacts_tel": phone + "0" * 80}
     for validator in VALIDATORS:
         for v in validator.validate(table, record):
             shown = f"{v.value} {v.hint_zh} {v.hint_en} {v.summary()}"

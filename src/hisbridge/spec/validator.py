@@ -97,7 +97,7 @@ class _TableChecks:
         def check(text: str, out: list[Violation]) -> None:
             m = _DATETIME_RE.fullmatch(text)
             try:
-                ok = m is not None and bool(datetime(*(int(g) for g in m.groups())))
+                ok = m is not None and bool(datetime(*map(int, m.groups())))  # type: ignore[arg-type]
             except ValueError:
                 ok = False
             if not ok:
@@ -109,7 +109,7 @@ class _TableChecks:
         def check(text: str, out: list[Violation]) -> None:
             m = _DATE_RE.fullmatch(text)
             try:
-                ok = m is not None and bool(date(*(int(g) for g in m.groups())))
+                ok = m is not None and bool(date(*map(int, m.groups())))
             except ValueError:
                 ok = False
             if not ok:
