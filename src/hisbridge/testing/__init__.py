@@ -3,7 +3,7 @@
 from hisbridge._clock import ManualClock
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake
 from hisbridge.testing.receiver import Received, ReceiverState, create_receiver_app, serve_receiver
-from hisbridge.testing.records import sample_id_card, sample_record
+from hisbridge.testing.samples import sample_record
 from hisbridge.testing.targets import RecordingTarget, Sent
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "RecordingTarget",
     "Sent",
     "create_receiver_app",
-    "sample_id_card",
     "sample_record",
     "serve_receiver",
 ]

@@ -1,68 +1,75 @@
-"""Synthetic records that pass the validator (strict mode), for tests and benchmarks.
+"""Synthetic, valid records of the 20 tables, for tests, benchmarks and fixtures.
 
-No real patient data: names are placeholders and resident ID numbers are generated with valid
-check digits from a counter. ``sample_record(table, record_id, parent_id=...)`` fills every
-field the strict validator requires with a value of the right type, code set and length.
+Every value is made up: names are generic, resident ID numbers are generated with a correct
+check digit. ``valid_record`` fills every field the strict validator requires plus the codes
+and dates a realistic record carries.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
-from hisbridge.spec import FieldSpec, TableSpec, load_dictionary
+from hisbridge.spec.dictionary import load_dictionary
 from hisbridge.spec.idcard import check_digit
+from hisbridge.spec.model import FieldSpec, TableSpec
 
-__all__ = ["sample_id_card", "sample_record"]
+__all__ = ["make_id_card", "valid_record"]
 
-_PATTERN_VALUES = {
+_CODE_DEFAULTS = {
     "org_code_9": "440100001",
-    "admin_division_9": "440106000",
-    "icd10": "A01.0",
-    "tcm_disease": "A01",
-    "tcm_syndrome": "B02",
+    "admin_division_9": "440106001",
+    "icd10": "A15.0",
+    "tcm_disease": "BNF010",
+    "tcm_syndrome": "ZBRGX0",
 }
+_TEXT = "患者自述无明显不适"
 
 
-def sample_id_card(n: int) -> str:
-    """A valid 18-digit resident ID number (born 1980-1999) derived from ``n``."""
-    year = 1980 + n % 20
-    first17 = f"440106{year:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+def make_id_card(rng: random.Random, birth: str = "1990-05-17", gender: str = "1") -> str:
+    """A synthetic resident ID number with a valid check digit, birth date and gender."""
+    region = rng.choice(["440106", "440103", "440304", "110101", "310104"])
+    seq = rng.randrange(0, 50) * 2 + (1 if gender == "1" else 0)
+    first17 = f"{region}{birth.replace('-', '')}{rng.randrange(10):01d}{seq:02d}"
     return first17 + check_digit(first17)
 
 
-def _value(field: FieldSpec, serial: int) -> str:
-    if field.type == "datetime":
-        return "2026-03-01 08:30:00"
-    if field.type == "date":
-        return "1990-05-17"
-    if field.type == "int":
-        return "1"
-    if field.type == "decimal":
-        return "36.5"
-    code_set = load_dictionary().code_set(field.code_set)
+def _value(f: FieldSpec, rng: random.Random) -> str:
+    d = load_dictionary()
+    code_set = d.code_set(f.code_set)
     if code_set is not None and code_set.codes:
-        return next(iter(code_set.codes))
-    if field.code_set in _PATTERN_VALUES:
-        return _PATTERN_VALUES[field.code_set]
-    text = f"测试{serial}"
-    return text[: field.length] if field.length else text
+        return next(iter(code_set.codes)) if f.name != "gender_code" else "1"
+    if f.code_set in _CODE_DEFAULTS:
+        return _CODE_DEFAULTS[f.code_set]
+    if f.type == "datetime":
+        return f"2026-03-{rng.randrange(1, 28):02d} {rng.randrange(24):02d}:30:00"
+    if f.type == "date":
+        return "1990-05-17"
+    if f.type == "text":
+        return _TEXT
+    limit = f.length or 20
+    return f"{f.name[:6]}{rng.randrange(10**6)}"[:limit]
 
 
-def sample_record(table: str | TableSpec, record_id: str, *, parent_id: str | None = None,
-                  serial: int = 0, **overrides: Any) -> dict[str, Any]:
-    """A strict-valid record of ``table`` with id ``record_id`` (snake_case keys)."""
-    spec = table if isinstance(table, TableSpec) else load_dictionary().table(table)
+def valid_record(table: TableSpec | str, rng: random.Random | None = None,
+                 *, full: bool = False, **overrides: Any) -> dict[str, Any]:
+    """A record that passes the strict validator; ``full`` fills every sent field."""
+    spec = load_dictionary().table(table) if isinstance(table, str) else table
+    rng = rng or random.Random(0)
     record: dict[str, Any] = {}
-    for field in spec.fields:
-        if field.required_in("strict"):
-            record[field.name] = _value(field, serial)
-    record[spec.primary_key] = record_id
+    for f in spec.sent_fields:
+        wanted = full or f.required_level in ("mandatory", "mandatory_observed") or f.code_set
+        if wanted or f.name == spec.primary_key or f.type in ("date", "datetime"):
+            record[f.name] = _value(f, rng)
+    record[spec.primary_key] = f"{spec.name[:8]}-{rng.randrange(10**9)}"
     if "id_card" in record:
-        record["id_card"] = sample_id_card(serial)
-        record.pop("birth_date", None)
-        if "gender_code" in record:  # keep the gender consistent with the ID number
-            record["gender_code"] = "1" if int(record["id_card"][16]) % 2 else "2"
-    for parent in spec.parent_keys:
-        record[parent.field] = parent_id or f"parent-of-{record_id}"
+        record["id_card_type_code"] = "01"
+        record["id_card"] = make_id_card(rng, record.get("birth_date", "1990-05-17"),
+                                         record.get("gender_code", "1"))
+    if "gender_code" in record:
+        record["gender_code"] = "1"
+    for name in ("patient_name", "contacts"):
+        if name in record:
+            record[name] = "测试患者"
     record.update(overrides)
     return record
