@@ -2,7 +2,13 @@
 
 from hisbridge._clock import ManualClock
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake
-from hisbridge.testing.receiver import Received, ReceiverState, create_receiver_app, serve_receiver
+from hisbridge.testing.receiver import (
+    Received,
+    ReceiverState,
+    create_receiver_app,
+    serve_app,
+    serve_receiver,
+)
 from hisbridge.testing.samples import sample_record
 from hisbridge.testing.targets import RecordingTarget, Sent
 
@@ -16,5 +22,6 @@ __all__ = [
     "Sent",
     "create_receiver_app",
     "sample_record",
+    "serve_app",
     "serve_receiver",
 ]

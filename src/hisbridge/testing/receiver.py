@@ -27,7 +27,7 @@ from hisbridge import _json
 from hisbridge.connectors.frontend.errors import ERROR_NAMES
 from hisbridge.spec import load_dictionary
 
-__all__ = ["Received", "ReceiverState", "create_receiver_app", "serve_receiver"]
+__all__ = ["Received", "ReceiverState", "create_receiver_app", "serve_app", "serve_receiver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +106,20 @@ def create_receiver_app(state: ReceiverState) -> Starlette:
 @contextmanager
 def serve_receiver(state: ReceiverState) -> Iterator[str]:
     """Run the receiver on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    with serve_app(create_receiver_app(state), lifespan="off") as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: Any, *, lifespan: str = "auto") -> Iterator[str]:
+    """Run any ASGI app (e.g. the front-end simulator) on a free loopback port in a thread."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_receiver_app(state), log_level="warning", access_log=False,
-                            lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
