@@ -29,6 +29,8 @@ from hisbridge.spec.schema import national_metadata
 
 __all__ = ["FrontendDbSink"]
 
+_COPY_FROM = 20  # batches at least this large go through COPY on PostgreSQL
+
 
 class FrontendDbSink:
     """``deliver``/``deliver_batch`` into the intermediate database; creates missing tables."""
@@ -44,6 +46,8 @@ class FrontendDbSink:
         self._upserts: dict[str, Any] = {}
         self._ready = False
         self._lock = threading.Lock()
+        # COPY talks to the driver directly, so its errors arrive untranslated.
+        self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._thread = ThreadPoolExecutor(2, thread_name_prefix="hisbridge-sink")
 
     def ensure_tables(self) -> None:
@@ -72,7 +76,7 @@ class FrontendDbSink:
                 for (table, op), group in _grouped(sendable).items():
                     self._apply(conn, table, op, group)
             ok: dict[int, Outcome] = {i.outbox_id: Outcome.delivered() for i in sendable}
-        except (SQLAlchemyError, ValueError) as exc:
+        except (SQLAlchemyError, ValueError, OSError, self._driver_error) as exc:
             if len(sendable) <= 1 or _is_connection_error(exc):
                 ok = {i.outbox_id: _outcome_for(exc) for i in sendable}
             else:
@@ -87,7 +91,36 @@ class FrontendDbSink:
             keys = [str(i.record[spec.primary_key]) for i in items]
             conn.execute(delete(table).where(table.c[spec.primary_key].in_(keys)))
             return
-        conn.execute(self._upsert(table, spec.primary_key), [db_row(spec, i.record) for i in items])
+        rows = list({str(i.record.get(spec.primary_key)): db_row(spec, i.record)
+                     for i in items}.values())  # one row per key: the last version wins
+        if self.engine.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
+            self._copy_upsert(conn, table, spec.primary_key, rows)
+        else:
+            conn.execute(self._upsert(table, spec.primary_key), rows)
+
+    def _copy_upsert(self, conn: Connection, table: Table, primary_key: str,
+                     rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... ON CONFLICT.
+
+        Far cheaper than a multi-row INSERT for wide tables; the temporary table lives per
+        connection and empties itself at commit.
+        """
+        quote = self.engine.dialect.identifier_preparer.quote
+        target = (f"{quote(self.config.schema)}.{quote(table.name)}" if self.config.schema
+                  else quote(table.name))
+        stage = quote(f"hb_stage_{table.name}")
+        names = [c.name for c in table.columns]
+        columns = ", ".join(quote(n) for n in names)
+        updates = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != primary_key)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+                           f"(LIKE {target}) ON COMMIT DELETE ROWS")
+            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[n] for n in names])
+            cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
+                           f"ON CONFLICT ({quote(primary_key)}) DO UPDATE SET {updates}")
 
     def _table(self, name: str) -> Table:
         key = f"{self.config.schema}.{name}" if self.config.schema else name
@@ -122,8 +155,9 @@ def _grouped(items: list[DeliveryItem]) -> dict[tuple[str, str], list[DeliveryIt
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError) and (exc.connection_invalidated
-                                            or type(exc.orig).__name__ == "OperationalError")
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or type(exc.orig).__name__ == "OperationalError"
+    return type(exc).__name__ == "OperationalError" or isinstance(exc, OSError)
 
 
 def _outcome_for(exc: BaseException) -> Outcome:
@@ -132,6 +166,6 @@ def _outcome_for(exc: BaseException) -> Outcome:
     if _is_connection_error(exc):
         unreachable = TargetUnavailable(f"无法写入前置库 cannot reach the database: {text}")
         return Outcome.from_error(unreachable, reachable=False)
-    if isinstance(exc, DBAPIError) and "deadlock" in text.lower():
+    if "deadlock" in text.lower():
         return Outcome.from_error(Transient(f"前置库死锁 deadlock: {text}"))
     return Outcome.from_error(RecordRejected(f"前置库拒收 the database refused the row: {text}"))
