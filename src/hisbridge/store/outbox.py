@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, case, exists, or_, select, tuple_, update
+from sqlalchemy import Engine, and_, bindparam, exists, or_, select, tuple_, update
 
 from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.retry import Decision
-from hisbridge.store.schema.outbox import attempts, outbox, record_keys, records
+from hisbridge.store.schema.outbox import attempts, outbox, records
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
@@ -93,13 +93,13 @@ class OutboxQueue:
     def _candidates(self, state: str) -> Any:
         o = outbox.alias("o")
         earlier = outbox.alias("earlier")
-        k = record_keys.alias("k")
+        parent = outbox.alias("parent")
         unfinished_before = exists().where(
             earlier.c.table_name == o.c.table_name, earlier.c.record_id == o.c.record_id,
             earlier.c.id < o.c.id, earlier.c.state.in_(_UNFINISHED))
         parent_delivered = exists().where(
-            k.c.table_name == o.c.parent_table, k.c.record_id == o.c.parent_id,
-            k.c.delivered_version.is_not(None))
+            parent.c.table_name == o.c.parent_table, parent.c.record_id == o.c.parent_id,
+            parent.c.state == "delivered")
         query = (
             select(o.c.id)
             .where(o.c.state == state, ~unfinished_before,
@@ -128,12 +128,11 @@ class OutboxQueue:
                    if row.parent_id is not None and from_store(row.created_at) <= deadline]  # type: ignore[operator]
         if not waiting:
             return set()
-        k = record_keys.c
+        o = outbox.c
         parents = {(row.parent_table, row.parent_id) for row in waiting}
         delivered = {(t, i) for t, i in conn.execute(
-            select(k.table_name, k.record_id).where(
-                tuple_(k.table_name, k.record_id).in_(list(parents)),
-                k.delivered_version.is_not(None)))}
+            select(o.table_name, o.record_id).where(
+                tuple_(o.table_name, o.record_id).in_(list(parents)), o.state == "delivered"))}
         return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
 
     def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
@@ -182,11 +181,6 @@ class OutboxQueue:
             for action, rows in by_action.items():
                 if rows:
                     conn.execute(_FINISH[action], rows)
-            delivered = sorted({(c.item.table, c.item.record_id, c.item.version) for c in done
-                                if c.decision.action == "delivered"})
-            if delivered:
-                conn.execute(_MARK_DELIVERED, [{"b_t": t, "b_r": r, "b_v": v, "b_now": now}
-                                               for t, r, v in delivered])
 
 
 def _entry_params(c: Completion) -> dict[str, Any]:
@@ -216,16 +210,6 @@ def _finish_statement(state: str) -> Any:
 
 _FINISH = {"delivered": _finish_statement("delivered"), "retry": _finish_statement("retry_wait"),
            "dead": _finish_statement("dead")}
-_K = record_keys.c
-_MARK_DELIVERED = (
-    update(record_keys)
-    .where(and_(_K.table_name == bindparam("b_t"), _K.record_id == bindparam("b_r")))
-    .values(delivered_at=bindparam("b_now"),
-            delivered_version=case((or_(_K.delivered_version.is_(None),
-                                        _K.delivered_version < bindparam("b_v")),
-                                    bindparam("b_v")), else_=_K.delivered_version)))
-
-
 def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:
     return {"outbox_id": c.item.outbox_id, "attempt_no": c.item.attempt_no,
             "started_at": to_store(c.started_at), "duration_ms": c.outcome.duration_s * 1000.0,

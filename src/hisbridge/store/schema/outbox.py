@@ -3,7 +3,7 @@
 - ``records``: every accepted version of a record (snake_case JSON text), keyed by
   (table_name, record_id, version).
 - ``record_keys``: one row per (table_name, record_id): the latest version and its content hash
-  (to skip unchanged re-extractions) and the highest version delivered (for parent gating).
+  (to skip unchanged re-extractions without reading ``records``).
 - ``outbox``: one entry per version to send, with its state (a closed enum), the next attempt
   time, the lease of the worker holding it, and the last reason and reply.
 - ``attempts``: one row per send attempt: when, target, outcome, reply or error, duration.
@@ -59,8 +59,6 @@ record_keys = Table(
     Column("record_id", String(128), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("content_hash", String(32), nullable=False),
-    Column("delivered_version", Integer, nullable=True),
-    Column("delivered_at", _TS, nullable=True),
 )
 
 replays = Table(
@@ -106,7 +104,6 @@ outbox = Table(
 Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
 Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
 Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
-Index("ix_outbox_table_name_state", outbox.c.table_name, outbox.c.state)
 
 attempts = Table(
     "attempts",

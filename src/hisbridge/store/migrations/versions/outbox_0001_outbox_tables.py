@@ -46,8 +46,6 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(length=128), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
-        sa.Column("delivered_version", sa.Integer(), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("table_name", "record_id", name=op.f("pk_record_keys")),
     )
     op.create_table(
@@ -126,7 +124,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_outbox_table_name_record_id", ["table_name", "record_id", "id"], unique=False
         )
-        batch_op.create_index("ix_outbox_table_name_state", ["table_name", "state"], unique=False)
 
     op.create_table(
         "attempts",
@@ -162,7 +159,6 @@ def downgrade() -> None:
 
     op.drop_table("attempts")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_table_name_state")
         batch_op.drop_index("ix_outbox_table_name_record_id")
         batch_op.drop_index("ix_outbox_state_next_attempt_at")
         batch_op.drop_index("ix_outbox_state_id")
