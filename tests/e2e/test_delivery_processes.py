@@ -146,3 +146,28 @@ def test_a_gateway_killed_mid_run_loses_nothing_after_restart(
         left = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
     assert [tuple(r) for r in left] == [("delivered", total)]
     engine.dispose()
+
+
+def test_sigterm_lets_sends_finish_and_leaves_the_rest_pending(
+        tmp_path: Path, receiver: tuple[ReceiverState, str]) -> None:
+    state, url = receiver
+    state.latency_s = 0.05
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(store_url)
+    upgrade(engine)
+    total = 2_000
+    accept_patients(engine, total)
+    gateway = start_gateway(write_config(tmp_path / "gw.yaml", store_url, url),
+                            tmp_path / "gw.log")
+    assert wait_for(lambda: state.count >= 100, 60), (tmp_path / "gw.log").read_text()
+    stop(gateway)
+    log = (tmp_path / "gw.log").read_text()
+    assert "Application shutdown complete" in log, log[-2000:]
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(outbox.c.state, func.count())
+                                   .group_by(outbox.c.state)).all())
+    acknowledged = set(state.delivered_ids())
+    assert "in_flight" not in states
+    assert states.get("delivered", 0) == len(acknowledged) > 0
+    assert states.get("delivered", 0) + states.get("pending", 0) == total
+    engine.dispose()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from hisbridge import _json
@@ -123,3 +130,36 @@ async def test_the_token_may_come_from_the_environment(
         ok = await http.post("/api/v1/events/base_user", json=sample_record("base_user", "u1"),
                              headers={"Authorization": "Bearer from-env"})
         assert ok.status_code == 202
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=6),
+    max_leaves=20)
+
+
+@functools.cache
+def shared_app() -> Any:
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp(prefix='hb-push-')}/store.db")
+    upgrade(engine)
+    return create_app(Settings(push={"token": TOKEN}), engine)
+
+
+async def post(table: str, content: bytes) -> httpx.Response:
+    transport = httpx.ASGITransport(app=shared_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+        return await http.post(f"/api/v1/events/{table}", headers=AUTH, content=content)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=json_values, table=st.sampled_from(["emr_patient_info", "baseDept", "emr_order"]))
+def test_any_json_body_gets_202_or_a_clear_4xx(body: object, table: str) -> None:
+    reply = asyncio.run(post(table, json.dumps(body).encode()))
+    assert reply.status_code in (202, 400), reply.text
+    if reply.status_code == 202:
+        payload = reply.json()
+        sent = body if isinstance(body, list) else (
+            body.get("records") if isinstance(body, dict) and "records" in body else [body])
+        assert isinstance(sent, list)
+        assert payload["accepted"] + payload["unchanged"] + len(payload["rejected"]) == len(sent)

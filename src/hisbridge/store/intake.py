@@ -29,6 +29,7 @@ from hisbridge.store.times import to_store
 __all__ = ["Prepared", "StoreIntake", "check_record", "normalize_record", "prepare_records"]
 
 _CHUNK = 500
+_KEY_CHARS = 128  # records.record_id
 
 
 @dataclass(slots=True)
@@ -53,6 +54,13 @@ def normalize_record(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _bad_key(spec: TableSpec) -> Violation:
+    field = spec.field(spec.primary_key)
+    return Violation(spec.name, spec.primary_key, field.label_zh if field else "", "key", "error",
+                     None, f"主键应为不超过 {_KEY_CHARS} 个可打印字符",
+                     f"the key must be at most {_KEY_CHARS} printable characters")
+
+
 def _missing_key(spec: TableSpec) -> Violation:
     field = spec.field(spec.primary_key)
     return Violation(spec.name, spec.primary_key, field.label_zh if field else "", "required",
@@ -67,8 +75,11 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op) -> lis
     else:
         found = []
     if isinstance(raw, Mapping) and not has_errors(found):
-        if not normalize_record(spec, raw).get(spec.primary_key):
+        key = normalize_record(spec, raw).get(spec.primary_key)
+        if not key:
             found.append(_missing_key(spec))
+        elif len(key) > _KEY_CHARS or not key.isprintable():
+            found.append(_bad_key(spec))
     return found
 
 
@@ -162,7 +173,9 @@ def _raw_id(spec: TableSpec, raw: Any) -> str | None:
     if not isinstance(raw, Mapping):
         return None
     value = normalize_record(spec, raw).get(spec.primary_key)
-    return value[:128] if value else None
+    if not value:
+        return None
+    return "".join(c if c.isprintable() else "\ufffd" for c in value[:_KEY_CHARS])
 
 
 def _quarantine_row(spec: TableSpec, raw: Any, record_id: str | None,
