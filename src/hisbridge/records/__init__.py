@@ -1,0 +1,1 @@
+"""Records of other institutions: index and documents behind a current grant, cache, viewer model."""
