@@ -315,7 +315,7 @@ class ConsentService:
         ref = stored.ref if stored else EncounterRef(consent.encounter_type, consent.encounter_id)
         valid_from, ours = grant_window(ref, granted, self.settings.windows)
         consent.granted_at = granted
-        consent.valid_from = remote.valid_from or valid_from
+        consent.valid_from = valid_from  # ours: inpatient grants start at admission
         consent.valid_to = effective_valid_to(ours, remote.valid_to)
 
     def _local_transition(self, consent: Consent, event: Event, operator: Operator,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = ["DEFAULT_PATHS", "EnvelopeFields", "GdHealthSettings", "HeaderNames", "ValidityWindows"]
 
@@ -31,6 +31,8 @@ DEFAULT_PATHS: dict[str, str] = {
 class HeaderNames(BaseModel):
     """Names of the signed request headers (A.1)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     partner_id: str = "X-Partner-Id"
     timestamp: str = "X-Timestamp"
     nonce: str = "X-Nonce"
@@ -42,6 +44,8 @@ class HeaderNames(BaseModel):
 class EnvelopeFields(BaseModel):
     """Names of the reply envelope's fields ``{resultCode, resultMessage, data}``."""
 
+    model_config = ConfigDict(extra="forbid")
+
     code: str = "resultCode"
     message: str = "resultMessage"
     data: str = "data"
@@ -50,6 +54,8 @@ class EnvelopeFields(BaseModel):
 
 class ValidityWindows(BaseModel):
     """flows.md §3.3 (proposal): how long a request waits and how long a grant lasts."""
+
+    model_config = ConfigDict(extra="forbid")
 
     sms_request_min: int = Field(10, ge=1)
     app_request_min: int = Field(30, ge=1)
@@ -63,6 +69,8 @@ class ValidityWindows(BaseModel):
 
 class GdHealthSettings(BaseModel):
     """The provincial platform: where it is, our credentials, wire names, consent policy."""
+
+    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
     base_url: str = "http://127.0.0.1:8900"
