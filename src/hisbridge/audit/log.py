@@ -41,7 +41,7 @@ class AuditLog:
     """Append-only, hash-chained audit entries in ``audit_log``."""
 
     def __init__(self, engine: Engine, *, algorithm: str = "sm3", clock: Clock = system_clock) -> None:
-        self._engine = engine
+        self.engine = engine
         self._algorithm = algorithm
         self._clock = clock
         self._lock = threading.Lock()
@@ -59,7 +59,7 @@ class AuditLog:
         raise RuntimeError("audit append kept colliding")  # pragma: no cover
 
     def _insert(self, draft: AuditEntry) -> AuditEntry:
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             last = conn.execute(
                 select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
             ).first()
@@ -73,7 +73,7 @@ class AuditLog:
         """Every entry in ``seq`` order, read in batches (bounded memory)."""
         after = 0
         while True:
-            with self._engine.connect() as conn:
+            with self.engine.connect() as conn:
                 rows = conn.execute(select(audit_log).where(audit_log.c.seq > after)
                                     .order_by(audit_log.c.seq).limit(batch)).mappings().all()
             if not rows:
@@ -88,7 +88,7 @@ class AuditLog:
                             prune_marker=self._prune_marker())
 
     def _prune_marker(self) -> dict[str, Any] | None:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.action == PRUNED)
                                   .order_by(audit_log.c.seq.desc()).limit(1)).scalar()
         return _json.loads(detail) if detail else None
@@ -96,7 +96,7 @@ class AuditLog:
     def prune(self, retention_days: int) -> int:
         """Delete entries older than the retention period, keeping the chain verifiable."""
         cutoff = format_time(self._clock.now() - timedelta(days=retention_days))
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             last_old = conn.execute(select(audit_log.c.seq, audit_log.c.hash)
                                     .where(audit_log.c.occurred_at < cutoff)
                                     .order_by(audit_log.c.seq.desc()).limit(1)).first()
@@ -104,12 +104,12 @@ class AuditLog:
             return 0
         marker = {"throughSeq": last_old.seq, "throughHash": last_old.hash, "cutoff": cutoff}
         self.append(PRUNED, "system", role="SYSTEM", detail=_json.dumps_str(marker))
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             gone = conn.execute(delete(audit_log).where(audit_log.c.seq <= last_old.seq))
         return int(gone.rowcount or 0)
 
     def count(self) -> int:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(audit_log)).scalar() or 0)
 
 

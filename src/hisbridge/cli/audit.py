@@ -30,7 +30,10 @@ def verify(
 ) -> None:
     """逐条校验哈希链 / walk the chain in order; exit 1 naming the first broken entry."""
     _, log = _log(config)
-    checked, broken = log.verify()
+    try:
+        checked, broken = log.verify()
+    finally:
+        log.engine.dispose()
     if broken is not None:
         console.print(f"[bold red]审计日志校验失败 audit chain broken[/] at {broken.describe()}")
         raise typer.Exit(1)
@@ -43,5 +46,8 @@ def prune(
 ) -> None:
     """按保留期清理 / delete entries older than gdhealth.audit_retention_days (chain stays valid)."""
     settings, log = _log(config)
-    gone = log.prune(settings.gdhealth.audit_retention_days)
+    try:
+        gone = log.prune(settings.gdhealth.audit_retention_days)
+    finally:
+        log.engine.dispose()
     console.print(f"已清理 pruned {gone} 条 entries")
