@@ -6,6 +6,7 @@ plus a table (lab items with abnormal flags, vaccination doses, physical-exam la
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,9 +107,14 @@ def timeline(entries: Iterable[IndexEntry]) -> list[TimelineGroup]:
             for c in ordered]
 
 
+_ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?$")
+
+
 def _text(value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, str) and (moment := _ISO_TIME.match(value)):
+        return f"{moment.group(1)} {moment.group(2)}"
     if isinstance(value, list):
         return ";".join(_text(v) for v in value)
     if isinstance(value, dict):
