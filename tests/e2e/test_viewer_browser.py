@@ -43,8 +43,17 @@ def _free_port() -> int:
 @contextmanager
 def _serve(app: Any, port: int, close: Callable[[], Awaitable[None]]) -> Iterator[None]:
     """uvicorn in a thread; ``close`` runs in the server's loop after it stops (client pools)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", loop="asyncio", http="h11"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+        )
+    )
 
     async def serve() -> None:
         try:
@@ -76,13 +85,22 @@ class Live:
         assert reply.status_code == 202, reply.text
 
     def url(self, patient_id: str, kind: str, encounter_id: str) -> str:
-        return viewer_url(self.settings, self.gateway, patient_id=patient_id,
-                          encounter_type=kind, encounter_id=encounter_id, user_id="D0001",
-                          user_name="张医生", dept_code="0301", now=system_clock.now())
+        return viewer_url(
+            self.settings,
+            self.gateway,
+            patient_id=patient_id,
+            encounter_type=kind,
+            encounter_id=encounter_id,
+            user_id="D0001",
+            user_name="张医生",
+            dept_code="0301",
+            now=system_clock.now(),
+        )
 
     def pending_auth(self, id_no: str) -> str:
-        found = httpx.get(f"{self.sim}/sim/authorizations",
-                          params={"idNo": id_no, "status": "PENDING"}).json()
+        found = httpx.get(
+            f"{self.sim}/sim/authorizations", params={"idNo": id_no, "status": "PENDING"}
+        ).json()
         assert len(found) == 1, found
         return str(found[0]["authId"])
 
@@ -91,15 +109,18 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     gw_port, sim_port = _free_port(), _free_port()
     gateway, sim = f"http://127.0.0.1:{gw_port}", f"http://127.0.0.1:{sim_port}"
-    settings = Settings(gdhealth={"base_url": sim,
-                                  "callback_url": f"{gateway}/api/v1/consents/callback"})
+    settings = Settings(
+        gdhealth={"base_url": sim, "callback_url": f"{gateway}/api/v1/consents/callback"}
+    )
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('viewer') / 'gw.db'}")
     upgrade(engine)
     sim_app = create_gdhealth_sim_app(settings.gdhealth, seed=11, residents=4)
     services = build_gdhealth_services(settings, engine)
     app = create_app(settings, engine, **services.state())
-    with _serve(sim_app, sim_port, sim_app.state.sim.http.aclose), \
-            _serve(app, gw_port, services.aclose):
+    with (
+        _serve(sim_app, sim_port, sim_app.state.sim.http.aclose),
+        _serve(app, gw_port, services.aclose),
+    ):
         yield Live(settings, gateway, sim, sim_app)
     engine.dispose()
 
@@ -109,9 +130,11 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--no-sandbox", "--disable-background-networking",
-                                           "--disable-gpu"])
+        chromium = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
         yield chromium
         chromium.close()
 
@@ -145,10 +168,17 @@ def _open_lab_report(page: Any) -> None:
 
 def test_outpatient_doctor_uses_sms_code(live: Live, browser: Any) -> None:
     person = live.resident(0)
-    live.push({"event": "REGISTERED",
-               "patient": {"hisPatientId": "P100", "idNo": person.id_no, "name": person.name},
-               "encounter": {"type": "outpatient", "id": "MZ100",
-                             "visitDate": system_clock.now().date().isoformat()}})
+    live.push(
+        {
+            "event": "REGISTERED",
+            "patient": {"hisPatientId": "P100", "idNo": person.id_no, "name": person.name},
+            "encounter": {
+                "type": "outpatient",
+                "id": "MZ100",
+                "visitDate": system_clock.now().date().isoformat(),
+            },
+        }
+    )
 
     def steps(page: Any) -> None:
         page.goto(live.url("P100", "OUTPATIENT", "MZ100"))
@@ -170,10 +200,17 @@ def test_outpatient_doctor_uses_sms_code(live: Live, browser: Any) -> None:
 
 def test_inpatient_admission_uses_app(live: Live, browser: Any) -> None:
     person = live.resident(1)
-    live.push({"event": "ADMITTED",
-               "patient": {"hisPatientId": "P200", "idNo": person.id_no, "name": person.name},
-               "encounter": {"type": "inpatient", "id": "ZY200",
-                             "admittedAt": system_clock.now().isoformat()}})
+    live.push(
+        {
+            "event": "ADMITTED",
+            "patient": {"hisPatientId": "P200", "idNo": person.id_no, "name": person.name},
+            "encounter": {
+                "type": "inpatient",
+                "id": "ZY200",
+                "admittedAt": system_clock.now().isoformat(),
+            },
+        }
+    )
 
     def steps(page: Any) -> None:
         page.goto(live.url("P200", "INPATIENT", "ZY200"))

@@ -17,10 +17,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
     built = build_rig(f"sqlite:///{tmp_path / 'gw.db'}", clock=clock)
     person = built.resident(0)
-    await built.gateway.post("/api/v1/encounters", json={
-        "event": "REGISTERED",
-        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"}})
+    await built.gateway.post(
+        "/api/v1/encounters",
+        json={
+            "event": "REGISTERED",
+            "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
+            "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"},
+        },
+    )
     yield built
     await built.aclose()
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.audit.log import AuditLog, AuditRecorder
-from hisbridge.cli import app, _register
+from hisbridge.cli import _register, app
 from hisbridge.consent.model import Operator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -27,8 +27,11 @@ _ENGINES: list[Engine] = []
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    url = (f"sqlite:///{tmp_path / 'audit.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
+    url = (
+        f"sqlite:///{tmp_path / 'audit.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     yield url
     while _ENGINES:
         _ENGINES.pop().dispose()
@@ -41,9 +44,16 @@ def _filled(url: str, clock: ManualClock, count: int = 6) -> AuditLog:
     log = AuditLog(engine, clock=clock)
     recorder = AuditRecorder(log, key_secret="k")
     for n in range(count):
-        recorder.record("RECORD_VIEW", DOCTOR, patient_masked="张*", consent_id=f"C{n}",
-                        patient_key=recorder.key("P1"), category="LAB", doc_id=f"DOC-{n}",
-                        detail={"n": n})
+        recorder.record(
+            "RECORD_VIEW",
+            DOCTOR,
+            patient_masked="张*",
+            consent_id=f"C{n}",
+            patient_key=recorder.key("P1"),
+            category="LAB",
+            doc_id=f"DOC-{n}",
+            detail={"n": n},
+        )
         clock.advance(minutes=1)
     return log
 
@@ -67,7 +77,7 @@ def test_altered_row_is_named(store_url: str, tmp_path: Path) -> None:
     log = _filled(store_url, ManualClock())
     with log.engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == 4).values(doc_id="DOC-X"))
-    checked, broken = log.verify()
+    _checked, broken = log.verify()
     assert broken is not None and (broken.seq, broken.reason) == (4, "altered")
     code, output = _cli_verify(tmp_path, store_url)
     assert code == 1 and "seq=4" in output
@@ -94,8 +104,9 @@ def test_rehashed_row_still_breaks_the_link(store_url: str) -> None:
     forged = replace(entry, actor_id="D9999")
     new_hash = entry_hash(forged, forged.prev_hash)
     with log.engine.begin() as conn:
-        conn.execute(update(audit_log).where(audit_log.c.seq == 2)
-                     .values(actor_id="D9999", hash=new_hash))
+        conn.execute(
+            update(audit_log).where(audit_log.c.seq == 2).values(actor_id="D9999", hash=new_hash)
+        )
     _, broken = log.verify()
     assert broken is not None and (broken.seq, broken.reason) == (3, "relinked")
 

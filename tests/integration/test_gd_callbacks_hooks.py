@@ -19,23 +19,36 @@ OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301"}
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
-    built = build_rig(f"sqlite:///{tmp_path / 'gw.db'}", clock=clock,
-                      auto_apply_at_admission=True, windows={"inpatient_grace_days": 7})
+    built = build_rig(
+        f"sqlite:///{tmp_path / 'gw.db'}",
+        clock=clock,
+        auto_apply_at_admission=True,
+        windows={"inpatient_grace_days": 7},
+    )
     yield built
     await built.aclose()
 
 
 async def _granted_app(rig: GdHealthRig) -> dict[str, str]:
     person = rig.resident(0)
-    body = {"patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-            "channel": "APP", "operator": OPERATOR,
-            "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"}}
+    body = {
+        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
+        "channel": "APP",
+        "operator": OPERATOR,
+        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"},
+    }
     consent: dict[str, str] = (await rig.gateway.post("/api/v1/consents", json=body)).json()
     return consent
 
 
-def _signed(rig: GdHealthRig, payload: dict[str, str], *, secret: str | None = None,
-            at_ms: int | None = None, nonce: str = "n-1") -> tuple[bytes, dict[str, str]]:
+def _signed(
+    rig: GdHealthRig,
+    payload: dict[str, str],
+    *,
+    secret: str | None = None,
+    at_ms: int | None = None,
+    nonce: str = "n-1",
+) -> tuple[bytes, dict[str, str]]:
     body = _json.dumps(payload)
     now_ms = at_ms if at_ms is not None else int(rig.clock.now().timestamp() * 1000)
     key = secret if secret is not None else rig.settings.gdhealth.callback_secret.get_secret_value()
@@ -66,8 +79,9 @@ async def test_forged_or_stale_callback_refused_and_logged(
 ) -> None:
     consent = await _granted_app(rig)
     now_ms = int(rig.clock.now().timestamp() * 1000) + offset_ms
-    body, headers = _signed(rig, {"authId": consent["authId"], "status": "REVOKED"},
-                            secret=secret, at_ms=now_ms)
+    body, headers = _signed(
+        rig, {"authId": consent["authId"], "status": "REVOKED"}, secret=secret, at_ms=now_ms
+    )
     reply = await rig.gateway.post("/api/v1/consents/callback", content=body, headers=headers)
     assert reply.status_code == 401 and reply.json()["resultCode"] == code
     assert await _refusals(rig) == [f"refused:{code}"]
@@ -95,10 +109,15 @@ async def test_tampered_body_refused(rig: GdHealthRig) -> None:
 
 async def test_admission_auto_applies_and_discharge_narrows_grant(rig: GdHealthRig) -> None:
     person = rig.resident(1)
-    event = {"event": "ADMITTED",
-             "patient": {"hisPatientId": "P2", "idNo": person.id_no, "name": person.name},
-             "encounter": {"type": "inpatient", "id": "ZY0001",
-                           "admittedAt": "2026-03-01T15:00:00+08:00"}}
+    event = {
+        "event": "ADMITTED",
+        "patient": {"hisPatientId": "P2", "idNo": person.id_no, "name": person.name},
+        "encounter": {
+            "type": "inpatient",
+            "id": "ZY0001",
+            "admittedAt": "2026-03-01T15:00:00+08:00",
+        },
+    }
     reply = await rig.gateway.post("/api/v1/encounters", json=event)
     consent = reply.json()["consent"]
     assert reply.status_code == 202 and consent["channel"] == "APP"
@@ -106,26 +125,35 @@ async def test_admission_auto_applies_and_discharge_narrows_grant(rig: GdHealthR
     await rig.sim.post("/sim/tick")
     granted = (await rig.gateway.get(f"/api/v1/consents/{consent['id']}")).json()
     assert granted["validFrom"].startswith("2026-03-01T15:00")  # from admission
-    out = {**event, "event": "DISCHARGED",
-           "encounter": {**event["encounter"], "dischargedAt": "2026-03-10T10:00:00+08:00"}}
+    out = {
+        **event,
+        "event": "DISCHARGED",
+        "encounter": {**event["encounter"], "dischargedAt": "2026-03-10T10:00:00+08:00"},
+    }
     after = (await rig.gateway.post("/api/v1/encounters", json=out)).json()["consent"]
     assert after["validTo"].startswith("2026-03-17T10:00")  # discharge + 7 days grace
 
 
 async def test_discharge_with_zero_grace_closes_grant(tmp_path: Path) -> None:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
-    rig = build_rig(f"sqlite:///{tmp_path / 'g.db'}", clock=clock,
-                    windows={"inpatient_grace_days": 0})
+    rig = build_rig(
+        f"sqlite:///{tmp_path / 'g.db'}", clock=clock, windows={"inpatient_grace_days": 0}
+    )
     try:
         hooks = rig.services.encounter_hooks
         person = rig.resident(0)
         from hisbridge.consent.encounters import encounter_event
 
-        admission = {"id": "A1", "patient_id": "P9", "serial_number": "ZY9", "id_card": person.id_no,
-                     "patient_name": person.name, "admission_date": "2026-03-01 10:00:00"}
+        admission = {
+            "id": "A1",
+            "patient_id": "P9",
+            "serial_number": "ZY9",
+            "id_card": person.id_no,
+            "patient_name": person.name,
+            "admission_date": "2026-03-01 10:00:00",
+        }
         assert await hooks.observe("emr_admission_info", [admission]) == 1
-        consent, _ = await rig.services.consents.request(
-            *_inpatient("ZY9"), _op())
+        consent, _ = await rig.services.consents.request(*_inpatient("ZY9"), _op())
         rig.platform.patient_decides(consent.auth_id or "", "approve")
         await rig.sim.post("/sim/tick")
         discharge = {**admission, "discharge_date": "2026-03-05 09:00:00"}

@@ -29,11 +29,26 @@ def patient(rig: GdHealthRig, index: int = 0) -> dict[str, Any]:
     return {"hisPatientId": f"P{index:05d}", "idNo": person.id_no, "name": person.name}
 
 
-async def apply(rig: GdHealthRig, channel: str, *, index: int = 0, kind: str = "outpatient",
-                encounter_id: str = "MZ0001", expect: int = 201) -> dict[str, Any]:
-    body = {"patient": patient(rig, index), "channel": channel, "operator": OPERATOR,
-            "encounter": {"type": kind, "id": encounter_id, "visitDate": "2026-03-02",
-                          "admittedAt": "2026-03-02T08:30:00+08:00"}}
+async def apply(
+    rig: GdHealthRig,
+    channel: str,
+    *,
+    index: int = 0,
+    kind: str = "outpatient",
+    encounter_id: str = "MZ0001",
+    expect: int = 201,
+) -> dict[str, Any]:
+    body = {
+        "patient": patient(rig, index),
+        "channel": channel,
+        "operator": OPERATOR,
+        "encounter": {
+            "type": kind,
+            "id": encounter_id,
+            "visitDate": "2026-03-02",
+            "admittedAt": "2026-03-02T08:30:00+08:00",
+        },
+    }
     reply = await rig.gateway.post("/api/v1/consents", json=body)
     assert reply.status_code == expect, reply.text
     return reply.json()  # type: ignore[no-any-return]
@@ -46,8 +61,7 @@ async def status(rig: GdHealthRig, consent_id: str) -> str:
 
 
 async def index(rig: GdHealthRig, consent_id: str, **params: str) -> Any:
-    return await rig.gateway.get(f"/api/v1/records/{consent_id}/index",
-                                 params={**WHO, **params})
+    return await rig.gateway.get(f"/api/v1/records/{consent_id}/index", params={**WHO, **params})
 
 
 async def test_app_channel_approved_by_patient_then_records(rig: GdHealthRig) -> None:
@@ -61,12 +75,19 @@ async def test_app_channel_approved_by_patient_then_records(rig: GdHealthRig) ->
     reply = await index(rig, consent["id"])
     assert reply.status_code == 200
     items = reply.json()["items"]
-    assert {i["category"] for i in items} == {"VISIT", "LAB", "EXAM", "PHYSICAL_EXAM", "BLOOD",
-                                              "VACCINATION"}
+    assert {i["category"] for i in items} == {
+        "VISIT",
+        "LAB",
+        "EXAM",
+        "PHYSICAL_EXAM",
+        "BLOOD",
+        "VACCINATION",
+    }
     assert all(i["orgCode"] != rig.settings.gdhealth.org_code for i in items)  # own org hidden
     lab = next(i for i in items if i["category"] == "LAB")
-    doc = await rig.gateway.get(f"/api/v1/records/{consent['id']}/documents/{lab['docId']}",
-                                params=WHO)
+    doc = await rig.gateway.get(
+        f"/api/v1/records/{consent['id']}/documents/{lab['docId']}", params=WHO
+    )
     assert doc.status_code == 200
     rows = doc.json()["structured"]["items"]
     assert rows and all({"referenceRange", "abnormalFlag", "unit"} <= set(r) for r in rows)
@@ -90,8 +111,10 @@ async def test_sms_code_entered_right(rig: GdHealthRig) -> None:
     assert "****" in consent["channelInfo"]["phoneMasked"]
     sms = (await rig.sim.get("/sim/sms", params={"authId": consent["authId"]})).json()
     assert sms["code"] in sms["text"]
-    reply = await rig.gateway.post(f"/api/v1/consents/{consent['id']}/sms-code",
-                                   json={"code": sms["code"], "operator": OPERATOR})
+    reply = await rig.gateway.post(
+        f"/api/v1/consents/{consent['id']}/sms-code",
+        json={"code": sms["code"], "operator": OPERATOR},
+    )
     assert reply.status_code == 200 and reply.json()["status"] == "GRANTED"
     assert reply.json()["validTo"].startswith("2026-03-03T09:00")  # 24 h minimum window
 
@@ -116,13 +139,18 @@ async def test_sms_code_wrong_is_counted_then_locked(rig: GdHealthRig) -> None:
 async def test_third_party_code_redeemed(rig: GdHealthRig) -> None:
     person = rig.resident(1)
     code = (await rig.sim.post("/sim/auth-codes", json={"idNo": person.id_no})).json()["authCode"]
-    body = {"authCode": code, "patient": patient(rig, 1), "operator": OPERATOR,
-            "encounter": {"type": "emergency", "id": "JZ0001", "visitDate": "2026-03-02"}}
+    body = {
+        "authCode": code,
+        "patient": patient(rig, 1),
+        "operator": OPERATOR,
+        "encounter": {"type": "emergency", "id": "JZ0001", "visitDate": "2026-03-02"},
+    }
     reply = await rig.gateway.post("/api/v1/consents/redeem", json=body)
     assert reply.status_code == 200, reply.text
     assert reply.json()["status"] == "GRANTED" and reply.json()["channel"] == "AUTH_CODE"
-    reused = await rig.gateway.post("/api/v1/consents/redeem",
-                                    json={**body, "encounter": {"type": "emergency", "id": "JZ2"}})
+    reused = await rig.gateway.post(
+        "/api/v1/consents/redeem", json={**body, "encounter": {"type": "emergency", "id": "JZ2"}}
+    )
     assert reused.status_code == 422 and reused.json()["platformCode"] == "3005"
 
 
@@ -188,32 +216,54 @@ async def test_one_open_authorization_per_encounter(rig: GdHealthRig) -> None:
 
 
 async def test_booking_approved_then_used_at_registration_and_cancelled(rig: GdHealthRig) -> None:
-    booking = {"bookingId": "YY0001", "patient": patient(rig, 2), "visitDate": "2026-03-05",
-               "slotStart": "2026-03-05T09:30:00+08:00", "deptCode": "0301"}
+    booking = {
+        "bookingId": "YY0001",
+        "patient": patient(rig, 2),
+        "visitDate": "2026-03-05",
+        "slotStart": "2026-03-05T09:30:00+08:00",
+        "deptCode": "0301",
+    }
     reply = await rig.gateway.post("/api/v1/bookings", json=booking)
     assert reply.status_code == 201, reply.text
     consent = reply.json()["consent"]
     assert consent["channel"] == "BOOKING" and consent["status"] == "PENDING"
     rig.platform.patient_decides(consent["authId"], "approve")
     await rig.sim.post("/sim/tick")
-    event = {"event": "REGISTERED", "patient": patient(rig, 2),
-             "encounter": {"type": "outpatient", "id": "MZ0777", "visitDate": "2026-03-05",
-                           "appointmentId": "YY0001"}}
+    event = {
+        "event": "REGISTERED",
+        "patient": patient(rig, 2),
+        "encounter": {
+            "type": "outpatient",
+            "id": "MZ0777",
+            "visitDate": "2026-03-05",
+            "appointmentId": "YY0001",
+        },
+    }
     assert (await rig.gateway.post("/api/v1/encounters", json=event)).status_code == 202
-    found = (await rig.gateway.get("/api/v1/consents", params={
-        "hisPatientId": "P00002", "encounterType": "OUTPATIENT", "encounterId": "MZ0777"})).json()
+    found = (
+        await rig.gateway.get(
+            "/api/v1/consents",
+            params={
+                "hisPatientId": "P00002",
+                "encounterType": "OUTPATIENT",
+                "encounterId": "MZ0777",
+            },
+        )
+    ).json()
     assert found["consent"]["id"] == consent["id"] and found["consent"]["status"] == "GRANTED"
     assert found["consent"]["validTo"].startswith("2026-03-06T23:59:59")  # visit day + 1
-    cancel = await rig.gateway.post("/api/v1/bookings", json={"bookingId": "YY0001",
-                                                               "status": "CANCELLED"})
+    cancel = await rig.gateway.post(
+        "/api/v1/bookings", json={"bookingId": "YY0001", "status": "CANCELLED"}
+    )
     assert cancel.json()["consent"]["status"] == "CLOSED"
 
 
 async def test_cancelled_booking_cancels_pending_request(rig: GdHealthRig) -> None:
     booking = {"bookingId": "YY0002", "patient": patient(rig, 0), "visitDate": "2026-03-05"}
     consent = (await rig.gateway.post("/api/v1/bookings", json=booking)).json()["consent"]
-    reply = await rig.gateway.post("/api/v1/bookings", json={"bookingId": "YY0002",
-                                                             "status": "CANCELLED"})
+    reply = await rig.gateway.post(
+        "/api/v1/bookings", json={"bookingId": "YY0002", "status": "CANCELLED"}
+    )
     assert reply.json()["consent"]["status"] == "CANCELLED"
     assert rig.platform.auths[consent["authId"]].status == "CANCELLED"
 
@@ -222,8 +272,11 @@ async def test_channel_unavailable_and_unknown_person(rig: GdHealthRig) -> None:
     last = len(rig.platform.residents) - 1  # has neither phone nor 粤健通
     sms = await apply(rig, "SMS", index=last, expect=422)
     assert sms["platformCode"] == "2004" and "短信" in sms["error"]
-    body = {"patient": {"hisPatientId": "PX", "idNo": "11010119900307663X", "name": "某某"},
-            "channel": "APP", "operator": OPERATOR,
-            "encounter": {"type": "outpatient", "id": "MZ9"}}
+    body = {
+        "patient": {"hisPatientId": "PX", "idNo": "11010119900307663X", "name": "某某"},
+        "channel": "APP",
+        "operator": OPERATOR,
+        "encounter": {"type": "outpatient", "id": "MZ9"},
+    }
     reply = await rig.gateway.post("/api/v1/consents", json=body)
     assert reply.status_code == 422 and reply.json()["platformCode"] == "2001"

@@ -12,9 +12,15 @@ from hisbridge.audit.chain import GENESIS, AuditEntry, entry_hash, verify_chain
 def chain(n: int, algorithm: str = "sm3") -> list[AuditEntry]:
     entries, prev = [], GENESIS
     for seq in range(1, n + 1):
-        draft = AuditEntry(seq=seq, id=f"E{seq}", occurred_at=f"2026-01-01T08:00:0{seq}",
-                           action="RECORD_VIEW", actor_id="D1", doc_id=f"DOC{seq}",
-                           prev_hash=prev)
+        draft = AuditEntry(
+            seq=seq,
+            id=f"E{seq}",
+            occurred_at=f"2026-01-01T08:00:0{seq}",
+            action="RECORD_VIEW",
+            actor_id="D1",
+            doc_id=f"DOC{seq}",
+            prev_hash=prev,
+        )
         entry = replace(draft, hash=entry_hash(draft, prev, algorithm))
         entries.append(entry)
         prev = entry.hash
@@ -36,7 +42,7 @@ def test_each_field_is_covered_by_the_hash() -> None:
 @pytest.mark.parametrize(
     ("mutate", "seq", "reason"),
     [
-        (lambda e: e[:2] + [replace(e[2], doc_id="X")] + e[3:], 3, "altered"),
+        (lambda e: [*e[:2], replace(e[2], doc_id="X"), *e[3:]], 3, "altered"),
         (lambda e: e[:2] + e[3:], 4, "missing"),
         (lambda e: [e[0], e[2], e[1], *e[3:]], 3, "missing"),
         (lambda e: e[1:], 2, "pruned-mismatch"),

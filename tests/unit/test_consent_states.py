@@ -67,7 +67,8 @@ def test_open_and_terminal_partition_stored_states() -> None:
         (S.EXPIRED, S.EXPIRED, False, False),
     ],
 )
-def test_reconcile_platform_wins(local: Status, remote: Status, changed: bool,
-                                 conflict: bool) -> None:
+def test_reconcile_platform_wins(
+    local: Status, remote: Status, changed: bool, conflict: bool
+) -> None:
     result = reconcile(local, remote)
     assert (result.status, result.changed, result.conflict) == (remote, changed, conflict)

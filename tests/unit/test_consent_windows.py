@@ -27,8 +27,9 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 OUT = EncounterRef(EncounterType.OUTPATIENT, "MZ1", date(2026, 3, 2))
 BOOK = EncounterRef(EncounterType.BOOKING, "YY1", date(2026, 3, 5), slot_start=at(5, 9, 30))
 IN_OPEN = EncounterRef(EncounterType.INPATIENT, "ZY1", admitted_at=at(1, 15))
-IN_DONE = EncounterRef(EncounterType.INPATIENT, "ZY1", admitted_at=at(1, 15),
-                       discharged_at=at(10, 10))
+IN_DONE = EncounterRef(
+    EncounterType.INPATIENT, "ZY1", admitted_at=at(1, 15), discharged_at=at(10, 10)
+)
 
 
 @pytest.mark.parametrize(
@@ -50,15 +51,19 @@ def test_request_deadline(channel: Channel, encounter: EncounterRef, deadline: d
     [
         (OUT, T, (T, at(3, 9))),  # 24 h after grant is later than the day's end
         (OUT, at(2, 8), (at(2, 8), at(3, 8))),
-        (EncounterRef(EncounterType.EMERGENCY, "J", date(2026, 3, 4)), T,
-         (T, at(4, 23, 59, 59))),  # visit day ends later than 24 h
+        (
+            EncounterRef(EncounterType.EMERGENCY, "J", date(2026, 3, 4)),
+            T,
+            (T, at(4, 23, 59, 59)),
+        ),  # visit day ends later than 24 h
         (BOOK, T, (T, at(6, 23, 59, 59))),  # appointment day + 1 day review
         (IN_OPEN, T, (at(1, 15), at(1, 15) + timedelta(days=90))),
         (IN_DONE, T, (at(1, 15), at(17, 10))),  # discharge + 7 days
     ],
 )
-def test_grant_window(encounter: EncounterRef, granted: datetime,
-                      window: tuple[datetime, datetime]) -> None:
+def test_grant_window(
+    encounter: EncounterRef, granted: datetime, window: tuple[datetime, datetime]
+) -> None:
     assert grant_window(encounter, granted, W) == window
 
 

@@ -25,15 +25,32 @@ def test_sm3_known_vector() -> None:
     assert sm3_hex(b"abc") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 
 
-def _headers(method: str = "sm3", secret: str = "s3cret", ts: int = NOW, nonce: str = "n1",
-             body: bytes = BODY) -> SignedHeaders:
+def _headers(
+    method: str = "sm3",
+    secret: str = "s3cret",
+    ts: int = NOW,
+    nonce: str = "n1",
+    body: bytes = BODY,
+) -> SignedHeaders:
     return SignedHeaders("P1", str(ts), nonce, sign(method, "P1", secret, str(ts), nonce, body))
 
 
-def _check(headers: SignedHeaders, body: bytes = BODY, method: str = "sm3",
-           ledger: NonceLedger | None = None) -> str | None:
-    return check_signed(headers, body, method=method, secret="s3cret", expected_partner="P1",
-                        now_ms=NOW, window_s=900, nonces=ledger or NonceLedger(900_000))
+def _check(
+    headers: SignedHeaders,
+    body: bytes = BODY,
+    method: str = "sm3",
+    ledger: NonceLedger | None = None,
+) -> str | None:
+    return check_signed(
+        headers,
+        body,
+        method=method,
+        secret="s3cret",
+        expected_partner="P1",
+        now_ms=NOW,
+        window_s=900,
+        nonces=ledger or NonceLedger(900_000),
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,16 @@ from dataclasses import asdict, dataclass
 from hisbridge import _json
 from hisbridge.connectors.gdhealth.signing import sm3_hex
 
-__all__ = ["FIELDS", "GENESIS", "PRUNED", "AuditEntry", "ChainBreak", "canonical", "entry_hash",
-           "verify_chain"]
+__all__ = [
+    "FIELDS",
+    "GENESIS",
+    "PRUNED",
+    "AuditEntry",
+    "ChainBreak",
+    "canonical",
+    "entry_hash",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 PRUNED = "AUDIT_PRUNED"
@@ -48,7 +56,9 @@ class AuditEntry:
     hash: str = ""
 
 
-FIELDS = tuple(name for name in AuditEntry.__dataclass_fields__ if name not in ("hash", "prev_hash"))
+FIELDS = tuple(
+    name for name in AuditEntry.__dataclass_fields__ if name not in ("hash", "prev_hash")
+)
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -86,7 +96,9 @@ def _start_ok(first: AuditEntry, marker: Mapping[str, object] | None) -> bool:
         return first.prev_hash == GENESIS
     if marker is None:
         return False
-    return marker.get("throughSeq") == first.seq - 1 and marker.get("throughHash") == first.prev_hash
+    return (
+        marker.get("throughSeq") == first.seq - 1 and marker.get("throughHash") == first.prev_hash
+    )
 
 
 def verify_chain(

@@ -40,7 +40,9 @@ def patient_key(secret: str, his_patient_id: str) -> str:
 class AuditLog:
     """Append-only, hash-chained audit entries in ``audit_log``."""
 
-    def __init__(self, engine: Engine, *, algorithm: str = "sm3", clock: Clock = system_clock) -> None:
+    def __init__(
+        self, engine: Engine, *, algorithm: str = "sm3", clock: Clock = system_clock
+    ) -> None:
         self.engine = engine
         self._algorithm = algorithm
         self._clock = clock
@@ -48,8 +50,14 @@ class AuditLog:
 
     def append(self, action: str, actor_id: str, **fields: Any) -> AuditEntry:
         """Write one entry after the current last one; returns it with its hash."""
-        draft = AuditEntry(seq=0, id=_ids.new_id(), occurred_at=format_time(self._clock.now()),
-                           action=action, actor_id=actor_id, **fields)
+        draft = AuditEntry(
+            seq=0,
+            id=_ids.new_id(),
+            occurred_at=format_time(self._clock.now()),
+            action=action,
+            actor_id=actor_id,
+            **fields,
+        )
         with self._lock:
             for _ in range(10):
                 try:
@@ -74,8 +82,16 @@ class AuditLog:
         after = 0
         while True:
             with self.engine.connect() as conn:
-                rows = conn.execute(select(audit_log).where(audit_log.c.seq > after)
-                                    .order_by(audit_log.c.seq).limit(batch)).mappings().all()
+                rows = (
+                    conn.execute(
+                        select(audit_log)
+                        .where(audit_log.c.seq > after)
+                        .order_by(audit_log.c.seq)
+                        .limit(batch)
+                    )
+                    .mappings()
+                    .all()
+                )
             if not rows:
                 return
             for row in rows:
@@ -84,22 +100,30 @@ class AuditLog:
 
     def verify(self) -> tuple[int, ChainBreak | None]:
         """(entries checked, first broken entry or None)."""
-        return verify_chain(self.entries(), algorithm=self._algorithm,
-                            prune_marker=self._prune_marker())
+        return verify_chain(
+            self.entries(), algorithm=self._algorithm, prune_marker=self._prune_marker()
+        )
 
     def _prune_marker(self) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.action == PRUNED)
-                                  .order_by(audit_log.c.seq.desc()).limit(1)).scalar()
+            detail = conn.execute(
+                select(audit_log.c.detail)
+                .where(audit_log.c.action == PRUNED)
+                .order_by(audit_log.c.seq.desc())
+                .limit(1)
+            ).scalar()
         return _json.loads(detail) if detail else None
 
     def prune(self, retention_days: int) -> int:
         """Delete entries older than the retention period, keeping the chain verifiable."""
         cutoff = format_time(self._clock.now() - timedelta(days=retention_days))
         with self.engine.connect() as conn:
-            last_old = conn.execute(select(audit_log.c.seq, audit_log.c.hash)
-                                    .where(audit_log.c.occurred_at < cutoff)
-                                    .order_by(audit_log.c.seq.desc()).limit(1)).first()
+            last_old = conn.execute(
+                select(audit_log.c.seq, audit_log.c.hash)
+                .where(audit_log.c.occurred_at < cutoff)
+                .order_by(audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
         if last_old is None:
             return 0
         marker = {"throughSeq": last_old.seq, "throughHash": last_old.hash, "cutoff": cutoff}
@@ -127,8 +151,12 @@ class AuditRecorder:
         """Append ``action`` by ``operator``; ``detail`` may be a dict (stored as JSON)."""
         detail = fields.pop("detail", None)
         return self.log.append(
-            action, operator.user_id, actor_name=operator.name, role=operator.role,
-            dept_code=operator.dept_code, client_addr=operator.client_addr,
+            action,
+            operator.user_id,
+            actor_name=operator.name,
+            role=operator.role,
+            dept_code=operator.dept_code,
+            client_addr=operator.client_addr,
             detail=_json.dumps_str(detail or {}, sort_keys=True),
             **{k: ("" if v is None else str(v)) for k, v in fields.items()},
         )

@@ -22,8 +22,8 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from hisbridge.cli import simulate, spec
     from hisbridge.cli import audit as audit_cli
+    from hisbridge.cli import simulate, spec
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")

@@ -4,18 +4,24 @@ the retention period."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from hisbridge.audit.log import AuditLog
+from hisbridge.settings import Settings
+
 __all__ = ["app"]
 
+ConfigOption = Annotated[
+    Path | None, typer.Option("-c", "--config", help="hisbridge 配置文件 / config file")
+]
 app = typer.Typer(help="审计日志 / the tamper-evident audit log", no_args_is_help=True)
 console = Console()
 
 
-def _log(config: Path | None):  # type: ignore[no-untyped-def]
-    from hisbridge.audit.log import AuditLog
+def _log(config: Path | None) -> tuple[Settings, AuditLog]:
     from hisbridge.settings import load_settings
     from hisbridge.store.engine import make_engine
 
@@ -26,7 +32,7 @@ def _log(config: Path | None):  # type: ignore[no-untyped-def]
 
 @app.command("verify")
 def verify(
-    config: Path | None = typer.Option(None, "-c", "--config", help="hisbridge 配置文件"),
+    config: ConfigOption = None,
 ) -> None:
     """逐条校验哈希链 / walk the chain in order; exit 1 naming the first broken entry."""
     _, log = _log(config)
@@ -42,9 +48,9 @@ def verify(
 
 @app.command("prune")
 def prune(
-    config: Path | None = typer.Option(None, "-c", "--config", help="hisbridge 配置文件"),
+    config: ConfigOption = None,
 ) -> None:
-    """按保留期清理 / delete entries older than gdhealth.audit_retention_days (chain stays valid)."""
+    """按保留期清理 / delete entries older than gdhealth.audit_retention_days; chain stays valid."""
     settings, log = _log(config)
     try:
         gone = log.prune(settings.gdhealth.audit_retention_days)

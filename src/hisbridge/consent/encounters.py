@@ -33,8 +33,12 @@ __all__ = ["EncounterEvent", "EncounterHooks", "encounter_event", "parse_when"]
 
 log = logging.getLogger("hisbridge.consent")
 
-_ACTIVITY_TYPES = {"1": EncounterType.OUTPATIENT, "2": EncounterType.EMERGENCY,
-                   "5": EncounterType.INPATIENT, "6": EncounterType.INPATIENT}
+_ACTIVITY_TYPES = {
+    "1": EncounterType.OUTPATIENT,
+    "2": EncounterType.EMERGENCY,
+    "5": EncounterType.INPATIENT,
+    "6": EncounterType.INPATIENT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +66,12 @@ def encounter_event(table: str, record: Mapping[str, Any]) -> EncounterEvent | N
     serial = str(record.get("serial_number") or "")
     if not serial or not record.get("id_card") or str(record.get("invalid_flag", "0")) == "1":
         return None
-    patient = PatientIdentity(str(record.get("patient_id") or record.get("id")),
-                              str(record["id_card"]), str(record.get("patient_name") or ""),
-                              str(record.get("id_card_type_code") or "01"))
+    patient = PatientIdentity(
+        str(record.get("patient_id") or record.get("id")),
+        str(record["id_card"]),
+        str(record.get("patient_name") or ""),
+        str(record.get("id_card_type_code") or "01"),
+    )
     dept = str(record.get("dept_code") or "")
     if table == "emr_activity_info":
         kind = _ACTIVITY_TYPES.get(str(record.get("activity_type_code")))
@@ -76,16 +83,26 @@ def encounter_event(table: str, record: Mapping[str, Any]) -> EncounterEvent | N
         return EncounterEvent("open", patient, ref)
     if table == "emr_admission_info":
         when = parse_when(record.get("admission_date"))
-        ref = EncounterRef(EncounterType.INPATIENT, serial, when.date() if when else None,
-                           admitted_at=when, dept_code=dept)
+        ref = EncounterRef(
+            EncounterType.INPATIENT,
+            serial,
+            when.date() if when else None,
+            admitted_at=when,
+            dept_code=dept,
+        )
         return EncounterEvent("open", patient, ref)
     if table == "emr_discharge_info":
         out = parse_when(record.get("discharge_date"))
         if out is None:
             return None
-        ref = EncounterRef(EncounterType.INPATIENT, serial, None,
-                           admitted_at=parse_when(record.get("admission_date")),
-                           discharged_at=out, dept_code=dept)
+        ref = EncounterRef(
+            EncounterType.INPATIENT,
+            serial,
+            None,
+            admitted_at=parse_when(record.get("admission_date")),
+            discharged_at=out,
+            dept_code=dept,
+        )
         return EncounterEvent("discharge", patient, ref)
     return None
 
@@ -96,33 +113,42 @@ class EncounterHooks:
     def __init__(self, consents: ConsentService) -> None:
         self.consents = consents
 
-    async def opened(self, patient: PatientIdentity, encounter: EncounterRef,
-                     operator: Operator = SYSTEM) -> Consent | None:
+    async def opened(
+        self, patient: PatientIdentity, encounter: EncounterRef, operator: Operator = SYSTEM
+    ) -> Consent | None:
         """Registration/admission: remember it; auto-apply on the APP channel if configured."""
         self.consents.note_encounter(patient, encounter)
         s = self.consents.settings
-        auto = (s.auto_apply_at_admission if encounter.encounter_type is EncounterType.INPATIENT
-                else s.auto_apply_at_registration)
+        auto = (
+            s.auto_apply_at_admission
+            if encounter.encounter_type is EncounterType.INPATIENT
+            else s.auto_apply_at_registration
+        )
         if not auto or encounter.encounter_type is EncounterType.BOOKING:
             return None
         try:
-            consent, _ = await self.consents.request(encounter.encounter_type,
-                                                     encounter.encounter_id, Channel.APP, operator)
+            consent, _ = await self.consents.request(
+                encounter.encounter_type, encounter.encounter_id, Channel.APP, operator
+            )
         except HisbridgeError as exc:  # the HIS push must not fail because the platform did
-            log.warning("auto-apply failed", extra={"encounter": encounter.encounter_id,
-                                                    "error": type(exc).__name__})
+            log.warning(
+                "auto-apply failed",
+                extra={"encounter": encounter.encounter_id, "error": type(exc).__name__},
+            )
             return None
         return consent
 
-    async def discharged(self, encounter_id: str, discharged_at: datetime,
-                         operator: Operator = SYSTEM) -> Consent | None:
+    async def discharged(
+        self, encounter_id: str, discharged_at: datetime, operator: Operator = SYSTEM
+    ) -> Consent | None:
         """Discharge: the grant lasts to discharge + grace, or closes now if grace is 0."""
         stored = self.consents.encounter(EncounterType.INPATIENT, encounter_id)
         patient = self.consents.identity(stored)
         ref = replace(stored.ref, discharged_at=discharged_at)
         self.consents.note_encounter(patient, ref, state="CLOSED")
-        consent = self.consents.current_for(patient.his_patient_id, EncounterType.INPATIENT,
-                                            encounter_id)
+        consent = self.consents.current_for(
+            patient.his_patient_id, EncounterType.INPATIENT, encounter_id
+        )
         if consent is None or consent.status != "GRANTED":
             return consent
         grace = timedelta(days=self.consents.settings.windows.inpatient_grace_days)
@@ -133,21 +159,25 @@ class EncounterHooks:
         self.consents.repo.save(consent)
         return consent
 
-    async def booked(self, patient: PatientIdentity, booking: EncounterRef,
-                     operator: Operator = SYSTEM) -> Consent:
+    async def booked(
+        self, patient: PatientIdentity, booking: EncounterRef, operator: Operator = SYSTEM
+    ) -> Consent:
         """Online booking succeeded: create the BOOKING request (flows.md §4.1)."""
         self.consents.note_encounter(patient, booking)
-        consent, _ = await self.consents.request(EncounterType.BOOKING, booking.encounter_id,
-                                                 Channel.BOOKING, operator)
+        consent, _ = await self.consents.request(
+            EncounterType.BOOKING, booking.encounter_id, Channel.BOOKING, operator
+        )
         return consent
 
-    async def booking_cancelled(self, appointment_id: str,
-                                operator: Operator = SYSTEM) -> Consent | None:
+    async def booking_cancelled(
+        self, appointment_id: str, operator: Operator = SYSTEM
+    ) -> Consent | None:
         """A cancelled booking cancels its request (or closes its grant)."""
         stored = self.consents.encounter(EncounterType.BOOKING, appointment_id)
         self.consents.note_encounter(self.consents.identity(stored), stored.ref, state="CANCELLED")
-        consent = self.consents.current_for(stored.his_patient_id, EncounterType.BOOKING,
-                                            appointment_id)
+        consent = self.consents.current_for(
+            stored.his_patient_id, EncounterType.BOOKING, appointment_id
+        )
         if consent is None or not consent.is_open():
             return consent
         return await self.consents.cancel(consent.id, "BOOKING_CANCELLED", operator)
@@ -163,10 +193,14 @@ class EncounterHooks:
                 if event.kind == "open":
                     await self.opened(event.patient, event.encounter)
                 elif event.encounter.discharged_at is not None:
-                    if self.consents.repo.encounter("INPATIENT", event.encounter.encounter_id) is None:
+                    if (
+                        self.consents.repo.encounter("INPATIENT", event.encounter.encounter_id)
+                        is None
+                    ):
                         self.consents.note_encounter(event.patient, event.encounter)
-                    await self.discharged(event.encounter.encounter_id,
-                                          event.encounter.discharged_at)
+                    await self.discharged(
+                        event.encounter.encounter_id, event.encounter.discharged_at
+                    )
             except ConsentProblem:
                 continue
             acted += 1

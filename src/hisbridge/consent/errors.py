@@ -12,8 +12,15 @@ __all__ = ["ConsentProblem"]
 class ConsentProblem(Terminal):
     """A refused consent or record operation: ``code`` is stable, ``message_zh`` is for people."""
 
-    def __init__(self, code: str, message_zh: str, *, status: int = 400, hint: str = "",
-                 data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message_zh: str,
+        *,
+        status: int = 400,
+        hint: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message_zh, hint=hint)
         self.code = code
         self.message_zh = message_zh

@@ -118,16 +118,26 @@ class Consent:
 
     def public(self) -> dict[str, object]:
         """The consent as the API and the viewer show it (no personal data beyond the mask)."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
         return {
-            "id": self.id, "authId": self.auth_id, "status": self.status,
-            "channel": self.channel.value, "hisPatientId": self.his_patient_id,
-            "patient": self.patient_masked, "encounterType": self.encounter_type.value,
-            "encounterId": self.encounter_id, "createdAt": iso(self.created_at),
-            "requestExpiresAt": iso(self.request_expires_at), "grantedAt": iso(self.granted_at),
-            "validFrom": iso(self.valid_from), "validTo": iso(self.valid_to),
-            "endedAt": iso(self.ended_at), "reason": self.reason,
-            "smsAttempts": self.sms_attempts, "channelInfo": self.channel_info,
+            "id": self.id,
+            "authId": self.auth_id,
+            "status": self.status,
+            "channel": self.channel.value,
+            "hisPatientId": self.his_patient_id,
+            "patient": self.patient_masked,
+            "encounterType": self.encounter_type.value,
+            "encounterId": self.encounter_id,
+            "createdAt": iso(self.created_at),
+            "requestExpiresAt": iso(self.request_expires_at),
+            "grantedAt": iso(self.granted_at),
+            "validFrom": iso(self.valid_from),
+            "validTo": iso(self.valid_to),
+            "endedAt": iso(self.ended_at),
+            "reason": self.reason,
+            "smsAttempts": self.sms_attempts,
+            "channelInfo": self.channel_info,
         }

@@ -74,11 +74,18 @@ class IndexEntry:
 
     def public(self) -> dict[str, Any]:
         return {
-            "docId": self.doc_id, "category": self.category, "recordType": self.record_type,
-            "title": self.title, "orgName": self.org_name, "orgCode": self.org_code,
-            "deptName": self.dept_name, "effectiveTime": self.effective_time.isoformat(),
-            "summary": self.summary, "encounterType": self.encounter_type,
-            "docTypeCode": self.doc_type_code, "sensitivity": self.sensitivity,
+            "docId": self.doc_id,
+            "category": self.category,
+            "recordType": self.record_type,
+            "title": self.title,
+            "orgName": self.org_name,
+            "orgCode": self.org_code,
+            "deptName": self.dept_name,
+            "effectiveTime": self.effective_time.isoformat(),
+            "summary": self.summary,
+            "encounterType": self.encounter_type,
+            "docTypeCode": self.doc_type_code,
+            "sensitivity": self.sensitivity,
         }
 
 
@@ -97,9 +104,13 @@ class Document:
 
     def public(self) -> dict[str, Any]:
         return {
-            "docId": self.doc_id, "category": self.category, "recordType": self.record_type,
-            "title": self.title, "orgName": self.org_name,
-            "effectiveTime": self.effective_time.isoformat(), "format": self.format,
+            "docId": self.doc_id,
+            "category": self.category,
+            "recordType": self.record_type,
+            "title": self.title,
+            "orgName": self.org_name,
+            "effectiveTime": self.effective_time.isoformat(),
+            "format": self.format,
             "structured": self.structured,
         }
 
@@ -121,7 +132,9 @@ class ProvincialPlatform(Protocol):
 
     async def query(self, auth_id: str) -> PlatformAuthorization: ...
 
-    async def cancel(self, auth_id: str, reason: str, operator: Operator) -> PlatformAuthorization: ...
+    async def cancel(
+        self, auth_id: str, reason: str, operator: Operator
+    ) -> PlatformAuthorization: ...
 
     async def index(
         self, auth_id: str, operator: Operator, flt: IndexFilter

@@ -41,8 +41,12 @@ class GdHealthServices:
 
     def state(self) -> dict[str, Any]:
         """Keyword arguments for ``create_app(..., **services.state())``."""
-        return {"consents": self.consents, "encounter_hooks": self.encounter_hooks,
-                "records": self.records, "audit": self.audit}
+        return {
+            "consents": self.consents,
+            "encounter_hooks": self.encounter_hooks,
+            "records": self.records,
+            "audit": self.audit,
+        }
 
     async def aclose(self) -> None:
         await self.platform.aclose()
@@ -84,9 +88,15 @@ def viewer_url(
     ttl_s: int = 43200,
 ) -> str:
     """A signed ``/ws/records`` URL for the doctor's workstation (same scheme as ``/ws``)."""
-    params = {"patientId": patient_id, "encounterType": encounter_type.upper(),
-              "encounterId": encounter_id, "userId": user_id, "deptCode": dept_code,
-              "userName": user_name}
-    query = signed_query(params, settings.web.secret_key.get_secret_value(),
-                         now=now.timestamp(), ttl_s=ttl_s)
+    params = {
+        "patientId": patient_id,
+        "encounterType": encounter_type.upper(),
+        "encounterId": encounter_id,
+        "userId": user_id,
+        "deptCode": dept_code,
+        "userName": user_name,
+    }
+    query = signed_query(
+        params, settings.web.secret_key.get_secret_value(), now=now.timestamp(), ttl_s=ttl_s
+    )
     return f"{base_url.rstrip('/')}/ws/records?{query}"

@@ -1,1 +1,1 @@
-"""Records of other institutions: index and documents behind a current grant, cache, viewer model."""
+"""Other institutions' records: index and documents behind a current grant, cache, viewer."""

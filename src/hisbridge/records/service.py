@@ -21,24 +21,36 @@ _CACHE_TTL = timedelta(minutes=30)
 
 
 class RecordService:
-    def __init__(self, consents: ConsentService, platform: ProvincialPlatform,
-                 audit: AuditRecorder, cache: GrantBoundCache, clock: Clock) -> None:
+    def __init__(
+        self,
+        consents: ConsentService,
+        platform: ProvincialPlatform,
+        audit: AuditRecorder,
+        cache: GrantBoundCache,
+        clock: Clock,
+    ) -> None:
         self.consents = consents
         self.platform = platform
         self.audit = audit
         self.cache = cache
         self.clock = clock
 
-    async def index(self, consent_id: str, operator: Operator, flt: IndexFilter) -> list[IndexEntry]:
+    async def index(
+        self, consent_id: str, operator: Operator, flt: IndexFilter
+    ) -> list[IndexEntry]:
         """The other institutions' documents for a GRANTED consent (never cached: fresh check)."""
         consent = self._granted(consent_id, operator, "RECORD_INDEX")
         try:
             entries = await self.platform.index(consent.auth_id or "", operator, flt)
         except PlatformError as exc:
             raise self._refused(consent, operator, "RECORD_INDEX", exc) from exc
-        self._audit(consent, operator, "RECORD_INDEX", category=",".join(flt.categories),
-                    detail={"count": len(entries), "from": _day(flt.date_from),
-                            "to": _day(flt.date_to)})
+        self._audit(
+            consent,
+            operator,
+            "RECORD_INDEX",
+            category=",".join(flt.categories),
+            detail={"count": len(entries), "from": _day(flt.date_from), "to": _day(flt.date_to)},
+        )
         return entries
 
     async def document(self, consent_id: str, doc_id: str, operator: Operator) -> Document:
@@ -54,8 +66,14 @@ class RecordService:
                 self.cache.put(consent.id, doc_id, document, self._expiry(consent))
         except PlatformError as exc:
             raise self._refused(consent, operator, "RECORD_VIEW", exc, doc_id=doc_id) from exc
-        self._audit(consent, operator, "RECORD_VIEW", category=document.category, doc_id=doc_id,
-                    detail={"title": document.title, "cached": cached is not None})
+        self._audit(
+            consent,
+            operator,
+            "RECORD_VIEW",
+            category=document.category,
+            doc_id=doc_id,
+            detail={"title": document.title, "cached": cached is not None},
+        )
         return document
 
     async def _confirm(self, consent: Consent, operator: Operator, doc_id: str) -> Consent:
@@ -69,33 +87,65 @@ class RecordService:
         soon = self.clock.now() + _CACHE_TTL
         return min(soon, consent.valid_to) if consent.valid_to else soon
 
-    def _granted(self, consent_id: str, operator: Operator, action: str,
-                 doc_id: str = "") -> Consent:
+    def _granted(
+        self, consent_id: str, operator: Operator, action: str, doc_id: str = ""
+    ) -> Consent:
         try:
             return self.consents.require_granted(consent_id, operator)
         except ConsentProblem as problem:
             self.cache.purge(consent_id)
-            self.audit.record(action, operator, consent_id=consent_id, doc_id=doc_id,
-                              outcome=f"refused:{problem.code}",
-                              detail={"status": problem.data.get("status")})
+            self.audit.record(
+                action,
+                operator,
+                consent_id=consent_id,
+                doc_id=doc_id,
+                outcome=f"refused:{problem.code}",
+                detail={"status": problem.data.get("status")},
+            )
             raise
 
-    def _refused(self, consent: Consent, operator: Operator, action: str, exc: PlatformError,
-                 doc_id: str = "") -> ConsentProblem:
+    def _refused(
+        self,
+        consent: Consent,
+        operator: Operator,
+        action: str,
+        exc: PlatformError,
+        doc_id: str = "",
+    ) -> ConsentProblem:
         self._audit(consent, operator, action, doc_id=doc_id, outcome=f"refused:{exc.code}")
         if exc.code in _GRANT_ENDED:
             self.cache.purge(consent.id)
             return self.consents.ended_remotely(consent, exc.code, operator)
-        return ConsentProblem(f"PLATFORM_{exc.code}", exc.message_zh, status=exc.status,
-                              data={"platformCode": exc.code})
+        return ConsentProblem(
+            f"PLATFORM_{exc.code}",
+            exc.message_zh,
+            status=exc.status,
+            data={"platformCode": exc.code},
+        )
 
-    def _audit(self, consent: Consent, operator: Operator, action: str, *, category: str = "",
-               doc_id: str = "", outcome: str = "ok", detail: dict[str, object] | None = None
-               ) -> None:
-        self.audit.record(action, operator, patient_masked=consent.patient_masked,
-                          patient_key=self.audit.key(consent.his_patient_id),
-                          consent_id=consent.id, auth_id=consent.auth_id, category=category,
-                          doc_id=doc_id, outcome=outcome, detail=detail)
+    def _audit(
+        self,
+        consent: Consent,
+        operator: Operator,
+        action: str,
+        *,
+        category: str = "",
+        doc_id: str = "",
+        outcome: str = "ok",
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        self.audit.record(
+            action,
+            operator,
+            patient_masked=consent.patient_masked,
+            patient_key=self.audit.key(consent.his_patient_id),
+            consent_id=consent.id,
+            auth_id=consent.auth_id,
+            category=category,
+            doc_id=doc_id,
+            outcome=outcome,
+            detail=detail,
+        )
 
 
 def _day(value: object) -> str | None:

@@ -42,8 +42,13 @@ class PatientIn(BaseModel):
     ehcCode: str | None = None
 
     def value(self) -> PatientIdentity:
-        return PatientIdentity(self.hisPatientId, self.idNo.strip().upper(), self.name.strip(),
-                               self.idType, self.ehcCode)
+        return PatientIdentity(
+            self.hisPatientId,
+            self.idNo.strip().upper(),
+            self.name.strip(),
+            self.idType,
+            self.ehcCode,
+        )
 
 
 class EncounterIn(BaseModel):
@@ -57,9 +62,16 @@ class EncounterIn(BaseModel):
     deptCode: str = ""
 
     def value(self) -> EncounterRef:
-        return EncounterRef(EncounterType.parse(self.type), self.id, self.visitDate,
-                            self.appointmentId, self.admittedAt, self.dischargedAt,
-                            self.slotStart, self.deptCode)
+        return EncounterRef(
+            EncounterType.parse(self.type),
+            self.id,
+            self.visitDate,
+            self.appointmentId,
+            self.admittedAt,
+            self.dischargedAt,
+            self.slotStart,
+            self.deptCode,
+        )
 
 
 class OperatorIn(BaseModel):
@@ -120,8 +132,9 @@ def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
     consents = getattr(request.app.state, "consents", None)
     hooks = getattr(request.app.state, "encounter_hooks", None)
     if consents is None or hooks is None:
-        raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired",
-                             status=503)
+        raise ConsentProblem(
+            "DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503
+        )
     return consents, hooks
 
 
@@ -132,8 +145,9 @@ def require_token(request: Request) -> None:
         return
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise ConsentProblem("UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token",
-                             status=401)
+        raise ConsentProblem(
+            "UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token", status=401
+        )
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -164,13 +178,17 @@ def _consent_routes(router: APIRouter) -> None:
         consents, _ = services(request)
         consents.note_encounter(body.patient.value(), body.encounter.value())
         consent, created = await consents.request(
-            EncounterType.parse(body.encounter.type), body.encounter.id,
-            Channel.parse(body.channel), body.operator.value(request))
+            EncounterType.parse(body.encounter.type),
+            body.encounter.id,
+            Channel.parse(body.channel),
+            body.operator.value(request),
+        )
         return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
 
     @router.get("/api/v1/consents")
-    async def find(request: Request, hisPatientId: str, encounterType: str,
-                   encounterId: str) -> JSONResponse:
+    async def find(
+        request: Request, hisPatientId: str, encounterType: str, encounterId: str
+    ) -> JSONResponse:
         require_token(request)
         consents, _ = services(request)
         found = consents.current_for(hisPatientId, EncounterType.parse(encounterType), encounterId)
@@ -197,15 +215,20 @@ def _consent_routes(router: APIRouter) -> None:
         consents = services(request)[0]
         if body.patient is not None:
             consents.note_encounter(body.patient.value(), body.encounter.value())
-        consent = await consents.redeem(body.authCode, EncounterType.parse(body.encounter.type),
-                                        body.encounter.id, body.operator.value(request))
+        consent = await consents.redeem(
+            body.authCode,
+            EncounterType.parse(body.encounter.type),
+            body.encounter.id,
+            body.operator.value(request),
+        )
         return consent.public()
 
     @router.post("/api/v1/consents/{consent_id}/cancel")
     async def cancel(consent_id: str, body: CancelIn, request: Request) -> dict[str, Any]:
         require_token(request)
-        consent = await services(request)[0].cancel(consent_id, body.reason,
-                                                    body.operator.value(request))
+        consent = await services(request)[0].cancel(
+            consent_id, body.reason, body.operator.value(request)
+        )
         return consent.public()
 
 
@@ -219,10 +242,17 @@ def _hook_routes(router: APIRouter) -> None:
             consent = await hooks.booking_cancelled(body.bookingId, operator)
             return JSONResponse({"consent": consent.public() if consent else None})
         if body.patient is None:
-            raise ConsentProblem("PATIENT_REQUIRED", "预约需提供患者身份信息 patient required",
-                                 status=422)
-        ref = EncounterRef(EncounterType.BOOKING, body.bookingId, body.visitDate, body.bookingId,
-                           slot_start=body.slotStart, dept_code=body.deptCode)
+            raise ConsentProblem(
+                "PATIENT_REQUIRED", "预约需提供患者身份信息 patient required", status=422
+            )
+        ref = EncounterRef(
+            EncounterType.BOOKING,
+            body.bookingId,
+            body.visitDate,
+            body.bookingId,
+            slot_start=body.slotStart,
+            dept_code=body.deptCode,
+        )
         consent = await hooks.booked(body.patient.value(), ref, operator)
         return JSONResponse({"consent": consent.public()}, 201)
 
@@ -248,8 +278,12 @@ def _callback_route(router: APIRouter) -> None:
         body = await request.body()
         problem = _check_callback(request, consents, body)
         if problem is not None:
-            consents.audit.record("CALLBACK_REFUSED", SYSTEM, outcome=f"refused:{problem}",
-                                  detail={"addr": request.client.host if request.client else ""})
+            consents.audit.record(
+                "CALLBACK_REFUSED",
+                SYSTEM,
+                outcome=f"refused:{problem}",
+                detail={"addr": request.client.host if request.client else ""},
+            )
             return JSONResponse({"resultCode": problem, "resultMessage": "refused"}, 401)
         try:
             payload = _json.loads(body)
@@ -257,8 +291,9 @@ def _callback_route(router: APIRouter) -> None:
         except (ValueError, AttributeError):
             return JSONResponse({"resultCode": "5000", "resultMessage": "malformed"}, 400)
         consent = await consents.on_status_changed(auth_id)
-        return JSONResponse({"resultCode": "0", "resultMessage": "success",
-                             "known": consent is not None})
+        return JSONResponse(
+            {"resultCode": "0", "resultMessage": "success", "known": consent is not None}
+        )
 
 
 def _check_callback(request: Request, consents: ConsentService, body: bytes) -> str | None:
@@ -267,13 +302,22 @@ def _check_callback(request: Request, consents: ConsentService, body: bytes) -> 
     if ledger is None:
         ledger = request.app.state._gd_callback_nonces = NonceLedger(s.timestamp_window_s * 1000)
     names = s.headers
-    headers = SignedHeaders(*(request.headers.get(n, "") for n in (
-        names.partner_id, names.timestamp, names.nonce, names.signature)))
-    return check_signed(headers, body, method=s.sign_method,
-                        secret=s.callback_secret.get_secret_value(),
-                        expected_partner=s.partner_id,
-                        now_ms=int(consents.clock.now().timestamp() * 1000),
-                        window_s=s.timestamp_window_s, nonces=ledger)
+    headers = SignedHeaders(
+        *(
+            request.headers.get(n, "")
+            for n in (names.partner_id, names.timestamp, names.nonce, names.signature)
+        )
+    )
+    return check_signed(
+        headers,
+        body,
+        method=s.sign_method,
+        secret=s.callback_secret.get_secret_value(),
+        expected_partner=s.partner_id,
+        now_ms=int(consents.clock.now().timestamp() * 1000),
+        window_s=s.timestamp_window_s,
+        nonces=ledger,
+    )
 
 
 def mount(app: FastAPI) -> None:

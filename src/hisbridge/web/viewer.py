@@ -34,8 +34,11 @@ __all__ = ["mount"]
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("hisbridge.web") / "templates"))
 _STATUS_ZH = {"GRANTED": "已授权", **NOT_GRANTED_ZH}
 _CHANNEL_ZH = {"APP": "粤健通", "SMS": "短信验证码", "AUTH_CODE": "授权码", "BOOKING": "预约授权"}
-_SIGNATURE_ZH = {"missing": "链接缺少签名参数", "bad": "链接签名无效",
-                 "expired": "链接已过期,请从工作站重新打开"}
+_SIGNATURE_ZH = {
+    "missing": "链接缺少签名参数",
+    "bad": "链接签名无效",
+    "expired": "链接已过期,请从工作站重新打开",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,24 +62,34 @@ def _context(request: Request) -> ViewerContext:
     if not params.get("patientId") or not params.get("encounterId") or not params.get("userId"):
         raise SignatureError("missing")
     addr = request.client.host if request.client else ""
-    operator = Operator(params["userId"], params.get("userName", ""), params.get("role", "DOCTOR"),
-                        params.get("deptCode", ""), client_addr=addr)
-    return ViewerContext(params["patientId"], kind, params["encounterId"], operator,
-                         request.url.query)
+    operator = Operator(
+        params["userId"],
+        params.get("userName", ""),
+        params.get("role", "DOCTOR"),
+        params.get("deptCode", ""),
+        client_addr=addr,
+    )
+    return ViewerContext(
+        params["patientId"], kind, params["encounterId"], operator, request.url.query
+    )
 
 
 def _forbidden(request: Request, reason: str) -> HTMLResponse:
-    return _TEMPLATES.TemplateResponse(request, "viewer/forbidden.html",
-                                       {"reason": _SIGNATURE_ZH.get(reason, reason)}, 403)
+    return _TEMPLATES.TemplateResponse(
+        request, "viewer/forbidden.html", {"reason": _SIGNATURE_ZH.get(reason, reason)}, 403
+    )
 
 
 def _state(consents: ConsentService, ctx: ViewerContext, consent: Consent | None) -> dict[str, Any]:
     stored = consents.repo.encounter(ctx.encounter_type.value, ctx.encounter_id)
     known = stored is not None and stored.his_patient_id == ctx.patient_id
     public = consent.public() if consent else None
-    return {"encounterKnown": known, "consent": public,
-            "statusText": _STATUS_ZH.get(consent.status, "") if consent else "未授权",
-            "channelText": _CHANNEL_ZH.get(consent.channel.value, "") if consent else ""}
+    return {
+        "encounterKnown": known,
+        "consent": public,
+        "statusText": _STATUS_ZH.get(consent.status, "") if consent else "未授权",
+        "channelText": _CHANNEL_ZH.get(consent.channel.value, "") if consent else "",
+    }
 
 
 async def _current(consents: ConsentService, ctx: ViewerContext) -> Consent | None:
@@ -101,10 +114,18 @@ def _page_routes(app: FastAPI) -> None:
         stored = consents.repo.encounter(ctx.encounter_type.value, ctx.encounter_id)
         if state["encounterKnown"] and stored is not None:
             patient = consents.identity(stored).masked
-        return _TEMPLATES.TemplateResponse(request, "viewer/page.html", {
-            "ctx": ctx, "state": state, "patient": patient, "state_json": _json.dumps_str(state).replace("<", "\\u003c"),
-            "categories": CATEGORY_LABELS,
-            "inpatient": ctx.encounter_type is EncounterType.INPATIENT})
+        return _TEMPLATES.TemplateResponse(
+            request,
+            "viewer/page.html",
+            {
+                "ctx": ctx,
+                "state": state,
+                "patient": patient,
+                "state_json": _json.dumps_str(state).replace("<", "\\u003c"),
+                "categories": CATEGORY_LABELS,
+                "inpatient": ctx.encounter_type is EncounterType.INPATIENT,
+            },
+        )
 
     @app.get("/ws/records/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     async def document_page(doc_id: str, request: Request) -> Response:
@@ -123,12 +144,14 @@ async def _detail(request: Request, ctx: ViewerContext, doc_id: str, template: s
             raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
         document = await record_service(request).document(consent.id, doc_id, ctx.operator)
     except ConsentProblem as problem:
-        return _TEMPLATES.TemplateResponse(request, "viewer/refused.html",
-                                           {"reason": problem.message_zh}, problem.status)
+        return _TEMPLATES.TemplateResponse(
+            request, "viewer/refused.html", {"reason": problem.message_zh}, problem.status
+        )
     stamp = request.app.state.clock.now().strftime("%Y-%m-%d %H:%M")
     mark = f"{ctx.operator.name or ctx.operator.user_id} {ctx.operator.user_id} {stamp}"
-    return _TEMPLATES.TemplateResponse(request, template, {
-        "view": detail_view(document), "watermark": mark, "ctx": ctx})
+    return _TEMPLATES.TemplateResponse(
+        request, template, {"view": detail_view(document), "watermark": mark, "ctx": ctx}
+    )
 
 
 def _api_routes(app: FastAPI) -> None:
@@ -172,10 +195,12 @@ def _api_routes(app: FastAPI) -> None:
                 raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
             entries = await record_service(request).index(consent.id, ctx.operator, IndexFilter())
         except ConsentProblem as problem:
-            return _TEMPLATES.TemplateResponse(request, "viewer/refused.html",
-                                               {"reason": problem.message_zh}, problem.status)
-        return _TEMPLATES.TemplateResponse(request, "viewer/timeline.html",
-                                           {"groups": timeline(entries), "ctx": ctx})
+            return _TEMPLATES.TemplateResponse(
+                request, "viewer/refused.html", {"reason": problem.message_zh}, problem.status
+            )
+        return _TEMPLATES.TemplateResponse(
+            request, "viewer/timeline.html", {"groups": timeline(entries), "ctx": ctx}
+        )
 
     @app.get("/ws/records/api/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     async def detail_fragment(doc_id: str, request: Request) -> Response:
@@ -185,17 +210,20 @@ def _api_routes(app: FastAPI) -> None:
         return await _detail(request, got[0], doc_id, "viewer/detail.html")
 
 
-async def _act(consents: ConsentService, ctx: ViewerContext, action: str,
-               body: dict[str, Any]) -> Consent:
+async def _act(
+    consents: ConsentService, ctx: ViewerContext, action: str, body: dict[str, Any]
+) -> Consent:
     current = consents.current_for(ctx.patient_id, ctx.encounter_type, ctx.encounter_id)
     if action == "apply":
         channel = Channel.parse(str(body.get("channel", "APP")))
-        consent, _ = await consents.request(ctx.encounter_type, ctx.encounter_id, channel,
-                                            ctx.operator, replace_pending=True)
+        consent, _ = await consents.request(
+            ctx.encounter_type, ctx.encounter_id, channel, ctx.operator, replace_pending=True
+        )
         return consent
     if action == "redeem":
-        return await consents.redeem(str(body.get("code", "")), ctx.encounter_type,
-                                     ctx.encounter_id, ctx.operator)
+        return await consents.redeem(
+            str(body.get("code", "")), ctx.encounter_type, ctx.encounter_id, ctx.operator
+        )
     if current is None:
         raise ConsentProblem("NO_REQUEST", "尚未发起授权申请", status=409)
     if action == "sms":

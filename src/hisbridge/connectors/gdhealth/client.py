@@ -32,8 +32,14 @@ __all__ = ["JsonSignedAdapter", "signed_headers"]
 log = logging.getLogger("hisbridge.gdhealth")
 
 
-def signed_headers(settings: GdHealthSettings, body: bytes, now_ms: int, nonce: str,
-                   secret: str | None = None, partner_id: str | None = None) -> dict[str, str]:
+def signed_headers(
+    settings: GdHealthSettings,
+    body: bytes,
+    now_ms: int,
+    nonce: str,
+    secret: str | None = None,
+    partner_id: str | None = None,
+) -> dict[str, str]:
     """The A.1 header set for ``body`` (also used by the simulator to sign callbacks)."""
     names = settings.headers
     partner = partner_id or settings.partner_id
@@ -64,16 +70,21 @@ class JsonSignedAdapter:
         self._clock = clock
         self._cipher = FieldCipher(settings.sm4_key.get_secret_value())
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.AsyncClient(base_url=settings.base_url, timeout=timeout,
-                                       transport=transport)
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url, timeout=timeout, transport=transport
+        )
 
     async def _call(self, endpoint: str, data: dict[str, Any], timeout: float | None = None) -> Any:
         body = _json.dumps({"data": data})
         now_ms = int(self._clock.now().timestamp() * 1000)
         headers = signed_headers(self._s, body, now_ms, _ids.new_id())
         try:
-            reply = await self._http.post(self._s.path(endpoint), content=body, headers=headers,
-                                          timeout=timeout or httpx.USE_CLIENT_DEFAULT)
+            reply = await self._http.post(
+                self._s.path(endpoint),
+                content=body,
+                headers=headers,
+                timeout=timeout or httpx.USE_CLIENT_DEFAULT,
+            )
         except httpx.HTTPError as exc:
             raise PlatformUnavailable(f"{endpoint}: {type(exc).__name__}") from exc
         if reply.status_code >= 500:
@@ -93,7 +104,9 @@ class JsonSignedAdapter:
         data = {"authId": auth_id, "operator": mapping.operator_wire(operator)}
         return mapping.parse_authorization(await self._call("sms_send", data))
 
-    async def verify_sms(self, auth_id: str, code: str, operator: Operator) -> PlatformAuthorization:
+    async def verify_sms(
+        self, auth_id: str, code: str, operator: Operator
+    ) -> PlatformAuthorization:
         data = {"authId": auth_id, "smsCode": code, "operator": mapping.operator_wire(operator)}
         return mapping.parse_authorization(await self._call("sms_verify", data))
 
@@ -101,9 +114,11 @@ class JsonSignedAdapter:
         self, code: str, patient: PatientIdentity, operator: Operator, encounter: EncounterRef
     ) -> PlatformAuthorization:
         data = {
-            "authCode": code, "patient": mapping.patient_wire(patient, self._cipher),
+            "authCode": code,
+            "patient": mapping.patient_wire(patient, self._cipher),
             "operator": mapping.operator_wire(operator),
-            "encounter": mapping.encounter_wire(encounter), "scope": mapping.SCOPE,
+            "encounter": mapping.encounter_wire(encounter),
+            "scope": mapping.SCOPE,
             "callbackUrl": self._s.callback_url,
         }
         return mapping.parse_authorization(await self._call("code_redeem", data))
@@ -118,12 +133,17 @@ class JsonSignedAdapter:
         return mapping.parse_authorization(await self._call("cancel", data))
 
     async def index(self, auth_id: str, operator: Operator, flt: IndexFilter) -> list[IndexEntry]:
-        return mapping.parse_index(await self._call("record_index",
-                                                    mapping.index_body(auth_id, operator, flt)))
+        return mapping.parse_index(
+            await self._call("record_index", mapping.index_body(auth_id, operator, flt))
+        )
 
     async def document(self, auth_id: str, doc_id: str, operator: Operator) -> Document:
-        data = {"authId": auth_id, "docId": doc_id, "format": "JSON",
-                "operator": mapping.operator_wire(operator)}
+        data = {
+            "authId": auth_id,
+            "docId": doc_id,
+            "format": "JSON",
+            "operator": mapping.operator_wire(operator),
+        }
         reply = await self._call("record_document", data, timeout=self._s.document_timeout_s)
         return mapping.parse_document(reply)
 

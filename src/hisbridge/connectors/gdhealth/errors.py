@@ -53,8 +53,18 @@ MESSAGES_ZH: dict[str, str] = {
 }
 
 _HTTP: dict[str, int] = {
-    "3002": 410, "3004": 429, "5003": 429, "3006": 403, "3007": 403, "3008": 403, "3009": 403,
-    "4001": 404, "4002": 451, "3003": 422, "3005": 422, "3001": 409,
+    "3002": 410,
+    "3004": 429,
+    "5003": 429,
+    "3006": 403,
+    "3007": 403,
+    "3008": 403,
+    "3009": 403,
+    "4001": 404,
+    "4002": 451,
+    "3003": 422,
+    "3005": 422,
+    "3001": 409,
 }
 
 
@@ -89,8 +99,9 @@ class PlatformUnavailable(Transient):
     """The platform could not be reached or asked us to come back later."""
 
     def __init__(self, message: str, *, code: str = "NET") -> None:
-        super().__init__(f"省平台暂不可用 platform unavailable: {message}",
-                         hint="稍后重试 / retry later")
+        super().__init__(
+            f"省平台暂不可用 platform unavailable: {message}", hint="稍后重试 / retry later"
+        )
         self.code = code
         self.message_zh = "省平台暂不可用,请稍后重试"
         self.status = 503

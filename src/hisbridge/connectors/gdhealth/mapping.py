@@ -66,8 +66,11 @@ def patient_wire(patient: PatientIdentity, cipher: FieldCipher) -> dict[str, Any
 
 def operator_wire(operator: Operator) -> dict[str, Any]:
     return {
-        "userId": operator.user_id, "name": operator.name, "role": operator.role,
-        "deptCode": operator.dept_code, "deptName": operator.dept_name,
+        "userId": operator.user_id,
+        "name": operator.name,
+        "role": operator.role,
+        "deptCode": operator.dept_code,
+        "deptName": operator.dept_name,
     }
 
 
@@ -98,10 +101,14 @@ def apply_body(request: ApplyRequest, cipher: FieldCipher, callback_url: str) ->
 def index_body(auth_id: str, operator: Operator, flt: IndexFilter) -> dict[str, Any]:
     """A9 request ``data`` (own-institution data excluded, as flows.md §5.1 asks)."""
     return {
-        "authId": auth_id, "operator": operator_wire(operator),
+        "authId": auth_id,
+        "operator": operator_wire(operator),
         "categories": list(flt.categories) or None,
-        "dateFrom": _iso(flt.date_from), "dateTo": _iso(flt.date_to),
-        "excludeOwnOrg": True, "page": 1, "pageSize": 200,
+        "dateFrom": _iso(flt.date_from),
+        "dateTo": _iso(flt.date_to),
+        "excludeOwnOrg": True,
+        "page": 1,
+        "pageSize": 200,
     }
 
 
@@ -111,8 +118,9 @@ def open_envelope(body: Any, fields: EnvelopeFields) -> Any:
         raise PlatformError("5000", "reply is not a JSON object")
     code = str(body.get(fields.code, ""))
     if code != fields.success_code:
-        raise PlatformError(code or "5000", str(body.get(fields.message, "")),
-                            data=body.get(fields.data))
+        raise PlatformError(
+            code or "5000", str(body.get(fields.message, "")), data=body.get(fields.data)
+        )
     return body.get(fields.data)
 
 
@@ -121,12 +129,15 @@ def parse_authorization(data: Any) -> PlatformAuthorization:
     if not isinstance(data, Mapping) or not data.get("authId"):
         raise PlatformError("5000", "authorization missing in reply")
     return PlatformAuthorization(
-        auth_id=str(data["authId"]), status=str(data.get("status", "")),
+        auth_id=str(data["authId"]),
+        status=str(data.get("status", "")),
         channel=str(data.get("channel", "")),
         request_expires_at=parse_time(data.get("requestExpiresAt")),
         granted_at=parse_time(data.get("grantedAt")),
-        valid_from=parse_time(data.get("validFrom")), valid_to=parse_time(data.get("validTo")),
-        reason=data.get("reason"), person_key=data.get("personKey"),
+        valid_from=parse_time(data.get("validFrom")),
+        valid_to=parse_time(data.get("validTo")),
+        reason=data.get("reason"),
+        person_key=data.get("personKey"),
         channel_info=dict(data.get("channelInfo") or {}),
     )
 
@@ -139,16 +150,22 @@ def parse_index(data: Any) -> list[IndexEntry]:
         when = parse_time(item.get("effectiveTime"))
         if not item.get("docId") or not item.get("category") or when is None:
             continue
-        entries.append(IndexEntry(
-            doc_id=str(item["docId"]), category=str(item["category"]),
-            record_type=str(item.get("recordType", "")), title=str(item.get("title", "")),
-            org_name=str(item.get("orgName", "")), dept_name=str(item.get("deptName", "")),
-            effective_time=when, summary=str(item.get("summary", "")),
-            org_code=str(item.get("orgCode", "")),
-            encounter_type=str(item.get("encounterType", "")),
-            doc_type_code=str(item.get("docTypeCode", "")),
-            sensitivity=str(item.get("sensitivity", "N")),
-        ))
+        entries.append(
+            IndexEntry(
+                doc_id=str(item["docId"]),
+                category=str(item["category"]),
+                record_type=str(item.get("recordType", "")),
+                title=str(item.get("title", "")),
+                org_name=str(item.get("orgName", "")),
+                dept_name=str(item.get("deptName", "")),
+                effective_time=when,
+                summary=str(item.get("summary", "")),
+                org_code=str(item.get("orgCode", "")),
+                encounter_type=str(item.get("encounterType", "")),
+                doc_type_code=str(item.get("docTypeCode", "")),
+                sensitivity=str(item.get("sensitivity", "N")),
+            )
+        )
     return entries
 
 
@@ -158,8 +175,12 @@ def parse_document(data: Any) -> Document:
         raise PlatformError("5000", "document missing in reply")
     when = parse_time(data.get("effectiveTime")) or datetime.fromtimestamp(0)
     return Document(
-        doc_id=str(data["docId"]), category=str(data.get("category", "")),
-        record_type=str(data.get("recordType", "")), title=str(data.get("title", "")),
-        org_name=str(data.get("orgName", "")), effective_time=when,
-        structured=dict(data.get("structured") or {}), format=str(data.get("format", "JSON")),
+        doc_id=str(data["docId"]),
+        category=str(data.get("category", "")),
+        record_type=str(data.get("recordType", "")),
+        title=str(data.get("title", "")),
+        org_name=str(data.get("orgName", "")),
+        effective_time=when,
+        structured=dict(data.get("structured") or {}),
+        format=str(data.get("format", "JSON")),
     )

@@ -33,8 +33,12 @@ Handler = Callable[[str, dict[str, Any]], Any]
 
 
 class _Sim:
-    def __init__(self, config: GdHealthSettings, platform: SimPlatform,
-                 transport: httpx.AsyncBaseTransport | None) -> None:
+    def __init__(
+        self,
+        config: GdHealthSettings,
+        platform: SimPlatform,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
         self.config, self.platform = config, platform
         self.cipher = FieldCipher(config.sm4_key.get_secret_value())
         self.nonces = NonceLedger(config.timestamp_window_s * 1000)
@@ -48,14 +52,23 @@ class _Sim:
 
     def authenticate(self, request: Request, body: bytes) -> str | None:
         names = self.config.headers
-        headers = SignedHeaders(*(request.headers.get(n, "") for n in (
-            names.partner_id, names.timestamp, names.nonce, names.signature)))
+        headers = SignedHeaders(
+            *(
+                request.headers.get(n, "")
+                for n in (names.partner_id, names.timestamp, names.nonce, names.signature)
+            )
+        )
         now_ms = int(self.platform.clock.now().timestamp() * 1000)
         problem = check_signed(
-            headers, body, method=self.config.sign_method,
+            headers,
+            body,
+            method=self.config.sign_method,
             secret=self.config.partner_secret.get_secret_value(),
-            expected_partner=self.config.partner_id, now_ms=now_ms,
-            window_s=self.config.timestamp_window_s, nonces=self.nonces)
+            expected_partner=self.config.partner_id,
+            now_ms=now_ms,
+            window_s=self.config.timestamp_window_s,
+            nonces=self.nonces,
+        )
         if problem is None and request.headers.get(names.org_code) != self.config.org_code:
             problem = "1004"
         return problem
@@ -87,25 +100,35 @@ class _Sim:
 def _platform_routes(app: FastAPI, sim: _Sim) -> None:
     p = sim.platform
     handlers: dict[str, Handler] = {
-        "person_resolve": lambda org, d: p.resolve(*sim.identity(d),
-                                                   (d.get("patient") or {}).get("ehcCode")),
+        "person_resolve": lambda org, d: p.resolve(
+            *sim.identity(d), (d.get("patient") or {}).get("ehcCode")
+        ),
         "apply": lambda org, d: p.apply(org, d, *sim.identity(d)).wire(),
         "sms_send": lambda org, d: p.resend_sms(org, str(d.get("authId"))).wire(),
-        "sms_verify": lambda org, d: p.verify_sms(org, str(d.get("authId")),
-                                                  str(d.get("smsCode", ""))).wire(),
+        "sms_verify": lambda org, d: p.verify_sms(
+            org, str(d.get("authId")), str(d.get("smsCode", ""))
+        ).wire(),
         "code_redeem": lambda org, d: p.redeem(org, d, sim.identity(d)[0]).wire(),
         "query": lambda org, d: [p.auth(str(d.get("authId")), org).wire()],
-        "cancel": lambda org, d: p.cancel(org, str(d.get("authId")),
-                                          str(d.get("reason", "OTHER"))).wire(),
+        "cancel": lambda org, d: p.cancel(
+            org, str(d.get("authId")), str(d.get("reason", "OTHER"))
+        ).wire(),
         "record_index": lambda org, d: p.index(org, d),
         "record_document": lambda org, d: p.document(org, d),
     }
     for name, handler in handlers.items():
-        app.add_api_route(sim.config.path(name), _endpoint(sim, name, handler), methods=["POST"],
-                          include_in_schema=True, name=name)
+        app.add_api_route(
+            sim.config.path(name),
+            _endpoint(sim, name, handler),
+            methods=["POST"],
+            include_in_schema=True,
+            name=name,
+        )
 
 
-def _endpoint(sim: _Sim, name: str, handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+def _endpoint(
+    sim: _Sim, name: str, handler: Handler
+) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         body = await request.body()
         problem = sim.authenticate(request, body)
@@ -134,17 +157,32 @@ def _sim_routes(app: FastAPI, sim: _Sim) -> None:
 
     @app.get("/sim/residents", tags=["sim"])
     def residents() -> list[dict[str, Any]]:
-        return [{"personKey": r.person_key, "name": r.name, "idNo": r.id_no, "gender": r.gender,
-                 "birthDate": r.birth_date.isoformat(), "phone": r.phone, "ehcCode": r.ehc_code,
-                 "hasYjt": r.has_yjt, "abo": r.abo, "rh": r.rh,
-                 "documents": len(p.documents[r.person_key])} for r in p.residents]
+        return [
+            {
+                "personKey": r.person_key,
+                "name": r.name,
+                "idNo": r.id_no,
+                "gender": r.gender,
+                "birthDate": r.birth_date.isoformat(),
+                "phone": r.phone,
+                "ehcCode": r.ehc_code,
+                "hasYjt": r.has_yjt,
+                "abo": r.abo,
+                "rh": r.rh,
+                "documents": len(p.documents[r.person_key]),
+            }
+            for r in p.residents
+        ]
 
     @app.get("/sim/authorizations", tags=["sim"])
     def authorizations(idNo: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         p.sweep()
         keys = {r.person_key for r in p.residents if idNo is None or r.id_no == idNo.upper()}
-        return [a.wire() for a in p.auths.values()
-                if a.person_key in keys and (status is None or a.status == status)]
+        return [
+            a.wire()
+            for a in p.auths.values()
+            if a.person_key in keys and (status is None or a.status == status)
+        ]
 
     @app.post("/sim/authorizations/{auth_id}/{decision}", tags=["sim"])
     async def decide(auth_id: str, decision: str) -> JSONResponse:
@@ -159,8 +197,11 @@ def _sim_routes(app: FastAPI, sim: _Sim) -> None:
 
     @app.get("/sim/sms", tags=["sim"])
     def sms(authId: str | None = None, phone: str | None = None) -> JSONResponse:
-        found = [m for m in p.sms_outbox
-                 if (authId is None or m["authId"] == authId) and (phone is None or m["phone"] == phone)]
+        found = [
+            m
+            for m in p.sms_outbox
+            if (authId is None or m["authId"] == authId) and (phone is None or m["phone"] == phone)
+        ]
         return JSONResponse(found[-1] if found else {"error": "no SMS sent"}, 200 if found else 404)
 
     @app.post("/sim/auth-codes", tags=["sim"])
@@ -196,9 +237,13 @@ def create_gdhealth_sim_app(
     callback_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The simulator; ``app.state.platform`` is its ``SimPlatform`` (for in-process tests)."""
-    platform = SimPlatform(clock=clock, seed=seed, residents=residents,
-                           own_org=(config.org_code, config.org_name),
-                           sms_max_attempts=config.sms_max_attempts)
+    platform = SimPlatform(
+        clock=clock,
+        seed=seed,
+        residents=residents,
+        own_org=(config.org_code, config.org_name),
+        sms_max_attempts=config.sms_max_attempts,
+    )
     app = FastAPI(title="广东健康档案互通系统 模拟器 / provincial platform simulator")
     sim = _Sim(config, platform, callback_transport)
     app.state.platform = platform

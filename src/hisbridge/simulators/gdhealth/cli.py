@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,11 +13,11 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     @app.command("gdhealth")
     def gdhealth(
-        port: int = typer.Option(8900, help="端口 / port (127.0.0.1)"),
-        host: str = typer.Option("127.0.0.1", help="监听地址 / bind address"),
-        config: Path | None = typer.Option(None, "-c", "--config", help="hisbridge 配置文件"),
-        seed: int = typer.Option(20260101, help="合成数据种子 / seed of the synthetic residents"),
-        residents: int = typer.Option(12, help="合成居民数 / number of residents"),
+        port: Annotated[int, typer.Option(help="端口 / port")] = 8900,
+        host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
+        config: Annotated[Path | None, typer.Option("-c", "--config", help="配置文件")] = None,
+        seed: Annotated[int, typer.Option(help="合成数据种子 / seed")] = 20260101,
+        residents: Annotated[int, typer.Option(help="合成居民数 / residents")] = 12,
     ) -> None:
         """广东健康档案互通系统模拟器 / the provincial platform simulator (api.md Part A)."""
         import uvicorn

@@ -20,8 +20,14 @@ __all__ = ["SimAuthorization", "SimError", "SimPlatform"]
 
 _TTL_MIN = {"SMS": 10, "APP": 30, "AUTH_CODE": 10}
 _MAX_GRANT = timedelta(days=120)
-_ENDED_CODE = {"REVOKED": "3007", "EXPIRED": "3008", "DENIED": "3006", "CANCELLED": "3008",
-               "CLOSED": "3008", "PENDING": "3008"}
+_ENDED_CODE = {
+    "REVOKED": "3007",
+    "EXPIRED": "3008",
+    "DENIED": "3006",
+    "CANCELLED": "3008",
+    "CLOSED": "3008",
+    "PENDING": "3008",
+}
 
 
 class SimError(Exception):
@@ -57,29 +63,46 @@ class SimAuthorization:
             return v.isoformat() if v else None
 
         return {
-            "authId": self.auth_id, "status": self.status, "channel": self.channel,
+            "authId": self.auth_id,
+            "status": self.status,
+            "channel": self.channel,
             "personKey": self.person_key,
-            "grantee": {"orgCode": self.org_code, "deptCode": self.operator.get("deptCode"),
-                        "userId": self.operator.get("userId")},
-            "encounter": self.encounter, "createdAt": iso(self.created_at),
-            "requestExpiresAt": iso(self.request_expires_at), "grantedAt": iso(self.granted_at),
-            "validFrom": iso(self.valid_from), "validTo": iso(self.valid_to),
+            "grantee": {
+                "orgCode": self.org_code,
+                "deptCode": self.operator.get("deptCode"),
+                "userId": self.operator.get("userId"),
+            },
+            "encounter": self.encounter,
+            "createdAt": iso(self.created_at),
+            "requestExpiresAt": iso(self.request_expires_at),
+            "grantedAt": iso(self.granted_at),
+            "validFrom": iso(self.valid_from),
+            "validTo": iso(self.valid_to),
             "revokedAt": iso(self.ended_at) if self.status == "REVOKED" else None,
-            "reason": self.reason, "channelInfo": self.channel_info,
+            "reason": self.reason,
+            "channelInfo": self.channel_info,
         }
 
 
 class SimPlatform:
     """State of the simulated platform; every method takes and returns plain values."""
 
-    def __init__(self, *, clock: Clock, seed: int, residents: int, own_org: tuple[str, str],
-                 sms_max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        seed: int,
+        residents: int,
+        own_org: tuple[str, str],
+        sms_max_attempts: int = 5,
+    ) -> None:
         self.clock, self.seed = clock, seed
         self.rng = random.Random(seed)
         self.residents = make_residents(seed, residents)
         anchor = clock.now()
         self.documents: dict[str, list[SimDocument]] = {
-            r.person_key: make_documents(r, seed, anchor, own_org) for r in self.residents}
+            r.person_key: make_documents(r, seed, anchor, own_org) for r in self.residents
+        }
         self.auths: dict[str, SimAuthorization] = {}
         self.sms_outbox: list[dict[str, Any]] = []
         self.auth_codes: dict[str, dict[str, Any]] = {}
@@ -91,7 +114,9 @@ class SimPlatform:
 
     def find_person(self, id_no: str | None, ehc_code: str | None) -> Resident:
         for person in self.residents:
-            if (id_no and person.id_no == id_no.upper()) or (ehc_code and person.ehc_code == ehc_code):
+            if (id_no and person.id_no == id_no.upper()) or (
+                ehc_code and person.ehc_code == ehc_code
+            ):
                 return person
         raise SimError("2001", "person not found")
 
@@ -100,11 +125,16 @@ class SimPlatform:
 
     def resolve(self, id_no: str | None, name: str | None, ehc: str | None) -> dict[str, Any]:
         person = self._identify(id_no, name, ehc)
-        return {"personKey": person.person_key, "nameMasked": mask_name(person.name),
-                "idNoMasked": mask_id_number(person.id_no), "hasYjtAccount": person.has_yjt,
-                "hasRealNamePhone": bool(person.phone),
-                "phoneMasked": mask_phone(person.phone) if person.phone else None,
-                "isMinor": person.age_years < 18, "guardians": []}
+        return {
+            "personKey": person.person_key,
+            "nameMasked": mask_name(person.name),
+            "idNoMasked": mask_id_number(person.id_no),
+            "hasYjtAccount": person.has_yjt,
+            "hasRealNamePhone": bool(person.phone),
+            "phoneMasked": mask_phone(person.phone) if person.phone else None,
+            "isMinor": person.age_years < 18,
+            "guardians": [],
+        }
 
     def _identify(self, id_no: str | None, name: str | None, ehc: str | None) -> Resident:
         person = self.find_person(id_no, ehc)
@@ -118,16 +148,24 @@ class SimPlatform:
         self._serial += 1
         return f"GDA{self.clock.now():%Y%m%d}{self.seed % 1000:03d}{self._serial:06d}"
 
-    def _open_for(self, person_key: str, org: str, encounter: dict[str, Any]) -> SimAuthorization | None:
+    def _open_for(
+        self, person_key: str, org: str, encounter: dict[str, Any]
+    ) -> SimAuthorization | None:
         key = (encounter.get("encounterType"), encounter.get("encounterId"))
         for auth in self.auths.values():
             same = (auth.encounter.get("encounterType"), auth.encounter.get("encounterId")) == key
-            if same and auth.person_key == person_key and auth.org_code == org and \
-                    auth.status in ("PENDING", "GRANTED"):
+            if (
+                same
+                and auth.person_key == person_key
+                and auth.org_code == org
+                and auth.status in ("PENDING", "GRANTED")
+            ):
                 return auth
         return None
 
-    def apply(self, org: str, data: dict[str, Any], id_no: str | None, name: str | None) -> SimAuthorization:
+    def apply(
+        self, org: str, data: dict[str, Any], id_no: str | None, name: str | None
+    ) -> SimAuthorization:
         """A2: create a PENDING request (SMS sent / 粤健通 pushed)."""
         self.sweep()
         patient = data.get("patient") or {}
@@ -145,11 +183,24 @@ class SimPlatform:
             raise SimError("3001", "open authorization exists", existing.wire())
         now = self.clock.now()
         wanted = _parse(data.get("requestedValidTo"))
-        ttl = (min(wanted, now + timedelta(days=7)) if channel == "BOOKING" and wanted
-               else now + timedelta(minutes=_TTL_MIN.get(channel, 30)))
-        auth = SimAuthorization(self._new_id(), person.person_key, org, channel, encounter,
-                                dict(data.get("operator") or {}), "PENDING", now, ttl, wanted,
-                                data.get("callbackUrl"))
+        ttl = (
+            min(wanted, now + timedelta(days=7))
+            if channel == "BOOKING" and wanted
+            else now + timedelta(minutes=_TTL_MIN.get(channel, 30))
+        )
+        auth = SimAuthorization(
+            self._new_id(),
+            person.person_key,
+            org,
+            channel,
+            encounter,
+            dict(data.get("operator") or {}),
+            "PENDING",
+            now,
+            ttl,
+            wanted,
+            data.get("callbackUrl"),
+        )
         self.auths[auth.auth_id] = auth
         if channel == "SMS":
             self._send_sms(auth, person)
@@ -162,13 +213,23 @@ class SimPlatform:
         auth.sms_code = code
         expires = self.clock.now() + timedelta(minutes=_TTL_MIN["SMS"])
         org_name = auth.operator.get("deptName") or auth.org_code
-        self.sms_outbox.append({
-            "authId": auth.auth_id, "phone": person.phone, "code": code,
-            "sentAt": self.clock.now().isoformat(), "expiresAt": expires.isoformat(),
-            "text": f"【广东健康档案】验证码{code},{org_name}申请调阅您的健康档案,"
-                    f"10分钟内有效。如非本人就诊请勿告知他人。"})
-        auth.channel_info = {"smsSent": True, "phoneMasked": mask_phone(person.phone or ""),
-                             "codeLength": 6, "codeExpiresAt": expires.isoformat()}
+        self.sms_outbox.append(
+            {
+                "authId": auth.auth_id,
+                "phone": person.phone,
+                "code": code,
+                "sentAt": self.clock.now().isoformat(),
+                "expiresAt": expires.isoformat(),
+                "text": f"【广东健康档案】验证码{code},{org_name}申请调阅您的健康档案,"
+                f"10分钟内有效。如非本人就诊请勿告知他人。",
+            }
+        )
+        auth.channel_info = {
+            "smsSent": True,
+            "phoneMasked": mask_phone(person.phone or ""),
+            "codeLength": 6,
+            "codeExpiresAt": expires.isoformat(),
+        }
 
     def auth(self, auth_id: str, org: str | None = None) -> SimAuthorization:
         self.sweep()
@@ -212,8 +273,12 @@ class SimPlatform:
     def issue_code(self, person_key: str) -> dict[str, Any]:
         """Channel 4.4: the patient's third-party app shows a short-lived authorization code."""
         alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-        code = "GD-" + "".join(self.rng.choice(alphabet) for _ in range(4)) + "-" + \
-            "".join(self.rng.choice(alphabet) for _ in range(2))
+        code = (
+            "GD-"
+            + "".join(self.rng.choice(alphabet) for _ in range(4))
+            + "-"
+            + "".join(self.rng.choice(alphabet) for _ in range(2))
+        )
         expires = self.clock.now() + timedelta(minutes=_TTL_MIN["AUTH_CODE"])
         entry = {"authCode": code, "personKey": person_key, "expiresAt": expires, "used": False}
         self.auth_codes[code] = entry
@@ -234,9 +299,19 @@ class SimPlatform:
         if existing is not None:
             self._end(existing, "CANCELLED", "CHANNEL_SWITCHED", notify=False)
         now = self.clock.now()
-        auth = SimAuthorization(self._new_id(), person.person_key, org, "AUTH_CODE", encounter,
-                                dict(data.get("operator") or {}), "PENDING", now, now, None,
-                                data.get("callbackUrl"))
+        auth = SimAuthorization(
+            self._new_id(),
+            person.person_key,
+            org,
+            "AUTH_CODE",
+            encounter,
+            dict(data.get("operator") or {}),
+            "PENDING",
+            now,
+            now,
+            None,
+            data.get("callbackUrl"),
+        )
         auth.requested_valid_to = now + timedelta(days=1)
         self.auths[auth.auth_id] = auth
         entry["used"] = True
@@ -257,15 +332,20 @@ class SimPlatform:
     def patient_decides(self, auth_id: str, decision: str) -> SimAuthorization:
         """``approve`` / ``deny`` a pending request, ``revoke`` a grant, as the patient would."""
         auth = self.auth(auth_id)
-        if decision == "approve" and auth.status == "PENDING" and auth.channel in ("APP", "BOOKING"):
+        if (
+            decision == "approve"
+            and auth.status == "PENDING"
+            and auth.channel in ("APP", "BOOKING")
+        ):
             self._grant(auth)
         elif decision == "deny" and auth.status == "PENDING":
             self._end(auth, "DENIED", "PATIENT_DENIED")
         elif decision == "revoke" and auth.status == "GRANTED":
             self._end(auth, "REVOKED", "PATIENT_REVOKED")
         else:
-            raise SimError("3008", f"cannot {decision} a {auth.channel} authorization "
-                                   f"in status {auth.status}")
+            raise SimError(
+                "3008", f"cannot {decision} a {auth.channel} authorization in status {auth.status}"
+            )
         return auth
 
     def _end(self, auth: SimAuthorization, status: str, reason: str, notify: bool = True) -> None:
@@ -289,11 +369,21 @@ class SimPlatform:
     def _queue_callback(self, auth: SimAuthorization, reason: str) -> None:
         if not auth.callback_url:
             return
-        self.callbacks.append({
-            "url": auth.callback_url, "delivered": False, "attempts": 0, "lastError": None,
-            "payload": {"event": "AUTHORIZATION_STATUS_CHANGED", "authId": auth.auth_id,
-                        "status": auth.status, "occurredAt": self.clock.now().isoformat(),
-                        "reason": reason}})
+        self.callbacks.append(
+            {
+                "url": auth.callback_url,
+                "delivered": False,
+                "attempts": 0,
+                "lastError": None,
+                "payload": {
+                    "event": "AUTHORIZATION_STATUS_CHANGED",
+                    "authId": auth.auth_id,
+                    "status": auth.status,
+                    "occurredAt": self.clock.now().isoformat(),
+                    "reason": reason,
+                },
+            }
+        )
 
     # -- records -------------------------------------------------------------------------
 
@@ -308,19 +398,27 @@ class SimPlatform:
         auth = self.granted(org, str(data.get("authId", "")))
         wanted = set(data.get("categories") or [])
         start, end = _parse_day(data.get("dateFrom")), _parse_day(data.get("dateTo"))
-        items = [d.index_item() for d in self.documents[auth.person_key]
-                 if (not wanted or d.category in wanted)
-                 and not (data.get("excludeOwnOrg") and d.org_code == org)
-                 and (start is None or d.effective_time.date() >= start)
-                 and (end is None or d.effective_time.date() <= end)]
+        items = [
+            d.index_item()
+            for d in self.documents[auth.person_key]
+            if (not wanted or d.category in wanted)
+            and not (data.get("excludeOwnOrg") and d.org_code == org)
+            and (start is None or d.effective_time.date() >= start)
+            and (end is None or d.effective_time.date() <= end)
+        ]
         return {"total": len(items), "items": items}
 
     def document(self, org: str, data: dict[str, Any]) -> dict[str, Any]:
         auth = self.granted(org, str(data.get("authId", "")))
         for doc in self.documents[auth.person_key]:
             if doc.doc_id == data.get("docId"):
-                return {**doc.index_item(), "format": "JSON", "mimeType": "application/json",
-                        "content": None, "structured": doc.structured}
+                return {
+                    **doc.index_item(),
+                    "format": "JSON",
+                    "mimeType": "application/json",
+                    "content": None,
+                    "structured": doc.structured,
+                }
         raise SimError("4001", "document not found")
 
 

@@ -16,8 +16,18 @@ from hisbridge.spec.idcard import check_digit
 
 __all__ = ["OTHER_ORGS", "Resident", "make_residents"]
 
-_REGIONS = ("440103", "440104", "440106", "440111", "440303", "440304", "440604", "441900",
-            "440402", "440507")
+_REGIONS = (
+    "440103",
+    "440104",
+    "440106",
+    "440111",
+    "440303",
+    "440304",
+    "440604",
+    "441900",
+    "440402",
+    "440507",
+)
 
 OTHER_ORGS: tuple[tuple[str, str], ...] = (
     ("455000001", "中山大学附属第一医院"),
@@ -65,12 +75,18 @@ def make_residents(seed: int, count: int = 12) -> list[Resident]:
         name = fake.name_male() if gender == "1" else fake.name_female()
         born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
         reachable = index < count - 1 or count == 1
-        people.append(Resident(
-            person_key=f"GDP-{seed:04d}-{index:04d}", name=name,
-            id_no=_id_number(rng, born, gender), gender=gender, birth_date=born,
-            phone=fake.phone_number() if reachable else None,
-            ehc_code=f"EHC{rng.getrandbits(64):016X}", has_yjt=reachable,
-            abo=rng.choice(["A", "B", "O", "O", "AB"]),
-            rh="阳性" if rng.random() > 0.01 else "阴性",
-        ))
+        people.append(
+            Resident(
+                person_key=f"GDP-{seed:04d}-{index:04d}",
+                name=name,
+                id_no=_id_number(rng, born, gender),
+                gender=gender,
+                birth_date=born,
+                phone=fake.phone_number() if reachable else None,
+                ehc_code=f"EHC{rng.getrandbits(64):016X}",
+                has_yjt=reachable,
+                abo=rng.choice(["A", "B", "O", "O", "AB"]),
+                rh="阳性" if rng.random() > 0.01 else "阴性",
+            )
+        )
     return people

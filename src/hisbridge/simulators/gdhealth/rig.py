@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
 from hisbridge.consent.wiring import GdHealthServices, build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
@@ -50,13 +51,28 @@ class GdHealthRig:
     def resident(self, index: int = 0) -> Resident:
         return self.platform.residents[index]
 
-    def url(self, patient_id: str, encounter_type: str, encounter_id: str, *,
-            user_id: str = "D0001", user_name: str = "张医生", dept_code: str = "0301",
-            base: str = GATEWAY) -> str:
-        return viewer_url(self.settings, base, patient_id=patient_id,
-                          encounter_type=encounter_type, encounter_id=encounter_id,
-                          user_id=user_id, user_name=user_name, dept_code=dept_code,
-                          now=self.clock.now())
+    def url(
+        self,
+        patient_id: str,
+        encounter_type: str,
+        encounter_id: str,
+        *,
+        user_id: str = "D0001",
+        user_name: str = "张医生",
+        dept_code: str = "0301",
+        base: str = GATEWAY,
+    ) -> str:
+        return viewer_url(
+            self.settings,
+            base,
+            patient_id=patient_id,
+            encounter_type=encounter_type,
+            encounter_id=encounter_id,
+            user_id=user_id,
+            user_name=user_name,
+            dept_code=dept_code,
+            now=self.clock.now(),
+        )
 
     async def aclose(self) -> None:
         await self.gateway.aclose()
@@ -66,25 +82,48 @@ class GdHealthRig:
         self.engine.dispose()
 
 
-def build_rig(store_url: str, *, clock: Clock = system_clock, seed: int = 7,
-              residents: int = 6, **gdhealth: Any) -> GdHealthRig:
+def build_rig(
+    store_url: str,
+    *,
+    clock: Clock = system_clock,
+    seed: int = 7,
+    residents: int = 6,
+    **gdhealth: Any,
+) -> GdHealthRig:
     """Migrate ``store_url``, build the simulator and the gateway wired to each other."""
     from hisbridge.web.app import create_app
 
-    settings = Settings(gdhealth={"base_url": SIM,
-                                  "callback_url": f"{GATEWAY}/api/v1/consents/callback",
-                                  **gdhealth})
+    settings = Settings(
+        gdhealth=GdHealthSettings(
+            **{
+                "base_url": SIM,
+                "callback_url": f"{GATEWAY}/api/v1/consents/callback",
+                **gdhealth,
+            }
+        )
+    )
     engine = make_engine(store_url)
     upgrade(engine)
     gateway_transport = _LateTransport()
-    sim_app = create_gdhealth_sim_app(settings.gdhealth, clock=clock, seed=seed,
-                                      residents=residents, callback_transport=gateway_transport)
-    services = build_gdhealth_services(settings, engine, clock,
-                                       transport=httpx.ASGITransport(sim_app))
+    sim_app = create_gdhealth_sim_app(
+        settings.gdhealth,
+        clock=clock,
+        seed=seed,
+        residents=residents,
+        callback_transport=gateway_transport,
+    )
+    services = build_gdhealth_services(
+        settings, engine, clock, transport=httpx.ASGITransport(sim_app)
+    )
     gateway_app = create_app(settings, engine, clock=clock, **services.state())
     gateway_transport.app = gateway_app
     return GdHealthRig(
-        settings, clock, engine, services, gateway_app, sim_app,
+        settings,
+        clock,
+        engine,
+        services,
+        gateway_app,
+        sim_app,
         httpx.AsyncClient(transport=httpx.ASGITransport(gateway_app), base_url=GATEWAY),
         httpx.AsyncClient(transport=httpx.ASGITransport(sim_app), base_url=SIM),
     )
@@ -100,8 +139,9 @@ class _LateTransport(httpx.AsyncBaseTransport):
         return await httpx.ASGITransport(self.app).handle_async_request(request)
 
 
-def demo_encounter(resident: Resident, encounter_type: str, encounter_id: str,
-                   his_patient_id: str, day: date) -> tuple[PatientIdentity, EncounterRef]:
+def demo_encounter(
+    resident: Resident, encounter_type: str, encounter_id: str, his_patient_id: str, day: date
+) -> tuple[PatientIdentity, EncounterRef]:
     """The patient identity and encounter a HIS would push for ``resident``."""
     kind = EncounterType.parse(encounter_type)
     patient = PatientIdentity(his_patient_id, resident.id_no, resident.name)

@@ -15,9 +15,19 @@ branch_labels = ("audit",)
 depends_on = None
 
 _TEXT_COLUMNS = (
-    ("action", 40), ("actor_id", 64), ("actor_name", 64), ("role", 32), ("dept_code", 64),
-    ("patient_masked", 80), ("patient_key", 64), ("consent_id", 26), ("auth_id", 64),
-    ("category", 32), ("doc_id", 128), ("client_addr", 64), ("outcome", 32),
+    ("action", 40),
+    ("actor_id", 64),
+    ("actor_name", 64),
+    ("role", 32),
+    ("dept_code", 64),
+    ("patient_masked", 80),
+    ("patient_key", 64),
+    ("consent_id", 26),
+    ("auth_id", 64),
+    ("category", 32),
+    ("doc_id", 128),
+    ("client_addr", 64),
+    ("outcome", 32),
 )
 
 

@@ -49,8 +49,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("open_key", name="uq_gd_consent_open_key"),
     )
     op.create_index("ix_gd_consent_auth_id", "gd_consent", ["auth_id"])
-    op.create_index("ix_gd_consent_his_patient_id_encounter_id", "gd_consent",
-                    ["his_patient_id", "encounter_id"])
+    op.create_index(
+        "ix_gd_consent_his_patient_id_encounter_id",
+        "gd_consent",
+        ["his_patient_id", "encounter_id"],
+    )
     op.create_index("ix_gd_consent_status_valid_to", "gd_consent", ["status", "valid_to"])
     op.create_table(
         "gd_encounter",
