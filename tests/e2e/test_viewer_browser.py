@@ -139,13 +139,17 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def _snap(page: Any, name: str) -> None:
+    if os.environ.get("HISBRIDGE_SCREENSHOTS"):  # for reviewing the look by eye
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 def _steps(browser: Any, name: str, steps: Callable[[Any], None]) -> None:
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 860})
     try:
         steps(page)
-        if os.environ.get("HISBRIDGE_SCREENSHOTS"):  # for reviewing the look by eye
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{name}-ok.png"), full_page=True)
+        _snap(page, f"{name}-ok")
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -190,6 +194,7 @@ def test_outpatient_doctor_uses_sms_code(live: Live, browser: Any) -> None:
         page.fill("[data-testid=sms-code]", "000000")
         page.click("[data-testid=sms-submit]")
         page.wait_for_selector("text=还可尝试 4 次")
+        _snap(page, "viewer-sms-wrong-code")
         page.fill("[data-testid=sms-code]", sms["code"])
         page.click("[data-testid=sms-submit]")
         page.wait_for_selector("[data-testid=status]:has-text('已授权')")

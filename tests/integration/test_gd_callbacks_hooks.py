@@ -176,3 +176,23 @@ def _op() -> object:
     from hisbridge.consent.model import Operator
 
     return Operator("D2", "李医生")
+
+
+async def test_demo_helper_prints_a_working_viewer_url(rig: GdHealthRig) -> None:
+    from hisbridge.simulators.gdhealth.demo import demo_viewer_url
+
+    url = await demo_viewer_url(
+        rig.services, rig.sim_app, rig.settings, "http://gateway.test", rig.clock
+    )
+    assert url.startswith("http://gateway.test/ws/records?") and "sig=" in url
+    page = await rig.gateway.get(url.removeprefix("http://gateway.test"))
+    assert page.status_code == 200 and "申请调阅授权" in page.text
+
+
+async def test_polling_fallback_picks_up_missed_callbacks(rig: GdHealthRig) -> None:
+    consent = await _granted_app(rig)
+    rig.platform.auths[consent["authId"]].callback_url = None
+    rig.platform.patient_decides(consent["authId"], "approve")
+    assert await rig.services.consents.refresh_open() == 1
+    stored = rig.services.consents.repo.get(consent["id"])
+    assert stored is not None and stored.status == "GRANTED"
