@@ -146,9 +146,7 @@ class EncounterHooks:
         patient = self.consents.identity(stored)
         ref = replace(stored.ref, discharged_at=discharged_at)
         self.consents.note_encounter(patient, ref, state="CLOSED")
-        consent = self.consents.current_for(
-            patient.his_patient_id, EncounterType.INPATIENT, encounter_id
-        )
+        consent = self.consents.current_for(patient.his_patient_id, EncounterType.INPATIENT, encounter_id)
         if consent is None or consent.status != "GRANTED":
             return consent
         grace = timedelta(days=self.consents.settings.windows.inpatient_grace_days)
@@ -169,15 +167,11 @@ class EncounterHooks:
         )
         return consent
 
-    async def booking_cancelled(
-        self, appointment_id: str, operator: Operator = SYSTEM
-    ) -> Consent | None:
+    async def booking_cancelled(self, appointment_id: str, operator: Operator = SYSTEM) -> Consent | None:
         """A cancelled booking cancels its request (or closes its grant)."""
         stored = self.consents.encounter(EncounterType.BOOKING, appointment_id)
         self.consents.note_encounter(self.consents.identity(stored), stored.ref, state="CANCELLED")
-        consent = self.consents.current_for(
-            stored.his_patient_id, EncounterType.BOOKING, appointment_id
-        )
+        consent = self.consents.current_for(stored.his_patient_id, EncounterType.BOOKING, appointment_id)
         if consent is None or not consent.is_open():
             return consent
         return await self.consents.cancel(consent.id, "BOOKING_CANCELLED", operator)
@@ -193,14 +187,9 @@ class EncounterHooks:
                 if event.kind == "open":
                     await self.opened(event.patient, event.encounter)
                 elif event.encounter.discharged_at is not None:
-                    if (
-                        self.consents.repo.encounter("INPATIENT", event.encounter.encounter_id)
-                        is None
-                    ):
+                    if self.consents.repo.encounter("INPATIENT", event.encounter.encounter_id) is None:
                         self.consents.note_encounter(event.patient, event.encounter)
-                    await self.discharged(
-                        event.encounter.encounter_id, event.encounter.discharged_at
-                    )
+                    await self.discharged(event.encounter.encounter_id, event.encounter.discharged_at)
             except ConsentProblem:
                 continue
             acted += 1

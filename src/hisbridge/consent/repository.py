@@ -134,10 +134,7 @@ class ConsentRepository:
     def latest_for(self, his_patient_id: str, encounters: list[tuple[str, str]]) -> Consent | None:
         """The newest consent of the patient for any of ``(type, id)``, open ones first."""
         match = or_(
-            *(
-                and_(gd_consent.c.encounter_type == t, gd_consent.c.encounter_id == i)
-                for t, i in encounters
-            )
+            *(and_(gd_consent.c.encounter_type == t, gd_consent.c.encounter_id == i) for t, i in encounters)
         )
         base = (gd_consent.c.his_patient_id == his_patient_id, match)
         return self._one(*base, gd_consent.c.open_key.is_not(None)) or self._one(*base)

@@ -64,9 +64,7 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
 }
 
 OPEN = frozenset({Status.PENDING, Status.GRANTED})
-TERMINAL = frozenset(
-    {Status.DENIED, Status.EXPIRED, Status.REVOKED, Status.CANCELLED, Status.CLOSED}
-)
+TERMINAL = frozenset({Status.DENIED, Status.EXPIRED, Status.REVOKED, Status.CANCELLED, Status.CLOSED})
 
 _EVENT_FOR: dict[Status, Event] = {
     Status.PENDING: Event.CREATE,

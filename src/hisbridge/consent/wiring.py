@@ -70,7 +70,9 @@ def build_gdhealth_services(
     log = AuditLog(engine, algorithm=gd.audit_hash, clock=clock)
     audit = AuditRecorder(log, key_secret=settings.web.secret_key.get_secret_value())
     consents = ConsentService(ConsentRepository(engine, gd.org_code), platform, audit, gd, clock)
-    records = RecordService(consents, platform, audit, GrantBoundCache(gd.cache_max_entries), clock)
+    cache = GrantBoundCache(gd.cache_max_entries)
+    consents.on_end(cache.purge)  # cached documents never outlive the grant
+    records = RecordService(consents, platform, audit, cache, clock)
     return GdHealthServices(consents, EncounterHooks(consents), records, audit, platform)
 
 
@@ -96,7 +98,5 @@ def viewer_url(
         "deptCode": dept_code,
         "userName": user_name,
     }
-    query = signed_query(
-        params, settings.web.secret_key.get_secret_value(), now=now.timestamp(), ttl_s=ttl_s
-    )
+    query = signed_query(params, settings.web.secret_key.get_secret_value(), now=now.timestamp(), ttl_s=ttl_s)
     return f"{base_url.rstrip('/')}/ws/records?{query}"

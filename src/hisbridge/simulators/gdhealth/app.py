@@ -100,9 +100,7 @@ class _Sim:
 def _platform_routes(app: FastAPI, sim: _Sim) -> None:
     p = sim.platform
     handlers: dict[str, Handler] = {
-        "person_resolve": lambda org, d: p.resolve(
-            *sim.identity(d), (d.get("patient") or {}).get("ehcCode")
-        ),
+        "person_resolve": lambda org, d: p.resolve(*sim.identity(d), (d.get("patient") or {}).get("ehcCode")),
         "apply": lambda org, d: p.apply(org, d, *sim.identity(d)).wire(),
         "sms_send": lambda org, d: p.resend_sms(org, str(d.get("authId"))).wire(),
         "sms_verify": lambda org, d: p.verify_sms(
@@ -110,9 +108,7 @@ def _platform_routes(app: FastAPI, sim: _Sim) -> None:
         ).wire(),
         "code_redeem": lambda org, d: p.redeem(org, d, sim.identity(d)[0]).wire(),
         "query": lambda org, d: [p.auth(str(d.get("authId")), org).wire()],
-        "cancel": lambda org, d: p.cancel(
-            org, str(d.get("authId")), str(d.get("reason", "OTHER"))
-        ).wire(),
+        "cancel": lambda org, d: p.cancel(org, str(d.get("authId")), str(d.get("reason", "OTHER"))).wire(),
         "record_index": lambda org, d: p.index(org, d),
         "record_document": lambda org, d: p.document(org, d),
     }
@@ -126,9 +122,7 @@ def _platform_routes(app: FastAPI, sim: _Sim) -> None:
         )
 
 
-def _endpoint(
-    sim: _Sim, name: str, handler: Handler
-) -> Callable[[Request], Awaitable[JSONResponse]]:
+def _endpoint(sim: _Sim, name: str, handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         body = await request.body()
         problem = sim.authenticate(request, body)

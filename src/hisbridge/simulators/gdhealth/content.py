@@ -8,164 +8,14 @@ donations carry the resident's blood group.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hisbridge.simulators.gdhealth import catalog
+from hisbridge.simulators.gdhealth.documents import CATEGORY_OF, SimDocument
 from hisbridge.simulators.gdhealth.residents import OTHER_ORGS, Resident
 
 __all__ = ["CATEGORY_OF", "SimDocument", "make_documents"]
-
-CATEGORY_OF = {
-    "visit_summary": "VISIT",
-    "outpatient_record": "VISIT",
-    "inpatient_discharge_summary": "VISIT",
-    "lab_report": "LAB",
-    "exam_report": "EXAM",
-    "physical_exam": "PHYSICAL_EXAM",
-    "blood_donation": "BLOOD",
-    "blood_transfusion": "BLOOD",
-    "vaccination": "VACCINATION",
-}
-DOC_CODES = {
-    "visit_summary": "C0001",
-    "outpatient_record": "C0002",
-    "inpatient_discharge_summary": "C0053",
-    "lab_report": "C0007",
-    "exam_report": "C0006",
-    "physical_exam": "HSDC00.04",
-    "blood_donation": "WS/T865",
-    "blood_transfusion": "C0013",
-    "vaccination": "HSDB03.01",
-}
-
-# name, code, unit, low, high, spread
-_PANELS: dict[str, list[tuple[str, str, str, float, float]]] = {
-    "血常规": [
-        ("白细胞计数", "WBC", "10^9/L", 3.5, 9.5),
-        ("红细胞计数", "RBC", "10^12/L", 4.3, 5.8),
-        ("血红蛋白", "HGB", "g/L", 130, 175),
-        ("血小板计数", "PLT", "10^9/L", 125, 350),
-        ("中性粒细胞百分比", "NEUT%", "%", 40, 75),
-    ],
-    "肝功能": [
-        ("丙氨酸氨基转移酶", "ALT", "U/L", 9, 50),
-        ("天门冬氨酸氨基转移酶", "AST", "U/L", 15, 40),
-        ("总胆红素", "TBIL", "μmol/L", 3.4, 20.5),
-        ("白蛋白", "ALB", "g/L", 40, 55),
-    ],
-    "肾功能": [
-        ("肌酐", "CREA", "μmol/L", 57, 111),
-        ("尿素", "UREA", "mmol/L", 3.1, 8.0),
-        ("尿酸", "UA", "μmol/L", 208, 428),
-    ],
-    "血脂四项": [
-        ("总胆固醇", "TC", "mmol/L", 2.8, 5.2),
-        ("甘油三酯", "TG", "mmol/L", 0.45, 1.7),
-        ("低密度脂蛋白胆固醇", "LDL-C", "mmol/L", 1.5, 3.4),
-        ("高密度脂蛋白胆固醇", "HDL-C", "mmol/L", 1.0, 1.9),
-    ],
-    "糖代谢": [("空腹血糖", "GLU", "mmol/L", 3.9, 6.1), ("糖化血红蛋白", "HbA1c", "%", 4.0, 6.0)],
-}
-_DIAGNOSES = [
-    ("J06.9", "急性上呼吸道感染"),
-    ("I10", "原发性高血压"),
-    ("E11.9", "2型糖尿病"),
-    ("K29.7", "慢性胃炎"),
-    ("J18.9", "社区获得性肺炎"),
-    ("M54.5", "腰痛"),
-    ("N39.0", "尿路感染"),
-    ("E78.5", "高脂血症"),
-    ("I25.1", "冠状动脉粥样硬化性心脏病"),
-]
-_INPATIENT = [
-    ("K35.8", "急性阑尾炎", "腹腔镜阑尾切除术"),
-    ("J18.9", "社区获得性肺炎", "抗感染治疗"),
-    ("I21.4", "急性非ST段抬高型心肌梗死", "经皮冠状动脉介入治疗"),
-    ("K80.1", "胆囊结石伴慢性胆囊炎", "腹腔镜胆囊切除术"),
-]
-_EXAMS = [
-    (
-        "CT",
-        "胸部CT平扫",
-        "胸部",
-        "双肺纹理清晰,右肺上叶见一直径约4mm磨玻璃结节,纵隔未见肿大淋巴结。",
-        "右肺上叶微小磨玻璃结节,建议12个月后复查。",
-    ),
-    (
-        "US",
-        "腹部彩超",
-        "肝胆胰脾",
-        "肝脏形态大小正常,实质回声增粗增强,胆囊壁光滑,胰脾未见异常。",
-        "脂肪肝(轻度)。",
-    ),
-    (
-        "ECG",
-        "常规心电图",
-        "心脏",
-        "窦性心律,心率72次/分,PR间期0.16s,QRS波群正常,ST-T未见异常。",
-        "窦性心律,正常心电图。",
-    ),
-    (
-        "MR",
-        "头颅MRI平扫",
-        "头颅",
-        "双侧基底节区见数个点状长T1长T2信号,脑室系统未见扩张。",
-        "双侧基底节区腔隙性脑梗死。",
-    ),
-]
-_VACCINES = [
-    ("乙型肝炎疫苗", "0201", 3, "上臂三角肌", "肌内注射", "深圳康泰生物制品股份有限公司"),
-    ("卡介苗", "0101", 1, "左上臂三角肌", "皮内注射", "上海生物制品研究所"),
-    ("麻腮风联合减毒活疫苗", "1201", 2, "上臂外侧三角肌", "皮下注射", "北京生物制品研究所"),
-    ("流感病毒裂解疫苗", "2101", 1, "上臂三角肌", "肌内注射", "华兰生物疫苗股份有限公司"),
-    (
-        "新冠病毒灭活疫苗(Vero细胞)",
-        "5601",
-        3,
-        "上臂三角肌",
-        "肌内注射",
-        "北京科兴中维生物技术有限公司",
-    ),
-]
-_DOCTORS = ("陈志强", "李晓梅", "王建国", "刘芳", "黄伟", "周敏", "吴海燕", "郑凯")
-
-
-@dataclass(frozen=True, slots=True)
-class SimDocument:
-    doc_id: str
-    person_key: str
-    record_type: str
-    title: str
-    org_code: str
-    org_name: str
-    dept_name: str
-    encounter_type: str
-    effective_time: datetime
-    summary: str
-    structured: dict[str, Any]
-
-    @property
-    def category(self) -> str:
-        return CATEGORY_OF[self.record_type]
-
-    def index_item(self) -> dict[str, Any]:
-        return {
-            "docId": self.doc_id,
-            "category": self.category,
-            "recordType": self.record_type,
-            "docTypeSystem": "2.16.156.10011.2.4",
-            "docTypeCode": DOC_CODES[self.record_type],
-            "title": self.title,
-            "orgCode": self.org_code,
-            "orgName": self.org_name,
-            "deptName": self.dept_name,
-            "encounterType": self.encounter_type,
-            "effectiveTime": self.effective_time.isoformat(),
-            "summary": self.summary,
-            "formats": ["JSON"],
-            "sensitivity": "N",
-        }
 
 
 class _Maker:
@@ -217,7 +67,7 @@ class _Maker:
         return self.rng.choice(OTHER_ORGS)
 
     def lab(self, panel: str, when: datetime, org: tuple[str, str], diagnosis: str) -> None:
-        items = [self._lab_item(*spec) for spec in _PANELS[panel]]
+        items = [self._lab_item(*spec) for spec in catalog.PANELS[panel]]
         abnormal = [
             f"{i['itemName']} {i['quantValue']}{'↑' if i['abnormalFlag'] == 'H' else '↓'}"
             for i in items
@@ -241,8 +91,8 @@ class _Maker:
             "reportConclusion": conclusion,
             "reportRemark": "",
             "signers": {
-                "reporter": self.rng.choice(_DOCTORS),
-                "reviewer": self.rng.choice(_DOCTORS),
+                "reporter": self.rng.choice(catalog.DOCTORS),
+                "reviewer": self.rng.choice(catalog.DOCTORS),
             },
             "clinicalDiagnosis": diagnosis,
             "items": items,
@@ -283,8 +133,8 @@ class _Maker:
 
     def outpatient(self) -> None:
         when, org = self.when(), self.org()
-        code, name = self.rng.choice(_DIAGNOSES)
-        doctor = self.rng.choice(_DOCTORS)
+        code, name = self.rng.choice(catalog.DIAGNOSES)
+        doctor = self.rng.choice(catalog.DOCTORS)
         no = f"MZ{when:%Y%m%d}{self.rng.randrange(1000, 9999)}"
         self.add(
             "visit_summary",
@@ -318,11 +168,11 @@ class _Maker:
             "内科门诊",
             "OUTPATIENT",
             when + timedelta(minutes=5),
-            f"主诉:{_COMPLAINT.get(code, '不适')}",
+            f"主诉:{catalog.COMPLAINT.get(code, '不适')}",
             {
                 "visitDateTime": when.isoformat(),
                 "firstVisitFlag": "初诊",
-                "chiefComplaint": _COMPLAINT.get(code, "不适3天"),
+                "chiefComplaint": catalog.COMPLAINT.get(code, "不适3天"),
                 "presentIllness": "患者自述症状逐渐加重,无发热寒战,饮食睡眠尚可。",
                 "pastHistory": "否认肝炎、结核等传染病史",
                 "allergyFlag": "N",
@@ -339,16 +189,16 @@ class _Maker:
                         "frequency": f,
                         "days": 7,
                     }
-                    for d, s, q, f in _DRUGS[:2]
+                    for d, s, q, f in catalog.DRUGS[:2]
                 ],
             },
         )
         if self.rng.random() < 0.9:
-            self.lab(self.rng.choice(list(_PANELS)), when + timedelta(minutes=20), org, name)
+            self.lab(self.rng.choice(list(catalog.PANELS)), when + timedelta(minutes=20), org, name)
 
     def inpatient(self) -> None:
         admit, org = self.when(), self.org()
-        code, name, procedure = self.rng.choice(_INPATIENT)
+        code, name, procedure = self.rng.choice(catalog.INPATIENT)
         days = self.rng.randrange(4, 12)
         out = admit + timedelta(days=days)
         self.add(
@@ -385,7 +235,7 @@ class _Maker:
             self.transfusion(admit + timedelta(days=1, hours=3), org, name)
 
     def exam(self) -> None:
-        kind, title, site, findings, impression = self.rng.choice(_EXAMS)
+        kind, title, site, findings, impression = self.rng.choice(catalog.EXAMS)
         when, org = self.when(), self.org()
         self.add(
             "exam_report",
@@ -407,7 +257,7 @@ class _Maker:
                 "reportDept": "医学影像科",
                 "reportOrg": org[1],
                 "reportedAt": (when + timedelta(hours=3)).isoformat(),
-                "reporter": self.rng.choice(_DOCTORS),
+                "reporter": self.rng.choice(catalog.DOCTORS),
             },
         )
 
@@ -417,7 +267,9 @@ class _Maker:
         height = self.rng.randrange(152, 182)
         weight = round(self.rng.uniform(48, 88), 1)
         bmi = round(weight / (height / 100) ** 2, 1)
-        items = [self._lab_item(*spec) for spec in _PANELS["血常规"][:3] + _PANELS["糖代谢"][:1]]
+        items = [
+            self._lab_item(*spec) for spec in catalog.PANELS["血常规"][:3] + catalog.PANELS["糖代谢"][:1]
+        ]
         flagged = [i["itemName"] for i in items if i["abnormalFlag"]]
         advice = "BMI 偏高,建议控制饮食、规律运动" if bmi >= 24 else "保持健康生活方式"
         self.add(
@@ -523,7 +375,7 @@ class _Maker:
         ) + timedelta(hours=10)
         org = ("446000001", f"{self.rng.choice(('越秀区', '天河区', '南山区'))}社区卫生服务中心")
         doses: list[dict[str, Any]] = []
-        for name, code, count, site, route, maker in _VACCINES:
+        for name, code, count, site, route, maker in catalog.VACCINES:
             start = self.anchor - timedelta(days=self.rng.randrange(400, 2000))
             start = max(start, born)
             for dose in range(1, count + 1):
@@ -541,7 +393,7 @@ class _Maker:
                         "lotNo": f"{given:%Y}{self.rng.randrange(100, 999)}",
                         "manufacturer": maker,
                         "vaccinationOrg": org[1],
-                        "vaccinator": self.rng.choice(_DOCTORS),
+                        "vaccinator": self.rng.choice(catalog.DOCTORS),
                         "aefiHistory": "无",
                     }
                 )
@@ -575,24 +427,6 @@ class _Maker:
                 "diagnoses": [{"code": "J06.9", "name": "急性上呼吸道感染"}],
             },
         )
-
-
-_COMPLAINT = {
-    "J06.9": "咽痛、流涕2天",
-    "I10": "头晕1周,血压控制欠佳",
-    "E11.9": "口干多饮1月",
-    "K29.7": "上腹部隐痛2周",
-    "J18.9": "发热咳嗽3天",
-    "M54.5": "腰痛5天",
-    "N39.0": "尿频尿急2天",
-    "E78.5": "体检发现血脂异常",
-    "I25.1": "活动后胸闷1月",
-}
-_DRUGS = [
-    ("阿莫西林胶囊", "0.25g*24粒", "0.5g", "每日3次"),
-    ("布洛芬缓释胶囊", "0.3g*20粒", "0.3g", "每日2次"),
-    ("苯磺酸氨氯地平片", "5mg*28片", "5mg", "每日1次"),
-]
 
 
 def make_documents(

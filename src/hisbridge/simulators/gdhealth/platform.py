@@ -114,9 +114,7 @@ class SimPlatform:
 
     def find_person(self, id_no: str | None, ehc_code: str | None) -> Resident:
         for person in self.residents:
-            if (id_no and person.id_no == id_no.upper()) or (
-                ehc_code and person.ehc_code == ehc_code
-            ):
+            if (id_no and person.id_no == id_no.upper()) or (ehc_code and person.ehc_code == ehc_code):
                 return person
         raise SimError("2001", "person not found")
 
@@ -148,9 +146,7 @@ class SimPlatform:
         self._serial += 1
         return f"GDA{self.clock.now():%Y%m%d}{self.seed % 1000:03d}{self._serial:06d}"
 
-    def _open_for(
-        self, person_key: str, org: str, encounter: dict[str, Any]
-    ) -> SimAuthorization | None:
+    def _open_for(self, person_key: str, org: str, encounter: dict[str, Any]) -> SimAuthorization | None:
         key = (encounter.get("encounterType"), encounter.get("encounterId"))
         for auth in self.auths.values():
             same = (auth.encounter.get("encounterType"), auth.encounter.get("encounterId")) == key
@@ -163,9 +159,7 @@ class SimPlatform:
                 return auth
         return None
 
-    def apply(
-        self, org: str, data: dict[str, Any], id_no: str | None, name: str | None
-    ) -> SimAuthorization:
+    def apply(self, org: str, data: dict[str, Any], id_no: str | None, name: str | None) -> SimAuthorization:
         """A2: create a PENDING request (SMS sent / 粤健通 pushed)."""
         self.sweep()
         patient = data.get("patient") or {}
@@ -332,11 +326,7 @@ class SimPlatform:
     def patient_decides(self, auth_id: str, decision: str) -> SimAuthorization:
         """``approve`` / ``deny`` a pending request, ``revoke`` a grant, as the patient would."""
         auth = self.auth(auth_id)
-        if (
-            decision == "approve"
-            and auth.status == "PENDING"
-            and auth.channel in ("APP", "BOOKING")
-        ):
+        if decision == "approve" and auth.status == "PENDING" and auth.channel in ("APP", "BOOKING"):
             self._grant(auth)
         elif decision == "deny" and auth.status == "PENDING":
             self._end(auth, "DENIED", "PATIENT_DENIED")

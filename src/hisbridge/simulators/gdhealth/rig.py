@@ -112,9 +112,7 @@ def build_rig(
         residents=residents,
         callback_transport=gateway_transport,
     )
-    services = build_gdhealth_services(
-        settings, engine, clock, transport=httpx.ASGITransport(sim_app)
-    )
+    services = build_gdhealth_services(settings, engine, clock, transport=httpx.ASGITransport(sim_app))
     gateway_app = create_app(settings, engine, clock=clock, **services.state())
     gateway_transport.app = gateway_app
     return GdHealthRig(
