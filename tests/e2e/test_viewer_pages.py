@@ -90,3 +90,26 @@ async def test_granted_viewer_shows_timeline_detail_and_watermark(rig: GdHealthR
     assert "疫苗名称" in listing.text and listing.text.count("<tr") > 3
     actions = [e.action for e in rig.services.audit.log.entries()]
     assert "RECORD_INDEX" in actions and actions.count("RECORD_VIEW") == 2
+
+
+async def test_unreachable_channels_are_disabled(rig: GdHealthRig) -> None:
+    person = rig.resident(len(rig.platform.residents) - 1)  # no phone, no 粤健通
+    await rig.gateway.post(
+        "/api/v1/encounters",
+        json={
+            "event": "REGISTERED",
+            "patient": {"hisPatientId": "P9", "idNo": person.id_no, "name": person.name},
+            "encounter": {"type": "outpatient", "id": "MZ9", "visitDate": "2026-03-02"},
+        },
+    )
+    page = await rig.gateway.get(path(rig.url("P9", "OUTPATIENT", "MZ9")))
+    assert 'title="患者未开通粤健通"' in page.text and 'title="患者未登记实名手机号"' in page.text
+    assert "可使用其他方式" in page.text
+
+
+async def test_url_patient_must_own_the_encounter(rig: GdHealthRig) -> None:
+    url = path(rig.url("P-OTHER", "OUTPATIENT", "MZ1"))
+    reply = await rig.gateway.post(
+        url.replace("/ws/records?", "/ws/records/api/apply?"), json={"channel": "APP"}
+    )
+    assert reply.status_code == 403 and reply.json()["code"] == "PATIENT_MISMATCH"

@@ -110,3 +110,15 @@ async def test_redeem_code(contract: tuple[ProvincialPlatform, SimPlatform, Manu
     with pytest.raises(PlatformError) as used:
         await adapter.redeem_code(code, patient, OP, EncounterRef(EncounterType.EMERGENCY, "J2"))
     assert used.value.code == "3005"
+
+
+async def test_resolve_person(contract: tuple[ProvincialPlatform, SimPlatform, ManualClock]) -> None:
+    adapter, sim, _ = contract
+    first, last = sim.residents[0], sim.residents[-1]
+    info = await adapter.resolve_person(PatientIdentity("P1", first.id_no, first.name))
+    assert info.has_app and info.has_phone and "****" in (info.phone_masked or "")
+    bare = await adapter.resolve_person(PatientIdentity("P3", last.id_no, last.name))
+    assert not bare.has_app and not bare.has_phone
+    with pytest.raises(PlatformError) as mismatch:
+        await adapter.resolve_person(PatientIdentity("P1", first.id_no, "另一个人"))
+    assert mismatch.value.code == "2002"

@@ -56,9 +56,7 @@ class AuditEntry:
     hash: str = ""
 
 
-FIELDS = tuple(
-    name for name in AuditEntry.__dataclass_fields__ if name not in ("hash", "prev_hash")
-)
+FIELDS = tuple(name for name in AuditEntry.__dataclass_fields__ if name not in ("hash", "prev_hash"))
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -96,9 +94,7 @@ def _start_ok(first: AuditEntry, marker: Mapping[str, object] | None) -> bool:
         return first.prev_hash == GENESIS
     if marker is None:
         return False
-    return (
-        marker.get("throughSeq") == first.seq - 1 and marker.get("throughHash") == first.prev_hash
-    )
+    return marker.get("throughSeq") == first.seq - 1 and marker.get("throughHash") == first.prev_hash
 
 
 def verify_chain(

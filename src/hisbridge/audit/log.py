@@ -40,9 +40,7 @@ def patient_key(secret: str, his_patient_id: str) -> str:
 class AuditLog:
     """Append-only, hash-chained audit entries in ``audit_log``."""
 
-    def __init__(
-        self, engine: Engine, *, algorithm: str = "sm3", clock: Clock = system_clock
-    ) -> None:
+    def __init__(self, engine: Engine, *, algorithm: str = "sm3", clock: Clock = system_clock) -> None:
         self.engine = engine
         self._algorithm = algorithm
         self._clock = clock
@@ -100,9 +98,7 @@ class AuditLog:
 
     def verify(self) -> tuple[int, ChainBreak | None]:
         """(entries checked, first broken entry or None)."""
-        return verify_chain(
-            self.entries(), algorithm=self._algorithm, prune_marker=self._prune_marker()
-        )
+        return verify_chain(self.entries(), algorithm=self._algorithm, prune_marker=self._prune_marker())
 
     def _prune_marker(self) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

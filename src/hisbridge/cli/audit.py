@@ -14,9 +14,7 @@ from hisbridge.settings import Settings
 
 __all__ = ["app"]
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("-c", "--config", help="hisbridge 配置文件 / config file")
-]
+ConfigOption = Annotated[Path | None, typer.Option("-c", "--config", help="hisbridge 配置文件 / config file")]
 app = typer.Typer(help="审计日志 / the tamper-evident audit log", no_args_is_help=True)
 console = Console()
 

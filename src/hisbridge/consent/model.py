@@ -52,6 +52,7 @@ class PatientIdentity:
     name: str
     id_type: str = "01"
     ehc_code: str | None = None
+    phone: str | None = None  # only if the HIS has one; the platform uses its real-name phone
 
     @property
     def masked(self) -> str:

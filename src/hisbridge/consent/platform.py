@@ -17,6 +17,7 @@ __all__ = [
     "Document",
     "IndexEntry",
     "IndexFilter",
+    "PersonInfo",
     "PlatformAuthorization",
     "ProvincialPlatform",
 ]
@@ -30,6 +31,17 @@ class ApplyRequest:
     channel: Channel
     requested_valid_to: datetime
     client_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    """What the platform says about a person (A1): which channels can reach them."""
+
+    person_key: str
+    has_app: bool
+    has_phone: bool
+    phone_masked: str | None = None
+    is_minor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,8 @@ class Document:
 
 class ProvincialPlatform(Protocol):
     """The provincial platform's abilities the gateway uses."""
+
+    async def resolve_person(self, patient: PatientIdentity) -> PersonInfo: ...
 
     async def apply(self, request: ApplyRequest) -> PlatformAuthorization: ...
 

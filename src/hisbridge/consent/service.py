@@ -22,10 +22,16 @@ from hisbridge.consent.model import (
     Operator,
     PatientIdentity,
 )
-from hisbridge.consent.platform import ApplyRequest, PlatformAuthorization, ProvincialPlatform
+from hisbridge.consent.platform import (
+    ApplyRequest,
+    PersonInfo,
+    PlatformAuthorization,
+    ProvincialPlatform,
+)
 from hisbridge.consent.repository import ConsentRepository, DuplicateOpen, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status
 from hisbridge.consent.windows import grant_window, request_deadline
+from hisbridge.errors import HisbridgeError
 
 __all__ = ["NOT_GRANTED_ZH", "ConsentService"]
 
@@ -117,6 +123,13 @@ class ConsentService(ConsentLedger):
             raise ConsentProblem("OPEN_EXISTS", "该就诊已有进行中的授权", status=409) from None
         self._audit(consent, "CONSENT_REQUESTED", operator, detail={"channel": channel.value})
         return consent
+
+    async def reachable(self, stored: StoredEncounter) -> PersonInfo | None:
+        """Which channels can reach the patient (A1); None if the platform cannot say now."""
+        try:
+            return await self.platform.resolve_person(self.identity(stored))
+        except HisbridgeError:
+            return None
 
     async def send_sms(self, consent_id: str, operator: Operator) -> Consent:
         consent = self._pending(consent_id, Channel.SMS)

@@ -35,9 +35,7 @@ class RecordService:
         self.cache = cache
         self.clock = clock
 
-    async def index(
-        self, consent_id: str, operator: Operator, flt: IndexFilter
-    ) -> list[IndexEntry]:
+    async def index(self, consent_id: str, operator: Operator, flt: IndexFilter) -> list[IndexEntry]:
         """The other institutions' documents for a GRANTED consent (never cached: fresh check)."""
         consent = self._granted(consent_id, operator, "RECORD_INDEX")
         try:
@@ -87,9 +85,7 @@ class RecordService:
         soon = self.clock.now() + _CACHE_TTL
         return min(soon, consent.valid_to) if consent.valid_to else soon
 
-    def _granted(
-        self, consent_id: str, operator: Operator, action: str, doc_id: str = ""
-    ) -> Consent:
+    def _granted(self, consent_id: str, operator: Operator, action: str, doc_id: str = "") -> Consent:
         try:
             return self.consents.require_granted(consent_id, operator)
         except ConsentProblem as problem:

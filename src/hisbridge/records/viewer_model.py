@@ -254,7 +254,6 @@ def detail_view(document: Document) -> DetailView:
         )
     elif kind == "blood_donation":
         view.highlight = (
-            f"{_text(data.get('aboGroup'))}型 Rh{_text(data.get('rhD'))} · "
-            f"{_text(data.get('volumeMl'))}ml"
+            f"{_text(data.get('aboGroup'))}型 Rh{_text(data.get('rhD'))} · {_text(data.get('volumeMl'))}ml"
         )
     return view

@@ -132,9 +132,7 @@ def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
     consents = getattr(request.app.state, "consents", None)
     hooks = getattr(request.app.state, "encounter_hooks", None)
     if consents is None or hooks is None:
-        raise ConsentProblem(
-            "DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503
-        )
+        raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
     return consents, hooks
 
 
@@ -145,9 +143,7 @@ def require_token(request: Request) -> None:
         return
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise ConsentProblem(
-            "UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token", status=401
-        )
+        raise ConsentProblem("UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token", status=401)
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -186,9 +182,7 @@ def _consent_routes(router: APIRouter) -> None:
         return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
 
     @router.get("/api/v1/consents")
-    async def find(
-        request: Request, hisPatientId: str, encounterType: str, encounterId: str
-    ) -> JSONResponse:
+    async def find(request: Request, hisPatientId: str, encounterType: str, encounterId: str) -> JSONResponse:
         require_token(request)
         consents, _ = services(request)
         found = consents.current_for(hisPatientId, EncounterType.parse(encounterType), encounterId)
@@ -226,9 +220,7 @@ def _consent_routes(router: APIRouter) -> None:
     @router.post("/api/v1/consents/{consent_id}/cancel")
     async def cancel(consent_id: str, body: CancelIn, request: Request) -> dict[str, Any]:
         require_token(request)
-        consent = await services(request)[0].cancel(
-            consent_id, body.reason, body.operator.value(request)
-        )
+        consent = await services(request)[0].cancel(consent_id, body.reason, body.operator.value(request))
         return consent.public()
 
 
@@ -242,9 +234,7 @@ def _hook_routes(router: APIRouter) -> None:
             consent = await hooks.booking_cancelled(body.bookingId, operator)
             return JSONResponse({"consent": consent.public() if consent else None})
         if body.patient is None:
-            raise ConsentProblem(
-                "PATIENT_REQUIRED", "预约需提供患者身份信息 patient required", status=422
-            )
+            raise ConsentProblem("PATIENT_REQUIRED", "预约需提供患者身份信息 patient required", status=422)
         ref = EncounterRef(
             EncounterType.BOOKING,
             body.bookingId,
@@ -291,9 +281,7 @@ def _callback_route(router: APIRouter) -> None:
         except (ValueError, AttributeError):
             return JSONResponse({"resultCode": "5000", "resultMessage": "malformed"}, 400)
         consent = await consents.on_status_changed(auth_id)
-        return JSONResponse(
-            {"resultCode": "0", "resultMessage": "success", "known": consent is not None}
-        )
+        return JSONResponse({"resultCode": "0", "resultMessage": "success", "known": consent is not None})
 
 
 def _check_callback(request: Request, consents: ConsentService, body: bytes) -> str | None:

@@ -25,15 +25,11 @@ _CATEGORIES = {"VISIT", "LAB", "EXAM", "PHYSICAL_EXAM", "BLOOD", "VACCINATION"}
 def record_service(request: Request) -> RecordService:
     found = getattr(request.app.state, "records", None)
     if found is None:
-        raise ConsentProblem(
-            "DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503
-        )
+        raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
     return found  # type: ignore[no-any-return]
 
 
-def operator_from(
-    request: Request, user_id: str, user_name: str, role: str, dept_code: str
-) -> Operator:
+def operator_from(request: Request, user_id: str, user_name: str, role: str, dept_code: str) -> Operator:
     addr = request.client.host if request.client else ""
     return Operator(user_id, user_name, role, dept_code, client_addr=addr)
 

@@ -69,9 +69,7 @@ def _context(request: Request) -> ViewerContext:
         params.get("deptCode", ""),
         client_addr=addr,
     )
-    return ViewerContext(
-        params["patientId"], kind, params["encounterId"], operator, request.url.query
-    )
+    return ViewerContext(params["patientId"], kind, params["encounterId"], operator, request.url.query)
 
 
 def _forbidden(request: Request, reason: str) -> HTMLResponse:
@@ -110,10 +108,12 @@ def _page_routes(app: FastAPI) -> None:
             return _forbidden(request, exc.reason)
         consents, _ = services(request)
         state = _state(consents, ctx, await _current(consents, ctx))
-        patient = ""
+        patient, reach = "", None
         stored = consents.repo.encounter(ctx.encounter_type.value, ctx.encounter_id)
         if state["encounterKnown"] and stored is not None:
             patient = consents.identity(stored).masked
+            if not (state["consent"] and state["consent"]["status"] == "GRANTED"):
+                reach = await consents.reachable(stored)
         return _TEMPLATES.TemplateResponse(
             request,
             "viewer/page.html",
@@ -124,6 +124,7 @@ def _page_routes(app: FastAPI) -> None:
                 "state_json": _json.dumps_str(state).replace("<", "\\u003c"),
                 "categories": CATEGORY_LABELS,
                 "inpatient": ctx.encounter_type is EncounterType.INPATIENT,
+                "reach": reach,
             },
         )
 
@@ -210,9 +211,10 @@ def _api_routes(app: FastAPI) -> None:
         return await _detail(request, got[0], doc_id, "viewer/detail.html")
 
 
-async def _act(
-    consents: ConsentService, ctx: ViewerContext, action: str, body: dict[str, Any]
-) -> Consent:
+async def _act(consents: ConsentService, ctx: ViewerContext, action: str, body: dict[str, Any]) -> Consent:
+    stored = consents.encounter(ctx.encounter_type, ctx.encounter_id)
+    if stored.his_patient_id != ctx.patient_id:  # the URL's patient must own the encounter
+        raise ConsentProblem("PATIENT_MISMATCH", "就诊与患者不符,请从工作站重新打开", status=403)
     current = consents.current_for(ctx.patient_id, ctx.encounter_type, ctx.encounter_id)
     if action == "apply":
         channel = Channel.parse(str(body.get("channel", "APP")))

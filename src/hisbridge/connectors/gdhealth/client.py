@@ -24,6 +24,7 @@ from hisbridge.consent.platform import (
     Document,
     IndexEntry,
     IndexFilter,
+    PersonInfo,
     PlatformAuthorization,
 )
 
@@ -70,9 +71,7 @@ class JsonSignedAdapter:
         self._clock = clock
         self._cipher = FieldCipher(settings.sm4_key.get_secret_value())
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url, timeout=timeout, transport=transport
-        )
+        self._http = httpx.AsyncClient(base_url=settings.base_url, timeout=timeout, transport=transport)
 
     async def _call(self, endpoint: str, data: dict[str, Any], timeout: float | None = None) -> Any:
         body = _json.dumps({"data": data})
@@ -96,6 +95,10 @@ class JsonSignedAdapter:
         log.info("gdhealth call", extra={"endpoint": endpoint, "status": reply.status_code})
         return mapping.open_envelope(payload, self._s.envelope)
 
+    async def resolve_person(self, patient: PatientIdentity) -> PersonInfo:
+        data = {"patient": mapping.patient_wire(patient, self._cipher)}
+        return mapping.parse_person(await self._call("person_resolve", data))
+
     async def apply(self, request: ApplyRequest) -> PlatformAuthorization:
         body = mapping.apply_body(request, self._cipher, self._s.callback_url)
         return mapping.parse_authorization(await self._call("apply", body))
@@ -104,9 +107,7 @@ class JsonSignedAdapter:
         data = {"authId": auth_id, "operator": mapping.operator_wire(operator)}
         return mapping.parse_authorization(await self._call("sms_send", data))
 
-    async def verify_sms(
-        self, auth_id: str, code: str, operator: Operator
-    ) -> PlatformAuthorization:
+    async def verify_sms(self, auth_id: str, code: str, operator: Operator) -> PlatformAuthorization:
         data = {"authId": auth_id, "smsCode": code, "operator": mapping.operator_wire(operator)}
         return mapping.parse_authorization(await self._call("sms_verify", data))
 

@@ -99,9 +99,7 @@ class PlatformUnavailable(Transient):
     """The platform could not be reached or asked us to come back later."""
 
     def __init__(self, message: str, *, code: str = "NET") -> None:
-        super().__init__(
-            f"省平台暂不可用 platform unavailable: {message}", hint="稍后重试 / retry later"
-        )
+        super().__init__(f"省平台暂不可用 platform unavailable: {message}", hint="稍后重试 / retry later")
         self.code = code
         self.message_zh = "省平台暂不可用,请稍后重试"
         self.status = 503

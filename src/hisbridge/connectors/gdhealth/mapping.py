@@ -15,6 +15,7 @@ from hisbridge.consent.platform import (
     Document,
     IndexEntry,
     IndexFilter,
+    PersonInfo,
     PlatformAuthorization,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "parse_authorization",
     "parse_document",
     "parse_index",
+    "parse_person",
     "parse_time",
     "patient_wire",
 ]
@@ -61,6 +63,7 @@ def patient_wire(patient: PatientIdentity, cipher: FieldCipher) -> dict[str, Any
         "idNo": cipher.encrypt(patient.id_no),
         "name": cipher.encrypt(patient.name),
         "hisPatientId": patient.his_patient_id,
+        "phone": cipher.encrypt(patient.phone) if patient.phone else None,
     }
 
 
@@ -118,9 +121,7 @@ def open_envelope(body: Any, fields: EnvelopeFields) -> Any:
         raise PlatformError("5000", "reply is not a JSON object")
     code = str(body.get(fields.code, ""))
     if code != fields.success_code:
-        raise PlatformError(
-            code or "5000", str(body.get(fields.message, "")), data=body.get(fields.data)
-        )
+        raise PlatformError(code or "5000", str(body.get(fields.message, "")), data=body.get(fields.data))
     return body.get(fields.data)
 
 
@@ -183,4 +184,17 @@ def parse_document(data: Any) -> Document:
         effective_time=when,
         structured=dict(data.get("structured") or {}),
         format=str(data.get("format", "JSON")),
+    )
+
+
+def parse_person(data: Any) -> PersonInfo:
+    """A1 reply ``data``."""
+    if not isinstance(data, Mapping) or not data.get("personKey"):
+        raise PlatformError("5000", "person missing in reply")
+    return PersonInfo(
+        person_key=str(data["personKey"]),
+        has_app=bool(data.get("hasYjtAccount")),
+        has_phone=bool(data.get("hasRealNamePhone")),
+        phone_masked=data.get("phoneMasked"),
+        is_minor=bool(data.get("isMinor")),
     )

@@ -17,6 +17,7 @@ from hisbridge.consent.platform import (
     Document,
     IndexEntry,
     IndexFilter,
+    PersonInfo,
     PlatformAuthorization,
 )
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
@@ -37,6 +38,10 @@ class InMemoryPlatform:
     def __init__(self, platform: SimPlatform, org_code: str) -> None:
         self.sim = platform
         self._org = org_code
+
+    async def resolve_person(self, patient: PatientIdentity) -> PersonInfo:
+        data = _call(lambda: self.sim.resolve(patient.id_no, patient.name, patient.ehc_code))
+        return mapping.parse_person(data)
 
     async def apply(self, request: ApplyRequest) -> PlatformAuthorization:
         data = {
