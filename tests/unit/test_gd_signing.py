@@ -99,3 +99,10 @@ def test_sm4_key_must_be_16_bytes() -> None:
     with pytest.raises(ConfigError, match="16"):
         FieldCipher("short")
     assert FieldCipher("0123456789abcdef").decrypt("not base64!") is None
+
+
+@given(st.binary(max_size=200))
+def test_openssl_and_gmssl_sm3_agree(data: bytes) -> None:
+    from gmssl import func, sm3
+
+    assert sm3_hex(data) == sm3.sm3_hash(func.bytes_to_list(data))
