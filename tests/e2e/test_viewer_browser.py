@@ -199,6 +199,13 @@ def test_outpatient_doctor_uses_sms_code(live: Live, browser: Any) -> None:
         page.click("[data-testid=sms-submit]")
         page.wait_for_selector("[data-testid=status]:has-text('已授权')")
         _open_lab_report(page)
+        # the patient revokes in 粤健通 while the doctor is reading: the next open is refused
+        httpx.post(f"{live.sim}/sim/authorizations/{auth_id}/revoke")
+        page.locator("[data-testid=doc-vaccination]").first.click()
+        page.wait_for_selector("[data-testid=status]:has-text('患者已撤销授权')", timeout=10000)
+        assert "患者已撤销授权" in page.locator("[data-testid=message]").inner_text()
+        assert page.locator("[data-testid=timeline] .item").count() == 0
+        assert not page.locator("#records").is_visible()
 
     _steps(browser, "viewer-outpatient-sms", steps)
 

@@ -41,7 +41,11 @@
     }
     if (c && !pending && !granted) { say(state.statusText + ",可重新选择授权方式。", true); }
     if (granted && !timelineLoaded) { loadTimeline(); }
-    if (!granted) { timelineLoaded = false; }
+    if (!granted) {  // no grant, no data: drop whatever was shown before
+      timelineLoaded = false;
+      $("timeline").innerHTML = "";
+      $("detail").innerHTML = "";
+    }
     schedulePoll(pending);
   }
 
