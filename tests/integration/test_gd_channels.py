@@ -85,9 +85,7 @@ async def test_app_channel_approved_by_patient_then_records(rig: GdHealthRig) ->
     }
     assert all(i["orgCode"] != rig.settings.gdhealth.org_code for i in items)  # own org hidden
     lab = next(i for i in items if i["category"] == "LAB")
-    doc = await rig.gateway.get(
-        f"/api/v1/records/{consent['id']}/documents/{lab['docId']}", params=WHO
-    )
+    doc = await rig.gateway.get(f"/api/v1/records/{consent['id']}/documents/{lab['docId']}", params=WHO)
     assert doc.status_code == 200
     rows = doc.json()["structured"]["items"]
     assert rows and all({"referenceRange", "abnormalFlag", "unit"} <= set(r) for r in rows)
@@ -254,18 +252,14 @@ async def test_booking_approved_then_used_at_registration_and_cancelled(rig: GdH
     ).json()
     assert found["consent"]["id"] == consent["id"] and found["consent"]["status"] == "GRANTED"
     assert found["consent"]["validTo"].startswith("2026-03-06T23:59:59")  # visit day + 1
-    cancel = await rig.gateway.post(
-        "/api/v1/bookings", json={"bookingId": "YY0001", "status": "CANCELLED"}
-    )
+    cancel = await rig.gateway.post("/api/v1/bookings", json={"bookingId": "YY0001", "status": "CANCELLED"})
     assert cancel.json()["consent"]["status"] == "CLOSED"
 
 
 async def test_cancelled_booking_cancels_pending_request(rig: GdHealthRig) -> None:
     booking = {"bookingId": "YY0002", "patient": patient(rig, 0), "visitDate": "2026-03-05"}
     consent = (await rig.gateway.post("/api/v1/bookings", json=booking)).json()["consent"]
-    reply = await rig.gateway.post(
-        "/api/v1/bookings", json={"bookingId": "YY0002", "status": "CANCELLED"}
-    )
+    reply = await rig.gateway.post("/api/v1/bookings", json={"bookingId": "YY0002", "status": "CANCELLED"})
     assert reply.json()["consent"]["status"] == "CANCELLED"
     assert rig.platform.auths[consent["authId"]].status == "CANCELLED"
 
@@ -282,3 +276,38 @@ async def test_channel_unavailable_and_unknown_person(rig: GdHealthRig) -> None:
     }
     reply = await rig.gateway.post("/api/v1/consents", json=body)
     assert reply.status_code == 422 and reply.json()["platformCode"] == "2001"
+
+
+async def test_refused_views_are_audited_with_who_and_whose(rig: GdHealthRig) -> None:
+    consent = await apply(rig, "APP")
+    assert (await index(rig, consent["id"])).status_code == 403
+    refused = [e for e in rig.services.audit.log.entries() if e.action == "RECORD_INDEX"]
+    assert len(refused) == 1 and refused[0].outcome == "refused:NOT_GRANTED"
+    entry = refused[0]
+    assert (entry.actor_id, entry.actor_name, entry.dept_code) == ("D0001", "张医生", "0301")
+    assert entry.patient_masked.startswith(rig.resident(0).name[0]) and "*" in entry.patient_masked
+    assert rig.resident(0).id_no not in entry.patient_masked and entry.patient_key
+    assert entry.client_addr  # the caller's address is recorded
+
+
+async def test_api_requires_the_bearer_token_when_set(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
+    built = build_rig(f"sqlite:///{tmp_path / 't.db'}", clock=clock)
+    try:
+        from pydantic import SecretStr
+
+        built.settings.push.token = SecretStr("t0ken")
+        body = {
+            "patient": patient(built),
+            "channel": "APP",
+            "operator": OPERATOR,
+            "encounter": {"type": "outpatient", "id": "MZ1"},
+        }
+        denied = await built.gateway.post("/api/v1/consents", json=body)
+        assert denied.status_code == 401 and denied.json()["code"] == "UNAUTHORIZED"
+        allowed = await built.gateway.post(
+            "/api/v1/consents", json=body, headers={"Authorization": "Bearer t0ken"}
+        )
+        assert allowed.status_code == 201
+    finally:
+        await built.aclose()

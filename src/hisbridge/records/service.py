@@ -90,9 +90,13 @@ class RecordService:
             return self.consents.require_granted(consent_id, operator)
         except ConsentProblem as problem:
             self.cache.purge(consent_id)
+            known = self.consents.repo.get(consent_id)
             self.audit.record(
                 action,
                 operator,
+                patient_masked=known.patient_masked if known else "",
+                patient_key=self.audit.key(known.his_patient_id) if known else "",
+                auth_id=known.auth_id if known else "",
                 consent_id=consent_id,
                 doc_id=doc_id,
                 outcome=f"refused:{problem.code}",
