@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.simulators.frontend import api, inspect
-from hisbridge.simulators.frontend.asgi import ASGIApp, FaultLayer
+from hisbridge.simulators.frontend.asgi import ASGIApp, FaultLayer, Receive, Scope, Send
 from hisbridge.simulators.frontend.config import FrontendSimConfig
 from hisbridge.simulators.frontend.data_api import DataApi, UnknownPath
 from hisbridge.simulators.frontend.state import FrontendState
@@ -31,8 +31,29 @@ class FrontendApp(Starlette):
         def log(method: str, path: str, body: Any, status: int, reply: Any) -> None:
             state.log(method, path, body, None, reply, status)
 
-        inner = super().build_middleware_stack()
+        inner = _DataFastPath(super().build_middleware_stack(), DataApi(state))
         return FaultLayer(inner, state.faults.decide, log, state.config.max_body_bytes)
+
+
+class _DataFastPath:
+    """Sends ``/hclient/emr/receive/<table>`` straight to the data API, skipping the router
+    and Starlette's middleware on the hot path (the data API never raises)."""
+
+    _PREFIX = "/hclient/emr/receive/"
+
+    def __init__(self, app: ASGIApp, data_api: DataApi) -> None:
+        self.app = app
+        self.data_api = data_api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if scope["type"] == "http" and path.startswith(self._PREFIX):
+            table = path[len(self._PREFIX):]
+            if table and "/" not in table:
+                scope["path_params"] = {"table": table}
+                await self.data_api(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _lifespan(state: FrontendState) -> Any:

@@ -15,9 +15,9 @@ from typing import Any
 
 from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
+from hisbridge.simulators.frontend.keys_reader import RecordReader
 from hisbridge.simulators.frontend.store import SimStore, StoreError
 from hisbridge.spec import TableSpec, Validator, Violation
-from hisbridge.spec.wire import from_wire
 
 __all__ = ["Intake", "Outcome"]
 
@@ -46,6 +46,7 @@ class Intake:
         self.strict = validator.mode == "strict"
         self.on_record = on_record
         self.stamp = stamp
+        self.readers: dict[str, RecordReader] = {}
 
     def handle(self, table: TableSpec, method: str, raw: bytes) -> Outcome:
         """Reply to one POST (upsert) or DELETE request carrying ``raw`` as body."""
@@ -53,9 +54,9 @@ class Intake:
         if problem is not None:
             return Outcome(p.failure(p.PAYLOAD, problem), body)
         assert isinstance(body, dict)
-        wire = from_wire(table, body)
-        key = wire.record.get(table.primary_key)
-        outcome = Outcome(p.success(key), body, wire.key_style)
+        record, key_style = self._reader(table).read(body)
+        key = record.get(table.primary_key)
+        outcome = Outcome(p.success(key), body, key_style)
         if method == "DELETE":
             outcome.reply = self._delete(table, key)
             return outcome
@@ -63,8 +64,14 @@ class Intake:
         if code is not None:
             outcome.reply = p.failure(code, p.describe(violations), key)
             return outcome
-        outcome.reply = self._upsert(table, wire.record, key)
+        outcome.reply = self._upsert(table, record, key)
         return outcome
+
+    def _reader(self, table: TableSpec) -> RecordReader:
+        reader = self.readers.get(table.name)
+        if reader is None:
+            reader = self.readers[table.name] = RecordReader(table)
+        return reader
 
     def _check(
         self, table: TableSpec, body: Mapping[str, Any]
