@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -48,7 +49,16 @@ async def table_row(request: Request) -> Response:
     row = state.store.find(spec.name, spec.primary_key, request.path_params["id"])
     if row is None:
         return _error(404, "记录不存在", "no such record")
-    return _json_response({k: v for k, v in row.items() if v is not None})
+    return _json_response({k: _wire(v) for k, v in row.items() if v is not None})
+
+
+def _wire(value: Any) -> Any:
+    """Database values as the wire carries them (PostgreSQL hands back datetime objects)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _limit(request: Request) -> int | None:
