@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hisbridge._clock import ManualClock
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
@@ -238,3 +241,34 @@ async def test_postgres_store(pg_url: str) -> None:
         assert (await client.post(table.api_path, json=to_wire(table, record))).json()["result"]
         assert (await client.get("/sim/tables")).json()["emr_ex_lab_item"] == 1
     app.sim.close()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
+    | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.text(max_size=10), children, max_size=3),
+    max_leaves=10,
+)
+field_keys = st.sampled_from(
+    [f.camel for f in load_dictionary().table("emr_activity_info").fields] + ["ID", "x_y", ""])
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.dictionaries(field_keys, json_values, max_size=8) | json_values)
+def test_any_json_body_gets_a_protocol_reply(body: Any) -> None:
+    intake = _shared_app().sim.intake
+    table = load_dictionary().table("emr_activity_info")
+    for method in ("POST", "DELETE"):
+        outcome = intake.handle(table, method, orjson.dumps(body))
+        assert set(outcome.reply) == REPLY_KEYS
+        assert outcome.reply["errorCode"] in ("", "01", "03", "04", "05")
+
+
+_APPS: list[Any] = []
+
+
+def _shared_app() -> Any:
+    if not _APPS:
+        _APPS.append(create_frontend_app(FrontendSimConfig(mode="strict")))
+    return _APPS[0]

@@ -41,8 +41,8 @@ async def _key(client: httpx.AsyncClient, license_code: str = LICENSE) -> dict[s
 
 
 async def _query(client: httpx.AsyncClient, key: str, **extra: Any) -> dict[str, Any]:
-    reply: dict[str, Any] = (await client.post("/hclient/api/message/query",
-                                               json={"secretKey": key, "orgCode": ORG, **extra})).json()
+    body = {"secretKey": key, "orgCode": ORG, **extra}
+    reply: dict[str, Any] = (await client.post("/hclient/api/message/query", json=body)).json()
     return reply
 
 

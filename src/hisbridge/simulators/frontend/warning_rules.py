@@ -58,6 +58,12 @@ class NotifiableCodes:
 
     def __init__(self, labels: Mapping[str, str]) -> None:
         self.labels = {_clean(c): label for c, label in labels.items() if _clean(c)}
+        # A bare category (A15) is notifiable when a notifiable code lies under it; only in the
+        # infectious chapter, where a category never mixes notifiable and other diseases.
+        self.categories: dict[str, str] = {}
+        for code, label in self.labels.items():
+            if code[:1] in "AB":
+                self.categories.setdefault(code[:3], label)
 
     @classmethod
     def from_dictionary(cls, dictionary: Dictionary) -> NotifiableCodes:
@@ -73,6 +79,8 @@ class NotifiableCodes:
     def match(self, code: str) -> str | None:
         """The disease label if ``code`` is (under) a notifiable code, else None."""
         code = _clean(code)
+        if len(code) == 3 and code in self.categories:
+            return self.categories[code]
         while code:
             label = self.labels.get(code)
             if label is not None:
