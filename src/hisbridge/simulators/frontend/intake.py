@@ -1,5 +1,8 @@
 """What the front-end does with one data-API request: parse, validate, store, reply.
 
+The validator is given by the caller: ``Validator("strict")`` for the 2026 front-end, or one
+compiled from ``lenient_dictionary()`` for the 2025 front-end.
+
 ``lenient`` is the 2025 front-end: only the record key and the parent keys are required,
 and a value that cannot be read (a bad datetime, an object where a string belongs) is still
 refused with 03. ``strict`` is the 2026 front-end: every error of the dictionary's strict
@@ -10,18 +13,17 @@ validator is refused with 04 (03 if any is a format error), the violations liste
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
 from hisbridge.simulators.frontend.keys_reader import RecordReader
 from hisbridge.simulators.frontend.store import SimStore, StoreError
-from hisbridge.spec import TableSpec, Validator, Violation
+from hisbridge.spec import Dictionary, TableSpec, Validator, Violation
 
-__all__ = ["Intake", "Outcome"]
+__all__ = ["Intake", "Outcome", "lenient_dictionary"]
 
-_LENIENT_DROPPED = frozenset({"required", "length"})
 RecordHook = Callable[[str, Mapping[str, Any], str], None]
 
 
@@ -60,7 +62,7 @@ class Intake:
         if method == "DELETE":
             outcome.reply = self._delete(table, key)
             return outcome
-        code, violations = self._check(table, body)
+        code, violations = self._check(table, body, record)
         if code is not None:
             outcome.reply = p.failure(code, p.describe(violations), key)
             return outcome
@@ -74,12 +76,11 @@ class Intake:
         return reader
 
     def _check(
-        self, table: TableSpec, body: Mapping[str, Any]
+        self, table: TableSpec, body: Mapping[str, Any], record: Mapping[str, Any]
     ) -> tuple[str | None, list[Violation]]:
-        violations = self.validator.validate(table.name, body)
-        if not self.strict:
-            violations = [v for v in violations
-                          if v.rule not in _LENIENT_DROPPED or v.field == table.primary_key]
+        # Strict reads the body as sent (unknown keys are errors there); lenient only needs
+        # the known fields, already matched to their names.
+        violations = self.validator.validate(table.name, body if self.strict else record)
         return p.classify(violations), violations
 
     def _upsert(self, table: TableSpec, record: dict[str, Any], key: Any) -> p.Reply:
@@ -124,3 +125,16 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
         return body, (f"请求体应为一条记录的 JSON 对象，收到的是{kind}（每次只能提交一条记录）"
                       " / one JSON object (one record) per request")
     return body, None
+
+
+def lenient_dictionary(dictionary: Dictionary) -> Dictionary:
+    """The dictionary as the 2025 front-end applied it: formats only, no lengths, no code
+    lists, nothing required but the record key (the validator adds the parent keys)."""
+    tables = []
+    for table in dictionary:
+        fields = tuple(
+            replace(f, length=None, code_set=None,
+                    required_level="mandatory" if f.name == table.primary_key else "unknown")
+            for f in table.fields)
+        tables.append(replace(table, fields=fields, _by_name={f.name: f for f in fields}))
+    return Dictionary(tables, dictionary.code_sets)

@@ -8,7 +8,7 @@ from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.simulators.frontend.config import FrontendSimConfig
 from hisbridge.simulators.frontend.faults import FaultInjector
-from hisbridge.simulators.frontend.intake import Intake
+from hisbridge.simulators.frontend.intake import Intake, lenient_dictionary
 from hisbridge.simulators.frontend.keys import SecretKeys
 from hisbridge.simulators.frontend.store import SimStore
 from hisbridge.simulators.frontend.warning_engine import WarningEngine
@@ -35,11 +35,18 @@ class FrontendState:
         self.engine = WarningEngine(self.store, clock, self.dictionary, config.report_delay_s)
         self.keys = SecretKeys(clock, config.key_ttl_s, config.licenses)
         self.faults = FaultInjector(config.faults, clock)
-        self.intake = Intake(self.store, Validator(config.mode, self.dictionary),
+        rules = self.dictionary if config.mode == "strict" else lenient_dictionary(self.dictionary)
+        self.intake = Intake(self.store, Validator(config.mode, rules),
                              on_record=self.engine.on_record, stamp=self.now_text)
+        self._stamp: tuple[int, str] = (-1, "")
 
     def now_text(self) -> str:
-        return self.clock.now().strftime(_TIME_FORMAT)
+        """The clock's time as the wire writes it (formatted once per second: hot path)."""
+        now = self.clock.now()
+        second = int(now.timestamp())
+        if second != self._stamp[0]:
+            self._stamp = (second, now.strftime(_TIME_FORMAT))
+        return self._stamp[1]
 
     def name(self, key: str) -> str:
         """The wire name of a field of the provisional contract (renamable in the config)."""

@@ -104,7 +104,7 @@ class SimStore:
     def upsert(self, table: str, record: Mapping[str, Any]) -> None:
         """Insert or replace one record of a national table (absent fields become NULL)."""
         sql, columns = self._upserts[table]
-        self._write(sql, tuple(record.get(c) for c in columns))
+        self._write(sql, tuple(map(record.get, columns)))
 
     def delete(self, table: TableSpec, key: str) -> int:
         """Delete by primary key; the number of rows removed (0 or 1)."""
