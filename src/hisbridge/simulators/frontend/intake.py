@@ -24,6 +24,7 @@ from hisbridge.spec import Dictionary, TableSpec, Validator, Violation
 
 __all__ = ["Intake", "Outcome", "lenient_dictionary"]
 
+_TYPED = frozenset({"datetime", "date", "int", "decimal"})
 RecordHook = Callable[[str, Mapping[str, Any], str], None]
 
 
@@ -49,6 +50,7 @@ class Intake:
         self.on_record = on_record
         self.stamp = stamp
         self.readers: dict[str, RecordReader] = {}
+        self.checked: dict[str, frozenset[str]] = {}
 
     def handle(self, table: TableSpec, method: str, raw: bytes) -> Outcome:
         """Reply to one POST (upsert) or DELETE request carrying ``raw`` as body."""
@@ -79,9 +81,23 @@ class Intake:
         self, table: TableSpec, body: Mapping[str, Any], record: Mapping[str, Any]
     ) -> tuple[str | None, list[Violation]]:
         # Strict reads the body as sent (unknown keys are errors there); lenient only needs
-        # the known fields, already matched to their names.
-        violations = self.validator.validate(table.name, body if self.strict else record)
+        # the fields it can refuse: keys, typed fields and values that are not text.
+        if self.strict:
+            violations = self.validator.validate(table.name, body)
+        else:
+            checked = self._checked(table)
+            violations = self.validator.validate(table.name, {
+                k: v for k, v in record.items() if k in checked or not isinstance(v, str)})
         return p.classify(violations), violations
+
+    def _checked(self, table: TableSpec) -> frozenset[str]:
+        found = self.checked.get(table.name)
+        if found is None:
+            found = frozenset(
+                {table.primary_key, *(pk.field for pk in table.parent_keys)}
+                | {f.name for f in table.fields if f.type in _TYPED})
+            self.checked[table.name] = found
+        return found
 
     def _upsert(self, table: TableSpec, record: dict[str, Any], key: Any) -> p.Reply:
         row = {name: value if isinstance(value, str) else str(value)
