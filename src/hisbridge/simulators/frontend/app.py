@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from hisbridge.simulators.frontend.data_api import DataApi, UnknownPath
 from hisbridge.simulators.frontend.state import FrontendState
 
 __all__ = ["FrontendApp", "create_frontend_app"]
+
+_log = logging.getLogger(__name__)
 
 
 class FrontendApp(Starlette):
@@ -73,7 +76,10 @@ def _lifespan(state: FrontendState) -> Any:
 async def _ticker(state: FrontendState) -> None:
     while True:
         await asyncio.sleep(state.config.tick_s)
-        state.tick()
+        try:
+            state.tick()
+        except Exception:  # keep ticking; the next tick retries the same overdue visits
+            _log.exception("warning engine tick failed")
 
 
 def create_frontend_app(

@@ -41,7 +41,7 @@ def frontend(
     config = FrontendSimConfig(
         mode="strict" if strict else "lenient",
         licenses=tuple(license_code or [_DEFAULT_LICENSE]), report_delay_s=report_delay,
-        seed=seed, faults=FaultSettings(seed=seed))
+        faults=FaultSettings(seed=seed))
     app = create_frontend_app(config, store_url=store)
     if reset:
         app.sim.reset()

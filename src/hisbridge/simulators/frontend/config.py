@@ -57,7 +57,6 @@ class FrontendSimConfig:
     commit_interval_s: float = 0.05
     commit_every: int = 256
     request_log_body_chars: int = 4096
-    seed: int = 0
     faults: FaultSettings = field(default_factory=FaultSettings)
     secret_key_path: str = "/hclient/api/auth/secretKey"
     message_query_path: str = "/hclient/api/message/query"

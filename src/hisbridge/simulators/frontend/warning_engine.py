@@ -68,10 +68,9 @@ class WarningEngine:
         for activity_id, waiting in list(self.waiting.items()):
             if waiting.due > now:
                 continue
-            del self.waiting[activity_id]
-            if self._has_report_card(waiting.activity.get("patient_id")):
-                continue
-            raised += self._missed_report(waiting)
+            if not self._has_report_card(waiting.activity.get("patient_id")):
+                raised += self._missed_report(waiting)
+            del self.waiting[activity_id]  # only now: a failed store keeps it for the next tick
         return raised
 
     def reset(self) -> None:
