@@ -62,14 +62,26 @@ def get_json(port: int, path: str) -> Any:
         return json.load(reply)
 
 
-def run_wrk(port: int, connections: int, duration: int, tag: str) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(port: int, pid: int, connections: int, duration: int, tag: str) -> dict[str, Any]:
+    """One wrk run; also the simulator's CPU time per accepted record, which does not
+    depend on how busy the rest of the machine is."""
     threads = min(connections, 2)
+    cpu_before = cpu_seconds(pid)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA),
            f"http://127.0.0.1:{port}", "--", tag]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in reversed(out.splitlines()) if ln.startswith("{"))
     result: dict[str, Any] = json.loads(line)
     result["records_per_s"] = result["accepted"] / (result["duration_us"] / 1e6)
+    cpu = cpu_seconds(pid) - cpu_before
+    result["server_cpu_s"] = cpu
+    result["records_per_cpu_s"] = result["accepted"] / cpu if cpu else None
     return result
 
 
@@ -85,31 +97,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as store_dir:
         proc = start_simulator(port, store_dir)
         try:
-            report = measure(port, args)
+            report = measure(port, proc.pid, args)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
     write(report)
 
 
-def measure(port: int, args: argparse.Namespace) -> dict[str, Any]:
+def measure(port: int, pid: int, args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()
     levels: dict[str, Any] = {}
     accepted_total = 0
     for c in args.concurrency:
-        runs = [run_wrk(port, c, args.duration, f"c{c}r{i}") for i in range(args.runs)]
+        runs = [run_wrk(port, pid, c, args.duration, f"c{c}r{i}") for i in range(args.runs)]
         accepted_total += sum(r["accepted"] for r in runs)
         rates = [r["records_per_s"] for r in runs]
+        per_cpu = statistics.median(r["records_per_cpu_s"] or 0 for r in runs)
         levels[str(c)] = {"median": statistics.median(rates), "min": min(rates),
-                          "max": max(rates), "runs": runs}
+                          "max": max(rates), "records_per_cpu_s": per_cpu, "runs": runs}
         print(f"concurrency {c:>3}: median {levels[str(c)]['median']:8.0f} records/s "
               f"(min {min(rates):.0f}, max {max(rates):.0f}; "
-              f"p99 latency {statistics.median(r['latency_p99_us'] for r in runs) / 1000:.1f} ms)")
+              f"p99 latency {statistics.median(r['latency_p99_us'] for r in runs) / 1000:.1f} ms;"
+              f" {per_cpu:.0f} records per server CPU-second)")
     time.sleep(0.3)  # let the last batch commit
     stored = get_json(port, "/sim/tables")["emr_patient_info"]
     print(f"stored {stored} records, accepted {accepted_total}")
     return {"benchmark": "simulator_ceiling", "at": datetime.now(UTC).isoformat(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
+                        "platform": platform.platform(), "load_before": load_before},
             "settings": {"mode": "lenient", "store": "sqlite", "runs": args.runs,
                          "duration_s": args.duration, "payload": "emr_patient_info (camelCase)"},
             "stored": stored, "accepted": accepted_total, "concurrency": levels}
