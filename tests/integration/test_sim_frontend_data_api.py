@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hisbridge._clock import ManualClock
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.simulators.frontend.samples import sample_record
+from hisbridge.testing.records import valid_record
 from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import KEY_STYLES, to_wire
 
@@ -63,7 +63,7 @@ async def test_add_update_delete_every_table(
     lenient: httpx.AsyncClient, table: Any, style: str
 ) -> None:
     key = f"{table.name}-{style}-1"
-    record = sample_record(table, key)
+    record = valid_record(table, full=True, **{table.primary_key: key})
     path = table.api_path
 
     added = (await lenient.post(path, json=to_wire(table, record, style))).json()
@@ -119,7 +119,7 @@ async def test_numbers_are_accepted_as_strings(lenient: httpx.AsyncClient) -> No
 async def test_strict_rejects_empty_gender_and_lenient_accepts(
     strict: httpx.AsyncClient, lenient: httpx.AsyncClient
 ) -> None:
-    record = sample_record("emr_patient_info", "p-strict", overrides={"gender_code": ""})
+    record = valid_record("emr_patient_info", full=True, id="p-strict", gender_code="")
     body = to_wire(load_dictionary().table("emr_patient_info"), record)
     refused = (await strict.post("/hclient/emr/receive/emrPatientInfo", json=body)).json()
     assert refused["result"] is False
@@ -133,8 +133,8 @@ async def test_strict_rejects_empty_gender_and_lenient_accepts(
 
 
 async def test_strict_masks_values_in_desc(strict: httpx.AsyncClient) -> None:
-    record = sample_record("emr_patient_info", "p-mask",
-                           overrides={"id_card": "110105198001010029", "tel": "1" * 60})
+    record = valid_record("emr_patient_info", full=True, id="p-mask",
+                          id_card="110105198001010029", tel="1" * 60)
     body = to_wire(load_dictionary().table("emr_patient_info"), record)
     reply = (await strict.post("/hclient/emr/receive/emrPatientInfo", json=body)).json()
     assert reply["result"] is False
@@ -231,7 +231,7 @@ async def test_postgres_store(pg_url: str) -> None:
     app, client = await _client("lenient", pg_url)
     table = load_dictionary().table("emr_ex_lab_item")
     async with client:
-        record = sample_record(table, "li-1", parent_id="lab-1")
+        record = valid_record(table, full=True, id="li-1", ex_lab_id="lab-1")
         assert (await client.post(table.api_path, json=to_wire(table, record))).json()["result"]
         row = await _stored(client, "emr_ex_lab_item", "li-1")
         assert _as_sent(row, record) == record
