@@ -252,3 +252,24 @@ async def test_filters_by_department_and_doctor(
     assert [m["patientId"] for m in page["messages"]] == ["pat-7"]
     other_org = await _query(client, (await _key(client))["secretKey"], orgCode="999999999")
     assert other_org["messages"] == []
+
+
+@pytest.mark.services
+async def test_message_flow_on_postgres(pg_url: str, clock: ManualClock) -> None:
+    config = FrontendSimConfig(licenses=(LICENSE,), report_delay_s=DELAY_S)
+    app = create_frontend_app(config, clock=clock, store_url=pg_url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://frontend") as client:
+        await _post(client, "emrActivityInfo", _activity(1))
+        await _post(client, "emrActivityInfo", _activity(2))
+        await _post(client, "emrInfReport", {"id": "card-2", "patientId": "pat-2"})
+        clock.advance(DELAY_S)
+        assert app.sim.tick() == 1
+        key = (await _key(client))["secretKey"]
+        page = await _query(client, key, startTime="2026-01-01 00:00:00")
+        assert [m["type"] for m in page["messages"]] == ["report_received", "missed_report"]
+        assert [m["seq"] for m in page["messages"]] == [1, 2]
+    app.sim.close()
+    restarted = create_frontend_app(config, clock=clock, store_url=pg_url)
+    assert restarted.sim.store.message_seq == 2  # sequence continues after a restart
+    restarted.sim.close()
