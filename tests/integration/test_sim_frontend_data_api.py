@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from hisbridge._clock import ManualClock
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.testing.records import valid_record
 from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import KEY_STYLES, to_wire
+from hisbridge.testing.records import valid_record
 
 TABLES = load_dictionary().tables
 REPLY_KEYS = {"result", "desc", "id", "errorCode", "errorName"}

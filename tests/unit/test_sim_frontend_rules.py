@@ -10,7 +10,7 @@ from hisbridge._clock import ManualClock
 from hisbridge.simulators.frontend import protocol
 from hisbridge.simulators.frontend.config import FaultSettings
 from hisbridge.simulators.frontend.faults import FaultInjector, parse_fault_settings
-from hisbridge.simulators.frontend.keys_reader import RecordReader
+from hisbridge.simulators.frontend.record_reader import RecordReader
 from hisbridge.simulators.frontend.warning_rules import (
     NotifiableCodes,
     diagnosis_codes,

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.simulators.frontend import api, inspect
+from hisbridge.simulators.frontend import api, inspection
 from hisbridge.simulators.frontend.asgi import ASGIApp, FaultLayer, Receive, Scope, Send
 from hisbridge.simulators.frontend.config import FrontendSimConfig
 from hisbridge.simulators.frontend.data_api import DataApi, UnknownPath
@@ -100,7 +100,7 @@ def create_frontend_app(
         Route(config.secret_key_path, api.secret_key, methods=["POST"]),
         Route(config.message_query_path, api.message_query, methods=["POST"]),
         Route(config.user_exists_path, api.user_exists, methods=["GET"]),
-        *inspect.routes,
+        *inspection.routes,
         Route("/hclient/{rest:path}", UnknownPath(state)),
     ]
     app = FrontendApp(routes=routes, lifespan=_lifespan(state))

@@ -17,7 +17,18 @@ from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
 from hisbridge.simulators.frontend.faults import FaultDecision
 
-__all__ = ["FaultLayer", "drop_connection", "read_body", "send_json"]
+__all__ = [
+    "ASGIApp",
+    "BodyTooLarge",
+    "FaultLayer",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "drop_connection",
+    "read_body",
+    "send_json",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -18,7 +18,7 @@ from typing import Any
 
 from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
-from hisbridge.simulators.frontend.keys_reader import RecordReader
+from hisbridge.simulators.frontend.record_reader import RecordReader
 from hisbridge.simulators.frontend.store import SimStore, StoreError
 from hisbridge.spec import Dictionary, TableSpec, Validator, Violation
 

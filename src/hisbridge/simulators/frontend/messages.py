@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hisbridge.simulators.frontend.keys import IssuedKey
+from hisbridge.simulators.frontend.secret_keys import IssuedKey
 from hisbridge.simulators.frontend.store import SimStore
 
 __all__ = ["MessageQueryError", "next_page", "to_wire"]

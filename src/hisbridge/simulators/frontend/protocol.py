@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hisbridge import _json
 from hisbridge.spec import Violation
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "Reply",
     "classify",
     "describe",
-    "encode",
     "failure",
     "success",
 ]
@@ -76,6 +74,3 @@ def describe(violations: Iterable[Violation]) -> str:
     lines = [v.summary() for v in violations if v.severity == "error"]
     return "；".join(lines) or "数据校验错误"
 
-
-def encode(reply: Mapping[str, Any]) -> bytes:
-    return _json.dumps(reply)
