@@ -219,6 +219,8 @@ class ConsentService(ConsentLedger):
             self._last_refresh[consent.id] = mono
             remote = await self.platform.query(consent.auth_id)
             consent = self._absorb(consent, remote, operator)
+        if not consent.is_open():
+            self._last_refresh.pop(consent.id, None)  # keeps the throttle map to open consents
         return consent
 
     async def on_status_changed(self, auth_id: str) -> Consent | None:
