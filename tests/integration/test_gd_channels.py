@@ -311,3 +311,30 @@ async def test_api_requires_the_bearer_token_when_set(tmp_path: Path) -> None:
         assert allowed.status_code == 201
     finally:
         await built.aclose()
+
+
+async def test_platform_pushed_code_grants_the_pending_request(rig: GdHealthRig) -> None:
+    consent = await apply(rig, "AUTH_CODE")
+    assert consent["status"] == "PENDING" and consent["channelInfo"] == {"codePushed": True}
+    pushed = (await rig.sim.get("/sim/auth-codes", params={"authId": consent["authId"]})).json()
+    body = {
+        "authCode": pushed["authCode"],
+        "operator": OPERATOR,
+        "encounter": {"type": "outpatient", "id": "MZ0001"},
+    }
+    reply = await rig.gateway.post("/api/v1/consents/redeem", json=body)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["id"] == consent["id"] and reply.json()["status"] == "GRANTED"
+
+
+async def test_patient_code_replaces_a_pushed_request(rig: GdHealthRig) -> None:
+    consent = await apply(rig, "AUTH_CODE")
+    own = (await rig.sim.post("/sim/auth-codes", json={"idNo": rig.resident(0).id_no})).json()
+    body = {
+        "authCode": own["authCode"],
+        "operator": OPERATOR,
+        "encounter": {"type": "outpatient", "id": "MZ0001"},
+    }
+    reply = (await rig.gateway.post("/api/v1/consents/redeem", json=body)).json()
+    assert reply["status"] == "GRANTED" and reply["id"] != consent["id"]
+    assert await status(rig, consent["id"]) == "CANCELLED"

@@ -180,12 +180,14 @@ class ConsentService(ConsentLedger):
     async def redeem(
         self, code: str, encounter_type: EncounterType, encounter_id: str, operator: Operator
     ) -> Consent:
-        """Redeem a patient-presented authorization code for this encounter (channel 4.4)."""
+        """Redeem an authorization code for this encounter (channel 4.4): one the platform
+        pushed for our pending AUTH_CODE request, or one the patient asked a third-party app for."""
         stored = self.encounter(encounter_type, encounter_id)
         current = self.current_for(stored.his_patient_id, encounter_type, encounter_id)
         if current is not None and current.status == "GRANTED":
             return current
-        if current is not None and current.status == "PENDING":
+        awaiting = current if current is not None and current.channel is Channel.AUTH_CODE else None
+        if current is not None and current.status == "PENDING" and awaiting is None:
             await self.cancel(current.id, "CHANNEL_SWITCHED", operator)
         patient = self.identity(stored)
         try:
@@ -193,6 +195,11 @@ class ConsentService(ConsentLedger):
         except PlatformError as exc:
             self._audit_refusal("CODE_REDEEM", operator, patient, exc, channel="AUTH_CODE")
             raise
+        if awaiting is not None and awaiting.is_open():
+            if remote.auth_id == awaiting.auth_id:
+                self._audit(awaiting, "CODE_REDEEM", operator)
+                return self._absorb(awaiting, remote, operator, stored)
+            self._absorb(awaiting, await self.platform.query(awaiting.auth_id or ""), operator)
         consent = self._new(stored, patient, Channel.AUTH_CODE, operator, remote, self.clock.now())
         return self._absorb(consent, remote, operator, stored)
 
@@ -268,5 +275,5 @@ class ConsentService(ConsentLedger):
 
 def _public_channel_info(info: dict[str, object]) -> dict[str, object]:
     """What of the platform's channel info may be shown (never a code, only masks and times)."""
-    allowed = ("pushed", "smsSent", "phoneMasked", "codeLength", "codeExpiresAt")
+    allowed = ("pushed", "smsSent", "phoneMasked", "codeLength", "codeExpiresAt", "codePushed")
     return {k: info[k] for k in allowed if k in info}

@@ -207,6 +207,22 @@ def _sim_routes(app: FastAPI, sim: _Sim) -> None:
             return JSONResponse({"error": exc.message, "code": exc.code}, 404)
         return JSONResponse(p.issue_code(person.person_key))
 
+    @app.get("/sim/auth-codes", tags=["sim"])
+    def pushed_codes(authId: str | None = None, idNo: str | None = None) -> JSONResponse:
+        """The codes a third-party app shows the patient (pushed for ``authId``, or asked for)."""
+        keys = {r.person_key for r in p.residents if idNo and r.id_no == idNo.upper()}
+        found = [
+            {
+                "authCode": e["authCode"],
+                "authId": e["authId"],
+                "expiresAt": e["expiresAt"].isoformat(),
+                "used": e["used"],
+            }
+            for e in p.auth_codes.values()
+            if (authId and e["authId"] == authId) or e["personKey"] in keys
+        ]
+        return JSONResponse(found[-1] if found else {"error": "no code"}, 200 if found else 404)
+
     @app.get("/sim/callbacks", tags=["sim"])
     def callbacks() -> list[dict[str, Any]]:
         return p.callbacks

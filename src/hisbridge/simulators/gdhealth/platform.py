@@ -160,12 +160,12 @@ class SimPlatform:
         return None
 
     def apply(self, org: str, data: dict[str, Any], id_no: str | None, name: str | None) -> SimAuthorization:
-        """A2: create a PENDING request (SMS sent / 粤健通 pushed)."""
+        """A2: create a PENDING request (SMS sent / 粤健通 pushed / code pushed via a third party)."""
         self.sweep()
         patient = data.get("patient") or {}
         person = self._identify(id_no, name, patient.get("ehcCode"))
         channel = str(data.get("channel", ""))
-        if channel not in ("APP", "SMS", "BOOKING"):
+        if channel not in ("APP", "SMS", "BOOKING", "AUTH_CODE"):
             raise SimError("3009", f"channel {channel} cannot be applied for")
         if channel == "SMS" and not person.phone:
             raise SimError("2004", "no real-name phone")
@@ -198,6 +198,9 @@ class SimPlatform:
         self.auths[auth.auth_id] = auth
         if channel == "SMS":
             self._send_sms(auth, person)
+        elif channel == "AUTH_CODE":  # flows.md §4.4 reading (a): the platform pushes a code
+            self.issue_code(person.person_key, auth.auth_id)
+            auth.channel_info = {"codePushed": True}
         else:
             auth.channel_info = {"pushed": True}
         return auth
@@ -264,8 +267,9 @@ class SimPlatform:
         auth.sms_code = None
         self._queue_callback(auth, "PATIENT_CONSENTED")
 
-    def issue_code(self, person_key: str) -> dict[str, Any]:
-        """Channel 4.4: the patient's third-party app shows a short-lived authorization code."""
+    def issue_code(self, person_key: str, auth_id: str | None = None) -> dict[str, Any]:
+        """Channel 4.4: a third-party app shows the patient a short-lived authorization code,
+        either asked for by the patient (no ``auth_id``) or pushed for a pending request."""
         alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
         code = (
             "GD-"
@@ -274,9 +278,15 @@ class SimPlatform:
             + "".join(self.rng.choice(alphabet) for _ in range(2))
         )
         expires = self.clock.now() + timedelta(minutes=_TTL_MIN["AUTH_CODE"])
-        entry = {"authCode": code, "personKey": person_key, "expiresAt": expires, "used": False}
+        entry = {
+            "authCode": code,
+            "personKey": person_key,
+            "expiresAt": expires,
+            "used": False,
+            "authId": auth_id,
+        }
         self.auth_codes[code] = entry
-        return {"authCode": code, "expiresAt": expires.isoformat()}
+        return {"authCode": code, "expiresAt": expires.isoformat(), "authId": auth_id}
 
     def redeem(self, org: str, data: dict[str, Any], id_no: str | None) -> SimAuthorization:
         entry = self.auth_codes.get(str(data.get("authCode", "")).strip().upper())
@@ -285,6 +295,11 @@ class SimPlatform:
         person = self.person(entry["personKey"])
         if id_no and id_no.upper() != person.id_no:
             raise SimError("2002", "code belongs to another person")
+        pushed = self.auths.get(entry["authId"] or "")
+        if pushed is not None and pushed.org_code == org and pushed.status == "PENDING":
+            entry["used"] = True
+            self._grant(pushed)
+            return pushed
         encounter = dict(data.get("encounter") or {})
         existing = self._open_for(person.person_key, org, encounter)
         if existing is not None and existing.status == "GRANTED":

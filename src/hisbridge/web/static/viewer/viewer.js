@@ -35,6 +35,9 @@
     var pending = c && c.status === "PENDING";
     show($("pending-app"), pending && (c.channel === "APP" || c.channel === "BOOKING"));
     show($("sms-form"), pending && c.channel === "SMS");
+    var codePending = pending && c.channel === "AUTH_CODE";
+    show($("code-pushed"), codePending);
+    if (codePending) { show($("code-form"), true); }
     show($("cancel"), pending);
     if (pending && c.channel === "SMS") {
       $("sms-phone").textContent = (c.channelInfo && c.channelInfo.phoneMasked) || "";
@@ -118,6 +121,7 @@
       e.preventDefault();
       act("redeem", { code: $("auth-code").value }).then(function (r) { if (r.ok) { show($("code-form"), false); } });
     });
+    $("code-push").addEventListener("click", function () { act("apply", { channel: "AUTH_CODE" }); });
     $("cancel").addEventListener("click", function () { act("cancel"); });
     $("timeline").addEventListener("click", function (e) {
       var a = e.target.closest("a[data-doc]");
