@@ -113,3 +113,16 @@ async def test_url_patient_must_own_the_encounter(rig: GdHealthRig) -> None:
         url.replace("/ws/records?", "/ws/records/api/apply?"), json={"channel": "APP"}
     )
     assert reply.status_code == 403 and reply.json()["code"] == "PATIENT_MISMATCH"
+
+
+async def test_viewer_code_channel_push_then_redeem(rig: GdHealthRig) -> None:
+    url = path(rig.url("P1", "OUTPATIENT", "MZ1"))
+    api = url.replace("/ws/records?", "/ws/records/api/{}?")
+    pushed = (await rig.gateway.post(api.format("apply"), json={"channel": "AUTH_CODE"})).json()
+    assert pushed["consent"]["channelInfo"] == {"codePushed": True}
+    bad = await rig.gateway.post(api.format("redeem"), json={"code": "GD-ZZZZ-ZZ"})
+    assert bad.status_code == 422 and "授权码无效" in bad.json()["error"]
+    auth_id = pushed["consent"]["authId"]
+    code = (await rig.sim.get("/sim/auth-codes", params={"authId": auth_id})).json()["authCode"]
+    granted = (await rig.gateway.post(api.format("redeem"), json={"code": code})).json()
+    assert granted["consent"]["status"] == "GRANTED" and granted["statusText"] == "已授权"
