@@ -22,10 +22,12 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
+    from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import outbox, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
