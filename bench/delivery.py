@@ -175,11 +175,13 @@ def accept(engine: Any, n: int, start: int = 0, chunk: int = 5000) -> float:
     return n / (time.perf_counter() - began)
 
 
-def service_for(engine: Any, target: Any, concurrency: int) -> DeliveryService:
+def service_for(engine: Any, target: Any, concurrency: int,
+                batch_size: int = 200) -> DeliveryService:
+    """As ``DeliveryService.from_settings`` builds it (db mode: batches of 1,000)."""
     return DeliveryService(
         engine, target, intake=StoreIntake(engine, Validator("lenient")),
         queue=OutboxQueue(engine), policy=RetryPolicy(),
-        options=WorkerOptions(concurrency=concurrency, batch_size=200, idle_poll_s=0.05))
+        options=WorkerOptions(concurrency=concurrency, batch_size=batch_size, idle_poll_s=0.05))
 
 
 async def drain(service: DeliveryService, n: int) -> float:
@@ -242,7 +244,7 @@ async def db_mode(admin_url: str, n: int, workdir: str) -> dict[str, float]:
         accept(engine, n)
         sink = FrontendDbSink(DbSinkConfig(url))
         sink.ensure_tables()
-        service = service_for(engine, sink, 4)
+        service = service_for(engine, sink, 4, batch_size=1000)
         ours = await drain(service, n)
         await service.stop()
         with sink.engine.begin() as conn:

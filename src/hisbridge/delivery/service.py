@@ -37,8 +37,11 @@ def policy_from_settings(settings: Settings) -> RetryPolicy:
 
 def worker_options(settings: Settings, *,
                    on_parent_timeout: Literal["send", "dead"] = "send") -> WorkerOptions:
+    batch = settings.delivery.batch_size
+    if settings.frontend.mode == "db":  # a database takes big batches far better than small
+        batch = max(batch, 1000)
     return WorkerOptions(concurrency=settings.frontend.concurrency,
-                         batch_size=settings.delivery.batch_size,
+                         batch_size=batch,
                          lease_s=settings.delivery.lease_s, on_parent_timeout=on_parent_timeout)
 
 

@@ -173,12 +173,18 @@ class OutboxQueue:
             return
         now = to_store(self.clock.now())
         common = {"b_worker": worker, "b_now": now}
-        by_action: dict[str, list[dict[str, Any]]] = {"delivered": [], "retry": [], "dead": []}
+        failed: dict[str, list[dict[str, Any]]] = {"retry": [], "dead": []}
+        delivered: dict[str | None, list[int]] = {}
         for c in done:
-            by_action[c.decision.action].append({**common, **_entry_params(c)})
+            if c.decision.action == "delivered":
+                delivered.setdefault(c.item.note, []).append(c.item.outbox_id)
+            else:
+                failed[c.decision.action].append({**common, **_entry_params(c)})
         with self.engine.begin() as conn:
             conn.execute(attempts.insert(), [_attempt_row(c, worker, target) for c in done])
-            for action, rows in by_action.items():
+            for note, ids in delivered.items():  # the common case: one set-based statement
+                conn.execute(_DELIVERED, {**common, "b_note": note, "b_ids": ids})
+            for action, rows in failed.items():
                 if rows:
                     conn.execute(_FINISH[action], rows)
 
@@ -208,8 +214,14 @@ def _finish_statement(state: str) -> Any:
             .values(values))
 
 
-_FINISH = {"delivered": _finish_statement("delivered"), "retry": _finish_statement("retry_wait"),
-           "dead": _finish_statement("dead")}
+_FINISH = {"retry": _finish_statement("retry_wait"), "dead": _finish_statement("dead")}
+_DELIVERED = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("b_ids", expanding=True)), outbox.c.state == "in_flight",
+           outbox.c.claimed_by == bindparam("b_worker"))
+    .values(state="delivered", finished_at=bindparam("b_now"), note=bindparam("b_note"),
+            claimed_by=None, lease_expires_at=None, last_error=None, error_code=None,
+            last_reply=None))
 def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:
     return {"outbox_id": c.item.outbox_id, "attempt_no": c.item.attempt_no,
             "started_at": to_store(c.started_at), "duration_ms": c.outcome.duration_s * 1000.0,

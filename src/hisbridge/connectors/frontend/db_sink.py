@@ -91,19 +91,21 @@ class FrontendDbSink:
             keys = [str(i.record[spec.primary_key]) for i in items]
             conn.execute(delete(table).where(table.c[spec.primary_key].in_(keys)))
             return
-        rows = list({str(i.record.get(spec.primary_key)): db_row(spec, i.record)
-                     for i in items}.values())  # one row per key: the last version wins
-        if self.engine.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
-            self._copy_upsert(conn, table, spec.primary_key, rows)
+        latest = list({str(i.record.get(spec.primary_key)): i.record
+                       for i in items}.values())  # one row per key: the last version wins
+        if self.engine.dialect.name == "postgresql" and len(latest) >= _COPY_FROM:
+            self._copy_upsert(conn, table, spec.primary_key, latest)
         else:
+            rows = [db_row(spec, record) for record in latest]
             conn.execute(self._upsert(table, spec.primary_key), rows)
 
     def _copy_upsert(self, conn: Connection, table: Table, primary_key: str,
-                     rows: list[dict[str, Any]]) -> None:
+                     records: list[dict[str, Any]]) -> None:
         """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... ON CONFLICT.
 
         Far cheaper than a multi-row INSERT for wide tables; the temporary table lives per
-        connection and empties itself at commit.
+        connection and empties itself at commit. Values go as the stored wire strings and
+        PostgreSQL parses dates itself (a bad one fails the batch, then its row alone).
         """
         quote = self.engine.dialect.identifier_preparer.quote
         target = (f"{quote(self.config.schema)}.{quote(table.name)}" if self.config.schema
@@ -117,8 +119,8 @@ class FrontendDbSink:
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
                            f"(LIKE {target}) ON COMMIT DELETE ROWS")
             with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[n] for n in names])
+                for record in records:
+                    copy.write_row([record.get(n) or None for n in names])
             cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
                            f"ON CONFLICT ({quote(primary_key)}) DO UPDATE SET {updates}")
 
