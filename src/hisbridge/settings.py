@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hisbridge.errors import ConfigError
+from hisbridge.mapping.config import HisSettings
 
 __all__ = [
     "DeliverySettings",
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    his: HisSettings = Field(default_factory=HisSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from hisbridge.simulators.his.people import PeoplePool, resident_id
+from hisbridge.simulators.his.people import DISTRICTS, PeoplePool, resident_id
 from hisbridge.simulators.his.vocab import DEPARTMENTS, DRUGS, LAB_PANELS
 
 __all__ = ["CLINICAL_DEPTS", "Hospital", "Row", "Rows"]
@@ -50,7 +50,9 @@ class Hospital:
                 "item_kind": k, "modify_time": t0} for c, n, u, lo, hi, k in items.values()]
         drugs = [{"drug_code": c, "drug_name": n, "drug_spec": s, "dose_unit": u,
                   "atc_code": atc, "modify_time": t0} for c, (n, s, u, _, atc) in DRUGS.items()]
-        return {"dept_dict": depts, "staff_dict": self.staff_rows,
+        areas = [{"area_code": f"{county}{n:03d}", "area_name": f"{name}第{n}街道",
+                  "modify_time": t0} for county, name in DISTRICTS for n in range(1, 13)]
+        return {"area_dict": areas, "dept_dict": depts, "staff_dict": self.staff_rows,
                 "staff_dept": self.staff_dept_rows, "lab_item_dict": lab, "drug_dict": drugs}
 
     def _staff(self) -> tuple[dict[str, list[str]], list[Row], list[Row]]:
@@ -71,13 +73,14 @@ class Hospital:
                     "title": self.rng.choice(("主任医师", "副主任医师", "主治医师", "住院医师")),
                     "cert_no": f"1104401{self.rng.randrange(10**8, 10**9)}",
                     "create_time": created, "stop_flag": "0", "modify_time": self.day})
-                links.append({"emp_no": emp, "dept_code": dept, "main_flag": "1",
+                links.append({"emp_no": emp, "dept_code": dept, "link_id": f"{emp}-{dept}", "main_flag": "1",
                               "modify_time": self.day})
                 doctors[dept].append(emp)
         for emp_row in staff[:: 7]:  # some doctors also work in a second department
             second = self.rng.choice(CLINICAL_DEPTS)
             if second not in {lk["dept_code"] for lk in links if lk["emp_no"] == emp_row["emp_no"]}:
                 links.append({"emp_no": emp_row["emp_no"], "dept_code": second,
+                              "link_id": f"{emp_row['emp_no']}-{second}",
                               "main_flag": "0", "modify_time": self.day})
                 doctors[second].append(emp_row["emp_no"])
         return doctors, staff, links

@@ -31,6 +31,9 @@ Table("dept_dict", his_metadata,
       _s("dept_code", 10, primary_key=True), _s("dept_name", 60), _s("dept_attr", 1),
       _s("parent_code", 10), _t("input_date"), _s("stop_flag", 1), *_modified("dept_dict"))
 
+Table("area_dict", his_metadata,
+      _s("area_code", 12, primary_key=True), _s("area_name", 100), *_modified("area_dict"))
+
 Table("staff_dict", his_metadata,
       _s("emp_no", 20, primary_key=True), _s("name", 40), _s("login_name", 40),
       _s("id_no", 20), _s("phone", 20), _s("job", 10), _s("title", 20), _s("cert_no", 30),
@@ -38,6 +41,7 @@ Table("staff_dict", his_metadata,
 
 Table("staff_dept", his_metadata,
       _s("emp_no", 20, primary_key=True), _s("dept_code", 10, primary_key=True),
+      _s("link_id", 32),
       _s("main_flag", 1), *_modified("staff_dept"))
 
 Table("pat_master_index", his_metadata,

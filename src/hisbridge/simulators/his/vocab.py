@@ -12,6 +12,7 @@ __all__ = [
     "COMMON_DIAGNOSES",
     "DEPARTMENTS",
     "DRUGS",
+    "DRUG_STANDARD",
     "EXAMS",
     "INFECTIOUS_DIAGNOSES",
     "LAB_PANELS",
@@ -152,6 +153,18 @@ EXAMS: Mapping[str, tuple[str, str, str]] = {
     "BL": ("组织病理检查", "1101", "11"),
 }
 
+# local drug code -> standard drug code (the front-end's drug list) and class override
+DRUG_STANDARD: Mapping[str, tuple[str, str]] = {
+    "Y0101": ("257", ""), "Y0102": ("005", ""), "Y0103": ("231", ""), "Y0104": ("264", ""),
+    "Y0105": ("248", "antiviral"), "Y0201": ("044", ""), "Y0202": ("095", ""),
+    "Y0203": ("125", ""), "Y0204": ("158", ""), "Y0205": ("079", ""), "Y0206": ("066", ""),
+    "Y0207": ("110", ""), "Y0301": ("216", ""), "Y0302": ("210", ""), "Y0303": ("220", ""),
+    "Y0304": ("221", ""), "Y0401": ("253", ""), "Y0402": ("249", ""), "Y0403": ("617", ""),
+    "Y0501": ("295", ""), "Y0601": ("285", ""), "Y0602": ("271", "antipyretic"),
+    "Y0603": ("272", "antipyretic"), "Y0701": ("296", ""), "Y0702": ("335", "antitussive"),
+    "Y0703": ("321", "antitussive"), "Y0704": ("", "excluded"),
+}
+
 # code set name -> local value -> standard code: the rest of the code maps
 LOCAL_CODE_MAPS: Mapping[str, Mapping[str, str]] = {
     "gender": {"男": "1", "女": "2", "未知": "0"},
@@ -175,6 +188,7 @@ LOCAL_CODE_MAPS: Mapping[str, Mapping[str, str]] = {
     "payment_method": {"ZG": "01", "JM": "02", "ZF": "07", "SY": "05", "GF": "06"},
     "case_classification": {"临床": "1", "确诊": "2", "疑似": "3", "携带者": "4", "阳性": "5"},
     "disease_outcome": {"治愈": "1", "好转": "2", "未愈": "3", "死亡": "5", "其他": "9"},
+    "exam_result": {"0": "01", "1": "02"},
     "drug_dosage_unit": {"g": "01", "mg": "02", "ug": "03", "ml": "06", "IU": "07",
                          "U": "08", "片": "99", "粒": "99", "袋": "99"},
 }
