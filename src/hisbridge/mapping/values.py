@@ -20,7 +20,7 @@ __all__ = ["Converted", "converter"]
 # (text or None, rule of the problem or None)
 Converted = tuple[str | None, str | None]
 _STAMP_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?([+-]\d{2}:?\d{2}|Z)?")
-_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00(?:\.0+)?)?")
+_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)?")
 
 
 def _decode(raw: bytes) -> Converted:

@@ -68,7 +68,8 @@ class HisWriter:
             self.counts[table] += len(rows)
 
 
-def visit_times(rng: random.Random, day: datetime, count: int, now: datetime | None) -> list[datetime]:
+def visit_times(rng: random.Random, day: datetime, count: int,
+                now: datetime | None) -> list[datetime]:
     """Visit times over the working day (07:30-22:00), squeezed before ``now`` for today."""
     start, span = day + timedelta(hours=7, minutes=30), 14.5 * 3600
     if now is not None and now < start + timedelta(seconds=span):
@@ -105,7 +106,7 @@ def build_day(
         writer.add(hospital.dictionaries())
     rng = random.Random(seed + 1)
     for when in visit_times(rng, midnight, max(1, visits * 8 // 100), None):
-        writer.add(inpatient_day(hospital, when.replace(hour=6) + timedelta(hours=rng.random())))
+        writer.add(inpatient_day(hospital, when.replace(hour=6) + timedelta(seconds=rng.randrange(3600))))
     for n, when in enumerate(visit_times(rng, midnight, visits, now), start=1):
         writer.add(outpatient(hospital, when))
         if rng.random() < 0.06:
