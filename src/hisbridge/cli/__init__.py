@@ -26,6 +26,10 @@ def _register() -> None:
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    from hisbridge.cli import check, init
+
+    app.command("init")(init.init)
+    app.command("check")(check.check)
 
 
 def main() -> None:
