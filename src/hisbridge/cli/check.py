@@ -38,6 +38,7 @@ def check(
         _print_mappings(report.mappings)
         if lab_items is not None:
             _export_lab_items(project, source, lab_items)
+        source.dispose()
     verdict = "[green]就绪 ready" if report.ready else "[red]未就绪 not ready"
     console.print(f"\n{verdict}[/]（未发送任何数据 nothing was sent）")
     raise typer.Exit(0 if report.ready else 1)

@@ -52,13 +52,16 @@ class Readiness:
             m.ready for m in self.mappings)
 
 
-def _ping(engine: Engine) -> str:
+def _ping(engine: Engine, dispose: bool = False) -> str:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return "ok"
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
         return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+    finally:
+        if dispose:
+            engine.dispose()
 
 
 def _http(url: str) -> str:
@@ -83,12 +86,14 @@ def check_connections(project: Project) -> tuple[Readiness, Engine | None]:
         out.connections[f"HIS {project.source_name}"] = _ping(source)
     else:
         out.connections["HIS"] = "未配置 his.source_url"
-    out.connections["store"] = _ping(make_engine(s.store.url))
+    out.connections["store"] = _ping(make_engine(s.store.url), dispose=True)
     if s.frontend.mode == "db" and s.frontend.db_url:
-        out.connections["front-end db"] = _ping(make_engine(s.frontend.db_url))
+        out.connections["front-end db"] = _ping(make_engine(s.frontend.db_url), dispose=True)
     else:
         out.connections["front-end"] = _http(s.frontend.base_url)
     ok = source is not None and out.connections[f"HIS {project.source_name}"] == "ok"
+    if source is not None and not ok:
+        source.dispose()
     return out, source if ok else None
 
 

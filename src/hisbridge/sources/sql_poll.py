@@ -64,8 +64,20 @@ class SqlPoller:
         self.intake = intake
         self.clock = clock
         self.state = SourceState(store, project.source_name)
+        self._owns_source = source_engine is None
         self.source = source_engine or open_source(str(his.source_url),
                                                    statement_timeout_s=his.statement_timeout_s)
+
+    def close(self) -> None:
+        """Release the HIS connections this poller opened."""
+        if self._owns_source:
+            self.source.dispose()
+
+    def __enter__(self) -> SqlPoller:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def now(self) -> datetime:
         """The HIS's local time (naive, China Standard Time)."""

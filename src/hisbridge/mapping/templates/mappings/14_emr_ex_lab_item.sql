@@ -22,6 +22,6 @@ SELECT r.result_id AS id,
        r.qual_result AS source_examination_result_name,
        r.modify_time AS updated_at
 FROM lab_result r
-JOIN lab_test_master t ON t.test_no = r.test_no
+LEFT JOIN lab_test_master t ON t.test_no = r.test_no
 WHERE r.modify_time > :since AND r.modify_time <= :until
 ORDER BY r.modify_time, r.result_id
