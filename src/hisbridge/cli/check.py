@@ -59,8 +59,8 @@ def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]
         lines += [f"  警告 {n}× {r}" for r, n in c.warnings.most_common(5)]
         lines += [f"  未对照 {n}× {u}" for u, n in c.unmapped.most_common(5)]
         if lines:
-            console.print(f"[bold]{c.table}[/] ({c.file})", highlight=False)
-            console.print("\n".join(lines), highlight=False, markup=False)
+            console.print(f"[bold]{c.table}[/] ({c.file})", highlight=False, soft_wrap=True)
+            console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
 
 
 def _export_lab_items(project: object, source: object, out: Path) -> None:
