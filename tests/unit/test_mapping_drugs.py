@@ -48,6 +48,6 @@ def test_catalogue_overrides_and_wanted() -> None:
 
 
 def test_unknown_standard_drug_code_is_refused() -> None:
-    with pytest.raises(ConfigError, match="d.csv:2"):
+    with pytest.raises(ConfigError, match=r"d\.csv:2"):
         parse_drug_catalogue("hospital_code,atc_code,standard_code\nY1,J01,99999\n",
                              frozenset(), "d.csv")

@@ -57,5 +57,5 @@ def test_init_refuses_to_overwrite_without_force(project_dir: Path) -> None:
 def test_two_mappings_for_one_table_are_refused(project_dir: Path) -> None:
     extra = project_dir / "mappings" / "99_again.sql"
     extra.write_text((project_dir / "mappings" / "20_base_dept.sql").read_text("utf-8"), "utf-8")
-    with pytest.raises(ConfigError, match="99_again.sql"):
+    with pytest.raises(ConfigError, match=r"99_again\.sql"):
         load_project(project_dir / "hisbridge.yaml")

@@ -75,7 +75,8 @@ def parse_drug_catalogue(text: str, wanted: frozenset[str], where: str,
             continue
         if values["standard_code"] and drugs and values["standard_code"] not in drugs.codes:
             raise ConfigError(f"{where}:{reader.line_num}: 标准药品代码 "
-                              f"{values['standard_code']!r} 不在药品代码表中 not a standard drug code")
+                              f"{values['standard_code']!r} 不在药品代码表中 not a standard "
+                              "drug code")
         values["drug_class"] = values["drug_class"] or default_class(values["atc_code"])
         entries[values["hospital_code"]] = DrugEntry(**values)
     return DrugCatalogue(entries, wanted)

@@ -28,7 +28,8 @@ _ORG_FIELDS = (("org_code", "org_name"), ("apply_org_code", "apply_org_name"),
                ("report_org_code", "report_org_name"))
 _PROBLEMS = {
     "type": ("值的类型无法转换为文本", "the value's type cannot become text"),
-    "text_encoding": ("文本含无法解码的字节，请检查源库字符集", "undecodable bytes; check the charset"),
+    "text_encoding": ("文本含无法解码的字节，请检查源库字符集",
+                      "undecodable bytes; check the charset"),
     "code_map": ("院内代码未在代码映射中对照", "the hospital code is not in the code map"),
     "drug_map": ("药品未对照标准药品代码", "the drug has no standard drug code"),
 }

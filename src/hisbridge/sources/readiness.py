@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-
 from hisbridge.mapping import MappingFile, Project
 from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_rows
 from hisbridge.sources.watermarks import parse_mark
@@ -57,7 +56,7 @@ def _ping(engine: Engine, dispose: bool = False) -> str:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+    except Exception as exc:
         return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
     finally:
         if dispose:

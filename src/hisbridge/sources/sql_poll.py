@@ -25,7 +25,7 @@ from hisbridge.mapping import MappedRow, Project
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark
 from hisbridge.spec import Violation
-from hisbridge.store.ports import Intake
+from hisbridge.store.ports import Intake, Op
 
 __all__ = ["PollReport", "SqlPoller"]
 
@@ -151,7 +151,8 @@ class SqlPoller:
                 deletes.append(row)
             else:
                 upserts.append(row)
-        for op, rows in (("upsert", upserts), ("delete", deletes)):
+        ops: tuple[tuple[Op, list[MappedRow]], ...] = (("upsert", upserts), ("delete", deletes))
+        for op, rows in ops:
             if rows:
                 result = self.intake.accept(table, [r.record for r in rows], op=op, source=source)
                 report.counts.accepted += result.accepted

@@ -13,7 +13,7 @@ Driver errors become ``SourceQueryError`` (the query is wrong: names file and co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ def _mysql_session(dbapi_conn: Any, ms: int) -> None:
     cursor.execute("SET SESSION TRANSACTION READ ONLY")
     try:
         cursor.execute(f"SET SESSION max_statement_time = {ms / 1000:.3f}")  # MariaDB
-    except Exception:  # noqa: BLE001 - MySQL spells it differently
+    except Exception:
         cursor.execute(f"SET SESSION max_execution_time = {ms}")
     cursor.close()
 
@@ -91,7 +91,7 @@ def bind_time(engine: Engine, value: datetime) -> Any:
 
 
 def stream_rows(engine: Engine, sql: str, params: Mapping[str, Any], *, fetch_size: int = 2000,
-                path: Path | None = None) -> Iterator[list[dict[str, Any]]]:
+                path: Path | None = None) -> Generator[list[dict[str, Any]], None, None]:
     """Pages of rows (column -> value) without loading the whole result."""
     bound = {k: bind_time(engine, v) if isinstance(v, datetime) else v for k, v in params.items()}
     try:

@@ -90,7 +90,9 @@ class SourceState:
                 source=self.source, table_name=table, started_at=now, status="running",
                 since=format_mark(since), until=format_mark(until),
                 **vars_of(RunCounts())))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_run(self, run_id: int, counts: RunCounts, now: datetime,
                    error: str | None = None) -> None:
@@ -105,7 +107,8 @@ class SourceState:
             source_runs.c.source == self.source).group_by(source_runs.c.table_name).subquery()
         query = select(source_runs).join(newest, newest.c.id == source_runs.c.id)
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query.order_by(source_runs.c.table_name))]
+            rows = conn.execute(query.order_by(source_runs.c.table_name))
+            return [dict(r._mapping) for r in rows]
 
     def add_unmapped(self, table: str, seen: Counter[Unmapped], now: datetime) -> None:
         """Add to the counts of hospital codes missing from the code maps."""
@@ -131,7 +134,8 @@ class SourceState:
             return [dict(r._mapping) for r in rows]
 
     def add_rejects(self, table: str, stage: str,
-                    rejects: Iterable[tuple[str | None, Iterable[Violation]]], now: datetime) -> None:
+                    rejects: Iterable[tuple[str | None, Iterable[Violation]]],
+                    now: datetime) -> None:
         rows = [{"source": self.source, "table_name": table, "record_id": (rid or "")[:128] or None,
                  "stage": stage, "violations": _json.dumps([v.as_dict() for v in vs]).decode(),
                  "created_at": now} for rid, vs in rejects]

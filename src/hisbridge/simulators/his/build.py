@@ -106,7 +106,8 @@ def build_day(
         writer.add(hospital.dictionaries())
     rng = random.Random(seed + 1)
     for when in visit_times(rng, midnight, max(1, visits * 8 // 100), None):
-        writer.add(inpatient_day(hospital, when.replace(hour=6) + timedelta(seconds=rng.randrange(3600))))
+        early = when.replace(hour=6) + timedelta(seconds=rng.randrange(3600))
+        writer.add(inpatient_day(hospital, early))
     for n, when in enumerate(visit_times(rng, midnight, visits, now), start=1):
         writer.add(outpatient(hospital, when))
         if rng.random() < 0.06:

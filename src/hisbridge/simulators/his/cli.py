@@ -41,7 +41,7 @@ def his(
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(f"模拟 HIS {target} ({scale})", total=SCALES[scale])
-        report = build_day(engine, target, scale, seed, reset=reset,
+        report = build_day(engine, target, SCALES[scale], seed, reset=reset,
                            now=now if target == now.date() else None,
                            progress=lambda done, total: bar.update(task, completed=done))
     _print_counts(report.counts, f"{target} · {report.visits} visits · {report.seconds:.1f}s")

@@ -78,16 +78,17 @@ def outpatient(h: Hospital, when: datetime) -> Rows:
     v = Visit(h.new_id("MZ"), pat["patient_id"], "E" if emergency else "O", dept,
               h.doctor(dept), when, icd, name, infectious)
     observed = emergency and h.rng.random() < 0.2
+    obs_time = h.later(when, 30, 90)
     visit = {"visit_no": v.visit_no, "patient_id": v.patient_id,
              "visit_type": "2" if emergency else "1", "visit_dept": dept, "doctor": v.doctor,
              "visit_time": when, "first_visit": "1" if h.rng.random() < 0.7 else "2",
              "obs_flag": "1" if observed else "0",
-             "obs_time": h.later(when, 30, 90) if observed else None,
+             "obs_time": obs_time if observed else None,
              "charge_type": h.rng.choice(_CHARGE), "cancel_flag": "0", "modify_time": when}
     rows: Rows = {"pat_master_index": [pat], "clinic_master": [visit],
                   "emr_note": [note(h, v, "MZBL", when)]}
     if observed:
-        rows["emr_note"].append(note(h, v, "LGJL", visit["obs_time"]))
+        rows["emr_note"].append(note(h, v, "LGJL", obs_time))
     return merge(rows, _clinical(h, v, pat, "1"))
 
 
@@ -110,8 +111,8 @@ def admission(h: Hospital, when: datetime) -> Rows:
     stay = _stay(h, pat, h.new_id("ZY", 5), dept, when, when)
     v = Visit(stay["inp_no"], pat["patient_id"], "I", dept, stay["resident_doctor"], when,
               icd, name, infectious)
-    rows: Rows = {"pat_master_index": [pat], "pat_visit": [stay],
-                  "emr_note": [note(h, v, "RYJL", when), note(h, v, "SCBC", h.later(when, 60, 300))]}
+    notes = [note(h, v, "RYJL", when), note(h, v, "SCBC", h.later(when, 60, 300))]
+    rows: Rows = {"pat_master_index": [pat], "pat_visit": [stay], "emr_note": notes}
     late = when.replace(hour=23, minute=0) if when.hour < 22 else when
     rows["vital_signs_rec"] = vitals(h, v, tuple(x for x in (10, 14, 18, 22) if x > when.hour)
                                      or (late.hour,), dept == "1602")

@@ -73,8 +73,8 @@ class Hospital:
                     "title": self.rng.choice(("主任医师", "副主任医师", "主治医师", "住院医师")),
                     "cert_no": f"1104401{self.rng.randrange(10**8, 10**9)}",
                     "create_time": created, "stop_flag": "0", "modify_time": self.day})
-                links.append({"emp_no": emp, "dept_code": dept, "link_id": f"{emp}-{dept}", "main_flag": "1",
-                              "modify_time": self.day})
+                links.append({"emp_no": emp, "dept_code": dept, "link_id": f"{emp}-{dept}",
+                              "main_flag": "1", "modify_time": self.day})
                 doctors[dept].append(emp)
         for emp_row in staff[:: 7]:  # some doctors also work in a second department
             second = self.rng.choice(CLINICAL_DEPTS)

@@ -33,7 +33,8 @@ def note_texts(rng: random.Random, icd: str, diag_name: str) -> dict[str, str]:
                            f"最高体温{temp}℃，自服药物效果不佳，今来诊。",
         "past_history": rng.choice(("既往体健", "高血压病史5年", "否认肝炎、结核病史")),
         "physical_exam": f"T {temp}℃，P {rng.randint(64, 118)}次/分，神清，咽部"
-                         f"{rng.choice(('充血', '无充血'))}，双肺呼吸音{rng.choice(('清', '粗'))}。",
+                         f"{rng.choice(('充血', '无充血'))}，"
+                         f"双肺呼吸音{rng.choice(('清', '粗'))}。",
         "aux_exam": rng.choice(("血常规：白细胞升高", "暂无", "胸片未见明显异常", "见检验报告")),
         "diag_text": diag_name,
         "treat_plan": rng.choice(("对症治疗，随诊", "抗感染治疗", "完善检查，必要时住院")),
