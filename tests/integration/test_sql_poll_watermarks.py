@@ -112,3 +112,17 @@ def test_poll_all_by_group(rig: Rig) -> None:
     assert [r.table for r in reports] == ["emr_patient_info", "emr_activity_info",
                                           "emr_inf_report"]
     assert all(r.ok for r in reports)
+
+
+def test_an_unexpected_failure_is_recorded_as_failed_and_raised(rig: Rig) -> None:
+    class Broken(MemoryIntake):
+        def accept(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            raise RuntimeError("disk full near 440106199005170029")
+
+    rig.poller.intake = Broken()
+    with pytest.raises(RuntimeError):
+        rig.poller.poll_table("base_dept")
+    [run] = rig.poller.state.latest_runs()
+    assert run["status"] == "failed" and "RuntimeError" in run["error"]
+    assert "440106199005170029" not in run["error"]          # masked
+    assert rig.poller.state.watermark("base_dept") is None

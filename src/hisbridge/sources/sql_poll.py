@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from hisbridge._clock import CHINA_TZ, Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.mapping import MappedRow, Project
+from hisbridge.privacy import scrub
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark
 from hisbridge.spec import Violation
@@ -100,7 +101,11 @@ class SqlPoller:
         try:
             self._poll(report)
         except HisbridgeError as exc:
-            report.error = str(exc)
+            report.error = scrub(str(exc))
+        except Exception as exc:  # recorded as a failed run, then raised: it is a bug or the store
+            first = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
+            report.error = scrub(f"{type(exc).__name__}: {first}")[:500]
+            raise
         finally:
             report.seconds = time.monotonic() - started
             self.state.add_unmapped(name, report.unmapped, self.clock.now())
