@@ -36,5 +36,5 @@ class HisSettings(BaseModel):
     overlap_s: float = Field(120.0, ge=0)
     statement_timeout_s: float = Field(60.0, gt=0)
     fetch_size: int = Field(2000, ge=1, le=100_000)
-    batch_size: int = Field(1000, ge=1, le=20_000)
+    batch_size: int = Field(5000, ge=1, le=20_000)
     initial_since: str = "2000-01-01 00:00:00"
