@@ -68,3 +68,15 @@ def test_check_refuses_a_broken_header_with_the_file(project: Path) -> None:
     result = runner.invoke(app, ["check", "-c", str(project / "hisbridge.yaml")])
     assert result.exit_code != 0
     assert "20_base_dept.sql" in str(result.exception) + result.output
+
+
+def test_check_says_what_would_be_rejected_and_why(project: Path) -> None:
+    config = project / "hisbridge.yaml"
+    config.write_text(config.read_text("utf-8").replace("mode: lenient", "mode: strict"), "utf-8")
+    gender = project / "codemaps" / "gender.csv"
+    gender.write_text("hospital_code,standard_code,standard_label\n男,1,男\n", "utf-8")  # 女 gone
+    result = runner.invoke(app, ["check", "-c", str(config), "--table", "emr_patient_info"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "拒收" in text and "gender_code（性别）[code_set]" in text
+    assert "未对照" in text and "gender_code (gender) = 女" in text

@@ -38,6 +38,7 @@ class BuildReport:
     visits: int
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    changes: Counter[str] = field(default_factory=Counter)
 
 
 class HisWriter:
@@ -95,8 +96,13 @@ def _ensure_schema(engine: Engine, day: datetime, reset: bool) -> bool:
 def build_day(
     engine: Engine, day: date, scale: Scale | int = "small", seed: int = 1, *,
     now: datetime | None = None, reset: bool = False, progress: Progress | None = None,
+    corrections: float = 0.0,
 ) -> BuildReport:
-    """Write one day of hospital activity; ``now`` (naive local) caps times for today."""
+    """Write one day of hospital activity; ``now`` (naive local) caps times for today.
+
+    ``corrections`` is the share of rows then cancelled, corrected or deleted (see
+    ``apply_corrections``), stamped at the end of the day (or ``now``).
+    """
     started = time.monotonic()
     midnight = datetime(day.year, day.month, day.day)
     visits = SCALES[scale] if isinstance(scale, str) else int(scale)
@@ -115,4 +121,10 @@ def build_day(
         if progress and (n % 200 == 0 or n == visits):
             progress(n, visits)
     writer.flush()
-    return BuildReport(day, visits, writer.counts, time.monotonic() - started)
+    report = BuildReport(day, visits, writer.counts, time.monotonic() - started)
+    if corrections > 0:
+        from hisbridge.simulators.his.changes import apply_corrections
+
+        report.changes = apply_corrections(engine, day, seed=seed, when=now, share=corrections)
+    report.seconds = time.monotonic() - started
+    return report

@@ -31,8 +31,8 @@ def apply_corrections(engine: Engine, day: date, *, seed: int = 1, when: datetim
                       share: float = 0.02) -> Counter[str]:
     """Cancel, correct and delete a ``share`` of the day's rows; counts of what changed."""
     rng = random.Random(seed * 31 + day.toordinal())
-    tag = f"{day:%Y%m%d}"
     at = when or datetime(day.year, day.month, day.day, 23, 30)
+    tag = f"{day:%Y%m%d}"
     t = his_metadata.tables
     done: Counter[str] = Counter()
     for table, key, values in (

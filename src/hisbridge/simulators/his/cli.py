@@ -26,6 +26,8 @@ def his(
         = "small",
     seed: Annotated[int, typer.Option(help="随机种子 / seed (same seed, same hospital)")] = 1,
     reset: Annotated[bool, typer.Option(help="先清空模拟 HIS / drop and recreate first")] = False,
+    corrections: Annotated[float, typer.Option(
+        help="当日作废/更正/删除的比例 / share of rows cancelled, corrected or deleted")] = 0.02,
     live: Annotated[bool, typer.Option(help="持续产生实时业务 / keep adding activity")] = False,
     interval: Annotated[float, typer.Option(help="--live 每步间隔秒数 / seconds per step")] = 5.0,
 ) -> None:
@@ -42,9 +44,12 @@ def his(
                   TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(f"模拟 HIS {target} ({scale})", total=SCALES[scale])
         report = build_day(engine, target, SCALES[scale], seed, reset=reset,
-                           now=now if target == now.date() else None,
+                           now=now if target == now.date() else None, corrections=corrections,
                            progress=lambda done, total: bar.update(task, completed=done))
     _print_counts(report.counts, f"{target} · {report.visits} visits · {report.seconds:.1f}s")
+    if report.changes:
+        console.print("当日更正 changes over the day: " + ", ".join(
+            f"{name} {count}" for name, count in sorted(report.changes.items())))
     if live:
         _run_live(engine, seed, interval)
 

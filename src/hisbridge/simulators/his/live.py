@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from hisbridge._clock import CHINA_TZ, Clock, system_clock
 from hisbridge.simulators.his.build import HisWriter
+from hisbridge.simulators.his.changes import apply_corrections
 from hisbridge.simulators.his.clinical import Visit, labs
 from hisbridge.simulators.his.encounters import admission, outpatient
 from hisbridge.simulators.his.hospital import Hospital
@@ -27,12 +28,14 @@ class LiveActivity:
     """Adds a handful of visits per step; a share of them are notifiable diseases."""
 
     def __init__(self, engine: Engine, *, seed: int = 1, clock: Clock = system_clock,
-                 visits_per_step: int = 3, infectious_share: float = 0.2) -> None:
+                 visits_per_step: int = 3, infectious_share: float = 0.2,
+                 correction_share: float = 0.1) -> None:
         self.engine = engine
         self.clock = clock
         self.rng = random.Random(seed)
         self.visits_per_step = visits_per_step
         self.infectious_share = infectious_share
+        self.correction_share = correction_share
         self.seed = seed
         self.total: Counter[str] = Counter()
         self._hospital: Hospital | None = None
@@ -61,6 +64,11 @@ class LiveActivity:
         if self.rng.random() < 0.2:
             writer.add(admission(hospital, now))
         writer.flush()
+        if self.rng.random() < self.correction_share:
+            # one cancelled visit, corrected diagnosis, deleted prescription, lab result, exam
+            changed = apply_corrections(self.engine, now.date(), seed=self.rng.randrange(10**6),
+                                        when=now, share=1e-9)
+            writer.counts.update(changed)
         self.total.update(writer.counts)
         return writer.counts
 
