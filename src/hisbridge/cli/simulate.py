@@ -13,6 +13,8 @@ import typer
 app = typer.Typer(help="模拟器 / simulators for rehearsals and tests", no_args_is_help=True)
 
 SIMULATORS: list[str] = [
+    "hisbridge.simulators.frontend.cli",
+    "hisbridge.simulators.gdhealth.cli",
     "hisbridge.simulators.his.cli",
 ]
 
