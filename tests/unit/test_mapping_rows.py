@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hisbridge.mapping.codemaps import CodeMaps, parse_code_map
 from hisbridge.mapping.config import DEFAULT_DRUG_CLASSES
@@ -150,3 +152,19 @@ def test_orders_are_kept_only_when_an_item_is_wanted() -> None:
     out = list(m.map_rows(rows))
     assert [(o.key, o.filtered) for o in out] == [("O1", False), ("O2", True), ("O3", False)]
     assert all("item_drug_code" not in o.record for o in out)
+
+
+_VALUES = st.one_of(
+    st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3), st.booleans(),
+    st.binary(max_size=12), st.datetimes(), st.dates(), st.lists(st.integers(), max_size=2),
+)
+_FIELDS = [f.name for f in D.table("emr_patient_info").fields] + ["w", "del", "extra_col"]
+
+
+@given(st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=12))
+def test_any_row_maps_to_strings_or_named_problems(row: dict[str, Any]) -> None:
+    out = PATIENT.map_row(row)
+    assert all(isinstance(v, str) and v for v in out.record.values())
+    assert all(p.field in row and p.rule in ("type", "text_encoding") for p in out.problems)
+    assert out.op in ("upsert", "delete")

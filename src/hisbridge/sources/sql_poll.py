@@ -156,6 +156,7 @@ class SqlPoller:
                 deletes.append(row)
             else:
                 upserts.append(row)
+        kept: list[MappedRow] = []
         ops: tuple[tuple[Op, list[MappedRow]], ...] = (("upsert", upserts), ("delete", deletes))
         for op, rows in ops:
             if rows:
@@ -165,9 +166,12 @@ class SqlPoller:
                 intake_bad += [(rj.record_id, rj.violations) for rj in result.rejected]
                 if op == "delete":
                     report.counts.deleted += result.accepted
+                else:
+                    refused = {rj.index for rj in result.rejected}
+                    kept = [r for i, r in enumerate(rows) if i not in refused]
         self._record_rejects(report, "mapping", mapping_bad)
         self._record_rejects(report, "intake", intake_bad)
-        self._remember(table, upserts)
+        self._remember(table, kept)
         marks = [m for m in (parse_mark(r.watermark) for r in batch) if m is not None]
         if marks:
             report.watermark = max(marks + ([report.watermark] if report.watermark else []))
