@@ -46,11 +46,11 @@ def check(
 
 def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]
     view = Table(title="映射试运行 / mappings on sample rows")
-    for col in ("table", "file", "rows", "ok", "rejected", "filtered", "unmapped"):
-        view.add_column(col, justify="left" if col in ("table", "file") else "right")
+    for col in ("table", "rows", "ok", "rejected", "filtered", "unmapped"):
+        view.add_column(col, justify="left" if col == "table" else "right", no_wrap=True)
     for c in checks:
         style = "" if c.ready else "red"
-        view.add_row(c.table, Path(c.file).name, str(c.rows), str(c.ok), str(c.rejected),
+        view.add_row(c.table, str(c.rows), str(c.ok), str(c.rejected),
                      str(c.filtered), str(sum(c.unmapped.values())), style=style)
     console.print(view)
     for c in checks:

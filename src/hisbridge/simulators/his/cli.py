@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -72,7 +72,7 @@ def _run_live(engine: object, seed: int, interval: float) -> None:
     try:
         while True:
             added = live.step()
-            stamp = datetime.now(CHINA_TZ).strftime("%H:%M:%S")
+            stamp = system_clock.now().astimezone(CHINA_TZ).strftime("%H:%M:%S")
             console.print(f"{stamp} +{added.get('clinic_master', 0)} visits, "
                           f"+{added.get('diagnosis', 0)} diagnoses, "
                           f"+{added.get('lab_result', 0)} lab results")
