@@ -21,16 +21,18 @@ from sqlalchemy import Engine
 
 from hisbridge._clock import CHINA_TZ, Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
+from hisbridge.logs import get_logger
 from hisbridge.mapping import MappedRow, Project
 from hisbridge.privacy import scrub
 from hisbridge.sources.sql_session import open_source, stream_rows
-from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark
+from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark, vars_of
 from hisbridge.spec import Violation
 from hisbridge.store.ports import Intake, Op
 
 __all__ = ["PollReport", "SqlPoller"]
 
 _EXAMPLES = 5
+log = get_logger(__name__)
 
 
 @dataclass(slots=True)
@@ -110,6 +112,9 @@ class SqlPoller:
             report.seconds = time.monotonic() - started
             self.state.add_unmapped(name, report.unmapped, self.clock.now())
             self.state.finish_run(run_id, report.counts, self.clock.now(), report.error)
+            log.info("source.poll", source=self.project.source_name, table=name,
+                     seconds=round(report.seconds, 3), error=report.error,
+                     **vars_of(report.counts))
         return report
 
     def _since(self, table: str) -> datetime:
@@ -227,4 +232,6 @@ class SqlPoller:
                                         source=self.project.source_name)
             report.counts.deleted = result.accepted + result.unchanged
             self.state.forget_keys(name, day.isoformat(), gone)
+        log.info("source.sweep", source=self.project.source_name, table=name,
+                 day=day.isoformat(), seen=len(seen), deleted=len(gone))
         return report
