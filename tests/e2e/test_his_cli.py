@@ -42,6 +42,14 @@ def test_check_reports_readiness_and_exports_lab_items(project: Path) -> None:
     assert "emr_order_item" in result.output and "拒收" not in result.output
     lines = out.read_text("utf-8-sig").splitlines()
     assert lines[0] == "item_code,item_name,unit,count" and any("FLUA" in x for x in lines)
+    (project / "mapped.csv").write_text("item_code\nFLUA\nWBC\n", "utf-8")
+    config = project / "hisbridge.yaml"
+    config.write_text(config.read_text("utf-8").replace(
+        "strict_codes:", "lab_items_mapped: mapped.csv\n  strict_codes:"), "utf-8")
+    runner.invoke(app, ["check", "-c", str(config), "--table", "base_dept", "--lab-items",
+                        str(out)])
+    rest = out.read_text("utf-8-sig")
+    assert "FLUA" not in rest and "WBC," not in rest and "FLUB" in rest
 
 
 @pytest.mark.parametrize(("edit", "expected"), [

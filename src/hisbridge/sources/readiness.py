@@ -4,6 +4,8 @@ what the front-end would reject and why — without sending or storing anything.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +18,8 @@ from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_
 from hisbridge.sources.watermarks import parse_mark
 from hisbridge.spec import Validator
 
-__all__ = ["MappingCheck", "Readiness", "check_connections", "check_mapping", "lab_item_codes"]
+__all__ = ["MappingCheck", "Readiness", "check_connections", "check_mapping", "lab_item_codes",
+           "mapped_lab_items"]
 
 
 @dataclass(slots=True)
@@ -160,17 +163,30 @@ def _validate(check: MappingCheck, project: Project, table: str,
         check.ok += not errors
 
 
+def mapped_lab_items(project: Project) -> set[str]:
+    """Item codes already mapped in the front-end (``his.lab_items_mapped``, column item_code)."""
+    path = project.settings.his.lab_items_mapped
+    if path is None:
+        return set()
+    text = project.resolve(path).read_text("utf-8-sig")
+    return {(row.get("item_code") or "").strip() for row in csv.DictReader(io.StringIO(text))}
+
+
 def lab_item_codes(project: Project, source: Engine, since: datetime, until: datetime,
                    ) -> Counter[tuple[str, str, str]]:
-    """(item code, name, unit) -> count over a window, from the emr_ex_lab_item mapping:
-    the hospital's lab item dictionary as the front-end administrator needs to map it."""
+    """(item code, name, unit) -> count over a window, from the emr_ex_lab_item mapping, leaving
+    out the items listed in ``his.lab_items_mapped``: what the front-end administrator still has
+    to map."""
     mapping = project.mapping("emr_ex_lab_item")
     seen: Counter[tuple[str, str, str]] = Counter()
+    done = mapped_lab_items(project)
     mapper = project.mapper("emr_ex_lab_item")
     pages = stream_rows(source, mapping.sql, {"since": since, "until": until}, path=mapping.path)
     for page in pages:
         for mapped in mapper.map_rows(page):
             r = mapped.record
+            if r.get("item_code", "") in done:
+                continue
             seen[(r.get("item_code", ""), r.get("item_name", ""),
                   r.get("examination_quantification_unit", ""))] += 1
     return seen

@@ -23,7 +23,7 @@ from hisbridge.store.schema.sources import (
     source_watermarks,
 )
 
-__all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark"]
+__all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark", "vars_of"]
 
 _MARK_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _KEY_CHUNK = 1000
@@ -170,4 +170,5 @@ class SourceState:
 
 
 def vars_of(counts: RunCounts) -> dict[str, int]:
+    """The counts as keyword values (for the runs table and log events)."""
     return {name: getattr(counts, name) for name in RunCounts.__slots__}
