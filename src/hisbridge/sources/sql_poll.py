@@ -32,6 +32,7 @@ from hisbridge.store.ports import Intake, Op
 __all__ = ["PollReport", "SqlPoller"]
 
 _EXAMPLES = 5
+_Bad = tuple[str | None, tuple[Violation, ...]]  # (record key, why it was refused)
 log = get_logger(__name__)
 
 
@@ -145,45 +146,53 @@ class SqlPoller:
 
     def _hand_over(self, report: PollReport, batch: list[MappedRow]) -> None:
         """Give one batch to the intake, then (only then) move the watermark."""
-        table, source = report.table, self.project.source_name
+        upserts, deletes, mapping_bad = self._sort(report, batch)
+        kept, intake_bad = self._accept(report, "upsert", upserts)
+        intake_bad += self._accept(report, "delete", deletes)[1]
+        self._record_rejects(report, "mapping", mapping_bad)
+        self._record_rejects(report, "intake", intake_bad)
+        self._remember(report.table, kept)
+        marks = [m for m in (parse_mark(r.watermark) for r in batch) if m is not None]
+        if marks:
+            report.watermark = max(marks + ([report.watermark] if report.watermark else []))
+            self.state.set_watermark(report.table, report.watermark, self.clock.now())
+
+    @staticmethod
+    def _sort(report: PollReport, batch: list[MappedRow]
+              ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
+        """Upserts, deletes and rows the mapping refused; filtered rows are only counted."""
         upserts: list[MappedRow] = []
         deletes: list[MappedRow] = []
-        mapping_bad: list[tuple[str | None, tuple[Violation, ...]]] = []
-        intake_bad: list[tuple[str | None, tuple[Violation, ...]]] = []
+        bad: list[_Bad] = []
         for row in batch:
             report.unmapped.update(row.unmapped)
             report.counts.unmapped += len(row.unmapped)
             if row.filtered:
                 report.counts.filtered += 1
-            elif row.problems:
-                mapping_bad.append((row.key, tuple(row.problems)))
-            elif row.op == "delete":
+            elif row.op == "delete" and row.key:  # a delete needs only its key
                 deletes.append(row)
+            elif row.problems:
+                bad.append((row.key, tuple(row.problems)))
             else:
                 upserts.append(row)
-        kept: list[MappedRow] = []
-        ops: tuple[tuple[Op, list[MappedRow]], ...] = (("upsert", upserts), ("delete", deletes))
-        for op, rows in ops:
-            if rows:
-                result = self.intake.accept(table, [r.record for r in rows], op=op, source=source)
-                report.counts.accepted += result.accepted
-                report.counts.unchanged += result.unchanged
-                intake_bad += [(rj.record_id, rj.violations) for rj in result.rejected]
-                if op == "delete":
-                    report.counts.deleted += result.accepted
-                else:
-                    refused = {rj.index for rj in result.rejected}
-                    kept = [r for i, r in enumerate(rows) if i not in refused]
-        self._record_rejects(report, "mapping", mapping_bad)
-        self._record_rejects(report, "intake", intake_bad)
-        self._remember(table, kept)
-        marks = [m for m in (parse_mark(r.watermark) for r in batch) if m is not None]
-        if marks:
-            report.watermark = max(marks + ([report.watermark] if report.watermark else []))
-            self.state.set_watermark(table, report.watermark, self.clock.now())
+        return upserts, deletes, bad
 
-    def _record_rejects(self, report: PollReport, stage: str,
-                        bad: list[tuple[str | None, tuple[Violation, ...]]]) -> None:
+    def _accept(self, report: PollReport, op: Op, rows: list[MappedRow]
+                ) -> tuple[list[MappedRow], list[_Bad]]:
+        """Hand ``rows`` to the intake; the rows it kept and the ones it refused."""
+        if not rows:
+            return [], []
+        result = self.intake.accept(report.table, [r.record for r in rows], op=op,
+                                    source=self.project.source_name)
+        report.counts.accepted += result.accepted
+        report.counts.unchanged += result.unchanged
+        if op == "delete":
+            report.counts.deleted += result.accepted
+        refused = {rj.index for rj in result.rejected}
+        kept = [r for i, r in enumerate(rows) if i not in refused]
+        return kept, [(rj.record_id, rj.violations) for rj in result.rejected]
+
+    def _record_rejects(self, report: PollReport, stage: str, bad: list[_Bad]) -> None:
         report.counts.rejected += len(bad)
         report.examples.extend(bad[: max(0, _EXAMPLES - len(report.examples))])
         if bad:
