@@ -1,7 +1,7 @@
 """Extraction speed: a synthetic HIS day -> SQL mappings -> validation -> intake.
 
-    python bench/extract.py [--scale large] [--his sqlite|postgresql] \
-        [--intake counting|memory|sqlite|postgresql] [--his-url URL]
+    python bench/extract.py [--scale large] [--his H] \
+        [--intake counting|memory|sqlite|postgresql] [--his-url URL]   (H: sqlite|postgresql|mariadb)
 
 The HIS day is built by ``hisbridge simulate his`` in a child process (so this process's peak
 RSS is the extraction's alone), then every table is polled once with the worked example's
@@ -43,6 +43,7 @@ from hisbridge.store.ports import AcceptResult, Intake, Op, Rejected
 from hisbridge.testing import ManualClock, MemoryIntake
 
 PG_ADMIN = os.environ.get("HISBRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MYSQL_ADMIN = os.environ.get("HISBRIDGE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test")
 DAY = date(2026, 3, 2)
 
 
@@ -66,19 +67,22 @@ class CountingIntake:
 
 @contextmanager
 def database(kind: str, folder: Path, name: str) -> Iterator[str]:
-    """A SQLite file URL, or a fresh PostgreSQL database dropped afterwards."""
+    """A SQLite file URL, or a fresh PostgreSQL/MariaDB database dropped afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / name}.sqlite"
         return
+    url = PG_ADMIN if kind == "postgresql" else MYSQL_ADMIN
     db = f"hbb_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {db}"))
     try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{db}"
+        suffix = "?charset=utf8mb4" if kind == "mariadb" else ""
+        yield f"{url.rsplit('/', 1)[0]}/{db}{suffix}"
     finally:
+        force = " WITH (FORCE)" if kind == "postgresql" else ""
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {db}{force}"))
         admin.dispose()
 
 
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="large", choices=("small", "medium", "large"))
-    parser.add_argument("--his", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument("--his", default="sqlite", choices=("sqlite", "postgresql", "mariadb"))
     parser.add_argument("--intake", default="counting",
                         choices=("counting", "memory", "sqlite", "postgresql"))
     parser.add_argument("--his-url", help="poll an existing HIS instead of building one")
