@@ -5,7 +5,8 @@ options and a server-side cursor; MariaDB/MySQL get ``SET SESSION TRANSACTION RE
 ``max_statement_time`` (MariaDB) or ``max_execution_time`` (MySQL) and an unbuffered cursor;
 SQLite is opened with ``PRAGMA query_only``. Oracle (``oracle+oracledb``) and SQL Server
 (``mssql+pyodbc``) work through their SQLAlchemy drivers, installed as the ``oracle`` /
-``sqlserver`` extras; there the read-only grant of the HIS account does the protecting.
+``sqlserver`` extras: they get the driver's timeout (``call_timeout`` / ``timeout``) and rely on
+the HIS account's read-only grants (not covered by the tests).
 Driver errors become ``SourceQueryError`` (the query is wrong: names file and column) or
 ``SourceUnavailable`` (retry later).
 """
@@ -65,6 +66,11 @@ def open_source(url: str, *, statement_timeout_s: float = 60.0) -> Engine:
         event.listen(engine, "connect", _sqlite_read_only)
     elif backend in ("mysql", "mariadb"):
         event.listen(engine, "connect", lambda conn, _rec: _mysql_session(conn, ms))
+    elif backend == "oracle":  # python-oracledb: per round trip, in milliseconds
+        event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "call_timeout", ms))
+    elif backend == "mssql":  # pyodbc: query timeout in seconds
+        event.listen(engine, "connect",
+                     lambda conn, _rec: setattr(conn, "timeout", max(1, ms // 1000)))
     return engine
 
 
