@@ -23,11 +23,13 @@ def init(
 ) -> None:
     """生成配置与映射示例 / write hisbridge.yaml, one SQL per national table, code maps."""
     from hisbridge.mapping.example import write_example
+    from hisbridge.settings import load_settings
 
     written = write_example(folder, his_url=his_url, frontend_url=frontend_url,
                             store_url=store_url, force=force)
     config = written[0]
+    source = load_settings(config).his.source_url
     console.print(f"已生成 {len(written)} 个文件 wrote {len(written)} files in {folder}")
     console.print("下一步 next:\n"
-                  f"  hisbridge simulate his --db <his.source_url in {config.name}>\n"
-                  f"  hisbridge check -c {config}")
+                  f"  hisbridge simulate his --db {source}    # 模拟 HIS（示例）\n"
+                  f"  hisbridge check -c {config}", highlight=False, soft_wrap=True)
