@@ -5,6 +5,7 @@ Relative paths are resolved against the folder holding ``hisbridge.yaml`` by ``l
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -37,4 +38,4 @@ class HisSettings(BaseModel):
     statement_timeout_s: float = Field(60.0, gt=0)
     fetch_size: int = Field(2000, ge=1, le=100_000)
     batch_size: int = Field(5000, ge=1, le=20_000)
-    initial_since: str = "2000-01-01 00:00:00"
+    initial_since: datetime = datetime(2000, 1, 1)  # HIS local time; set it to the go-live day

@@ -117,7 +117,7 @@ def check_mapping(project: Project, source: Engine, table: str, *, limit: int = 
     """Run one mapping on up to ``limit`` rows and validate what it produces."""
     mapping = project.mapping(table)
     check = MappingCheck(mapping.table, str(mapping.path))
-    since = datetime.fromisoformat(project.settings.his.initial_since)
+    since = project.settings.his.initial_since.replace(tzinfo=None)
     params = {"since": since, "until": until or datetime(2999, 1, 1)}
     try:
         pages = stream_rows(source, mapping.sql, params, fetch_size=limit, path=mapping.path)

@@ -121,7 +121,7 @@ class SqlPoller:
     def _since(self, table: str) -> datetime:
         mark = self.state.watermark(table)
         if mark is None:
-            return datetime.fromisoformat(self.project.settings.his.initial_since)
+            return self.project.settings.his.initial_since.replace(tzinfo=None)
         return mark - timedelta(seconds=self.project.settings.his.overlap_s)
 
     def _rows(self, table: str, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
