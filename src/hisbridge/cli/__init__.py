@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import outbox, run, simulate, spec, sync
+    from hisbridge.cli import check, init, outbox, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
@@ -31,6 +31,8 @@ def _register() -> None:
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
+    app.command("init")(init.init)
+    app.command("check")(check.check)
 
 
 def main() -> None:
