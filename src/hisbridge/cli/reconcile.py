@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hisbridge import _json
+from hisbridge.reconcile import TableReconciliation
 
 __all__ = ["reconcile"]
 
@@ -48,7 +49,7 @@ def reconcile(
         raise typer.Exit(1)
 
 
-def _print(day: date, lines: list[object], sums: dict[str, int], requeued: int,
+def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], requeued: int,
            resent: bool) -> None:
     view = Table(title=f"对账 reconciliation {day.isoformat()}")
     view.add_column("table")
@@ -56,14 +57,12 @@ def _print(day: date, lines: list[object], sums: dict[str, int], requeued: int,
         view.add_column(col, justify="right")
     for line in lines:
         cells = [str(getattr(line, c)) for c in _COLUMNS]
-        style = "red" if getattr(line, "missing") else ("yellow" if not getattr(line, "complete")
-                                                         else "green")
-        view.add_row(str(getattr(line, "table")), *cells, style=style)
+        style = "red" if line.missing else ("yellow" if not line.complete else "green")
+        view.add_row(line.table, *cells, style=style)
     view.add_row("合计 total", *[str(sums.get(c, 0)) for c in _COLUMNS], style="bold")
     console.print(view)
     for line in lines:
-        if getattr(line, "missing_ids"):
-            console.print(f"{getattr(line, 'table')} 缺失 missing (前 50): "
-                          + ", ".join(getattr(line, "missing_ids")))
+        if line.missing_ids:
+            console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
     if resent:
         console.print(f"已重新排队 re-queued: {requeued}")
