@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.errors import ConfigError
 
 __all__ = [
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -22,10 +22,12 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
+    from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import simulate, spec
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    app.add_typer(audit_cli.app, name="audit")
 
 
 def main() -> None:
