@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import check, init, outbox, reconcile, run, simulate, spec, sync
+    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
@@ -34,6 +34,7 @@ def _register() -> None:
     app.command("init")(init.init)
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
+    app.command("demo")(demo.demo)
 
 
 def main() -> None:
