@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.errors import ConfigError
 
 __all__ = [
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    interaction: InteractionSettings = Field(default_factory=InteractionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,1 @@
+"""Connectors to the systems hisbridge talks to: one package per system."""

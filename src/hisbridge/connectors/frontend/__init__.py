@@ -1,0 +1,1 @@
+"""The national front-end software: data API, db sink, secret keys, messages, SSO."""
