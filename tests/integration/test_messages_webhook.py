@@ -1,4 +1,4 @@
-"""The HIS webhook: every new message POSTed once delivered, signed with HMAC, retried, dead at last."""
+"""The HIS webhook: each new message POSTed, signed with HMAC, retried, dead at last."""
 
 from __future__ import annotations
 
