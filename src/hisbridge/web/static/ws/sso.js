@@ -65,7 +65,9 @@
     var problems = FALLBACK;
     var win = null;
     function fail(problem, detail) {
-      var message = (problems[problem] || FALLBACK[problem] || problem) + (detail ? "：" + detail : "");
+      say((problems[problem] || FALLBACK[problem] || problem) + (detail ? "：" + detail : ""), problem);
+    }
+    function say(message, problem) {
       if (win && !win.closed) { win.close(); }
       if (opts.onError) { opts.onError(message, problem); } else { window.alert(message); }
     }
@@ -78,7 +80,7 @@
     request("POST", gateway + "/api/v1/sso/prepare?" + auth, function (status, ready) {
       if (!ready) { fail("gateway_unreachable"); return; }
       if (ready.problems) { problems = ready.problems; }
-      if (ready.result !== true) { fail(ready.problem || "sso_refused", ready.problem ? "" : ready.desc); return; }
+      if (ready.result !== true) { say(ready.desc || FALLBACK.sso_refused, ready.problem); return; }
       var c = ready.client, keyQuery = {};
       keyQuery[c.licenseParam] = ready.license;
       request("GET", c.baseUrl + c.secretKeyPath + "?" + query(keyQuery), function (s1, key) {
