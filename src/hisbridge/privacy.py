@@ -30,7 +30,8 @@ _NAME_FIELDS = frozenset(
     {"patient_name", "contacts", "name", "parent_name", "guardian_name", "contact_name", "xm"}
 )
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8}|\d{6})(\d{3}[0-9Xx]|\d{1})(?![0-9A-Za-z])")
+# Any run of 15+ digits may hold an ID number (possibly several glued together): mask it whole.
+_ID_RE = re.compile(r"(?<![0-9])\d{14,}[0-9Xx]")
 _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-?)(\d{3,4})(\d{4})(?!\d)")
 
@@ -40,9 +41,9 @@ def personal_kind(field: str) -> PersonalKind | None:
     name = field.lower()
     if name in _ID_FIELDS or name.endswith("id_card"):
         return "id_number"
-    if name in _PHONE_FIELDS or name.endswith("_tel") or name.endswith("_phone"):
+    if name in _PHONE_FIELDS or name.endswith(("_tel", "_phone")):
         return "phone"
-    if name in _NAME_FIELDS or name.endswith("patient_name") or name.endswith("contacts"):
+    if name in _NAME_FIELDS or name.endswith(("patient_name", "contacts")):
         return "name"
     return None
 

@@ -82,7 +82,9 @@ def _table(raw: Mapping[str, Any]) -> TableSpec:
     parents = tuple(
         ParentKey(p["field"], *p["references"].split(".", 1)) for p in raw.get("parent_keys", [])
     )
-    group = next((g for prefix, g in _GROUPS.items() if raw["group"].startswith(prefix)), "t0")
+    group: Group = next(
+        (g for prefix, g in _GROUPS.items() if raw["group"].startswith(prefix)), "t0"
+    )
     return TableSpec(
         name=raw["name"],
         title_zh=raw["title_zh"],

@@ -20,8 +20,8 @@ __all__ = ["DIALECTS", "emit_ddl", "national_metadata"]
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
-    "mysql": mysql.dialect(),  # type: ignore[no-untyped-call]
-    "sqlite": sqlite.dialect(),  # type: ignore[no-untyped-call]
+    "mysql": mysql.dialect(),
+    "sqlite": sqlite.dialect(),
 }
 _MYSQL_VARCHAR_MAX = 255
 

@@ -97,7 +97,7 @@ class _TableChecks:
         def check(text: str, out: list[Violation]) -> None:
             m = _DATETIME_RE.fullmatch(text)
             try:
-                ok = m is not None and bool(datetime(*(int(g) for g in m.groups())))
+                ok = m is not None and bool(datetime(*map(int, m.groups())))  # type: ignore[arg-type]
             except ValueError:
                 ok = False
             if not ok:
@@ -109,7 +109,7 @@ class _TableChecks:
         def check(text: str, out: list[Violation]) -> None:
             m = _DATE_RE.fullmatch(text)
             try:
-                ok = m is not None and bool(date(*(int(g) for g in m.groups())))
+                ok = m is not None and bool(date(*map(int, m.groups())))
             except ValueError:
                 ok = False
             if not ok:
@@ -142,9 +142,10 @@ class _TableChecks:
                 if code in codes or (rx is not None and rx.fullmatch(code)):
                     continue
                 rule = "code_set" if codes else "code_format"
+                shown = _shown(f.name, code)
                 out.append(self.violation(
-                    f, rule, code, f"{code!r} 不属于「{set_zh}」；请在代码映射中补充对照",
-                    f"{code!r} is not in {f.code_set}; add it to the code map",
+                    f, rule, code, f"{shown!r} 不属于「{set_zh}」；请在代码映射中补充对照",
+                    f"{shown!r} is not in {f.code_set}; add it to the code map",
                     self.dq_severity))
         return check
 

@@ -85,7 +85,7 @@ def detect_key_style(keys: list[str]) -> KeyStyle:
     telling = [k for k in keys if k.lower() != k or "_" in k]
     if not telling:
         return "snake" if any("_" in k for k in keys) else "camel"
-    if all(k.isupper() or not k.isalpha() and k.upper() == k for k in telling):
+    if all(k.isupper() or (not k.isalpha() and k.upper() == k) for k in telling):
         return "upper"
     if any("_" in k for k in telling):
         return "snake"
