@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -59,12 +58,8 @@ def _stack(tmp_path: Path) -> Iterator[Stack]:
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     with _stack(tmp_path) as built:
-        stop = asyncio.Event()
-        poller = asyncio.create_task(built.services.run(stop))
-        yield built
-        stop.set()
-        await poller
-        await built.services.aclose()
+        async with built.services.running():
+            yield built
 
 
 @pytest.fixture

@@ -179,8 +179,7 @@ async def test_sso_launch_reaches_the_client(world: World) -> None:
     world.delivered.delivered.add(("base_user", "D002"))  # delivered, but client lacks it
     refused = await world.services.sso.launch("D002", client_base_url="http://fe")
     assert refused.problem == "sso_refused" and "用户未同步" in refused.message
-    async with httpx.AsyncClient() as real_http:  # nothing listens on port 9
-        settings = world.services.interaction.client
-        launcher = SsoLauncher(real_http, settings, license_code="L", delivered=world.delivered)
-        down = await launcher.launch("D001", client_base_url="http://127.0.0.1:9")
+    settings = world.services.interaction.client
+    launcher = SsoLauncher(settings, license_code="L", delivered=world.delivered)
+    down = await launcher.launch("D001", client_base_url="http://127.0.0.1:9")  # nobody there
     assert down.problem == "client_not_running" and "客户端" in down.message

@@ -26,6 +26,9 @@ def _register() -> None:
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    from hisbridge.cli import sso
+
+    app.add_typer(sso.app, name="sso")
 
 
 def main() -> None:

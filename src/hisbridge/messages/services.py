@@ -2,15 +2,17 @@
 
     services = build_message_services(settings, engine, clock)
     app = create_app(settings, engine, clock=clock, messages=services)   # web modules read it
-    stop = asyncio.Event(); await services.run(stop)                    # poller (+ webhook)
-    await services.aclose()
+    async with services.running():                                      # poller (+ webhook)
+        await uvicorn.Server(uvicorn.Config(app)).serve()
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -25,6 +27,7 @@ from hisbridge.connectors.frontend.sso import (
     DeliveredLookup,
     OutboxDeliveredLookup,
     SsoLauncher,
+    SsoOutcome,
 )
 from hisbridge.messages.hub import MessageHub
 from hisbridge.messages.key_cache import StoreKeyCache, sealer
@@ -34,7 +37,7 @@ from hisbridge.messages.store import MessageStore
 from hisbridge.messages.webhook import WebhookSender
 from hisbridge.settings import Settings
 
-__all__ = ["MessageServices", "build_message_services", "node_name"]
+__all__ = ["MessageServices", "build_message_services", "launch_sso", "node_name"]
 
 
 def node_name() -> str:
@@ -71,6 +74,21 @@ class MessageServices:
             jobs.append(self.webhook.run(stop))
         await asyncio.gather(*jobs)
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[MessageServices]:
+        """Poll (and push the webhook) in the background while the block runs, then close.
+
+        Use it in the event loop that serves the web app, e.g. around ``uvicorn.Server.serve``.
+        """
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop), name="message-services")
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
+            await self.aclose()
+
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -105,10 +123,25 @@ def build_message_services(
         keys, store, lease, clock, page_limit=p.page_limit,
         policy=BackoffPolicy(p.interval_s, p.backoff_base_s, p.backoff_cap_s),
     )
-    sso = SsoLauncher(http, interaction.client, license_code=licence,
+    sso = SsoLauncher(interaction.client, license_code=licence, transport=transport,
                       delivered=delivered or OutboxDeliveredLookup(engine))
     webhook = (WebhookSender(engine, http, interaction.webhook, clock)
                if interaction.webhook.url else None)
     return MessageServices(settings=settings, store=store, poller=poller, keys=keys,
                            lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,
                            hub=MessageHub(store, check_s=p.stream_check_s))
+
+
+async def launch_sso(settings: Settings, user_id: str, *, client_base_url: str | None = None,
+                     delivered: DeliveredLookup | None = None) -> SsoOutcome:
+    """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session."""
+    from hisbridge.store.engine import make_engine
+
+    engine = make_engine(settings.store.url)
+    licence = settings.frontend.license.get_secret_value() if settings.frontend.license else None
+    try:
+        launcher = SsoLauncher(settings.interaction.client, license_code=licence,
+                               delivered=delivered or OutboxDeliveredLookup(engine))
+        return await launcher.launch(user_id, client_base_url=client_base_url)
+    finally:
+        engine.dispose()

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,13 +23,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from hisbridge import _json
+from hisbridge._clock import Clock, system_clock
 from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, with_host
 from hisbridge.messages.services import MessageServices
 from hisbridge.settings import Settings
 from hisbridge.web.messages_api import IDENTITY, REFUSALS, Reader, reader_of
 from hisbridge.web.signing import SignatureError, signed_query
 
-__all__ = ["mount", "widget_url"]
+__all__ = ["mount", "print_widget_url", "widget_url"]
 
 _WEB = resources.files("hisbridge.web")
 templates = Jinja2Templates(directory=str(_WEB / "templates"))
@@ -43,6 +45,15 @@ def widget_url(settings: Settings, user_id: str, dept_code: str | None, *, now: 
                          settings.web.secret_key.get_secret_value(), now=now,
                          ttl_s=widget.url_ttl_s)
     return f"{(base_url or widget.public_base_url).rstrip('/')}/ws/alerts?{query}"
+
+
+def print_widget_url(settings: Settings, user_id: str, dept_code: str | None = None, *,
+                     clock: Clock = system_clock, base_url: str | None = None,
+                     file: TextIO | None = None) -> str:
+    """Print (and return) the signed widget URL of a doctor, e.g. the demo doctor."""
+    url = widget_url(settings, user_id, dept_code, now=clock.now().timestamp(), base_url=base_url)
+    print(f"医生 {user_id} 的预警提醒页面 / warning widget: {url}", file=file or sys.stdout)
+    return url
 
 
 def _forbidden(request: Request, reason: str) -> HTMLResponse:

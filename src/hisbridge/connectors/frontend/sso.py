@@ -122,9 +122,10 @@ def with_host(base_url: str, host: str) -> str:
 class SsoLauncher:
     """Check the doctor was delivered, then get a key and a session from the doctor-PC client."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: ClientApiSettings, *,
-                 license_code: str | None, delivered: DeliveredLookup) -> None:
-        self._http = http
+    def __init__(self, settings: ClientApiSettings, *, license_code: str | None,
+                 delivered: DeliveredLookup,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
         self._settings = settings
         self._license = license_code
         self._delivered = delivered
@@ -148,23 +149,31 @@ class SsoLauncher:
         if not self._license:
             return SsoOutcome.fail("not_configured")
         base = (client_base_url or self._settings.base_url).rstrip("/")
+        # A client per sign-on: SSO is rare, and a pooled connection would outlive its loop.
+        async with httpx.AsyncClient(transport=self._transport, trust_env=False) as http:
+            return await self._sign_on(http, base, user_id)
+
+    async def _sign_on(self, http: httpx.AsyncClient, base: str, user_id: str) -> SsoOutcome:
         s = self._settings
-        key_reply = await self._get(base + s.secret_key_path, {s.license_param: self._license})
+        key_reply = await self._get(http, base + s.secret_key_path,
+                                    {s.license_param: self._license or ""})
         if key_reply is None:
             return SsoOutcome.fail("client_not_running")
         key = key_reply.get(s.secret_key_field)
         if key_reply.get("result") is not True or not key:
             return SsoOutcome.fail("licence_refused", str(key_reply.get("desc") or ""))
-        reply = await self._get(base + s.sso_path, {s.secret_key_param: key, s.user_param: user_id})
+        reply = await self._get(http, base + s.sso_path,
+                                {s.secret_key_param: key, s.user_param: user_id})
         if reply is None:
             return SsoOutcome.fail("client_not_running")
         if reply.get("result") is not True:
             return SsoOutcome.fail("sso_refused", str(reply.get("desc") or ""))
         return SsoOutcome(ok=True, url=str(reply.get(s.url_field) or "") or None)
 
-    async def _get(self, url: str, params: dict[str, str]) -> dict[str, Any] | None:
+    async def _get(self, http: httpx.AsyncClient, url: str,
+                   params: dict[str, str]) -> dict[str, Any] | None:
         try:
-            response = await self._http.get(url, params=params, timeout=self._settings.timeout_s)
+            response = await http.get(url, params=params, timeout=self._settings.timeout_s)
             reply = response.json()
         except (httpx.HTTPError, ValueError):
             return None

@@ -1,0 +1,116 @@
+"""SSO for C/S workstations: ``hisbridge sso launch`` and ``POST /api/v1/sso/launch``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import typer
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from typer.testing import CliRunner
+
+from hisbridge.cli import _register, app
+from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
+from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app, serving
+from hisbridge.messages.services import build_message_services
+from hisbridge.settings import Settings
+from hisbridge.store.engine import make_engine
+from hisbridge.store.migrate import upgrade
+from hisbridge.web.app import create_app
+from hisbridge.web.signing import signed_query
+
+
+def _delivered_store(url: str, users: list[str]) -> None:
+    """A store where the delivery concept recorded ``users`` as delivered base_user rows."""
+    engine = make_engine(url)
+    upgrade(engine)
+    meta = MetaData()
+    keys = Table("record_keys", meta, Column("table_name", String(64), primary_key=True),
+                 Column("record_id", String(128), primary_key=True),
+                 Column("delivered_version", Integer, nullable=True))
+    meta.create_all(engine)  # no-op once the outbox branch (which owns it) is migrated
+    with engine.begin() as conn:
+        for user in users:
+            conn.execute(insert(keys).values(table_name="base_user", record_id=user,
+                                             delivered_version=1))
+        conn.execute(insert(keys).values(table_name="base_user", record_id="QUEUED",
+                                         delivered_version=None))
+    engine.dispose()
+
+
+@pytest.fixture
+def client_url() -> Iterator[str]:
+    state = FakeFrontendState(users={"D001": ("张医生", "感染科")})
+    with serving(fake_frontend_app(state)) as url:
+        yield url
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _delivered_store(url, ["D001", "D002"])
+    return url
+
+
+def _cli() -> typer.Typer:
+    if not any(group.name == "sso" for group in app.registered_groups):
+        _register()
+    return app
+
+
+def _env(store_url: str, client_url: str) -> dict[str, str]:
+    return {"HISBRIDGE_STORE__URL": store_url, "HISBRIDGE_FRONTEND__LICENSE": "SIM-LICENSE-0001",
+            "HISBRIDGE_INTERACTION__CLIENT__BASE_URL": client_url}
+
+
+@pytest.mark.parametrize(
+    ("user", "exit_code", "expected"),
+    [
+        ("D001", 0, "/client/session/"),
+        ("D002", 1, "用户未同步"),  # delivered, but the client does not know the user
+        ("QUEUED", 1, "base_user 未同步"),  # queued, not yet delivered
+        ("NOBODY", 1, "base_user 未同步"),
+    ],
+)
+def test_cli_launch(store_url: str, client_url: str, user: str, exit_code: int,
+                    expected: str) -> None:
+    result = CliRunner().invoke(_cli(), ["sso", "launch", "--user", user, "--no-open"],
+                                env=_env(store_url, client_url))
+    assert result.exit_code == exit_code, result.output
+    assert expected in result.output
+
+
+def test_cli_launch_says_when_the_client_is_not_running(store_url: str) -> None:
+    result = CliRunner().invoke(_cli(), ["sso", "launch", "--user", "D001", "--no-open"],
+                                env=_env(store_url, "http://127.0.0.1:9"))
+    assert result.exit_code == 1 and "未检测到本机的前置软件客户端" in result.output
+
+
+def test_outbox_lookup(store_url: str) -> None:
+    lookup = OutboxDeliveredLookup(make_engine(store_url))
+    assert lookup.is_delivered("base_user", "D001")
+    assert not lookup.is_delivered("base_user", "QUEUED")
+    assert not lookup.is_delivered("base_user", "NOBODY")
+
+
+async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,
+                                                               client_url: str) -> None:
+    port = int(client_url.rsplit(":", 1)[1])
+    settings = Settings(store={"url": store_url}, frontend={"license": "SIM-LICENSE-0001"},
+                        web={"secret_key": "s"},
+                        # the configured host is wrong on purpose: the caller's host is used
+                        interaction={"client": {"base_url": f"http://10.255.255.1:{port}"}})
+    engine = make_engine(store_url)
+    services = build_message_services(settings, engine)
+    with serving(create_app(settings, engine, messages=services)) as gateway:
+        async with httpx.AsyncClient(base_url=gateway) as http:
+            query = signed_query({"userId": "D001"}, "s", now=time.time())
+            reply = (await http.post(f"/api/v1/sso/launch?{query}")).json()
+            unsigned = await http.post("/api/v1/sso/launch?userId=D001")
+    assert reply["result"] is True and "/client/session/" in reply["url"]
+    assert unsigned.status_code == 403 and "签名" in unsigned.json()["desc"]
+    await services.aclose()
+    engine.dispose()
