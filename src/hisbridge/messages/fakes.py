@@ -149,7 +149,7 @@ def fake_frontend_app(state: FakeFrontendState) -> FastAPI:
 
 
 @contextmanager
-def serving(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
+def serving(app: ASGIApp, *, port: int = 0, lifespan: str = "auto") -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     import uvicorn
 
@@ -158,7 +158,7 @@ def serving(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
+                            lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -82,6 +82,7 @@ async def alerts(request: Request) -> HTMLResponse:
         "userId": who.user_id,
         "deptCode": who.dept_code,
         "highLevels": services.interaction.widget.high_levels,
+        "typeLabels": services.interaction.widget.type_labels,
         "knownUser": await asyncio.to_thread(_known_user, services, who.user_id),
         "problems": SSO_PROBLEMS,
     }

@@ -116,6 +116,12 @@ class WidgetSettings(BaseModel):
     url_ttl_s: int = Field(12 * 3600, ge=60)
     high_levels: list[str] = Field(default_factory=lambda: ["高", "high", "紧急", "3", "red"])
     """Levels that pop up a dialog when a new message arrives."""
+    type_labels: dict[str, str] = Field(default_factory=lambda: {
+        "missed_report": "传染病漏报提醒",
+        "pathogen_positive": "病原学阳性提醒",
+        "report_received": "报告卡已接收",
+    })
+    """Chinese labels of message types sent as codes (others are shown as sent)."""
     stale_after_s: float = Field(120.0, gt=0)
     """The widget warns that messages may be delayed when the last good poll is older."""
     public_base_url: str = "http://127.0.0.1:8700"

@@ -12,6 +12,7 @@
   var byId = {};
   var order = [];
   var highLevels = cfg.highLevels || [];
+  var typeLabels = cfg.typeLabels || {};
   var popupMessage = null;
 
   function $(id) { return document.getElementById(id); }
@@ -22,6 +23,7 @@
     el.appendChild(document.createTextNode(value == null ? "" : String(value)));
     return el;
   }
+  function typeLabel(m) { return typeLabels[m.type] || m.type; }
   function isHigh(m) {
     for (var i = 0; i < highLevels.length; i++) { if (highLevels[i] === m.level) { return true; } }
     return false;
@@ -62,7 +64,7 @@
     li.className = "hb-item" + (m.read ? " hb-read" : "") + (isHigh(m) ? " hb-high" : "");
     li.setAttribute("data-id", m.id);
     var title = text("div", "hb-item-title", "");
-    title.appendChild(text("span", "hb-tag" + (isHigh(m) ? " hb-tag-high" : ""), m.type));
+    title.appendChild(text("span", "hb-tag" + (isHigh(m) ? " hb-tag-high" : ""), typeLabel(m)));
     title.appendChild(document.createTextNode(m.title));
     li.appendChild(title);
     li.appendChild(text("div", "hb-item-meta", (m.createTime || "") + (m.serialNumber ? "  就诊号 " + m.serialNumber : "") + (m.read ? "  已读" : "")));
@@ -89,7 +91,7 @@
   function popup(m) {
     popupMessage = m;
     $("hb-popup-title").innerHTML = "";
-    $("hb-popup-title").appendChild(document.createTextNode("【" + m.type + "】" + m.title));
+    $("hb-popup-title").appendChild(document.createTextNode("【" + typeLabel(m) + "】" + m.title));
     $("hb-popup-content").innerHTML = "";
     $("hb-popup-content").appendChild(document.createTextNode(m.content));
     show($("hb-popup"), true);
