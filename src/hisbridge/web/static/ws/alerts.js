@@ -138,7 +138,12 @@
     $("hb-popup-go").onclick = function () { closePopup(); if (popupMessage) { handle(popupMessage); } };
     request("GET", api + "?" + cfg.auth, function (status, body) {
       if (status === 200 && body) {
-        for (var i = 0; i < body.messages.length; i++) { add(body.messages[i], false); }
+        var urgent = null;
+        for (var i = 0; i < body.messages.length; i++) {
+          add(body.messages[i], false);
+          if (!body.messages[i].read && isHigh(body.messages[i])) { urgent = body.messages[i]; }
+        }
+        if (urgent) { popup(urgent); }  // the newest unread high-level warning, once
         setStatus(body.status);
       } else {
         setConn("离线");
