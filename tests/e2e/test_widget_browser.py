@@ -138,3 +138,17 @@ async def test_front_end_down_says_warnings_may_be_delayed(stack: Stack, browser
     stack.state.down = False
     stack.state.add_message(level="medium", userId="D001", title="恢复后补齐")
     await page.wait_for_selector("text=恢复后补齐", timeout=15_000)
+
+
+async def test_old_browser_without_eventsource_falls_back_to_polling(
+    stack: Stack, browser: Browser
+) -> None:
+    context = await browser.new_context()
+    await context.add_init_script("window.EventSource = undefined;")
+    page = await context.new_page()
+    await page.goto(stack.widget())
+    await page.wait_for_selector("text=定时刷新", timeout=5_000)
+    stack.state.add_message(level="high", userId="D001", title="轮询也能收到")
+    await page.wait_for_selector("#hb-popup", state="visible", timeout=15_000)
+    assert "轮询也能收到" in await page.inner_text("#hb-list")
+    await context.close()
