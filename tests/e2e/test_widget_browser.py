@@ -1,154 +1,240 @@
-"""The workstation widget in a real headless Chromium: live warnings, pop-up, read, SSO."""
+"""The workstation widget end to end: front-end simulator, doctor-PC client, headless Chromium.
+
+Chain: a notifiable diagnosis (emr_activity_info, A15.0 肺结核) is delivered to the simulator's
+data API -> its warning engine raises 传染病漏报提醒 -> the gateway's poller stores it -> the
+widget shows it live and pops it up -> "去处理" signs the doctor on at the simulated client,
+whose session page names the doctor. Records are POSTed as the delivery worker sends them (one
+record per request, camelCase); the HIS extraction is not part of this test.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
 from hisbridge.connectors.frontend.sso import HttpDeliveredLookup
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app, serving
+from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
+from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
+from hisbridge.simulators.frontend.client import create_client_app
+from hisbridge.spec import load_dictionary
+from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing.records import valid_record
 from hisbridge.web.app import create_app
 from hisbridge.web.widgets import widget_url
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = dict(executable_path="/usr/bin/chromium", headless=True,
-                args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+CHROMIUM: dict[str, Any] = dict(
+    executable_path="/usr/bin/chromium", headless=True,
+    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+ORG = "440100001"
 
 
 @dataclass
-class Stack:
-    state: FakeFrontendState
-    services: MessageServices
+class Chain:
+    frontend_url: str
     settings: Settings
+    services: MessageServices
     gateway_url: str
+
+    async def deliver(self, table: str, record: dict[str, Any]) -> None:
+        """POST one record to the simulator's data API, as the delivery worker does."""
+        spec = load_dictionary().table(table)
+        async with httpx.AsyncClient(base_url=self.frontend_url) as http:
+            reply = (await http.post(spec.api_path, json=to_wire(spec, record))).json()
+        assert reply["result"] is True, reply
+
+    async def faults(self, settings: dict[str, Any]) -> None:
+        async with httpx.AsyncClient(base_url=self.frontend_url) as http:
+            (await http.post("/sim/faults", json=settings)).raise_for_status()
 
     def widget(self, user: str = "D001", dept: str | None = "A03") -> str:
         return widget_url(self.settings, user, dept, now=time.time(), base_url=self.gateway_url)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.contextmanager
-def _stack(tmp_path: Path) -> Iterator[Stack]:
-    state = FakeFrontendState(users={"D001": ("张医生", "感染科"), "D002": ("李医生", "内科")})
+def _chain(tmp_path: Path) -> Iterator[Chain]:
+    simulator = create_frontend_app(FrontendSimConfig(report_delay_s=1.0, tick_s=0.2))
+    client_port = _free_port()
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    with serving(fake_frontend_app(state)) as frontend, serving(fake_frontend_app(state)) as client:
-        settings = Settings(
-            frontend={"license": "SIM-LICENSE-0001", "base_url": frontend},
-            web={"secret_key": "e2e-secret"},
-            interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2},
-                         "client": {"base_url": client}})
-        services = build_message_services(settings, engine,
-                                          delivered=HttpDeliveredLookup(frontend))
-        app = create_app(settings, engine, messages=services)
-        with serving(app) as gateway:
-            yield Stack(state, services, settings, gateway)
+    with serving(simulator) as frontend:
+        client_app = create_client_app(ClientSimConfig(
+            frontend_url=frontend, public_url=f"http://127.0.0.1:{client_port}"))
+        with serving(client_app, port=client_port) as client:
+            settings = Settings(
+                frontend={"license": "SIM-LICENSE-0001", "base_url": frontend, "org_code": ORG},
+                web={"secret_key": "e2e-secret"},
+                interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2,
+                                        "backoff_cap_s": 1.0},
+                             "client": {"base_url": client}})
+            services = build_message_services(settings, engine,
+                                              delivered=HttpDeliveredLookup(frontend))
+            with serving(create_app(settings, engine, messages=services)) as gateway:
+                yield Chain(frontend, settings, services, gateway)
     engine.dispose()
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    with _stack(tmp_path) as built:
+async def _tick(frontend_url: str, stop: asyncio.Event) -> None:
+    """Run the simulator's warning engine every 0.2 s through ``POST /sim/tick`` (its own
+    ticker lives in the app lifespan; ticking from outside works whatever the server runs)."""
+    async with httpx.AsyncClient(base_url=frontend_url) as http:
+        while not stop.is_set():
+            await http.post("/sim/tick")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def chain(tmp_path: Path) -> AsyncIterator[Chain]:
+    with _chain(tmp_path) as built:
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(_tick(built.frontend_url, stop))
         async with built.services.running():
             yield built
+        stop.set()
+        await ticker
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
-        chromium = await p.chromium.launch(**CHROMIUM)  # type: ignore[arg-type]
+        chromium = await p.chromium.launch(**CHROMIUM)
         yield chromium
         await chromium.close()
 
 
-async def _open(browser: Browser, url: str) -> Page:
-    page = await browser.new_page()
+@pytest_asyncio.fixture(loop_scope="module")
+async def context(browser: Browser) -> AsyncIterator[Any]:
+    ctx = await browser.new_context()
+    yield ctx
+    await ctx.close()
+
+
+def _doctor(user_id: str = "D001", name: str = "张医生") -> dict[str, Any]:
+    return valid_record("base_user", id=user_id, user_name=name, dept_code="A03", org_code=ORG)
+
+
+def _diagnosis(activity_id: str, doctor: str = "D001", dept: str = "A03") -> dict[str, Any]:
+    return valid_record(
+        "emr_activity_info", id=activity_id, patient_id="P001", disease_code="A15.0",
+        disease_name="肺结核", wm_disease_code="A15.0", operator_id=doctor, dept_code=dept,
+        org_code=ORG, serial_number=f"MZ-{activity_id}")
+
+
+async def _open(context: Any, url: str) -> Page:
+    page: Page = await context.new_page()
     await page.goto(url)
     return page
 
 
-async def test_new_warning_pops_up_and_sso_opens_the_client_session(
-    stack: Stack, browser: Browser
+async def test_diagnosis_reaches_the_widget_and_sso_opens_the_session(
+    chain: Chain, context: Any
 ) -> None:
-    page = await _open(browser, stack.widget())
+    await chain.deliver("base_user", _doctor())
+    await chain.deliver("emr_patient_info", valid_record("emr_patient_info", id="P001",
+                                                         org_code=ORG))
+    page = await _open(context, chain.widget())
     await page.wait_for_selector("#hb-empty", state="visible")
     started = time.monotonic()
-    stack.state.add_message(level="high", title="疑似漏报：肺结核", userId="D001")
+    await chain.deliver("emr_activity_info", _diagnosis("V001"))
     await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
-    assert time.monotonic() - started < 10
-    assert "疑似漏报：肺结核" in await page.inner_text("#hb-popup-title")
-    assert "疑似漏报：肺结核" in await page.inner_text("#hb-list")
-    async with page.context.expect_page() as opened:
+    elapsed = time.monotonic() - started
+    print(f"\ndiagnosis delivered -> pop-up in the widget: {elapsed:.2f} s")
+    assert elapsed < 10
+    assert "传染病漏报提醒" in await page.inner_text("#hb-popup-title")
+    assert "MZ-V001" in await page.inner_text("#hb-list")
+    async with context.expect_page() as opened:
         await page.click("#hb-popup-go")
     session = await opened.value
     await session.wait_for_selector("text=张医生", timeout=10_000)
-    assert "感染科" in await session.inner_text("body")
+    assert "已登录" in await session.inner_text("body")
 
 
-async def test_mark_read_and_department_messages(stack: Stack, browser: Browser) -> None:
-    stack.state.add_message(level="medium", userId="D009", deptCode="A03", title="病原学阳性：乙肝")
-    stack.state.add_message(level="medium", userId="D009", deptCode="B01", title="别的科室")
-    page = await _open(browser, stack.widget())
-    await page.wait_for_selector("text=病原学阳性：乙肝", timeout=10_000)
-    assert "别的科室" not in await page.inner_text("#hb-list")
-    assert await page.is_hidden("#hb-popup")  # medium level: no pop-up
-    await page.click(".hb-mark-read")
+async def test_department_warning_marked_read_stays_read(chain: Chain, context: Any) -> None:
+    await chain.deliver("emr_activity_info", _diagnosis("V010", doctor="D009", dept="A03"))
+    await chain.deliver("emr_activity_info", _diagnosis("V011", doctor="D009", dept="B01"))
+    page = await _open(context, chain.widget())
+    await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    await page.click("#hb-popup-ok")  # 知道了: closes and marks read
     await page.wait_for_selector(".hb-item.hb-read", timeout=5_000)
-    again = await _open(browser, stack.widget())
+    assert "MZ-V011" not in await page.inner_text("#hb-list")  # another department
+    again = await _open(context, chain.widget())
     await again.wait_for_selector(".hb-item.hb-read", timeout=5_000)
+    assert await again.is_hidden("#hb-popup")
 
 
-async def test_user_not_in_base_user_gets_a_clear_message(stack: Stack, browser: Browser) -> None:
-    stack.state.add_message(level="medium", userId="D404", deptCode="X01")
-    page = await _open(browser, stack.widget(user="D404", dept=None))
-    notice = await page.inner_text("#hb-notice")
-    assert "尚未同步到前置软件" in notice
-    await page.wait_for_selector(".hb-item", timeout=10_000)
-    async with page.context.expect_page():
-        await page.click(".hb-item .hb-btn-go")
+async def test_doctor_not_in_base_user_gets_a_clear_message(chain: Chain, context: Any) -> None:
+    await chain.deliver("emr_activity_info", _diagnosis("V020", doctor="D404", dept="X01"))
+    page = await _open(context, chain.widget(user="D404", dept=None))
+    assert "尚未同步到前置软件" in await page.inner_text("#hb-notice")
+    await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    async with context.expect_page():
+        await page.click("#hb-popup-go")
     await page.wait_for_selector("#hb-error", state="visible", timeout=5_000)
     assert "base_user" in await page.inner_text("#hb-error")
 
 
-async def test_tampered_link_shows_403_page_in_chinese(stack: Stack, browser: Browser) -> None:
-    stack.state.add_message(level="high", userId="D001")
-    url = stack.widget().replace("userId=D001", "userId=D002")
-    page = await browser.new_page()
-    response = await page.goto(url)
+async def test_client_not_running_is_said_in_chinese(chain: Chain, context: Any) -> None:
+    await chain.deliver("base_user", _doctor())
+    await chain.deliver("emr_activity_info", _diagnosis("V030"))
+    chain.settings.interaction.client.base_url = f"http://127.0.0.1:{_free_port()}"
+    page = await _open(context, chain.widget())
+    await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    async with context.expect_page():
+        await page.click("#hb-popup-go")
+    await page.wait_for_selector("#hb-error", state="visible", timeout=10_000)
+    assert "未检测到本机的前置软件客户端" in await page.inner_text("#hb-error")
+
+
+async def test_tampered_link_gets_a_403_page_and_no_data(chain: Chain, context: Any) -> None:
+    page = await context.new_page()
+    response = await page.goto(chain.widget().replace("userId=D001", "userId=D002"))
     assert response is not None and response.status == 403
     body = await page.inner_text("body")
-    assert "无法打开预警提醒页面" in body and "疑似漏报" not in body
+    assert "无法打开预警提醒页面" in body and "传染病漏报提醒" not in body
 
 
-async def test_front_end_down_says_warnings_may_be_delayed(stack: Stack, browser: Browser) -> None:
-    page = await _open(browser, stack.widget())
-    stack.state.down = True
-    stack.services.settings.interaction.widget.stale_after_s = 0.5
-    stack.services.settings.interaction.poller.heartbeat_s = 0.5
+async def test_front_end_down_then_caught_up(chain: Chain, context: Any) -> None:
+    chain.settings.interaction.widget.stale_after_s = 0.5
+    chain.settings.interaction.poller.heartbeat_s = 0.5
+    await chain.deliver("base_user", _doctor())
+    page = await _open(context, chain.widget())
+    await chain.faults({"outage_seconds": 600})
     await page.wait_for_selector("text=预警消息可能延迟", timeout=10_000)
-    stack.state.down = False
-    stack.state.add_message(level="medium", userId="D001", title="恢复后补齐")
-    await page.wait_for_selector("text=恢复后补齐", timeout=15_000)
+    await chain.faults({})  # the front-end is back: the poller catches up, the notice goes
+    await chain.deliver("emr_activity_info", _diagnosis("V040"))
+    await page.wait_for_selector("text=MZ-V040", timeout=15_000)
+    await page.wait_for_selector("#hb-notice", state="hidden", timeout=10_000)
 
 
 async def test_old_browser_without_eventsource_falls_back_to_polling(
-    stack: Stack, browser: Browser
+    chain: Chain, context: Any
 ) -> None:
-    context = await browser.new_context()
     await context.add_init_script("window.EventSource = undefined;")
-    page = await context.new_page()
-    await page.goto(stack.widget())
+    await chain.deliver("base_user", _doctor())
+    page = await _open(context, chain.widget())
     await page.wait_for_selector("text=定时刷新", timeout=5_000)
-    stack.state.add_message(level="high", userId="D001", title="轮询也能收到")
+    await chain.deliver("emr_activity_info", _diagnosis("V050"))
     await page.wait_for_selector("#hb-popup", state="visible", timeout=15_000)
-    assert "轮询也能收到" in await page.inner_text("#hb-list")
-    await context.close()
+    assert "MZ-V050" in await page.inner_text("#hb-list")

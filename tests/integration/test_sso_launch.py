@@ -1,7 +1,9 @@
-"""SSO for C/S workstations: ``hisbridge sso launch`` and ``POST /api/v1/sso/launch``."""
+"""SSO for C/S workstations (``hisbridge sso launch``, ``POST /api/v1/sso/launch``) against
+the simulator's doctor-PC client."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +16,16 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app, serving
+from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import build_message_services
 from hisbridge.settings import Settings
+from hisbridge.simulators.frontend import ClientSimConfig, create_frontend_app
+from hisbridge.simulators.frontend.client import create_client_app
+from hisbridge.spec import load_dictionary
+from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing.records import valid_record
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
 
@@ -43,9 +50,22 @@ def _delivered_store(url: str, users: list[str]) -> None:
 
 @pytest.fixture
 def client_url() -> Iterator[str]:
-    state = FakeFrontendState(users={"D001": ("张医生", "感染科")})
-    with serving(fake_frontend_app(state)) as url:
-        yield url
+    """The simulator's doctor-PC client, with a simulator where only D001 was delivered."""
+    with serving(create_frontend_app()) as frontend:
+        spec = load_dictionary().table("base_user")
+        doctor = valid_record(spec, id="D001", user_name="张医生", dept_code="A03")
+        assert httpx.post(frontend + spec.api_path, json=to_wire(spec, doctor)).json()["result"]
+        port = _free_port()
+        client = create_client_app(ClientSimConfig(
+            frontend_url=frontend, public_url=f"http://127.0.0.1:{port}"))
+        with serving(client, port=port) as url:
+            yield url
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

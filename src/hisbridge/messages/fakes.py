@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -149,7 +149,8 @@ def fake_frontend_app(state: FakeFrontendState) -> FastAPI:
 
 
 @contextmanager
-def serving(app: ASGIApp, *, port: int = 0, lifespan: str = "auto") -> Iterator[str]:
+def serving(app: ASGIApp, *, port: int = 0,
+            lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     import uvicorn
 
