@@ -64,8 +64,9 @@ async def test_poll_renews_key_on_error_code_02(
     tmp_path: Path, clock: ManualClock, state: FakeFrontendState
 ) -> None:
     services = _services(tmp_path, clock, state)
-    state.add_message()
+    await services.poller.step()  # holds the lease and a key from now on
     first = await services.keys.current()
+    state.add_message()
     state.keys.clear()  # the front-end forgot every key (restart, revocation)
     result = await services.poller.step()
     assert result.error is None and result.stored == 1

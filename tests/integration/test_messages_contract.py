@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from hisbridge._clock import ManualClock
 from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
@@ -125,3 +126,21 @@ async def test_pages_in_order_and_nothing_twice(world: World) -> None:
     assert stored == [2, 2, 1, 0]
     seqs = [m["seq"] for m in world.services.store.find(user_id="D001", dept_code=None)]
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
+
+
+async def test_a_page_fetched_but_not_stored_is_fetched_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.services.poller.step()
+    await world.warn(2)
+    real_save = world.services.store.save_page
+
+    def store_down(*args: object) -> object:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(world.services.store, "save_page", store_down)
+    failed = await world.services.poller.step()
+    assert failed.error is not None and "存储" in failed.error
+    monkeypatch.setattr(world.services.store, "save_page", real_save)
+    result = await world.services.poller.step()
+    assert result.error is None and result.stored == 2

@@ -10,16 +10,19 @@ exponentially up to a cap and are recorded for the widget's "may be delayed" not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from hisbridge._clock import CHINA_TZ, Clock
 from hisbridge.connectors.frontend.keys import SecretKeyManager, SecretKeyRejected
 from hisbridge.connectors.frontend.messages import MessagePage, MessageSource
-from hisbridge.errors import HisbridgeError, Terminal
+from hisbridge.errors import HisbridgeError, Terminal, Transient
 from hisbridge.messages import metrics
-from hisbridge.messages.lease import PollerLease
+from hisbridge.messages.lease import LeaseLost, PollerLease
 from hisbridge.messages.store import MessageStore, SaveResult
 
 __all__ = ["BackoffPolicy", "MessagePoller", "StepResult"]
@@ -64,6 +67,7 @@ class MessagePoller:
         self._limit = page_limit
         self._policy = policy
         self._failures = 0
+        self._holding = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set, then release the lease."""
@@ -75,13 +79,25 @@ class MessagePoller:
                 except TimeoutError:
                     pass
         finally:
-            await asyncio.to_thread(self._lease.release)
+            with contextlib.suppress(SQLAlchemyError):
+                await asyncio.to_thread(self._lease.release)
 
     async def step(self) -> StepResult:
-        """One poll if this node holds the lease; never raises for front-end trouble."""
-        if not await asyncio.to_thread(self._lease.acquire):
+        """One poll if this node holds the lease; never raises for front-end or store trouble."""
+        try:
+            held = await asyncio.to_thread(self._lease.acquire)
+        except SQLAlchemyError:
+            self._holding = False
+            return await self._failed(Transient("网关存储不可用 store unreachable"), record=False)
+        if not held:
+            self._holding = False
             return StepResult(standby=True, stored=0, delay_s=self._policy.interval_s)
         try:
+            if not self._holding:
+                # Taking over: the front-end may count pages as consumed per key, and the last
+                # holder may have fetched a page it never stored; a fresh key reads from our cursor.
+                await self._keys.renew()
+            self._holding = True
             page, saved = await self.poll_once()
         except HisbridgeError as exc:
             return await self._failed(exc)
@@ -91,14 +107,25 @@ class MessagePoller:
 
     async def poll_once(self) -> tuple[MessagePage, SaveResult]:
         """Fetch the page after the stored cursor and store it; (page, newly stored)."""
-        state = await asyncio.to_thread(self._store.poll_state)
+        try:
+            state = await asyncio.to_thread(self._store.poll_state)
+        except SQLAlchemyError as exc:
+            raise Transient("网关存储不可用 store unreachable") from exc
         key = await self._keys.current()
         try:
             page = await self._source.query(key.value, state.cursor, self._limit)
         except SecretKeyRejected:
             key = await self._keys.rejected(key)
             page = await self._source.query(key.value, state.cursor, self._limit)
-        saved = await asyncio.to_thread(self._store.save_page, page, self._lease)
+        try:
+            saved = await asyncio.to_thread(self._store.save_page, page, self._lease)
+        except (SQLAlchemyError, LeaseLost) as exc:
+            # Fetched but not stored: under this key the page may count as consumed.
+            self._holding = False
+            await self._keys.renew()
+            if isinstance(exc, LeaseLost):
+                raise
+            raise Transient("网关存储写入失败 could not store messages") from exc
         self._observe(saved)
         return page, saved
 
@@ -114,12 +141,14 @@ class MessagePoller:
         if stored:
             log.info("messages stored", extra={"count": len(stored), "last_seq": stored[-1].seq})
 
-    async def _failed(self, exc: HisbridgeError) -> StepResult:
+    async def _failed(self, exc: HisbridgeError, *, record: bool = True) -> StepResult:
         self._failures += 1
         kind = "terminal" if isinstance(exc, Terminal) else type(exc).__name__
         metrics.POLL_FAILURES.labels(kind=kind).inc()
         log.warning("message poll failed", extra={"kind": kind, "failures": self._failures})
-        await asyncio.to_thread(self._store.record_failure, str(exc))
+        if record:
+            with contextlib.suppress(SQLAlchemyError):
+                await asyncio.to_thread(self._store.record_failure, str(exc))
         delay = self._policy.delay(self._failures)
         return StepResult(False, 0, delay, error=str(exc))
 

@@ -104,6 +104,10 @@ class SecretKeyManager:
             return key
         return await self._renew(stale=key)
 
+    async def renew(self) -> SecretKey:
+        """A new key now, whatever the cached one (callers waiting on a renewal share it)."""
+        return await self._renew(stale=self._cache.load())
+
     async def rejected(self, key: SecretKey) -> SecretKey:
         """The front-end refused ``key``: renew, unless another caller already did."""
         return await self._renew(stale=key)
