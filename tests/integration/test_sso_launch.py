@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
 from hisbridge.messages.fakes import serving
-from hisbridge.messages.services import build_message_services
+from hisbridge.messages.services import build_message_services, launch_sso
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
@@ -134,3 +134,16 @@ async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,
     assert unsigned.status_code == 403 and "签名" in unsigned.json()["desc"]
     await services.aclose()
     engine.dispose()
+
+
+async def test_licence_and_key_never_reach_the_logs(
+    store_url: str, client_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(store={"url": store_url}, frontend={"license": "SIM-LICENSE-0001"},
+                        interaction={"client": {"base_url": client_url}})
+    with caplog.at_level("DEBUG"):
+        outcome = await launch_sso(settings, "D001")
+    assert outcome.ok
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/client/sso" in logged and "secretKey=***" in logged
+    assert "SIM-LICENSE-0001" not in logged and "license=***" in logged

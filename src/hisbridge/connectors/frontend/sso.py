@@ -12,6 +12,8 @@ Paths and parameter names come from ``interaction.client``.
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -45,6 +47,31 @@ SSO_PROBLEMS: dict[str, str] = {
     "lookup_unavailable": "无法确认该医生的用户信息是否已上报（网关存储不可用），请稍后再试。",
     "not_configured": "网关未配置机构授权码（frontend.license），请联系信息科。",
 }
+
+
+class _RedactQuerySecrets(logging.Filter):
+    """httpx logs every request URL at INFO; the SSO calls carry the licence and key in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.names and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(self._redact(a) for a in args)
+        return True
+
+    def _redact(self, value: object) -> object:
+        text = str(value)
+        if "?" not in text:
+            return value
+        pattern = "|".join(re.escape(n) for n in sorted(self.names))
+        return re.sub(rf"(?<=[?&])({pattern})=[^&\s]*", r"\1=***", text)
+
+
+_REDACT = _RedactQuerySecrets()
+logging.getLogger("httpx").addFilter(_REDACT)
 
 
 class DeliveredLookup(Protocol):
@@ -126,6 +153,7 @@ class SsoLauncher:
                  delivered: DeliveredLookup,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._transport = transport
+        _REDACT.names |= {settings.license_param, settings.secret_key_param}
         self._settings = settings
         self._license = license_code
         self._delivered = delivered
