@@ -238,3 +238,44 @@ async def test_old_browser_without_eventsource_falls_back_to_polling(
     await chain.deliver("emr_activity_info", _diagnosis("V050"))
     await page.wait_for_selector("#hb-popup", state="visible", timeout=15_000)
     assert "MZ-V050" in await page.inner_text("#hb-list")
+
+
+def _his_page(gateway: str, auth: str) -> Any:
+    """A B/S HIS page on its own origin that loads ``/ws/sso.js`` from the gateway."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    html = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head><body>
+<button id="report">上报传染病</button><p id="problem"></p>
+<script src="{gateway}/ws/sso.js"></script>
+<script>
+document.getElementById("report").onclick = function () {{
+  HisBridge.sso({{ userId: "D001", auth: "{auth}", onError: function (m) {{
+    document.getElementById("problem").appendChild(document.createTextNode(m)); }} }});
+}};
+</script></body></html>"""
+
+    async def page(_: Any) -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return Starlette(routes=[Route("/doctor", page)])
+
+
+async def test_his_page_on_another_origin_signs_on_with_the_sdk(
+    chain: Chain, context: Any
+) -> None:
+    await chain.deliver("base_user", _doctor())
+    auth = chain.widget().split("?", 1)[1]
+    with serving(_his_page(chain.gateway_url, auth)) as his:
+        page = await _open(context, f"{his}/doctor")
+        async with context.expect_page() as opened:
+            await page.click("#report")
+        session = await opened.value
+        await session.wait_for_selector("text=张医生", timeout=10_000)
+        assert await page.inner_text("#problem") == ""
+        # An origin the gateway does not allow cannot read the answer: a clear message instead.
+        chain.settings.interaction.widget.allowed_origins = ["http://his.example"]
+        async with context.expect_page():
+            await page.click("#report")
+        await page.wait_for_selector("text=无法连接 hisbridge 网关", timeout=10_000)

@@ -98,6 +98,17 @@ async def sso_js() -> Response:
     return FileResponse(path, media_type="application/javascript; charset=utf-8")
 
 
+def _cors(request: Request, response: JSONResponse) -> JSONResponse:
+    """Let a HIS page on another origin read the SSO API's answers (``sso.js`` runs there)."""
+    origin = request.headers.get("origin")
+    services: MessageServices = request.app.state.messages
+    allowed = services.interaction.widget.allowed_origins
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
 def _signed_reader(request: Request) -> Reader | JSONResponse:
     try:
         return reader_of(request)
@@ -109,6 +120,10 @@ def _signed_reader(request: Request) -> Reader | JSONResponse:
 @router.post("/api/v1/sso/prepare")
 async def sso_prepare(request: Request) -> JSONResponse:
     """What ``sso.js`` needs: the licence and the client's paths, if the doctor can sign on."""
+    return _cors(request, await _prepare(request))
+
+
+async def _prepare(request: Request) -> JSONResponse:
     who = _signed_reader(request)
     if isinstance(who, JSONResponse):
         return who
@@ -135,14 +150,14 @@ async def sso_launch(request: Request) -> JSONResponse:
     """The gateway signs the doctor on at the client on the caller's PC (or the configured one)."""
     who = _signed_reader(request)
     if isinstance(who, JSONResponse):
-        return who
+        return _cors(request, who)
     services: MessageServices = request.app.state.messages
     client = services.interaction.client
     base = client.base_url
     if client.launch_target == "caller" and request.client is not None:
         base = with_host(base, request.client.host)
     outcome = await services.sso.launch(who.user_id, client_base_url=base)
-    return JSONResponse(outcome.as_json())
+    return _cors(request, JSONResponse(outcome.as_json()))
 
 
 def mount(app: FastAPI) -> None:
