@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,14 @@ from sqlalchemy import select
 from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup, SsoLauncher
 from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
+from hisbridge.messages.hub import RESYNC, MessageHub
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.messages import messages as messages_table
 from hisbridge.web.app import create_app
+from hisbridge.web.messages_api import Reader
 from hisbridge.web.signing import signed_query
 
 SECRET = "test-web-secret"
@@ -183,3 +186,22 @@ async def test_sso_launch_reaches_the_client(world: World) -> None:
     launcher = SsoLauncher(settings, license_code="L", delivered=world.delivered)
     down = await launcher.launch("D001", client_base_url="http://127.0.0.1:9")  # nobody there
     assert down.problem == "client_not_running" and "客户端" in down.message
+
+
+async def test_hub_fans_out_and_asks_a_slow_stream_to_resync(world: World) -> None:
+    hub = MessageHub(world.services.store, check_s=0.05)
+    mine = await hub.subscribe(Reader("D001", None).wants)
+    others = await hub.subscribe(Reader("D002", None).wants)
+    for i in range(300):
+        world.state.add_message(userId="D001" if i else "D002")
+    while (await world.services.poller.step()).delay_s == 0.0:
+        pass
+    await asyncio.sleep(0.3)
+    got = [mine.queue.get_nowait() for _ in range(mine.queue.qsize())]
+    assert got == [RESYNC] and mine.overflowed  # bounded: the stream reloads from the store
+    assert [m["userId"] for m in [others.queue.get_nowait()]] == ["D002"]
+    assert others.queue.empty() and not others.overflowed
+    hub.unsubscribe(mine)
+    hub.unsubscribe(others)
+    await asyncio.sleep(0.2)
+    assert hub.listeners == 0 and hub._task is not None and hub._task.done()

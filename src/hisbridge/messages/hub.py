@@ -3,13 +3,13 @@
 Any node may have polled a message (the lease decides which), so the hub watches the store,
 not the local poller: one task per process reads the messages after the last ``seq`` it saw
 every ``check_s`` seconds and hands each to the subscribers it concerns. The task runs only
-while someone listens. A slow subscriber's queue is bounded; when full it is told to resync.
+while someone listens. A slow subscriber's queue is bounded; when full it is emptied and told
+to resync (reload from the store), cheaper than holding thousands of messages per stream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,16 +30,19 @@ class Subscription:
 
     wants: Callable[[Any], bool]
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(256))
+    overflowed: bool = False
+    """Set when the queue ran full: it then holds only ``RESYNC`` until the reader takes it."""
 
     def offer(self, row: Any) -> None:
-        if not self.wants(row):
+        if self.overflowed or not self.wants(row):
             return
         try:
             self.queue.put_nowait(public_message(row))
         except asyncio.QueueFull:
-            with contextlib.suppress(asyncio.QueueEmpty):
+            while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(RESYNC)
+            self.overflowed = True
 
 
 class MessageHub:

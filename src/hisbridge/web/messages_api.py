@@ -128,6 +128,7 @@ async def _events(request: Request, who: Reader, since: int) -> AsyncIterator[st
                 yield ": heartbeat\n\n" + _event("status", status)
                 continue
             if item is RESYNC:
+                sub.overflowed = False
                 yield _event("resync", {"since": last})
             elif item["seq"] > last:
                 last = item["seq"]
