@@ -6,12 +6,13 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import typer
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, insert
 from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
@@ -31,20 +32,30 @@ from hisbridge.web.signing import signed_query
 
 
 def _delivered_store(url: str, users: list[str]) -> None:
-    """A store where the delivery concept recorded ``users`` as delivered base_user rows."""
+    """A store where the delivery concept recorded ``users`` as delivered base_user rows.
+
+    ``outbox`` belongs to the outbox branch; until that is in this tree it is created here with
+    the columns the lookup reads and the ones the outbox requires (a no-op once migrated).
+    """
     engine = make_engine(url)
     upgrade(engine)
     meta = MetaData()
-    keys = Table("record_keys", meta, Column("table_name", String(64), primary_key=True),
-                 Column("record_id", String(128), primary_key=True),
-                 Column("delivered_version", Integer, nullable=True))
-    meta.create_all(engine)  # no-op once the outbox branch (which owns it) is migrated
+    outbox = Table(
+        "outbox", meta, Column("id", Integer, primary_key=True),
+        Column("table_name", String(64)), Column("record_id", String(128)),
+        Column("version", Integer), Column("op", String(8)), Column("state", String(16)),
+        Column("attempts", Integer), Column("created_at", DateTime(timezone=True)),
+        Column("next_attempt_at", DateTime(timezone=True)), Column("replayed", Boolean))
+    meta.create_all(engine)
+    entries = [(u, 1, "upsert", "delivered") for u in users]
+    entries += [("QUEUED", 1, "upsert", "pending"), ("LEFT", 1, "upsert", "delivered"),
+                ("LEFT", 2, "delete", "delivered")]
+    now = datetime.now(UTC)
     with engine.begin() as conn:
-        for user in users:
-            conn.execute(insert(keys).values(table_name="base_user", record_id=user,
-                                             delivered_version=1))
-        conn.execute(insert(keys).values(table_name="base_user", record_id="QUEUED",
-                                         delivered_version=None))
+        for user, version, op, state in entries:
+            conn.execute(insert(outbox).values(
+                table_name="base_user", record_id=user, version=version, op=op, state=state,
+                attempts=1, created_at=now, next_attempt_at=now, replayed=False))
     engine.dispose()
 
 
@@ -114,6 +125,7 @@ def test_outbox_lookup(store_url: str) -> None:
     assert lookup.is_delivered("base_user", "D001")
     assert not lookup.is_delivered("base_user", "QUEUED")
     assert not lookup.is_delivered("base_user", "NOBODY")
+    assert not lookup.is_delivered("base_user", "LEFT")  # its delivered version is a delete
 
 
 async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,

@@ -91,18 +91,19 @@ class MemoryDeliveredLookup:
 
 
 class OutboxDeliveredLookup:
-    """Asks the delivery store: ``record_keys.delivered_version`` is set once delivered."""
+    """Asks the delivery store: the newest delivered outbox entry of the record is an upsert."""
 
-    _SQL = text("SELECT delivered_version FROM record_keys "
-                "WHERE table_name = :table AND record_id = :record_id")
+    _SQL = text(
+        "SELECT op FROM outbox WHERE table_name = :table AND record_id = :record_id"
+        " AND state = 'delivered' ORDER BY version DESC LIMIT 1")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def is_delivered(self, table: str, record_id: str) -> bool:
         with self._engine.connect() as conn:
-            row = conn.execute(self._SQL, {"table": table, "record_id": record_id}).first()
-        return row is not None and row.delivered_version is not None
+            op = conn.execute(self._SQL, {"table": table, "record_id": record_id}).scalar()
+        return op == "upsert"
 
 
 class HttpDeliveredLookup:
