@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.errors import ConfigError
 
 __all__ = [
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     interaction: InteractionSettings = Field(default_factory=InteractionSettings)
+    gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
 
     @classmethod
     def settings_customise_sources(

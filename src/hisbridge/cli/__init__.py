@@ -22,6 +22,7 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
+    from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import simulate, spec
 
     app.add_typer(spec.app, name="spec")
@@ -29,6 +30,7 @@ def _register() -> None:
     from hisbridge.cli import sso
 
     app.add_typer(sso.app, name="sso")
+    app.add_typer(audit_cli.app, name="audit")
 
 
 def main() -> None:

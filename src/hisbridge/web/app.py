@@ -31,6 +31,9 @@ MOUNTS: list[str] = [
     "hisbridge.web.health",
     "hisbridge.web.messages_api",
     "hisbridge.web.widgets",
+    "hisbridge.web.consents_api",
+    "hisbridge.web.records_api",
+    "hisbridge.web.viewer",
 ]
 
 
