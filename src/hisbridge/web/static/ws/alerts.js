@@ -65,7 +65,7 @@
     li.setAttribute("data-id", m.id);
     var title = text("div", "hb-item-title", "");
     title.appendChild(text("span", "hb-tag" + (isHigh(m) ? " hb-tag-high" : ""), typeLabel(m)));
-    title.appendChild(document.createTextNode(m.title));
+    if (m.title !== typeLabel(m)) { title.appendChild(document.createTextNode(m.title)); }
     li.appendChild(title);
     li.appendChild(text("div", "hb-item-meta", (m.createTime || "") + (m.serialNumber ? "  就诊号 " + m.serialNumber : "") + (m.read ? "  已读" : "")));
     li.appendChild(text("div", "hb-item-content", m.content));
@@ -91,7 +91,8 @@
   function popup(m) {
     popupMessage = m;
     $("hb-popup-title").innerHTML = "";
-    $("hb-popup-title").appendChild(document.createTextNode("【" + typeLabel(m) + "】" + m.title));
+    var heading = m.title === typeLabel(m) ? m.title : "【" + typeLabel(m) + "】" + m.title;
+    $("hb-popup-title").appendChild(document.createTextNode(heading));
     $("hb-popup-content").innerHTML = "";
     $("hb-popup-content").appendChild(document.createTextNode(m.content));
     show($("hb-popup"), true);
