@@ -23,6 +23,7 @@ from pydantic_settings import (
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.errors import ConfigError
+from hisbridge.mapping.config import HisSettings
 
 __all__ = [
     "DeliverySettings",
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     interaction: InteractionSettings = Field(default_factory=InteractionSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
+    his: HisSettings = Field(default_factory=HisSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import simulate, spec
+    from hisbridge.cli import check, init, outbox, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
@@ -31,6 +31,11 @@ def _register() -> None:
 
     app.add_typer(sso.app, name="sso")
     app.add_typer(audit_cli.app, name="audit")
+    app.command("run")(run.run)
+    app.add_typer(outbox.app, name="outbox")
+    app.add_typer(sync.app, name="sync")
+    app.command("init")(init.init)
+    app.command("check")(check.check)
 
 
 def main() -> None:

@@ -4,11 +4,33 @@ from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.keys import MemoryKeyCache
 from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
 from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
+from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake
+from hisbridge.testing.memory_intake import MemoryIntake
+from hisbridge.testing.receiver import (
+    Received,
+    ReceiverState,
+    create_receiver_app,
+    serve_app,
+    serve_receiver,
+)
+from hisbridge.testing.samples import sample_record
+from hisbridge.testing.targets import RecordingTarget, Sent
 
 __all__ = [
+    "AcceptedVersion",
     "FakeFrontendState",
+    "InMemoryIntake",
     "ManualClock",
     "MemoryDeliveredLookup",
+    "MemoryIntake",
     "MemoryKeyCache",
+    "Received",
+    "ReceiverState",
+    "RecordingTarget",
+    "Sent",
+    "create_receiver_app",
     "fake_frontend_app",
+    "sample_record",
+    "serve_app",
+    "serve_receiver",
 ]

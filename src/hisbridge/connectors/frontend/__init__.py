@@ -1,1 +1,1 @@
-"""The national front-end software: data API, db sink, secret keys, messages, SSO."""
+"""The national front-end software: data-API client and intermediate-database sink."""
