@@ -1,10 +1,12 @@
-"""The workstation widget end to end: front-end simulator, doctor-PC client, headless Chromium.
+"""The workstation widget end to end: delivery, front-end simulator, doctor-PC client, Chromium.
 
-Chain: a notifiable diagnosis (emr_activity_info, A15.0 肺结核) is delivered to the simulator's
-data API -> its warning engine raises 传染病漏报提醒 -> the gateway's poller stores it -> the
-widget shows it live and pops it up -> "去处理" signs the doctor on at the simulated client,
-whose session page names the doctor. Records are POSTed as the delivery worker sends them (one
-record per request, camelCase); the HIS extraction is not part of this test.
+Chain: the gateway accepts a notifiable diagnosis (emr_activity_info, A15.0 肺结核) through its
+intake port -> the delivery worker sends it (with the doctor's base_user and the patient) to the
+simulator's data API -> the simulator's warning engine raises 传染病漏报提醒 -> the gateway's
+poller stores it -> the widget shows it live and pops it up -> "去处理" checks in the outbox that
+the doctor's base_user row was delivered and signs the doctor on at the simulated client, whose
+session page names the doctor. The HIS extraction (SQL poll of a HIS database) is not part of
+this test: records enter at the intake port, where every source hands them over.
 """
 
 from __future__ import annotations
@@ -23,14 +25,12 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from hisbridge.connectors.frontend.sso import HttpDeliveredLookup
+from hisbridge.delivery.service import DeliveryService
 from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing.records import valid_record
@@ -49,14 +49,15 @@ class Chain:
     frontend_url: str
     settings: Settings
     services: MessageServices
+    delivery: DeliveryService
     gateway_url: str
 
     async def deliver(self, table: str, record: dict[str, Any]) -> None:
-        """POST one record to the simulator's data API, as the delivery worker does."""
-        spec = load_dictionary().table(table)
-        async with httpx.AsyncClient(base_url=self.frontend_url) as http:
-            reply = (await http.post(spec.api_path, json=to_wire(spec, record))).json()
-        assert reply["result"] is True, reply
+        """Accept one record at the intake port and let the delivery worker send it."""
+        result = self.delivery.accept(table, [record], source="his")
+        assert result.accepted == 1, result
+        self.delivery.wake()
+        assert await self.delivery.run_until_idle(timeout=10)
 
     async def faults(self, settings: dict[str, Any]) -> None:
         async with httpx.AsyncClient(base_url=self.frontend_url) as http:
@@ -88,10 +89,10 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
                 interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2,
                                         "backoff_cap_s": 1.0},
                              "client": {"base_url": client}})
-            services = build_message_services(settings, engine,
-                                              delivered=HttpDeliveredLookup(frontend))
+            services = build_message_services(settings, engine)  # base_user check: outbox
+            delivery = DeliveryService.from_settings(settings, engine)
             with serving(create_app(settings, engine, messages=services)) as gateway:
-                yield Chain(frontend, settings, services, gateway)
+                yield Chain(frontend, settings, services, delivery, gateway)
     engine.dispose()
 
 
@@ -110,8 +111,13 @@ async def chain(tmp_path: Path) -> AsyncIterator[Chain]:
     with _chain(tmp_path) as built:
         stop = asyncio.Event()
         ticker = asyncio.create_task(_tick(built.frontend_url, stop))
+        built.delivery.start()
         async with built.services.running():
+            # The patient goes first: the front-end's children wait for their parent.
+            await built.deliver("emr_patient_info", valid_record(
+                "emr_patient_info", id="P001", org_code=ORG))
             yield built
+        await built.delivery.stop()
         stop.set()
         await ticker
 
@@ -152,8 +158,6 @@ async def test_diagnosis_reaches_the_widget_and_sso_opens_the_session(
     chain: Chain, context: Any
 ) -> None:
     await chain.deliver("base_user", _doctor())
-    await chain.deliver("emr_patient_info", valid_record("emr_patient_info", id="P001",
-                                                         org_code=ORG))
     page = await _open(context, chain.widget())
     await page.wait_for_selector("#hb-empty", state="visible")
     started = time.monotonic()

@@ -3,20 +3,20 @@ the simulator's doctor-PC client."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import typer
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, insert
 from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
+from hisbridge.delivery.service import DeliveryService
 from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import build_message_services, launch_sso
 from hisbridge.settings import Settings
@@ -26,36 +26,28 @@ from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing import RecordingTarget
 from hisbridge.testing.records import valid_record
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
 
 
 def _delivered_store(url: str, users: list[str]) -> None:
-    """A store where the delivery concept recorded ``users`` as delivered base_user rows.
+    """A store whose delivery service delivered ``users`` (base_user) to a recording target;
+    ``QUEUED`` is accepted but not delivered; ``LEFT`` was delivered, then deleted."""
 
-    ``outbox`` belongs to the outbox branch; until that is in this tree it is created here with
-    the columns the lookup reads and the ones the outbox requires (a no-op once migrated).
-    """
+    async def deliver() -> None:
+        service = DeliveryService.from_settings(Settings(), engine, target=RecordingTarget())
+        for user in [*users, "LEFT"]:
+            service.accept("base_user", [valid_record("base_user", id=user)], source="test")
+        service.accept("base_user", [{"id": "LEFT"}], op="delete", source="test")
+        assert await service.run_until_idle(timeout=10)
+        await service.stop()
+        service.accept("base_user", [valid_record("base_user", id="QUEUED")], source="test")
+
     engine = make_engine(url)
     upgrade(engine)
-    meta = MetaData()
-    outbox = Table(
-        "outbox", meta, Column("id", Integer, primary_key=True),
-        Column("table_name", String(64)), Column("record_id", String(128)),
-        Column("version", Integer), Column("op", String(8)), Column("state", String(16)),
-        Column("attempts", Integer), Column("created_at", DateTime(timezone=True)),
-        Column("next_attempt_at", DateTime(timezone=True)), Column("replayed", Boolean))
-    meta.create_all(engine)
-    entries = [(u, 1, "upsert", "delivered") for u in users]
-    entries += [("QUEUED", 1, "upsert", "pending"), ("LEFT", 1, "upsert", "delivered"),
-                ("LEFT", 2, "delete", "delivered")]
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        for user, version, op, state in entries:
-            conn.execute(insert(outbox).values(
-                table_name="base_user", record_id=user, version=version, op=op, state=state,
-                attempts=1, created_at=now, next_attempt_at=now, replayed=False))
+    asyncio.run(deliver())
     engine.dispose()
 
 
