@@ -1,12 +1,12 @@
-"""The workstation widget end to end: delivery, front-end simulator, doctor-PC client, Chromium.
+"""The workstation widget end to end: HIS, delivery, front-end simulator, doctor-PC client, Chromium.
 
-Chain: the gateway accepts a notifiable diagnosis (emr_activity_info, A15.0 肺结核) through its
-intake port -> the delivery worker sends it (with the doctor's base_user and the patient) to the
-simulator's data API -> the simulator's warning engine raises 传染病漏报提醒 -> the gateway's
-poller stores it -> the widget shows it live and pops it up -> "去处理" checks in the outbox that
-the doctor's base_user row was delivered and signs the doctor on at the simulated client, whose
-session page names the doctor. The HIS extraction (SQL poll of a HIS database) is not part of
-this test: records enter at the intake port, where every source hands them over.
+Chain: a notifiable diagnosis (emr_activity_info) enters the gateway -> the delivery worker
+sends it (with the doctor's base_user and the patient) to the simulator's data API -> the
+simulator's warning engine raises 传染病漏报提醒 -> the gateway's poller stores it -> the widget
+shows it live and pops it up -> "去处理" checks in the outbox that the doctor's base_user row was
+delivered and signs the doctor on at the simulated client, whose session page names the doctor.
+Most tests hand records to the intake port (where every source hands them over); one starts
+from a diagnosis saved in the synthetic HIS database and polled with the worked-example mapping.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,19 @@ import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
+from sqlalchemy import Engine, select
 
 from hisbridge.delivery.service import DeliveryService
+from hisbridge.mapping import load_project
+from hisbridge.mapping.example import write_example
 from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
+from hisbridge.simulators.his import LiveActivity, build_day, his_metadata
+from hisbridge.simulators.his.vocab import INFECTIOUS_DIAGNOSES
+from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing.records import valid_record
@@ -51,6 +58,7 @@ class Chain:
     services: MessageServices
     delivery: DeliveryService
     gateway_url: str
+    engine: Engine
 
     async def deliver(self, table: str, record: dict[str, Any]) -> None:
         """Accept one record at the intake port and let the delivery worker send it."""
@@ -92,7 +100,7 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
             services = build_message_services(settings, engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
             with serving(create_app(settings, engine, messages=services)) as gateway:
-                yield Chain(frontend, settings, services, delivery, gateway)
+                yield Chain(frontend, settings, services, delivery, gateway, engine)
     engine.dispose()
 
 
@@ -283,3 +291,51 @@ async def test_his_page_on_another_origin_signs_on_with_the_sdk(
         async with context.expect_page():
             await page.click("#report")
         await page.wait_for_selector("text=无法连接 hisbridge 网关", timeout=10_000)
+
+
+async def test_notifiable_diagnosis_in_the_his_reaches_the_widget(
+    chain: Chain, context: Any, tmp_path: Path
+) -> None:
+    """The whole chain from the synthetic HIS database: SQL poll (the worked-example mapping)
+    -> intake -> delivery -> simulator -> 漏报 -> poller -> widget."""
+    his_url = f"sqlite:///{tmp_path / 'his.db'}"
+    config = write_example(tmp_path / "project", his_url=his_url,
+                           frontend_url=chain.frontend_url, store_url=chain.settings.store.url)[0]
+    project = load_project(config)
+    his = make_engine(his_url)
+    build_day(his, date.today(), 5, seed=7)  # staff, departments, a few ordinary visits
+    with SqlPoller(project, chain.delivery.intake, chain.engine) as poller:
+        await asyncio.to_thread(_poll, poller, "base", "realtime")
+        assert await chain.delivery.run_until_idle(timeout=10)
+        started = time.monotonic()
+        live = LiveActivity(his, seed=3, visits_per_step=1, infectious_share=1.0,
+                            correction_share=0.0)
+        await asyncio.to_thread(live.step)  # a doctor saves a notifiable diagnosis now
+        doctor, visit = _newest_notifiable(his)
+        page = await _open(context, chain.widget(user=doctor, dept=None))
+        await asyncio.to_thread(_poll, poller, "realtime")
+        chain.delivery.wake()
+        await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    elapsed = time.monotonic() - started
+    print(f"\nHIS diagnosis saved -> pop-up in the widget: {elapsed:.2f} s")
+    assert elapsed < 10
+    assert visit in await page.inner_text("#hb-list")
+    his.dispose()
+
+
+def _poll(poller: SqlPoller, *groups: str) -> None:
+    for group in groups:
+        for report in poller.poll_all(group=group):
+            assert report.error is None, report
+
+
+def _newest_notifiable(his: Engine) -> tuple[str, str]:
+    codes = tuple(INFECTIOUS_DIAGNOSES)
+    with his.connect() as conn:
+        row = conn.execute(
+            select(his_metadata.tables["diagnosis"].c.doctor,
+                   his_metadata.tables["diagnosis"].c.visit_no)
+            .where(his_metadata.tables["diagnosis"].c.diag_code.in_(codes))
+            .order_by(his_metadata.tables["diagnosis"].c.modify_time.desc())).first()
+    assert row is not None
+    return str(row.doctor), str(row.visit_no)
