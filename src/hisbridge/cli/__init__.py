@@ -27,6 +27,9 @@ def _register() -> None:
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    from hisbridge.cli import sso
+
+    app.add_typer(sso.app, name="sso")
     app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")
