@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 
 __all__ = [
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

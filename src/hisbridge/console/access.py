@@ -1,0 +1,48 @@
+"""Who may reach which path without a console session: one pure rule, default deny.
+
+Open without a session: ``/healthz``; ``/metrics`` (with its Bearer token when one is set);
+the workstation pages ``/ws/...`` (signed URLs, checked by their own module); the login page
+and the console's static files; the configured open API prefixes (the HIS push intake, which
+has its own push token). The signed API prefixes (messages, SSO) pass only with a ``sig`` query
+parameter, which their module then verifies. Every other path needs a console session, or for
+the API a Bearer API token: pages redirect to the login page, everything else answers 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["LOGIN_PATH", "Access", "AccessPolicy", "classify"]
+
+Access = Literal["open", "metrics", "signed", "page", "api"]
+LOGIN_PATH = "/console/login"
+_OPEN_EXACT = frozenset({"/healthz", LOGIN_PATH, "/favicon.ico"})
+_OPEN_PREFIXES = ("/ws/", "/console/static/")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    open_api_prefixes: Sequence[str] = ("/api/v1/events",)
+    signed_api_prefixes: Sequence[str] = ("/api/v1/messages", "/api/v1/sso")
+    extra_open: Sequence[str] = field(default_factory=tuple)
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    return any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+
+def classify(path: str, policy: AccessPolicy) -> Access:
+    """How ``path`` is guarded (see the module docstring)."""
+    if path in _OPEN_EXACT or path == "/ws" or path.startswith(_OPEN_PREFIXES):
+        return "open"
+    if _under(path, policy.extra_open) or _under(path, policy.open_api_prefixes):
+        return "open"
+    if path == "/metrics":
+        return "metrics"
+    if _under(path, policy.signed_api_prefixes):
+        return "signed"
+    if path == "/" or path == "/console" or path.startswith("/console/"):
+        return "page"
+    return "api"
