@@ -14,8 +14,9 @@ from hisbridge._clock import CHINA_TZ
 from hisbridge.console.i18n import pick_lang, translator
 from hisbridge.console.roles import ROLE_LABELS, Permission, allowed
 from hisbridge.console.sessions import Principal
+from hisbridge.privacy import scrub
 
-__all__ = ["NAV", "LANG_COOKIE", "env", "fmt_age", "fmt_time", "page", "principal_of"]
+__all__ = ["LANG_COOKIE", "NAV", "env", "fmt_age", "fmt_time", "page", "principal_of"]
 
 LANG_COOKIE = "hb_lang"
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -57,6 +58,7 @@ def fmt_age(seconds: float | None, lang: str = "zh") -> str:
 env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
 env.filters["time"] = fmt_time
+env.filters["scrub"] = lambda v: scrub(str(v)) if v is not None else ""
 
 
 def principal_of(request: Request) -> Principal | None:
