@@ -9,7 +9,7 @@ from hisbridge.console.dashboard import HourBar
 
 __all__ = ["throughput_svg"]
 
-_W, _H, _LEFT, _BOTTOM, _TOP = 720, 200, 40, 22, 10
+_W, _H, _LEFT, _BOTTOM, _TOP = 960, 180, 40, 22, 10
 
 
 def _scale_top(peak: int) -> int:

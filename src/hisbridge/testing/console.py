@@ -41,6 +41,7 @@ def csrf_of(html: str) -> str:
 async def login(client: httpx.AsyncClient, name: str, password: str | None = None) -> str:
     """Log ``client`` in through the login form; returns the session's CSRF token."""
     password = password if password is not None else ROLE_USERS[name][1]
+    client.cookies.clear()  # a fresh login, whoever was logged in before
     form = await client.get("/console/login")
     reply = await client.post("/console/login", data={
         "user": name, "password": password, "csrf": csrf_of(form.text), "next": "/console/"})

@@ -30,9 +30,10 @@ def console_root() -> RedirectResponse:
     return RedirectResponse("/console/", 302)
 
 
-def _login_page(request: Request, status: int = 200, error: str = "", name: str = "") -> Response:
+def _login_page(request: Request, status: int = 200, error: str = "", name: str = "",
+                next_path: str | None = None) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    nxt = safe_next(request.query_params.get("next"))
+    nxt = safe_next(next_path or request.query_params.get("next"))
     response = page(request, "login.html", status, error=error, login_csrf=token, next=nxt, name=name)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.app.state.console.settings.secure_cookies)
@@ -56,17 +57,18 @@ async def login(request: Request) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     except Exception:
         form = {}
+    back = form.get("next")
     if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE) or "", form.get("csrf")):
-        return _login_page(request, 400, t("csrf.bad"))
+        return _login_page(request, 400, t("csrf.bad"), next_path=back)
     name, password = form.get("user", "").strip()[:64], form.get("password", "")
     if not name or not password:
-        return _login_page(request, 400, t("login.missing"), name)
+        return _login_page(request, 400, t("login.missing"), name, back)
     remote = request.client.host if request.client else None
     result = await asyncio.to_thread(services.users.authenticate, name, password[:1024], remote)
     if result.status == "locked":
-        return _login_page(request, 429, t("login.locked", until=fmt_time(result.locked_until)), name)
+        return _login_page(request, 429, t("login.locked", until=fmt_time(result.locked_until)), name, back)
     if result.status != "ok":
-        return _login_page(request, 401, t("login.bad"), name)
+        return _login_page(request, 401, t("login.bad"), name, back)
     token = await asyncio.to_thread(services.sessions.create, name, remote)
     response = RedirectResponse(safe_next(form.get("next")), 303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",

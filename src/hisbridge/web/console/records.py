@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from hisbridge.console.optional import optional_table
 from hisbridge.console.records import RecordQuery, find_records, read_story
 from hisbridge.errors import SpecError
+from hisbridge.spec import load_dictionary
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
@@ -69,4 +70,5 @@ async def record_page(request: Request, table: str, record_id: str) -> Response:
         story = None
     if story is None:
         return page(request, "message.html", 404, title="notfound", detail="notfound")
-    return page(request, "record.html", story=story)
+    labels = {f.name: f.label_zh for f in load_dictionary().table(table).fields}
+    return page(request, "record.html", story=story, labels=labels)
