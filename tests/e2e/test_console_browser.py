@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hisbridge.delivery.service import DeliveryService
+from hisbridge.testing.targets import rejected
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.console import ROLE_USERS, add_role_users
-from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -47,11 +47,13 @@ class Gateway:
 
 def _visits(start: int, count: int) -> list[dict[str, object]]:
     return [sample_record("emr_outpatient_record", f"V-{n}", parent_id=f"P-{n % 3}", serial=n,
-                          serial_number=SERIAL if n == 1 else f"MZ-{n:04d}") for n in range(start, start + count)]
+                          serial_number=SERIAL if n == 1 else f"MZ-{n:04d}")
+            for n in range(start, start + count)]
 
 
 def _fill(service: DeliveryService, target: RecordingTarget) -> None:
-    service.accept("emr_patient_info", [sample_record("emr_patient_info", f"P-{n}", serial=n) for n in range(3)])
+    patients = [sample_record("emr_patient_info", f"P-{n}", serial=n) for n in range(3)]
+    service.accept("emr_patient_info", patients)
     target.script("V-3", [rejected("04")])
     service.accept("emr_outpatient_record", _visits(1, 12), source="e2e")
     broken = sample_record("emr_outpatient_record", "V-bad", parent_id="P-1", id_card="440106199001011230")
@@ -243,7 +245,7 @@ def test_replay_a_dead_letter_and_see_it_delivered(gateway: Gateway, page: Page)
         expect(page.get_by_test_id("replay-done")).to_contain_text("已重发 1 条")
         page.goto(f"{gateway.url}/console/records/emr_outpatient_record/V-3")
         deadline = time.monotonic() + 15
-        while "delivered" not in (page.get_by_test_id("entries").inner_text()) and time.monotonic() < deadline:
+        while "delivered" not in page.get_by_test_id("entries").inner_text() and time.monotonic() < deadline:
             time.sleep(0.3)
             page.reload()
         entries = page.get_by_test_id("entries")

@@ -67,10 +67,11 @@ async def test_each_role_sees_what_it_may(client: httpx.AsyncClient, name: str) 
 async def test_wrong_password_then_lockout(client: httpx.AsyncClient, clock: ManualClock) -> None:
     form = await client.get("/console/login")
     token = csrf_of(form.text)
+    wrong = {"user": "admin1", "password": "nope-nope-1", "csrf": token}
     for _ in range(4):
-        bad = await client.post("/console/login", data={"user": "admin1", "password": "nope-nope-1", "csrf": token})
+        bad = await client.post("/console/login", data=wrong)
         assert bad.status_code == 401 and "用户名或密码错误" in bad.text
-    locked = await client.post("/console/login", data={"user": "admin1", "password": "nope-nope-1", "csrf": token})
+    locked = await client.post("/console/login", data=wrong)
     assert locked.status_code == 429 and "锁定" in locked.text
     right = await client.post("/console/login", data={"user": "admin1", "password": ROLE_USERS["admin1"][1],
                                                       "csrf": token})
@@ -81,7 +82,8 @@ async def test_wrong_password_then_lockout(client: httpx.AsyncClient, clock: Man
 
 async def test_unknown_user_answers_like_wrong_password(client: httpx.AsyncClient) -> None:
     token = csrf_of((await client.get("/console/login")).text)
-    reply = await client.post("/console/login", data={"user": "ghost", "password": "whatever-123", "csrf": token})
+    ghost = {"user": "ghost", "password": "whatever-123", "csrf": token}
+    reply = await client.post("/console/login", data=ghost)
     assert reply.status_code == 401 and "用户名或密码错误" in reply.text
 
 
@@ -152,8 +154,9 @@ async def test_language_switch(client: httpx.AsyncClient) -> None:
 def test_user_store_refuses_bad_input(engine: Engine) -> None:
     users = UserStore(engine)
     users.add("zhang.san", "operator", "good-password-1")
-    for name, role, password in [("zhang.san", "operator", "good-password-2"), ("a", "operator", "good-password-2"),
-                                 ("li si", "operator", "good-password-2"), ("lisi", "root", "good-password-2"),
+    good = "good-password-2"
+    for name, role, password in [("zhang.san", "operator", good), ("a", "operator", good),
+                                 ("li si", "operator", good), ("lisi", "root", good),
                                  ("lisi", "operator", "short")]:
         with pytest.raises(UserError):
             users.add(name, role, password)
@@ -171,7 +174,8 @@ def test_user_cli_add_and_passwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     bad = runner.invoke(cli_app, ["user", "add", "wang2", "--role", "boss", "--password-stdin"],
                         input="first-password-1\n")
     assert bad.exit_code != 0
-    changed = runner.invoke(cli_app, ["user", "passwd", "wang", "--password-stdin"], input="second-password-2\n")
+    changed = runner.invoke(cli_app, ["user", "passwd", "wang", "--password-stdin"],
+                            input="second-password-2\n")
     assert changed.exit_code == 0, changed.output
     listed = runner.invoke(cli_app, ["user", "list"])
     assert "wang" in listed.output and "auditor" in listed.output

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hisbridge.delivery.service import DeliveryService
+from hisbridge.testing.targets import rejected
 from sqlalchemy import Engine
 
-from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.console import add_role_users, login
-from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
 
 PATIENT = "P-0001"
@@ -114,7 +114,8 @@ async def test_auditor_may_not_replay(world: World) -> None:
     token = await login(world.client, "auditor1")
     page = await world.client.get("/console/dead?table=emr_outpatient_record")
     assert page.status_code == 200 and 'action="/console/dead/replay"' not in page.text
-    refused = await world.client.post("/console/dead/replay", data={"csrf": token, "table": "emr_outpatient_record"})
+    form = {"csrf": token, "table": "emr_outpatient_record"}
+    refused = await world.client.post("/console/dead/replay", data=form)
     assert refused.status_code == 403
 
 
@@ -126,6 +127,7 @@ async def test_quality_groups_violations_and_masks(world: World) -> None:
     assert BAD_ID not in page.text and BAD_ID[-4:] in page.text
 
 
+PARAMS = ("table", "from", "to", "state", "serial_number", "patient_id", "error_code", "user", "lang")
 ODD = ["%00", "' OR 1=1 --", "<script>x</script>", "9" * 400, "2026-02-30", "🙂", "%ZZ", "a&b=c", "-1"]
 
 
@@ -133,8 +135,9 @@ async def test_odd_query_strings_never_500(world: World) -> None:
     await login(world.client, "admin1")
     for path in ("/console/", "/console/records", "/console/dead", "/console/quality", "/console/actions",
                  "/console/alerts", "/console/config", "/console/users"):
-        for name in ("table", "from", "to", "state", "serial_number", "patient_id", "error_code", "user", "lang"):
-            params = {name: ODD[len(path + name) % len(ODD)], "table": "emr_order", "from": ODD[len(name) % len(ODD)]}
+        for name in PARAMS:
+            params = {"table": "emr_order", "from": ODD[len(name) % len(ODD)],
+                      name: ODD[len(path + name) % len(ODD)]}
             reply = await world.client.get(path, params=params)
             assert reply.status_code in (200, 400), (path, params, reply.status_code)
             assert "<script>x</script>" not in reply.text

@@ -88,9 +88,11 @@ async def test_open_routes_and_tokens(tmp_path: Path) -> None:
         assert (await client.get("/console/login")).status_code == 200
         assert (await client.get("/console/static/console.css")).status_code == 200
         assert (await client.get("/metrics")).status_code == 401
-        assert (await client.get("/metrics", headers={"Authorization": "Bearer metrics-token-1"})).status_code != 401
-        assert (await client.get("/openapi.json", headers={"Authorization": "Bearer api-token-1"})).status_code == 200
-        assert (await client.get("/console/", headers={"Authorization": "Bearer api-token-1"})).status_code == 302
+        metrics = {"Authorization": "Bearer metrics-token-1"}
+        api = {"Authorization": "Bearer api-token-1"}
+        assert (await client.get("/metrics", headers=metrics)).status_code != 401
+        assert (await client.get("/openapi.json", headers=api)).status_code == 200
+        assert (await client.get("/console/", headers=api)).status_code == 302  # pages want a session
         signed = await client.get("/api/v1/messages?sig=forged&exp=1")
         assert signed.status_code != 401  # the messages module, not the gate, refuses a bad signature
 

@@ -110,7 +110,8 @@ def test_cooldown_plan() -> None:
 
 def test_cooldown_never_sent_is_retried() -> None:
     firing = evaluate(_alert_snapshot(dead_recent={"a": 20}), Thresholds())
-    decided = plan(firing, {("dead_growth", "a"): OpenAlert("dead_growth", "a", None)}, T0, timedelta(hours=1))
+    known = {("dead_growth", "a"): OpenAlert("dead_growth", "a", None)}
+    decided = plan(firing, known, T0, timedelta(hours=1))
     assert [a.subject for a in decided.remind] == ["a"]
 
 

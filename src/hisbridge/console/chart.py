@@ -38,11 +38,13 @@ def throughput_svg(hours: Sequence[HourBar], title: str) -> str:
         ok_h, bad_h = plot_h * h.delivered / top, plot_h * h.failed / top
         base = _TOP + plot_h
         label = f"{h.start:%H}:00 ✓{h.delivered} ✗{h.failed}"
+        width = slot - 4
         parts.append(f'<g><title>{label}</title>'
-                     f'<rect class="bar-ok" x="{x:.1f}" y="{base - ok_h:.1f}" width="{slot - 4:.1f}" height="{ok_h:.1f}"/>'
-                     f'<rect class="bar-bad" x="{x:.1f}" y="{base - ok_h - bad_h:.1f}" width="{slot - 4:.1f}" '
-                     f'height="{bad_h:.1f}"/></g>')
+                     f'<rect class="bar-ok" x="{x:.1f}" y="{base - ok_h:.1f}" width="{width:.1f}" '
+                     f'height="{ok_h:.1f}"/><rect class="bar-bad" x="{x:.1f}" '
+                     f'y="{base - ok_h - bad_h:.1f}" width="{width:.1f}" height="{bad_h:.1f}"/></g>')
         if i % 3 == 0:
-            parts.append(f'<text x="{x + (slot - 4) / 2:.1f}" y="{_H - 6}" text-anchor="middle">{h.start:%H}</text>')
+            parts.append(f'<text x="{x + width / 2:.1f}" y="{_H - 6}" text-anchor="middle">'
+                         f'{h.start:%H}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -117,7 +117,8 @@ def _dead_outstanding(conn: Any) -> int:
     from hisbridge.store.schema.outbox import outbox
 
     o = outbox.c
-    return int(conn.execute(select(func.count()).where(o.state == "dead", o.replayed.is_(False))).scalar() or 0)
+    query = select(func.count()).where(o.state == "dead", o.replayed.is_(False))
+    return int(conn.execute(query).scalar() or 0)
 
 
 def _lines(counts: dict[str, dict[str, int]], oldest: dict[str, float]) -> list[TableLine]:

@@ -33,14 +33,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
     "login.bad": ("用户名或密码错误", "Wrong user name or password"),
-    "login.locked": ("登录失败次数过多，账户已锁定至 {until}", "Too many failed logins; locked until {until}"),
+    "login.locked": ("登录失败次数过多，账户已锁定至 {until}",
+                     "Too many failed logins; locked until {until}"),
     "login.missing": ("请输入用户名和密码", "Enter your user name and password"),
     "login.expired": ("会话已过期，请重新登录", "Your session ended; please log in again"),
-    "csrf.bad": ("表单已过期或来源不明，请刷新页面后重试", "The form expired or came from elsewhere; reload and retry"),
+    "csrf.bad": ("表单已过期或来源不明，请刷新页面后重试",
+                 "The form expired or came from elsewhere; reload and retry"),
     "forbidden": ("您的角色无权访问此页面或执行此操作", "Your role may not open this page or do this"),
     "notfound": ("未找到", "Not found"),
     "not_configured": ("未启用", "not configured"),
-    "not_configured.hint": ("此功能所需的组件尚未安装或配置", "the component this needs is not installed or configured"),
+    "not_configured.hint": ("此功能所需的组件尚未安装或配置",
+                            "the component this needs is not installed or configured"),
     "bad_input": ("输入有误", "Invalid input"),
     "role": ("角色", "Role"),
     "table": ("表", "Table"),
@@ -92,7 +95,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dead.preview": ("预览数量", "Preview count"),
     "dead.replay": ("重发", "Replay"),
     "dead.confirm": ("确认重发 {n} 条死信？", "Replay {n} dead letters?"),
-    "dead.done": ("已重发 {n} 条（{s} 条已被新版本取代，未重发）", "Replayed {n} ({s} superseded by newer versions, skipped)"),
+    "dead.done": ("已重发 {n} 条（{s} 条已被新版本取代，未重发）",
+                  "Replayed {n} ({s} superseded by newer versions, skipped)"),
     "dead.matched": ("符合条件：{n} 条，其中 {s} 条已被新版本取代", "Matching: {n}, of which {s} superseded"),
     "recon.date": ("日期", "Date"),
     "recon.resend": ("补发缺失", "Resend the missing"),
@@ -121,5 +125,5 @@ def pick_lang(query: str | None, cookie: str | None, default: str) -> str:
     """The language for this request: query, then cookie, then the default."""
     for candidate in (query, cookie, default):
         if candidate in LANGS:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return "zh"

@@ -7,12 +7,13 @@ here in Python over the chosen time range (bounded by ``SCAN_LIMIT`` rows, newes
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from hisbridge import _json
 from hisbridge.console._time import to_store
@@ -34,7 +35,7 @@ class ViolationGroup:
     severity: str
     hint_zh: str
     count: int = 0
-    examples: list[str] = field(default_factory=list)
+    examples: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

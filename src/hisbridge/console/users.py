@@ -78,7 +78,8 @@ class UserStore:
         """A new user; ``UserError`` for a taken or malformed name, unknown role, weak password."""
         _check_name(name)
         if not is_role(role):
-            raise UserError(f"未知角色 unknown role: {role!r}", hint=f"choose one of {', '.join(ROLE_LABELS)}")
+            raise UserError(f"未知角色 unknown role: {role!r}",
+                            hint=f"choose one of {', '.join(ROLE_LABELS)}")
         _check_password(password, name)
         if self.get(name) is not None:
             raise UserError(f"用户已存在 user already exists: {name}", hint="用 hisbridge user passwd 改密码")

@@ -70,7 +70,8 @@ def _minutes(seconds: float) -> int:
 def _dead(s: Snapshot, th: Thresholds) -> list[Alert]:
     window = _minutes(th.dead_window.total_seconds())
     return [Alert("dead_growth", table, "critical",
-                  f"{table} 在 {window} 分钟内新增 {n} 条死信", f"{table}: {n} new dead letters in {window} min")
+                  f"{table} 在 {window} 分钟内新增 {n} 条死信",
+                  f"{table}: {n} new dead letters in {window} min")
             for table, n in sorted(s.dead_recent.items()) if n >= th.dead_growth]
 
 
@@ -86,8 +87,9 @@ def _idle(s: Snapshot, th: Thresholds) -> list[Alert]:
     found = []
     for source, last in sorted(s.sources_last_poll.items()):
         if last is None or s.at - last > th.source_idle:
-            since = "从未轮询" if last is None else f"{_minutes((s.at - last).total_seconds())} 分钟未轮询"
-            since_en = "never polled" if last is None else f"not polled for {_minutes((s.at - last).total_seconds())} min"
+            idle = _minutes((s.at - last).total_seconds()) if last is not None else 0
+            since = "从未轮询" if last is None else f"{idle} 分钟未轮询"
+            since_en = "never polled" if last is None else f"not polled for {idle} min"
             found.append(Alert("source_idle", source, "warning", f"数据源 {source} {since}",
                                f"source {source}: {since_en}"))
     return found

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.console.alerts import store
 from hisbridge.console.alerts.cooldown import Plan, plan
-from hisbridge.console.alerts.rules import Alert, Thresholds, evaluate
+from hisbridge.console.alerts.rules import Alert, Snapshot, Thresholds, evaluate
 from hisbridge.console.alerts.snapshot import read_snapshot
 from hisbridge.console.alerts.webhook import Notifier, WebhookNotifier, payload
 from hisbridge.console.config import AlertSettings
 
-__all__ = ["AlertService", "thresholds_of"]
+__all__ = ["AlertService", "SnapshotReader", "thresholds_of"]
+
+SnapshotReader = Callable[[Engine, datetime, timedelta], Snapshot]
 
 log = logging.getLogger("hisbridge.console.alerts")
 
@@ -38,8 +41,9 @@ class AlertService:
     """Evaluate the rules, send what the cool-down allows, remember it."""
 
     def __init__(self, engine: Engine, cfg: AlertSettings, *, clock: Clock = system_clock,
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None, reader: SnapshotReader = read_snapshot) -> None:
         self.engine = engine
+        self.reader = reader
         self.cfg = cfg
         self.clock = clock
         self.thresholds = thresholds_of(cfg)
@@ -48,7 +52,7 @@ class AlertService:
     def firing(self) -> list[Alert]:
         """What fires right now (nothing is stored or sent)."""
         now = self.clock.now()
-        return evaluate(read_snapshot(self.engine, now, self.thresholds.dead_window), self.thresholds)
+        return evaluate(self.reader(self.engine, now, self.thresholds.dead_window), self.thresholds)
 
     async def run_once(self) -> Plan:
         """One evaluation; returns what was decided."""

@@ -46,7 +46,8 @@ def target_health(conn: Any) -> dict[str, TargetHealth]:
                            .where(a.verdict == "delivered").group_by(a.target)).all())
     last_ids = select(func.max(a.id)).group_by(a.target).scalar_subquery()
     result = {}
-    for row in conn.execute(select(a.target, a.started_at, a.verdict, a.status_code).where(a.id.in_(last_ids))):
+    latest = select(a.target, a.started_at, a.verdict, a.status_code).where(a.id.in_(last_ids))
+    for row in conn.execute(latest):
         unreachable = row.verdict == "transient" and row.status_code is None
         result[row.target] = TargetHealth(from_store(ok.get(row.target)), from_store(row.started_at),
                                           not unreachable)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import ColumnElement, Engine, and_, insert, select, update
 
 from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.cooldown import OpenAlert, Plan
@@ -43,7 +43,7 @@ def _message(alert: Alert) -> str:
     return f"{alert.message_zh} / {alert.message_en}"
 
 
-def _is_open(rule: str, subject: str) -> object:
+def _is_open(rule: str, subject: str) -> ColumnElement[bool]:
     return and_(_e.rule == rule, _e.subject == subject, _e.resolved_at.is_(None))
 
 

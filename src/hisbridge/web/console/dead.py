@@ -56,9 +56,9 @@ async def dead_page(request: Request) -> Response:
     require(request, "view_dead")
     queries = _queries()
     f, q = _filter(request.query_params)
-    shown = {k: request.query_params.get(k, "") for k in _FIELDS} if not q.problems else dict.fromkeys(_FIELDS, "")
+    shown = {k: request.query_params.get(k, "") for k in _FIELDS}
     if q.problems:
-        f = DeadFilter()
+        f, shown = DeadFilter(), dict.fromkeys(_FIELDS, "")
     rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, f)
     preview = await asyncio.to_thread(_preview, request, f) if f.table else None
     done = {k: request.query_params.get(k, "") for k in ("replayed", "superseded")}
@@ -80,9 +80,10 @@ async def replay(request: Request) -> Response:
         return page(request, "dead.html", 400, rows=rows, total=total, codes=codes, preview=None,
                     problems=q.problems, f=dict.fromkeys(_FIELDS, ""), tables=table_choices("zh"), done=None)
     queries = _queries()
-    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until, error_code=f.error_code)
-    result = await asyncio.to_thread(queries.replay, request.app.state.engine, flt, request.app.state.clock.now(),
-                                     requested_by=f"console:{who.name}")
+    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until,
+                               error_code=f.error_code)
+    result = await asyncio.to_thread(queries.replay, request.app.state.engine, flt,
+                                     request.app.state.clock.now(), requested_by=f"console:{who.name}")
     await log_action(request, who, "dead.replay", {k: form.get(k, "") for k in _FIELDS}, result.as_dict())
     back = {k: form.get(k, "") for k in _FIELDS if form.get(k)}
     back.update(replayed=str(result.replayed), superseded=str(result.superseded))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hisbridge.console.optional import optional_table
-from hisbridge.console.records import RecordQuery, find_records, read_story
+from hisbridge.console.records import Found, RecordQuery, find_records, read_story
 from hisbridge.errors import SpecError
 from hisbridge.spec import load_dictionary
 from hisbridge.web.console.common import NotConfigured, require
@@ -48,7 +48,8 @@ async def records_page(request: Request) -> Response:
     q = Checked(request.query_params)
     query = _query(q)
     searched = any(request.query_params.get(k) for k in _FIELDS)
-    rows, more = ([], False)
+    rows: list[Found] = []
+    more = False
     if searched and not q.problems:
         rows, more = await asyncio.to_thread(find_records, request.app.state.engine, query)
     lang = request.cookies.get("hb_lang", "zh")

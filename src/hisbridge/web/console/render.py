@@ -63,7 +63,8 @@ env.filters["scrub"] = lambda v: scrub(str(v)) if v is not None else ""
 
 def principal_of(request: Request) -> Principal | None:
     """The logged-in user of this request (set by the guard), if any."""
-    return request.scope.get("state", {}).get("principal")
+    found = request.scope.get("state", {}).get("principal")
+    return found if isinstance(found, Principal) else None
 
 
 def _lang(request: Request) -> tuple[str, bool]:
