@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import datetime, timedelta
@@ -108,3 +109,19 @@ async def test_unreachable_webhook_never_raises(engine: Engine) -> None:
 def test_snapshot_of_an_empty_store(engine: Engine) -> None:
     snapshot = read_snapshot(engine, ManualClock().now(), timedelta(hours=1))
     assert snapshot.dead_recent == {} and snapshot.oldest_pending_s == {}
+
+
+async def test_the_app_evaluates_alerts_while_it_runs(engine: Engine) -> None:
+    from hisbridge.settings import load_settings
+    from hisbridge.web.app import create_app
+
+    hook, reader, clock = Hook(), Scripted(), ManualClock()
+    reader.dead = {"emr_order": 50}
+    app = create_app(load_settings(), engine, clock=clock)
+    app.state.alerts = _service(engine, hook, reader, clock)
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if hook.bodies:
+                break
+            await asyncio.sleep(0.02)
+    assert hook.bodies and store.list_alerts(engine, active=True)[0].subject == "emr_order"

@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge.console.access import AccessPolicy
+from hisbridge.console.alerts.service import AlertService
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.console.lockout import LockoutPolicy
 from hisbridge.console.sessions import SessionPolicy, SessionStore
@@ -91,9 +95,33 @@ def _install_handlers(app: FastAPI) -> None:
         app.add_exception_handler(StarletteHTTPException, http_error)
 
 
+def _alerts_in_lifespan(app: FastAPI) -> None:
+    """Evaluate the alert rules every ``interval_s`` while the app runs (under uvicorn)."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            service = getattr(app.state, "alerts", None)
+            if not isinstance(service, AlertService):
+                service = app.state.alerts = AlertService(
+                    app.state.engine, app.state.console.settings.alerts, clock=app.state.clock)
+            stop = asyncio.Event()
+            task = asyncio.create_task(service.run_forever(stop))
+            try:
+                yield state
+            finally:
+                stop.set()
+                await task
+
+    app.router.lifespan_context = lifespan
+
+
 def mount(app: FastAPI) -> None:
     """Add the console pages and the gate in front of every route."""
     app.state.console = _services(app)
+    if app.state.console.settings.alerts.enabled:
+        _alerts_in_lifespan(app)
     app.add_middleware(ConsoleGuard)
     app.mount("/console/static", StaticFiles(directory=str(_STATIC)), name="console-static")
     _install_handlers(app)
