@@ -21,7 +21,8 @@ from hisbridge.console.alerts.snapshot import last_polls, target_health
 from hisbridge.console.optional import optional_table
 from hisbridge.spec import load_dictionary
 
-__all__ = ["COUNTERS", "Dashboard", "HourBar", "TableLine", "read_dashboard", "start_of_day"]
+__all__ = ["COUNTERS", "Dashboard", "HourBar", "SourceHealth", "TableLine", "read_dashboard",
+           "source_health", "start_of_day"]
 
 COUNTERS = ("extracted", "accepted", "rejected", "delivered", "dead", "pending")
 _WAITING = ("pending", "retry_wait", "in_flight")
@@ -42,6 +43,17 @@ class HourBar:
     failed: int
 
 
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A source's latest poll run: when, how it ended, the last success, the last error."""
+
+    name: str
+    last_poll: datetime | None
+    status: str
+    last_ok: datetime | None
+    error: str | None
+
+
 @dataclass(slots=True)
 class Dashboard:
     installed: bool
@@ -50,7 +62,7 @@ class Dashboard:
     oldest_pending_s: float | None
     dead_outstanding: int
     hours: list[HourBar]
-    sources: dict[str, datetime | None]
+    sources: list[SourceHealth]
     targets: dict[str, TargetHealth]
 
     def as_json(self) -> dict[str, Any]:
@@ -132,16 +144,32 @@ def _lines(counts: dict[str, dict[str, int]], oldest: dict[str, float]) -> list[
     return lines
 
 
+def source_health(conn: Any) -> list[SourceHealth]:
+    """Per source: the latest poll run (HIS extraction) or poll (message poller)."""
+    found = {name: SourceHealth(name, last, "ok" if last else "idle", last, None)
+             for name, last in last_polls(conn).items()}
+    runs = optional_table("sources", "source_runs")
+    if runs is not None:
+        r = runs.c
+        ok = dict(conn.execute(select(r.source, func.max(r.finished_at)).where(r.status == "ok")
+                               .group_by(r.source)).all())
+        latest = select(func.max(r.id)).group_by(r.source).scalar_subquery()
+        for row in conn.execute(select(r.source, r.started_at, r.status, r.error).where(r.id.in_(latest))):
+            found[row.source] = SourceHealth(row.source, from_store(row.started_at), row.status,
+                                             from_store(ok.get(row.source)), row.error)
+    return sorted(found.values(), key=lambda s: s.name)
+
+
 def read_dashboard(engine: Engine, now: datetime) -> Dashboard:
     """Everything the dashboard shows; ``installed`` is False without the outbox store."""
     if optional_table("outbox", "outbox") is None:
         with engine.connect() as conn:
-            return Dashboard(False, [], {}, None, 0, [], last_polls(conn), {})
+            return Dashboard(False, [], {}, None, 0, [], source_health(conn), {})
     with engine.connect() as conn:
         counts = _today_counts(conn, start_of_day(now))
         oldest = _oldest(conn, now)
         lines = _lines(counts, oldest)
         totals = {k: sum(ln.counts[k] for ln in lines) for k in COUNTERS}
         return Dashboard(True, lines, totals, max(oldest.values(), default=None),
-                         _dead_outstanding(conn), _hours(conn, now), last_polls(conn),
+                         _dead_outstanding(conn), _hours(conn, now), source_health(conn),
                          target_health(conn))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from hisbridge import _json
 from hisbridge.console._time import to_store
@@ -62,52 +62,70 @@ def _add(groups: dict[tuple[str, str, str], ViolationGroup], table: str, v: dict
             group.examples.append(shown)
 
 
-def group_violations(engine: Engine, *, table: str | None = None, since: datetime | None = None,
-                     until: datetime | None = None) -> tuple[list[ViolationGroup], int]:
-    """Groups sorted by count (largest first) and the number of quarantined records scanned."""
+def _queries(table: str | None, since: datetime | None, until: datetime | None) -> list[Any]:
+    """The intake's quarantine and, when installed, the HIS mapping's own rejects.
+
+    Mapping rejects of stage ``intake`` are left out: those records are in the quarantine too.
+    """
     from hisbridge.store.schema.outbox import quarantine
 
-    q = quarantine.c
-    query = select(q.table_name, q.violations).order_by(q.id.desc()).limit(SCAN_LIMIT)
-    if table:
-        query = query.where(q.table_name == table)
-    if since:
-        query = query.where(q.received_at >= to_store(since))
-    if until:
-        query = query.where(q.received_at <= to_store(until))
+    found = []
+    sources: list[tuple[Any, Any, Any]] = [(quarantine, quarantine.c.received_at, None)]
+    rejects = optional_table("sources", "source_rejects")
+    if rejects is not None:
+        sources.append((rejects, rejects.c.created_at, rejects.c.stage == "mapping"))
+    for source, stamp, extra in sources:
+        query = select(source.c.table_name, source.c.violations).order_by(source.c.id.desc())
+        query = query.limit(SCAN_LIMIT)
+        for condition in (extra,
+                          source.c.table_name == table if table else None,
+                          stamp >= to_store(since) if since else None,
+                          stamp <= to_store(until) if until else None):
+            if condition is not None:
+                query = query.where(condition)
+        found.append(query)
+    return found
+
+
+def group_violations(engine: Engine, *, table: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> tuple[list[ViolationGroup], int]:
+    """Groups sorted by count (largest first) and the number of rejected records scanned."""
     groups: dict[tuple[str, str, str], ViolationGroup] = {}
     scanned = 0
     with engine.connect() as conn:
-        for row_table, text in conn.execute(query):
-            scanned += 1
-            try:
-                found = _json.loads(text)
-            except ValueError:
-                continue
-            for v in found if isinstance(found, list) else []:
-                if isinstance(v, dict):
+        for query in _queries(table, since, until):
+            for row_table, text in conn.execute(query):
+                scanned += 1
+                for v in _violations(text):
                     _add(groups, row_table, v)
     return sorted(groups.values(), key=lambda g: (-g.count, g.table, g.field)), scanned
 
 
+def _violations(text: str) -> list[dict[str, Any]]:
+    try:
+        found = _json.loads(text)
+    except ValueError:
+        return []
+    return [v for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+
+
 def unmapped_codes(engine: Engine, code_set: str | None = None) -> list[UnmappedCode] | None:
-    """Unmapped source codes with counts, or None when the HIS extraction is not installed."""
-    table = optional_table("sources", "unmapped_codes")
+    """Unmapped hospital codes with counts (most frequent first within each code set), or None
+    when the HIS extraction is not installed."""
+    table = optional_table("sources", "source_unmapped_codes")
     if table is None:
         return None
     c = table.c
-    cols = {name: c[name] for name in ("code_set", "code", "count", "table_name", "field", "last_seen_at")
-            if name in c}
-    if "code_set" not in cols or "code" not in cols:
-        return None
-    query = select(*cols.values())
+    query = select(c.code_set, c.hospital_code, func.sum(c["count"]).label("n"),
+                   func.min(c.table_name).label("table_name"), func.min(c.column_name).label("column_name"),
+                   func.max(c.last_seen).label("last_seen")).group_by(c.code_set, c.hospital_code)
     if code_set:
-        query = query.where(cols["code_set"] == code_set)
+        query = query.where(c.code_set == code_set)
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query.limit(5000))]
-    return sorted((UnmappedCode(r["code_set"], str(r["code"]), int(r.get("count") or 1), r.get("table_name"),
-                                r.get("field"), r.get("last_seen_at")) for r in rows),
-                  key=lambda u: (u.code_set, -u.count, u.code))
+        rows = conn.execute(query.limit(10_000)).all()
+    found = [UnmappedCode(r.code_set, str(r.hospital_code), int(r.n or 0), r.table_name, r.column_name,
+                          r.last_seen) for r in rows]
+    return sorted(found, key=lambda u: (u.code_set, -u.count, u.code))
 
 
 def count_by_code_set(codes: list[UnmappedCode]) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 Targets: the latest attempt per target decides reachability; an attempt that failed with a
 transient verdict and no HTTP status (connection refused, timeout) means unreachable.
-Sources: the message poller's last attempt and, when the HIS extraction is installed, the
-last run of each source. The secret key: the earliest expiry of the cached front-end keys.
+Sources: the message poller's last attempt and, when the HIS extraction is installed,
+the latest poll run (``source_runs``) of each source. The secret key: the earliest expiry
+of the cached front-end keys.
 """
 
 from __future__ import annotations
@@ -61,10 +62,10 @@ def last_polls(conn: Any) -> dict[str, datetime | None]:
     if state is not None:
         for name, last in conn.execute(select(state.c.name, state.c.last_attempt_at)):
             polls[f"frontend-messages:{name}"] = from_store(last)
-    marks = optional_table("sources", "watermarks")
-    if marks is not None and "last_polled_at" in marks.c and "source" in marks.c:
-        for name, last in conn.execute(select(marks.c.source, func.max(marks.c.last_polled_at))
-                                       .group_by(marks.c.source)):
+    runs = optional_table("sources", "source_runs")
+    if runs is not None:
+        for name, last in conn.execute(select(runs.c.source, func.max(runs.c.started_at))
+                                       .group_by(runs.c.source)):
             polls[name] = from_store(last)
     return polls
 

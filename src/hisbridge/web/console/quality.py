@@ -41,17 +41,26 @@ async def quality_page(request: Request) -> Response:
 
 @router.get("/console/quality/unmapped.csv")
 async def unmapped_csv(request: Request) -> Response:
-    """Unmapped codes as a CSV with an empty ``target_code`` column to fill in."""
+    """Unmapped codes as CSV. With ``code_set``: in the code-map format
+    (``codemaps/<code_set>.csv``: hospital_code, standard_code, standard_label) with the standard
+    columns empty, ready to fill in and append; without: every code set with counts."""
     require(request, "export_codes")
     q = Checked(request.query_params)
     code_set = q.text("code_set", "值域 code set", 64)
+    if q.problems:
+        return page(request, "message.html", 400, title="bad_input", detail="bad_input")
     codes = await asyncio.to_thread(unmapped_codes, request.app.state.engine, code_set)
     if codes is None:
         raise NotConfigured("hisbridge.store.schema.sources")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["code_set", "source_code", "count", "table", "field", "target_code", "target_label"])
-    for u in codes:
-        writer.writerow([u.code_set, u.code, u.count, u.table or "", u.field or "", "", ""])
+    if code_set:
+        writer.writerow(["hospital_code", "standard_code", "standard_label"])
+        writer.writerows([u.code, "", ""] for u in codes)
+    else:
+        writer.writerow(["code_set", "hospital_code", "count", "table", "column", "standard_code",
+                         "standard_label"])
+        writer.writerows([u.code_set, u.code, u.count, u.table or "", u.field or "", "", ""] for u in codes)
+    name = f"{code_set}.csv" if code_set else "unmapped-codes.csv"
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="unmapped-codes.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
