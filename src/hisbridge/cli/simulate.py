@@ -12,7 +12,9 @@ import typer
 
 app = typer.Typer(help="模拟器 / simulators for rehearsals and tests", no_args_is_help=True)
 
-SIMULATORS: list[str] = []
+SIMULATORS: list[str] = [
+    "hisbridge.simulators.frontend.cli",
+]
 
 
 def load() -> typer.Typer:
