@@ -195,6 +195,13 @@ def test_each_role_sees_and_may_do_what_it_should(gateway: Gateway, page: Page, 
             expect(page.get_by_test_id("message")).to_contain_text("无权")
         else:
             expect(page.get_by_test_id("config-web")).to_contain_text("******")
+            expect(page.get_by_test_id("config-web")).not_to_contain_text("change-me-in-production")
+        if name == "admin1":
+            doc_shot(page, "config")
+            page.goto(f"{gateway.url}/console/alerts?lang=en")
+            expect(page.locator("h1")).to_have_text("Alerts")
+            doc_shot(page, "alerts-en")
+            page.goto(f"{gateway.url}/console/?lang=zh")
 
 
 def test_login_failure_and_language_switch(gateway: Gateway, page: Page) -> None:
