@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS_IMG = ROOT / "docs" / "img"
 SERIAL = "MZ20260301001"
+LICENCE = "demo-licence-0042"
 
 
 @dataclass
@@ -84,7 +85,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('console') / 'store.db'}")
     upgrade(engine)
     add_role_users(engine)
-    settings = load_settings(validation={"mode": "strict"})
+    settings = load_settings(validation={"mode": "strict"}, frontend={"license": LICENCE},
+                             console={"alerts": {"dead_growth": 1}})
     target = RecordingTarget()
     service = DeliveryService.from_settings(settings, engine, target=target)
     _fill(service, target)
@@ -163,6 +165,12 @@ def log_in(page: Page, base: str, name: str, *, shot: bool = False) -> None:
     expect(page.get_by_test_id("user")).to_have_text(name)
 
 
+def _wait_sent(gateway: Gateway, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(gateway.target.calls) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _wait_delivered(gateway: Gateway, count: int) -> None:
     deadline = time.monotonic() + 20
     while len(gateway.target.delivered) < count and time.monotonic() < deadline:
@@ -196,10 +204,13 @@ def test_each_role_sees_and_may_do_what_it_should(gateway: Gateway, page: Page, 
         else:
             expect(page.get_by_test_id("config-web")).to_contain_text("******")
             expect(page.get_by_test_id("config-web")).not_to_contain_text("change-me-in-production")
+            expect(page.get_by_test_id("config-frontend")).not_to_contain_text(LICENCE)
         if name == "admin1":
             doc_shot(page, "config")
+            _wait_sent(gateway, 15)  # the dead letter V-3 is dead by now
             page.goto(f"{gateway.url}/console/alerts?lang=en")
-            expect(page.locator("h1")).to_have_text("Alerts")
+            page.get_by_role("button", name="Evaluate now").click()
+            expect(page.get_by_test_id("alerts-active")).to_contain_text("emr_outpatient_record")
             doc_shot(page, "alerts-en")
             page.goto(f"{gateway.url}/console/?lang=zh")
 
