@@ -103,6 +103,7 @@ alert_events = Table(
     Column("subject", String(200), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("message", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
     Column("first_at", _TS, nullable=False),
     Column("last_at", _TS, nullable=False),
     Column("last_sent_at", _TS, nullable=True),

@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("message_en", sa.Text(), nullable=False),
         sa.Column("first_at", _TS, nullable=False),
         sa.Column("last_at", _TS, nullable=False),
         sa.Column("last_sent_at", _TS, nullable=True),
