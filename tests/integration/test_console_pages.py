@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +48,9 @@ async def _fill(service: DeliveryService, target: RecordingTarget) -> str:
     return str(patient["id_card"])
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+@asynccontextmanager
+async def _world(url: str) -> AsyncIterator[World]:
+    engine = make_engine(url)
     upgrade(engine)
     add_role_users(engine)
     target = RecordingTarget()
@@ -61,6 +62,12 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         yield World(engine, service, target, client, id_card)
     await service.stop()
     engine.dispose()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with _world(f"sqlite:///{tmp_path / 'store.db'}") as made:
+        yield made
 
 
 async def test_dashboard_counts_today(world: World) -> None:
@@ -146,3 +153,21 @@ async def test_odd_query_strings_never_500(world: World) -> None:
         assert reply.status_code in (200, 400)
     reply = await world.client.get("/console/records/emr_order/" + "x" * 300)
     assert reply.status_code == 404
+
+
+@pytest.mark.services
+async def test_pages_on_postgres(pg_url: str) -> None:
+    async with _world(pg_url) as world:
+        token = await login(world.client, "operator1")
+        cells = (await world.client.get("/console/dashboard.json")).json()["cells"]
+        assert (cells["emr_outpatient_record.accepted"], cells["emr_outpatient_record.dead"]) == (3, 1)
+        query = {"serial_number": SERIAL, "state": "delivered", "from": "2020-01-01"}
+        found = await world.client.get("/console/records", params=query)
+        assert "/console/records/emr_outpatient_record/V-1" in found.text
+        story = await world.client.get("/console/records/emr_patient_info/" + PATIENT)
+        assert "/console/records/emr_outpatient_record/V-2" in story.text
+        assert "outpatient_date" in (await world.client.get("/console/quality?from=2020-01-01")).text
+        form = {"csrf": token, "table": "emr_outpatient_record"}
+        replay = await world.client.post("/console/dead/replay", data=form)
+        assert "replayed=1" in replay.headers["location"]
+        assert (await world.client.get("/console/")).status_code == 200
