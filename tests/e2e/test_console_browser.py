@@ -26,7 +26,7 @@ from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
-from hisbridge.testing.console import ROLE_USERS, add_role_users
+from hisbridge.testing.console import FAST_ARGON2, ROLE_USERS, add_role_users
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     upgrade(engine)
     add_role_users(engine)
     settings = load_settings(validation={"mode": "strict"}, frontend={"license": LICENCE},
-                             console={"alerts": {"dead_growth": 1}})
+                             console={"alerts": {"dead_growth": 1}, "argon2": FAST_ARGON2})
     target = RecordingTarget()
     service = DeliveryService.from_settings(settings, engine, target=target)
     _fill(service, target)

@@ -22,6 +22,7 @@ from hisbridge.console.config import AlertSettings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import ManualClock
+from hisbridge.testing.console import FAST_ARGON2
 
 SECRET = "webhook-secret"
 
@@ -117,7 +118,7 @@ async def test_the_app_evaluates_alerts_while_it_runs(engine: Engine) -> None:
 
     hook, reader, clock = Hook(), Scripted(), ManualClock()
     reader.dead = {"emr_order": 50}
-    app = create_app(load_settings(), engine, clock=clock)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), engine, clock=clock)
     app.state.alerts = _service(engine, hook, reader, clock)
     async with app.router.lifespan_context(app):
         for _ in range(100):

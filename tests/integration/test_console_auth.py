@@ -13,15 +13,17 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register
 from hisbridge.cli import app as cli_app
+from hisbridge.console.config import Argon2Settings
 from hisbridge.console.sessions import SessionStore
 from hisbridge.console.users import UserError, UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import ManualClock
-from hisbridge.testing.console import ROLE_USERS, add_role_users, csrf_of, login
+from hisbridge.testing.console import FAST_ARGON2, ROLE_USERS, add_role_users, csrf_of, login
 from hisbridge.web.app import create_app
 
+FAST = Argon2Settings(**FAST_ARGON2)
 PAGES = {  # page -> roles that may open it
     "/console/": {"admin", "operator", "auditor"},
     "/console/config": {"admin", "operator"},
@@ -46,7 +48,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def client(engine: Engine, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     add_role_users(engine, clock)
-    app = create_app(load_settings(), engine, clock=clock)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), engine, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
         yield c
@@ -152,7 +154,7 @@ async def test_language_switch(client: httpx.AsyncClient) -> None:
 
 
 def test_user_store_refuses_bad_input(engine: Engine) -> None:
-    users = UserStore(engine)
+    users = UserStore(engine, argon2=FAST)
     users.add("zhang.san", "operator", "good-password-1")
     good = "good-password-2"
     for name, role, password in [("zhang.san", "operator", good), ("a", "operator", good),
@@ -166,6 +168,8 @@ def test_user_store_refuses_bad_input(engine: Engine) -> None:
 def test_user_cli_add_and_passwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("HISBRIDGE_STORE__URL", url)
+    for key, value in FAST_ARGON2.items():
+        monkeypatch.setenv(f"HISBRIDGE_CONSOLE__ARGON2__{key.upper()}", str(value))
     _register()
     runner = CliRunner()
     added = runner.invoke(cli_app, ["user", "add", "wang", "--role", "auditor", "--password-stdin"],
@@ -179,7 +183,7 @@ def test_user_cli_add_and_passwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert changed.exit_code == 0, changed.output
     listed = runner.invoke(cli_app, ["user", "list"])
     assert "wang" in listed.output and "auditor" in listed.output
-    users = UserStore(make_engine(url))
+    users = UserStore(make_engine(url), argon2=FAST)
     assert users.authenticate("wang", "second-password-2").status == "ok"
     assert users.authenticate("wang", "first-password-1").status == "bad"
 
@@ -196,9 +200,19 @@ def test_users_and_sessions_on_postgres(pg_url: str) -> None:
         assert sessions.lookup(token) is not None
         clock.advance(minutes=31)
         assert sessions.lookup(token) is None
-        users = UserStore(engine, clock=clock)
+        users = UserStore(engine, clock=clock, argon2=FAST)
         for _ in range(5):
             users.authenticate("operator1", "wrong-wrong-1")
         assert users.authenticate("operator1", ROLE_USERS["operator1"][1]).status == "locked"
     finally:
         engine.dispose()
+
+
+def test_old_sessions_and_attempts_are_purged(engine: Engine, clock: ManualClock) -> None:
+    add_role_users(engine, clock)
+    users, sessions = UserStore(engine, clock=clock, argon2=FAST), SessionStore(engine, clock=clock)
+    token = sessions.create("admin1")
+    users.authenticate("admin1", "wrong-wrong-1")
+    clock.advance(days=91)
+    assert sessions.purge_expired() == 1 and sessions.lookup(token) is None
+    assert users.purge_attempts() == 1 and users.purge_attempts() == 0

@@ -17,7 +17,7 @@ from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
-from hisbridge.testing.console import add_role_users, login
+from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 
 PATIENT = "P-0001"
@@ -54,7 +54,7 @@ async def _world(url: str) -> AsyncIterator[World]:
     upgrade(engine)
     add_role_users(engine)
     target = RecordingTarget()
-    settings = load_settings(validation={"mode": "strict"})
+    settings = load_settings(validation={"mode": "strict"}, console={"argon2": FAST_ARGON2})
     service = DeliveryService.from_settings(settings, engine, target=target)
     id_card = await _fill(service, target)
     app = create_app(settings, engine)

@@ -17,7 +17,7 @@ from hisbridge import _json
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing.console import add_role_users, login
+from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 
 NOW = datetime.now(UTC)
@@ -54,7 +54,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     upgrade(engine)
     add_role_users(engine)
     _seed(engine)
-    app = create_app(load_settings(), engine)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c.test") as c:
         yield c
     engine.dispose()

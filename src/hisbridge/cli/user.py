@@ -32,9 +32,10 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the passw
 
 
 def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
-    engine = make_engine(load_settings(config).store.url)
+    settings = load_settings(config)
+    engine = make_engine(settings.store.url)
     upgrade(engine)
-    return UserStore(engine), SessionStore(engine)
+    return UserStore(engine, argon2=settings.console.argon2), SessionStore(engine)
 
 
 def _password(from_stdin: bool) -> str:

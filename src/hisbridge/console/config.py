@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-__all__ = ["AlertSettings", "ConsoleSettings"]
+__all__ = ["AlertSettings", "Argon2Settings", "ConsoleSettings"]
 
 
 class AlertSettings(BaseModel):
@@ -25,6 +25,14 @@ class AlertSettings(BaseModel):
     key_expiry_hours: float = Field(24.0, gt=0, description="secret key expiring within this")
 
 
+class Argon2Settings(BaseModel):
+    """Cost of the password hash (argon2id); the defaults are argon2-cffi's."""
+
+    time_cost: int = Field(3, ge=1)
+    memory_kib: int = Field(65536, ge=64)
+    parallelism: int = Field(4, ge=1, le=64)
+
+
 class ConsoleSettings(BaseModel):
     """Login, sessions, lock-out, tokens for machines, language, alerts."""
 
@@ -41,3 +49,4 @@ class ConsoleSettings(BaseModel):
     default_lang: Literal["zh", "en"] = "zh"
     secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over TLS)")
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    argon2: Argon2Settings = Field(default_factory=Argon2Settings)

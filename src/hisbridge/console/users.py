@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.console import passwords
 from hisbridge.console._time import from_store, to_store
+from hisbridge.console.config import Argon2Settings
 from hisbridge.console.lockout import LockoutPolicy, locked_until
+from hisbridge.console.passwords import Passwords, password_problems
 from hisbridge.console.roles import ROLE_LABELS, is_role
 from hisbridge.errors import HisbridgeError
 from hisbridge.store.schema.console import console_login_attempts, console_users
@@ -59,10 +60,12 @@ class UserStore:
     """Users and login attempts over a migrated store."""
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 lockout: LockoutPolicy | None = None) -> None:
+                 lockout: LockoutPolicy | None = None, argon2: Argon2Settings | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.lockout = lockout or LockoutPolicy()
+        cost = argon2 or Argon2Settings()
+        self.passwords = Passwords(cost.time_cost, cost.memory_kib, cost.parallelism)
 
     def get(self, name: str) -> User | None:
         with self.engine.connect() as conn:
@@ -86,7 +89,7 @@ class UserStore:
         now = to_store(self.clock.now())
         with self.engine.begin() as conn:
             conn.execute(insert(console_users).values(
-                name=name, role=role, password_hash=passwords.hash_password(password),
+                name=name, role=role, password_hash=self.passwords.hash(password),
                 created_at=now, password_changed_at=now, disabled=False))
         return self.get(name)  # type: ignore[return-value]
 
@@ -96,7 +99,7 @@ class UserStore:
         now = to_store(self.clock.now())
         with self.engine.begin() as conn:
             done = conn.execute(update(console_users).where(console_users.c.name == name).values(
-                password_hash=passwords.hash_password(password), password_changed_at=now)).rowcount
+                password_hash=self.passwords.hash(password), password_changed_at=now)).rowcount
         if not done:
             raise UserError(f"用户不存在 no such user: {name}", hint="用 hisbridge user add 添加")
 
@@ -117,7 +120,7 @@ class UserStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
         hashed = row._mapping["password_hash"] if row and not row._mapping["disabled"] else None
-        ok = passwords.verify_password(hashed, password)
+        ok = self.passwords.verify(hashed, password)
         self._record(name, ok, remote)
         if not ok:
             until = self._locked_until(name)
@@ -126,11 +129,18 @@ class UserStore:
         self._maybe_rehash(name, hashed, password)  # type: ignore[arg-type]
         return AuthResult("ok", user=_user(row))
 
+    def purge_attempts(self, older_than: timedelta = timedelta(days=90)) -> int:
+        """Forget login attempts older than ``older_than`` (lock-out looks at minutes only)."""
+        limit = to_store(self.clock.now() - older_than)
+        with self.engine.begin() as conn:
+            return conn.execute(delete(console_login_attempts)
+                                .where(console_login_attempts.c.at < limit)).rowcount
+
     def _maybe_rehash(self, name: str, hashed: str, password: str) -> None:
-        if passwords.needs_rehash(hashed):
+        if self.passwords.needs_rehash(hashed):
             with self.engine.begin() as conn:
                 conn.execute(update(console_users).where(console_users.c.name == name)
-                             .values(password_hash=passwords.hash_password(password)))
+                             .values(password_hash=self.passwords.hash(password)))
 
     def _record(self, name: str, ok: bool, remote: str | None) -> None:
         with self.engine.begin() as conn:
@@ -156,6 +166,6 @@ def _check_name(name: str) -> None:
 
 
 def _check_password(password: str, name: str) -> None:
-    problems = passwords.password_problems(password, name)
+    problems = password_problems(password, name)
     if problems:
         raise UserError("密码不符合要求 password rejected: " + "; ".join(problems))

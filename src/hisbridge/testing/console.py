@@ -8,9 +8,14 @@ import httpx
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.console.config import Argon2Settings
 from hisbridge.console.users import UserStore
 
-__all__ = ["ROLE_USERS", "add_role_users", "csrf_of", "login"]
+__all__ = ["FAST_ARGON2", "ROLE_USERS", "add_role_users", "csrf_of", "login"]
+
+# Cheap argon2id parameters for tests: pass ``console={"argon2": FAST_ARGON2}`` to the settings
+# of the app under test as well, or its first login upgrades the hash to the expensive default.
+FAST_ARGON2 = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
 
 # name -> (role, password); synthetic, for tests and the demo only.
 ROLE_USERS: dict[str, tuple[str, str]] = {
@@ -23,7 +28,7 @@ _CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 def add_role_users(engine: Engine, clock: Clock = system_clock) -> dict[str, tuple[str, str]]:
     """Add ``ROLE_USERS`` to a migrated store (skipping those already there)."""
-    users = UserStore(engine, clock=clock)
+    users = UserStore(engine, clock=clock, argon2=Argon2Settings(**FAST_ARGON2))
     for name, (role, password) in ROLE_USERS.items():
         if users.get(name) is None:
             users.add(name, role, password)

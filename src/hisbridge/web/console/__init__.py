@@ -62,7 +62,8 @@ def _services(app: FastAPI) -> ConsoleServices:
                              timedelta(hours=cfg.session_max_hours))
     access = AccessPolicy(tuple(cfg.open_api_prefixes), tuple(cfg.signed_api_prefixes))
     engine, clock = app.state.engine, app.state.clock
-    return ConsoleServices(cfg, access, UserStore(engine, clock=clock, lockout=lockout),
+    users = UserStore(engine, clock=clock, lockout=lockout, argon2=cfg.argon2)
+    return ConsoleServices(cfg, access, users,
                            SessionStore(engine, clock=clock, policy=sessions))
 
 

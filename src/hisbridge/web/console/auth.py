@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -40,6 +41,12 @@ def _login_page(request: Request, status: int = 200, error: str = "", name: str 
     return response
 
 
+def _housekeeping(services: Any) -> None:
+    """Drop ended sessions and old login attempts; cheap, so done at each login."""
+    services.sessions.purge_expired()
+    services.users.purge_attempts()
+
+
 @router.get("/console/login")
 async def login_form(request: Request) -> Response:
     services = request.app.state.console
@@ -70,6 +77,7 @@ async def login(request: Request) -> Response:
     if result.status != "ok":
         return _login_page(request, 401, t("login.bad"), name, back)
     token = await asyncio.to_thread(services.sessions.create, name, remote)
+    await asyncio.to_thread(_housekeeping, services)
     response = RedirectResponse(safe_next(form.get("next")), 303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=services.settings.secure_cookies, path="/")
