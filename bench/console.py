@@ -22,16 +22,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from hisbridge.delivery.service import DeliveryService
+from hisbridge.testing.targets import rejected
+
 from hisbridge._clock import system_clock
 from hisbridge.console.dashboard import read_dashboard
 from hisbridge.console.records import RecordQuery, find_records
 from hisbridge.console.users import UserStore
-from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
-from hisbridge.testing.targets import rejected
 
 
 async def _fill(service: DeliveryService, target: RecordingTarget, count: int) -> None:
@@ -78,7 +79,8 @@ def main() -> None:
         "date": date.today().isoformat(), "records": args.records, "store": engine.dialect.name,
         "python": platform.python_version(), "machine": platform.machine(),
         "dashboard": _timed(args.runs, lambda: read_dashboard(engine, now)),
-        "search_by_serial": _timed(args.runs, lambda: find_records(engine, RecordQuery(serial_number=wanted))),
+        "search_by_serial": _timed(args.runs, lambda: find_records(
+            engine, RecordQuery(serial_number=wanted))),
         "search_by_serial_in_table": _timed(args.runs, lambda: find_records(
             engine, RecordQuery(table="emr_outpatient_record", serial_number=wanted))),
         "login_check": _timed(args.runs, lambda: users.authenticate("bench", "bench-password-1")),
