@@ -72,7 +72,7 @@ def main() -> None:
     service = DeliveryService.from_settings(load_settings(), engine, target=target)
     asyncio.run(_fill(service, target, args.records))
     users = UserStore(engine)
-    users.add("bench", "operator", "bench-password-1")
+    users.add("bench", "operator", "quiet-harbor-7312")
     now: datetime = system_clock.now()
     wanted = f"MZ{args.records // 2:08d}"
     result = {
@@ -83,7 +83,7 @@ def main() -> None:
             engine, RecordQuery(serial_number=wanted))),
         "search_by_serial_in_table": _timed(args.runs, lambda: find_records(
             engine, RecordQuery(table="emr_outpatient_record", serial_number=wanted))),
-        "login_check": _timed(args.runs, lambda: users.authenticate("bench", "bench-password-1")),
+        "login_check": _timed(args.runs, lambda: users.authenticate("bench", "quiet-harbor-7312")),
     }
     print(json.dumps(result, indent=2))
     out = Path(__file__).parent / "results" / f"console-{result['date']}-{engine.dialect.name}.json"
