@@ -40,9 +40,9 @@ def _filter(values: Any) -> tuple[AuditFilter, Checked]:
 
 
 def _algorithm(request: Request) -> str:
+    """The audit log's hash (``gdhealth.audit_hash``: sm3 or sha256)."""
     section = getattr(request.app.state.settings, "gdhealth", None)
-    audit = getattr(section, "audit", None)
-    return str(getattr(audit, "algorithm", None) or getattr(section, "audit_algorithm", None) or "sm3")
+    return str(getattr(section, "audit_hash", None) or "sm3")
 
 
 @router.get("/console/audit")
