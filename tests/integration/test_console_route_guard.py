@@ -23,7 +23,8 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.web.app import create_app
 
-OPEN_PREFIXES = ("/healthz", "/console/login", "/console/static", "/ws", "/api/v1/events", "/metrics")
+OPEN_PREFIXES = ("/healthz", "/console/login", "/console/static", "/ws", "/api/v1/events", "/metrics",
+                 "/api/v1/consents/callback")
 
 
 def _app(tmp_path: Path, **console: object) -> FastAPI:
@@ -83,6 +84,7 @@ async def test_api_and_unknown_paths_are_401(tmp_path: Path, path: str) -> None:
 
 async def test_open_routes_and_tokens(tmp_path: Path) -> None:
     app = _app(tmp_path, api_token="api-token-1", metrics_token="metrics-token-1")
+    app.state.push_token = "push-token-1"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/console/login")).status_code == 200
@@ -93,6 +95,9 @@ async def test_open_routes_and_tokens(tmp_path: Path) -> None:
         assert (await client.get("/metrics", headers=metrics)).status_code != 401
         assert (await client.get("/openapi.json", headers=api)).status_code == 200
         assert (await client.get("/console/", headers=api)).status_code == 302  # pages want a session
+        push = {"Authorization": "Bearer push-token-1"}
+        assert (await client.get("/api/v1/consents/x", headers=push)).status_code != 401
+        assert (await client.get("/api/v1/outbox/status", headers=push)).status_code == 401
         signed = await client.get("/api/v1/messages?sig=forged&exp=1")
         assert signed.status_code != 401  # the messages module, not the gate, refuses a bad signature
 

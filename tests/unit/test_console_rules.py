@@ -50,7 +50,9 @@ POLICY = AccessPolicy()
     ("/api/v1/events/emr_patient_info", "open"), ("/api/v1/events", "open"),
     ("/api/v1/eventsX", "api"), ("/api/v1/messages", "signed"), ("/api/v1/messages/stream", "signed"),
     ("/api/v1/sso/launch", "signed"), ("/api/v1/outbox/status", "api"), ("/openapi.json", "api"),
-    ("/docs", "api"), ("/console/", "page"), ("/console", "page"), ("/console/loginx", "page"),
+    ("/docs", "api"), ("/api/v1/consents", "hospital"), ("/api/v1/consents/callback", "open"),
+    ("/api/v1/records/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
+    ("/console/", "page"), ("/console", "page"), ("/console/loginx", "page"),
     ("/", "page"), ("/healthz/x", "api"), ("/wsx", "api"), ("/nothing", "api"),
 ])
 def test_access_classification(path: str, access: str) -> None:

@@ -4,8 +4,10 @@ Open without a session: ``/healthz``; ``/metrics`` (with its Bearer token when o
 the workstation pages ``/ws/...`` (signed URLs, checked by their own module); the login page
 and the console's static files; the configured open API prefixes (the HIS push intake, which
 has its own push token). The signed API prefixes (messages, SSO) pass only with a ``sig`` query
-parameter, which their module then verifies. Every other path needs a console session, or for
-the API a Bearer API token: pages redirect to the login page, everything else answers 401.
+parameter, which their module then verifies. The hospital API prefixes (authorizations, bookings,
+encounters, records) also take the HIS's push token as a Bearer token. Every other path needs a
+console session, or for the API a Bearer API token: pages redirect to the login page, everything
+else answers 401.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal
 
 __all__ = ["LOGIN_PATH", "Access", "AccessPolicy", "classify"]
 
-Access = Literal["open", "metrics", "signed", "page", "api"]
+Access = Literal["open", "metrics", "signed", "hospital", "page", "api"]
 LOGIN_PATH = "/console/login"
 _OPEN_EXACT = frozenset({"/healthz", LOGIN_PATH, "/favicon.ico"})
 _OPEN_PREFIXES = ("/ws/", "/console/static/")
@@ -24,8 +26,10 @@ _OPEN_PREFIXES = ("/ws/", "/console/static/")
 
 @dataclass(frozen=True, slots=True)
 class AccessPolicy:
-    open_api_prefixes: Sequence[str] = ("/api/v1/events",)
+    open_api_prefixes: Sequence[str] = ("/api/v1/events", "/api/v1/consents/callback")
     signed_api_prefixes: Sequence[str] = ("/api/v1/messages", "/api/v1/sso")
+    push_token_prefixes: Sequence[str] = ("/api/v1/consents", "/api/v1/bookings", "/api/v1/encounters",
+                                          "/api/v1/records")
     extra_open: Sequence[str] = field(default_factory=tuple)
 
 
@@ -43,6 +47,8 @@ def classify(path: str, policy: AccessPolicy) -> Access:
         return "metrics"
     if _under(path, policy.signed_api_prefixes):
         return "signed"
+    if _under(path, policy.push_token_prefixes):
+        return "hospital"
     if path == "/" or path == "/console" or path.startswith("/console/"):
         return "page"
     return "api"

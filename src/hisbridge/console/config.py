@@ -43,9 +43,16 @@ class ConsoleSettings(BaseModel):
     lockout_minutes: float = Field(15.0, gt=0)
     api_token: SecretStr | None = Field(None, description="Bearer token for /api/v1 without a session")
     metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it (Bearer)")
-    open_api_prefixes: list[str] = Field(default_factory=lambda: ["/api/v1/events"])
+    open_api_prefixes: list[str] = Field(
+        default_factory=lambda: ["/api/v1/events", "/api/v1/consents/callback"],
+        description="open to the gate: the route checks its own token or signature")
     signed_api_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"])
+        default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"],
+        description="pass the gate only with a sig parameter, which the route verifies")
+    push_token_prefixes: list[str] = Field(
+        default_factory=lambda: ["/api/v1/consents", "/api/v1/bookings", "/api/v1/encounters",
+                                 "/api/v1/records"],
+        description="also accept the HIS push token (push.token) as a Bearer token")
     default_lang: Literal["zh", "en"] = "zh"
     secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over TLS)")
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -60,7 +60,8 @@ def _services(app: FastAPI) -> ConsoleServices:
                             timedelta(minutes=cfg.lockout_minutes))
     sessions = SessionPolicy(timedelta(minutes=cfg.session_idle_minutes),
                              timedelta(hours=cfg.session_max_hours))
-    access = AccessPolicy(tuple(cfg.open_api_prefixes), tuple(cfg.signed_api_prefixes))
+    access = AccessPolicy(tuple(cfg.open_api_prefixes), tuple(cfg.signed_api_prefixes),
+                          tuple(cfg.push_token_prefixes))
     engine, clock = app.state.engine, app.state.clock
     users = UserStore(engine, clock=clock, lockout=lockout, argon2=cfg.argon2)
     return ConsoleServices(cfg, access, users,

@@ -43,6 +43,16 @@ def _bearer(request: Request, token: SecretStr | None) -> bool:
     return hmac.compare_digest(given[7:].strip().encode(), token.get_secret_value().encode())
 
 
+def _push_token(scope: Scope) -> SecretStr | None:
+    """The HIS push token: set on the app by the gateway, else ``push.token`` in the settings."""
+    state = scope["app"].state
+    given = getattr(state, "push_token", None)
+    if isinstance(given, str) and given:
+        return SecretStr(given)
+    token = getattr(getattr(state.settings, "push", None), "token", None)
+    return token if isinstance(token, SecretStr) and token.get_secret_value() else None
+
+
 def _refuse(status: int, zh: str, en: str) -> JSONResponse:
     return JSONResponse({"error": f"{zh} {en}"}, status,
                         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
@@ -84,6 +94,8 @@ class ConsoleGuard:
         if principal is not None:
             return self._admit(scope, request, access, principal)
         if access != "page" and _bearer(request, services.settings.api_token):
+            return None
+        if access == "hospital" and _bearer(request, _push_token(scope)):
             return None
         if access == "page":
             here = path + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
