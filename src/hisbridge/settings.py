@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 
@@ -100,6 +101,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod

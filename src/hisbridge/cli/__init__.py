@@ -22,12 +22,14 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
+    from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import simulate, spec
     from hisbridge.cli import user as user_cli
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
     app.add_typer(user_cli.app, name="user")
+    app.add_typer(audit_cli.app, name="audit")
 
 
 def main() -> None:

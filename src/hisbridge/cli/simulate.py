@@ -14,6 +14,7 @@ app = typer.Typer(help="模拟器 / simulators for rehearsals and tests", no_arg
 
 SIMULATORS: list[str] = [
     "hisbridge.simulators.frontend.cli",
+    "hisbridge.simulators.gdhealth.cli",
 ]
 
 

@@ -30,6 +30,9 @@ log = logging.getLogger("hisbridge.web")
 MOUNTS: list[str] = [
     "hisbridge.web.health",
     "hisbridge.web.console",
+    "hisbridge.web.consents_api",
+    "hisbridge.web.records_api",
+    "hisbridge.web.viewer",
 ]
 
 

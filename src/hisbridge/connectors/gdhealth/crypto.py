@@ -1,0 +1,51 @@
+"""SM4 field encryption of ID numbers, phones and names inside ``data`` (api.md A.1).
+
+SM4-ECB with PKCS#7 padding, base64 text — our proposal; the guide may ask for CBC or AES
+[ANALOG:S46]. The key is exchanged at onboarding (``settings.gdhealth.sm4_key``, 16 bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from gmssl import sm4
+
+from hisbridge.errors import ConfigError
+
+__all__ = ["FieldCipher"]
+
+
+class FieldCipher:
+    """Encrypt/decrypt one text field with the onboarding SM4 key."""
+
+    def __init__(self, key: str) -> None:
+        raw = key.encode("utf-8")
+        if len(raw) != 16:
+            raise ConfigError(
+                "gdhealth.sm4_key 必须是 16 字节 / must be 16 bytes",
+                hint="使用平台入网时交换的 SM4 密钥 / use the key exchanged at onboarding",
+            )
+        self._key = raw
+
+    def encrypt(self, plain: str) -> str:
+        """Base64 of the SM4 ciphertext of ``plain``."""
+        cipher = sm4.CryptSM4()
+        cipher.set_key(self._key, sm4.SM4_ENCRYPT)
+        return base64.b64encode(cipher.crypt_ecb(plain.encode("utf-8"))).decode("ascii")
+
+    def decrypt(self, token: str) -> str | None:
+        """The plain text, or None if ``token`` is not a ciphertext of our key."""
+        try:
+            data = base64.b64decode(token, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if not data or len(data) % 16:
+            return None
+        cipher = sm4.CryptSM4()
+        cipher.set_key(self._key, sm4.SM4_DECRYPT)
+        try:
+            plain = cipher.crypt_ecb(data)
+            return bytes(plain).decode("utf-8")
+        except (UnicodeDecodeError, ValueError, IndexError):
+            return None

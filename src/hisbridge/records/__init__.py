@@ -1,0 +1,1 @@
+"""Other institutions' records: index and documents behind a current grant, cache, viewer."""

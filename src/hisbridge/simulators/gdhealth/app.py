@@ -1,0 +1,263 @@
+"""The provincial platform simulator as an ASGI app (api.md Part A plus ``/sim/...``).
+
+Platform endpoints check the signed headers (SM3 or HMAC-SHA256, timestamp window, nonce
+replay) and answer in the ``{resultCode, resultMessage, data}`` envelope. ``/sim/...`` lets a
+test or a demo act as the patient: read the SMS, get a third-party authorization code, approve,
+deny or revoke in "粤健通", and see the callbacks sent to the hospital.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hisbridge import _ids, _json
+from hisbridge._clock import Clock, system_clock
+from hisbridge.connectors.gdhealth.client import signed_headers
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.connectors.gdhealth.crypto import FieldCipher
+from hisbridge.connectors.gdhealth.errors import MESSAGES_ZH
+from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
+from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
+
+__all__ = ["create_gdhealth_sim_app"]
+
+log = logging.getLogger("hisbridge.sim.gdhealth")
+
+Handler = Callable[[str, dict[str, Any]], Any]
+
+
+class _Sim:
+    def __init__(
+        self,
+        config: GdHealthSettings,
+        platform: SimPlatform,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self.config, self.platform = config, platform
+        self.cipher = FieldCipher(config.sm4_key.get_secret_value())
+        self.nonces = NonceLedger(config.timestamp_window_s * 1000)
+        self.http = httpx.AsyncClient(transport=transport, timeout=5.0)
+        self.refused: list[dict[str, Any]] = []
+
+    def envelope(self, code: str, data: Any = None, message: str = "") -> dict[str, Any]:
+        names = self.config.envelope
+        text = message or ("success" if code == names.success_code else MESSAGES_ZH.get(code, ""))
+        return {names.code: code, names.message: text, "requestId": _ids.new_id(), names.data: data}
+
+    def authenticate(self, request: Request, body: bytes) -> str | None:
+        names = self.config.headers
+        headers = SignedHeaders(
+            *(
+                request.headers.get(n, "")
+                for n in (names.partner_id, names.timestamp, names.nonce, names.signature)
+            )
+        )
+        now_ms = int(self.platform.clock.now().timestamp() * 1000)
+        problem = check_signed(
+            headers,
+            body,
+            method=self.config.sign_method,
+            secret=self.config.partner_secret.get_secret_value(),
+            expected_partner=self.config.partner_id,
+            now_ms=now_ms,
+            window_s=self.config.timestamp_window_s,
+            nonces=self.nonces,
+        )
+        if problem is None and request.headers.get(names.org_code) != self.config.org_code:
+            problem = "1004"
+        return problem
+
+    def identity(self, data: dict[str, Any]) -> tuple[str | None, str | None]:
+        patient = data.get("patient") or {}
+        id_no = self.cipher.decrypt(patient["idNo"]) if patient.get("idNo") else None
+        name = self.cipher.decrypt(patient["name"]) if patient.get("name") else None
+        return id_no, name
+
+    async def deliver_callbacks(self) -> None:
+        """POST every undelivered callback once, signed with the callback secret."""
+        secret = self.config.callback_secret.get_secret_value()
+        for item in self.platform.callbacks:
+            if item["delivered"] or item["attempts"] >= 5:
+                continue
+            item["attempts"] += 1
+            body = _json.dumps(item["payload"])
+            now_ms = int(self.platform.clock.now().timestamp() * 1000)
+            headers = signed_headers(self.config, body, now_ms, _ids.new_id(), secret=secret)
+            try:
+                reply = await self.http.post(item["url"], content=body, headers=headers)
+                item["delivered"] = reply.status_code == 200
+                item["lastError"] = None if item["delivered"] else f"HTTP {reply.status_code}"
+            except httpx.HTTPError as exc:
+                item["lastError"] = type(exc).__name__
+
+
+def _platform_routes(app: FastAPI, sim: _Sim) -> None:
+    p = sim.platform
+    handlers: dict[str, Handler] = {
+        "person_resolve": lambda org, d: p.resolve(*sim.identity(d), (d.get("patient") or {}).get("ehcCode")),
+        "apply": lambda org, d: p.apply(org, d, *sim.identity(d)).wire(),
+        "sms_send": lambda org, d: p.resend_sms(org, str(d.get("authId"))).wire(),
+        "sms_verify": lambda org, d: p.verify_sms(
+            org, str(d.get("authId")), str(d.get("smsCode", ""))
+        ).wire(),
+        "code_redeem": lambda org, d: p.redeem(org, d, sim.identity(d)[0]).wire(),
+        "query": lambda org, d: [p.auth(str(d.get("authId")), org).wire()],
+        "cancel": lambda org, d: p.cancel(org, str(d.get("authId")), str(d.get("reason", "OTHER"))).wire(),
+        "record_index": lambda org, d: p.index(org, d),
+        "record_document": lambda org, d: p.document(org, d),
+    }
+    for name, handler in handlers.items():
+        app.add_api_route(
+            sim.config.path(name),
+            _endpoint(sim, name, handler),
+            methods=["POST"],
+            include_in_schema=True,
+            name=name,
+        )
+
+
+def _endpoint(sim: _Sim, name: str, handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def endpoint(request: Request) -> JSONResponse:
+        body = await request.body()
+        problem = sim.authenticate(request, body)
+        if problem is not None:
+            sim.refused.append({"endpoint": name, "code": problem})
+            return JSONResponse(sim.envelope(problem), 401)
+        try:
+            payload = _json.loads(body)
+            data = payload.get("data") if isinstance(payload, dict) else None
+            if not isinstance(data, dict):
+                raise ValueError("data missing")
+        except ValueError:
+            return JSONResponse(sim.envelope("5000", message="malformed request body"), 400)
+        try:
+            result = handler(sim.config.org_code, data)
+        except SimError as exc:
+            return JSONResponse(sim.envelope(exc.code, exc.data, exc.message))
+        await sim.deliver_callbacks()
+        return JSONResponse(sim.envelope(sim.config.envelope.success_code, result))
+
+    return endpoint
+
+
+def _sim_routes(app: FastAPI, sim: _Sim) -> None:
+    p = sim.platform
+
+    @app.get("/sim/residents", tags=["sim"])
+    def residents() -> list[dict[str, Any]]:
+        return [
+            {
+                "personKey": r.person_key,
+                "name": r.name,
+                "idNo": r.id_no,
+                "gender": r.gender,
+                "birthDate": r.birth_date.isoformat(),
+                "phone": r.phone,
+                "ehcCode": r.ehc_code,
+                "hasYjt": r.has_yjt,
+                "abo": r.abo,
+                "rh": r.rh,
+                "documents": len(p.documents[r.person_key]),
+            }
+            for r in p.residents
+        ]
+
+    @app.get("/sim/authorizations", tags=["sim"])
+    def authorizations(idNo: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        p.sweep()
+        keys = {r.person_key for r in p.residents if idNo is None or r.id_no == idNo.upper()}
+        return [
+            a.wire()
+            for a in p.auths.values()
+            if a.person_key in keys and (status is None or a.status == status)
+        ]
+
+    @app.post("/sim/authorizations/{auth_id}/{decision}", tags=["sim"])
+    async def decide(auth_id: str, decision: str) -> JSONResponse:
+        if decision not in ("approve", "deny", "revoke"):
+            return JSONResponse({"error": "decision must be approve, deny or revoke"}, 404)
+        try:
+            auth = p.patient_decides(auth_id, decision)
+        except SimError as exc:
+            return JSONResponse({"error": exc.message, "code": exc.code}, 409)
+        await sim.deliver_callbacks()
+        return JSONResponse(auth.wire())
+
+    @app.get("/sim/sms", tags=["sim"])
+    def sms(authId: str | None = None, phone: str | None = None) -> JSONResponse:
+        found = [
+            m
+            for m in p.sms_outbox
+            if (authId is None or m["authId"] == authId) and (phone is None or m["phone"] == phone)
+        ]
+        return JSONResponse(found[-1] if found else {"error": "no SMS sent"}, 200 if found else 404)
+
+    @app.post("/sim/auth-codes", tags=["sim"])
+    async def auth_code(request: Request) -> JSONResponse:
+        body = _json.loads(await request.body() or b"{}")
+        try:
+            person = p.find_person(body.get("idNo"), body.get("ehcCode"))
+        except SimError as exc:
+            return JSONResponse({"error": exc.message, "code": exc.code}, 404)
+        return JSONResponse(p.issue_code(person.person_key))
+
+    @app.get("/sim/auth-codes", tags=["sim"])
+    def pushed_codes(authId: str | None = None, idNo: str | None = None) -> JSONResponse:
+        """The codes a third-party app shows the patient (pushed for ``authId``, or asked for)."""
+        keys = {r.person_key for r in p.residents if idNo and r.id_no == idNo.upper()}
+        found = [
+            {
+                "authCode": e["authCode"],
+                "authId": e["authId"],
+                "expiresAt": e["expiresAt"].isoformat(),
+                "used": e["used"],
+            }
+            for e in p.auth_codes.values()
+            if (authId and e["authId"] == authId) or e["personKey"] in keys
+        ]
+        return JSONResponse(found[-1] if found else {"error": "no code"}, 200 if found else 404)
+
+    @app.get("/sim/callbacks", tags=["sim"])
+    def callbacks() -> list[dict[str, Any]]:
+        return p.callbacks
+
+    @app.get("/sim/refused", tags=["sim"])
+    def refused() -> list[dict[str, Any]]:
+        return sim.refused
+
+    @app.post("/sim/tick", tags=["sim"])
+    async def tick() -> dict[str, int]:
+        ended = p.sweep()
+        await sim.deliver_callbacks()
+        return {"ended": ended}
+
+
+def create_gdhealth_sim_app(
+    config: GdHealthSettings,
+    *,
+    clock: Clock = system_clock,
+    seed: int = 20260101,
+    residents: int = 12,
+    callback_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The simulator; ``app.state.platform`` is its ``SimPlatform`` (for in-process tests)."""
+    platform = SimPlatform(
+        clock=clock,
+        seed=seed,
+        residents=residents,
+        own_org=(config.org_code, config.org_name),
+        sms_max_attempts=config.sms_max_attempts,
+    )
+    app = FastAPI(title="广东健康档案互通系统 模拟器 / provincial platform simulator")
+    sim = _Sim(config, platform, callback_transport)
+    app.state.platform = platform
+    app.state.sim = sim
+    _platform_routes(app, sim)
+    _sim_routes(app, sim)
+    return app

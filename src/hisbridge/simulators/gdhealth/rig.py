@@ -1,0 +1,146 @@
+"""An in-process rig: the gateway (store, consent/record services, API, viewer) wired to the
+simulator, each reaching the other through ``httpx.ASGITransport``. Used by tests and demos.
+
+    rig = build_rig("sqlite:///tmp/x.db", clock=ManualClock())
+    await rig.gateway.post("/api/v1/consents", json=...)
+    rig.platform.patient_decides(auth_id, "approve")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hisbridge._clock import Clock, system_clock
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
+from hisbridge.consent.wiring import GdHealthServices, build_gdhealth_services, viewer_url
+from hisbridge.settings import Settings
+from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
+from hisbridge.simulators.gdhealth.platform import SimPlatform
+from hisbridge.simulators.gdhealth.residents import Resident
+from hisbridge.store.engine import make_engine
+from hisbridge.store.migrate import upgrade
+
+__all__ = ["GdHealthRig", "build_rig", "demo_encounter"]
+
+GATEWAY = "http://gateway.test"
+SIM = "http://gdhealth.test"
+
+
+@dataclass(slots=True)
+class GdHealthRig:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    services: GdHealthServices
+    gateway_app: FastAPI
+    sim_app: FastAPI
+    gateway: httpx.AsyncClient
+    sim: httpx.AsyncClient
+
+    @property
+    def platform(self) -> SimPlatform:
+        return self.sim_app.state.platform  # type: ignore[no-any-return]
+
+    def resident(self, index: int = 0) -> Resident:
+        return self.platform.residents[index]
+
+    def url(
+        self,
+        patient_id: str,
+        encounter_type: str,
+        encounter_id: str,
+        *,
+        user_id: str = "D0001",
+        user_name: str = "张医生",
+        dept_code: str = "0301",
+        base: str = GATEWAY,
+    ) -> str:
+        return viewer_url(
+            self.settings,
+            base,
+            patient_id=patient_id,
+            encounter_type=encounter_type,
+            encounter_id=encounter_id,
+            user_id=user_id,
+            user_name=user_name,
+            dept_code=dept_code,
+            now=self.clock.now(),
+        )
+
+    async def aclose(self) -> None:
+        await self.gateway.aclose()
+        await self.sim.aclose()
+        await self.services.aclose()
+        await self.sim_app.state.sim.http.aclose()
+        self.engine.dispose()
+
+
+def build_rig(
+    store_url: str,
+    *,
+    clock: Clock = system_clock,
+    seed: int = 7,
+    residents: int = 6,
+    **gdhealth: Any,
+) -> GdHealthRig:
+    """Migrate ``store_url``, build the simulator and the gateway wired to each other."""
+    from hisbridge.web.app import create_app
+
+    settings = Settings(
+        gdhealth=GdHealthSettings(
+            **{
+                "base_url": SIM,
+                "callback_url": f"{GATEWAY}/api/v1/consents/callback",
+                **gdhealth,
+            }
+        )
+    )
+    engine = make_engine(store_url)
+    upgrade(engine)
+    gateway_transport = _LateTransport()
+    sim_app = create_gdhealth_sim_app(
+        settings.gdhealth,
+        clock=clock,
+        seed=seed,
+        residents=residents,
+        callback_transport=gateway_transport,
+    )
+    services = build_gdhealth_services(settings, engine, clock, transport=httpx.ASGITransport(sim_app))
+    gateway_app = create_app(settings, engine, clock=clock, **services.state())
+    gateway_transport.app = gateway_app
+    return GdHealthRig(
+        settings,
+        clock,
+        engine,
+        services,
+        gateway_app,
+        sim_app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(gateway_app), base_url=GATEWAY),
+        httpx.AsyncClient(transport=httpx.ASGITransport(sim_app), base_url=SIM),
+    )
+
+
+class _LateTransport(httpx.AsyncBaseTransport):
+    """ASGI transport whose app is set after construction (the two apps point at each other)."""
+
+    app: FastAPI | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert self.app is not None
+        return await httpx.ASGITransport(self.app).handle_async_request(request)
+
+
+def demo_encounter(
+    resident: Resident, encounter_type: str, encounter_id: str, his_patient_id: str, day: date
+) -> tuple[PatientIdentity, EncounterRef]:
+    """The patient identity and encounter a HIS would push for ``resident``."""
+    kind = EncounterType.parse(encounter_type)
+    patient = PatientIdentity(his_patient_id, resident.id_no, resident.name)
+    return patient, EncounterRef(kind, encounter_id, day, dept_code="0301")

@@ -1,0 +1,83 @@
+"""Tables of the consent concept: cached platform authorizations and known encounters.
+
+``gd_consent.open_key`` is set only while the consent is open (PENDING/GRANTED), and is unique:
+the database itself keeps one open authorization per patient + institution + encounter.
+Patient identity in ``gd_encounter`` is SM4-encrypted at rest (needed to apply later).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from hisbridge.store.schema import metadata
+
+__all__ = ["CONSENT_STATUSES", "gd_consent", "gd_encounter"]
+
+CONSENT_STATUSES = ("PENDING", "GRANTED", "DENIED", "EXPIRED", "REVOKED", "CANCELLED", "CLOSED")
+
+gd_consent = Table(
+    "gd_consent",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("auth_id", String(64), nullable=True),
+    Column("his_patient_id", String(64), nullable=False),
+    Column("patient_masked", String(80), nullable=False),
+    Column("encounter_type", String(16), nullable=False),
+    Column("encounter_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("open_key", String(200), nullable=True, unique=True),
+    Column("operator_id", String(64), nullable=False, server_default=""),
+    Column("dept_code", String(64), nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("request_expires_at", DateTime(timezone=True), nullable=True),
+    Column("granted_at", DateTime(timezone=True), nullable=True),
+    Column("valid_from", DateTime(timezone=True), nullable=True),
+    Column("valid_to", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("reason", String(64), nullable=True),
+    Column("sms_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("channel_info", Text, nullable=False, server_default="{}"),
+    CheckConstraint(
+        "status IN ('PENDING','GRANTED','DENIED','EXPIRED','REVOKED','CANCELLED','CLOSED')",
+        name="status",
+    ),
+    Index(None, "auth_id"),
+    Index(None, "his_patient_id", "encounter_id"),
+    Index(None, "status", "valid_to"),
+)
+
+gd_encounter = Table(
+    "gd_encounter",
+    metadata,
+    Column("encounter_type", String(16), primary_key=True),
+    Column("encounter_id", String(64), primary_key=True),
+    Column("his_patient_id", String(64), nullable=False),
+    Column("id_type", String(4), nullable=False, server_default="01"),
+    Column("id_no_enc", String(128), nullable=False),
+    Column("name_enc", String(128), nullable=False),
+    Column("ehc_code", String(128), nullable=True),
+    Column("dept_code", String(64), nullable=False, server_default=""),
+    Column("visit_date", Date, nullable=True),
+    Column("appointment_id", String(64), nullable=True),
+    Column("slot_start", DateTime(timezone=True), nullable=True),
+    Column("admitted_at", DateTime(timezone=True), nullable=True),
+    Column("discharged_at", DateTime(timezone=True), nullable=True),
+    Column("state", String(16), nullable=False, server_default="OPEN"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("state IN ('OPEN','CLOSED','CANCELLED')", name="state"),
+    Index(None, "his_patient_id"),
+    Index(None, "appointment_id"),
+)

@@ -1,0 +1,317 @@
+"""``/api/v1/consents``, ``/api/v1/bookings``, ``/api/v1/encounters``: authorization API.
+
+Called by the HIS (booking, registration, admission, discharge) and by workstations. If
+``push.token`` is set, callers send ``Authorization: Bearer <token>``. The platform's callback
+arrives at ``/api/v1/consents/callback``, checked with the callback secret (signature,
+timestamp window, nonce replay); refusals are audited.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from hisbridge import _json
+from hisbridge.connectors.gdhealth.errors import PlatformError, PlatformUnavailable
+from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
+from hisbridge.consent.encounters import EncounterHooks
+from hisbridge.consent.errors import ConsentProblem
+from hisbridge.consent.model import (
+    SYSTEM,
+    Channel,
+    EncounterRef,
+    EncounterType,
+    Operator,
+    PatientIdentity,
+)
+from hisbridge.consent.service import ConsentService
+
+__all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "services"]
+
+
+class PatientIn(BaseModel):
+    hisPatientId: str = Field(min_length=1, max_length=64)
+    idNo: str = Field(min_length=6, max_length=32)
+    name: str = Field(min_length=1, max_length=64)
+    idType: str = "01"
+    ehcCode: str | None = None
+
+    def value(self) -> PatientIdentity:
+        return PatientIdentity(
+            self.hisPatientId,
+            self.idNo.strip().upper(),
+            self.name.strip(),
+            self.idType,
+            self.ehcCode,
+        )
+
+
+class EncounterIn(BaseModel):
+    type: str = Field(pattern="(?i)^(outpatient|emergency|inpatient|booking)$")
+    id: str = Field(min_length=1, max_length=64)
+    visitDate: date | None = None
+    appointmentId: str | None = None
+    admittedAt: datetime | None = None
+    dischargedAt: datetime | None = None
+    slotStart: datetime | None = None
+    deptCode: str = ""
+
+    def value(self) -> EncounterRef:
+        return EncounterRef(
+            EncounterType.parse(self.type),
+            self.id,
+            self.visitDate,
+            self.appointmentId,
+            self.admittedAt,
+            self.dischargedAt,
+            self.slotStart,
+            self.deptCode,
+        )
+
+
+class OperatorIn(BaseModel):
+    userId: str = Field(min_length=1, max_length=64)
+    name: str = ""
+    role: str = "DOCTOR"
+    deptCode: str = ""
+    deptName: str = ""
+
+    def value(self, request: Request) -> Operator:
+        addr = request.client.host if request.client else ""
+        return Operator(self.userId, self.name, self.role, self.deptCode, self.deptName, addr)
+
+
+class ConsentIn(BaseModel):
+    patient: PatientIn
+    encounter: EncounterIn
+    channel: str = Field(pattern="(?i)^(booking|app|sms|auth_code|code)$")
+    operator: OperatorIn
+
+
+class SmsIn(BaseModel):
+    code: str | None = Field(None, pattern=r"^\s*\d{4,8}\s*$")
+    resend: bool = False
+    operator: OperatorIn
+
+
+class RedeemIn(BaseModel):
+    authCode: str = Field(min_length=4, max_length=32)
+    encounter: EncounterIn
+    patient: PatientIn | None = None
+    operator: OperatorIn
+
+
+class CancelIn(BaseModel):
+    reason: str = Field("OTHER", pattern="^(BOOKING_CANCELLED|DISCHARGED|ENTERED_IN_ERROR|OTHER)$")
+    operator: OperatorIn
+
+
+class BookingIn(BaseModel):
+    bookingId: str = Field(min_length=1, max_length=64)
+    status: str = Field("BOOKED", pattern="^(BOOKED|CANCELLED)$")
+    patient: PatientIn | None = None
+    visitDate: date | None = None
+    slotStart: datetime | None = None
+    deptCode: str = ""
+    operator: OperatorIn | None = None
+
+
+class EncounterEventIn(BaseModel):
+    event: str = Field(pattern="^(REGISTERED|ADMITTED|DISCHARGED)$")
+    patient: PatientIn
+    encounter: EncounterIn
+
+
+def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
+    """The consent service and hooks on ``app.state``; 503 when record sharing is not wired."""
+    consents = getattr(request.app.state, "consents", None)
+    hooks = getattr(request.app.state, "encounter_hooks", None)
+    if consents is None or hooks is None:
+        raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
+    return consents, hooks
+
+
+def require_token(request: Request) -> None:
+    """Bearer token check shared with the push API (``push.token``), when one is set."""
+    token = request.app.state.settings.push.token
+    if token is None:
+        return
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise ConsentProblem("UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token", status=401)
+
+
+def _install_errors(app: FastAPI) -> None:
+    if getattr(app.state, "_gd_errors", False):
+        return
+    app.state._gd_errors = True
+
+    @app.exception_handler(ConsentProblem)
+    async def _problem(_: Request, exc: ConsentProblem) -> JSONResponse:
+        return JSONResponse(exc.body(), exc.status)
+
+    @app.exception_handler(PlatformError)
+    async def _platform(_: Request, exc: PlatformError) -> JSONResponse:
+        body = {"error": exc.message_zh, "platformCode": exc.code, "code": f"PLATFORM_{exc.code}"}
+        if isinstance(exc.data, dict) and "remaining" in exc.data:
+            body["remaining"] = exc.data["remaining"]
+        return JSONResponse(body, exc.status)
+
+    @app.exception_handler(PlatformUnavailable)
+    async def _down(_: Request, exc: PlatformUnavailable) -> JSONResponse:
+        return JSONResponse({"error": exc.message_zh, "platformCode": exc.code}, 503)
+
+
+def _consent_routes(router: APIRouter) -> None:
+    @router.post("/api/v1/consents", status_code=201)
+    async def create(body: ConsentIn, request: Request) -> JSONResponse:
+        require_token(request)
+        consents, _ = services(request)
+        consents.note_encounter(body.patient.value(), body.encounter.value())
+        consent, created = await consents.request(
+            EncounterType.parse(body.encounter.type),
+            body.encounter.id,
+            Channel.parse(body.channel),
+            body.operator.value(request),
+        )
+        return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
+
+    @router.get("/api/v1/consents")
+    async def find(request: Request, hisPatientId: str, encounterType: str, encounterId: str) -> JSONResponse:
+        require_token(request)
+        consents, _ = services(request)
+        found = consents.current_for(hisPatientId, EncounterType.parse(encounterType), encounterId)
+        if found is None:
+            return JSONResponse({"consent": None})
+        return JSONResponse({"consent": (await consents.get(found.id)).public()})
+
+    @router.get("/api/v1/consents/{consent_id}")
+    async def get(consent_id: str, request: Request) -> dict[str, Any]:
+        require_token(request)
+        return (await services(request)[0].get(consent_id)).public()
+
+    @router.post("/api/v1/consents/{consent_id}/sms-code")
+    async def sms(consent_id: str, body: SmsIn, request: Request) -> dict[str, Any]:
+        require_token(request)
+        consents, operator = services(request)[0], body.operator.value(request)
+        if body.resend or not body.code:
+            return (await consents.send_sms(consent_id, operator)).public()
+        return (await consents.verify_sms(consent_id, body.code, operator)).public()
+
+    @router.post("/api/v1/consents/redeem")
+    async def redeem(body: RedeemIn, request: Request) -> dict[str, Any]:
+        require_token(request)
+        consents = services(request)[0]
+        if body.patient is not None:
+            consents.note_encounter(body.patient.value(), body.encounter.value())
+        consent = await consents.redeem(
+            body.authCode,
+            EncounterType.parse(body.encounter.type),
+            body.encounter.id,
+            body.operator.value(request),
+        )
+        return consent.public()
+
+    @router.post("/api/v1/consents/{consent_id}/cancel")
+    async def cancel(consent_id: str, body: CancelIn, request: Request) -> dict[str, Any]:
+        require_token(request)
+        consent = await services(request)[0].cancel(consent_id, body.reason, body.operator.value(request))
+        return consent.public()
+
+
+def _hook_routes(router: APIRouter) -> None:
+    @router.post("/api/v1/bookings")
+    async def booking(body: BookingIn, request: Request) -> JSONResponse:
+        require_token(request)
+        _, hooks = services(request)
+        operator = body.operator.value(request) if body.operator else SYSTEM
+        if body.status == "CANCELLED":
+            consent = await hooks.booking_cancelled(body.bookingId, operator)
+            return JSONResponse({"consent": consent.public() if consent else None})
+        if body.patient is None:
+            raise ConsentProblem("PATIENT_REQUIRED", "预约需提供患者身份信息 patient required", status=422)
+        ref = EncounterRef(
+            EncounterType.BOOKING,
+            body.bookingId,
+            body.visitDate,
+            body.bookingId,
+            slot_start=body.slotStart,
+            dept_code=body.deptCode,
+        )
+        consent = await hooks.booked(body.patient.value(), ref, operator)
+        return JSONResponse({"consent": consent.public()}, 201)
+
+    @router.post("/api/v1/encounters")
+    async def encounter(body: EncounterEventIn, request: Request) -> JSONResponse:
+        require_token(request)
+        _, hooks = services(request)
+        ref = body.encounter.value()
+        if body.event == "DISCHARGED":
+            at = body.encounter.dischargedAt
+            if at is None:
+                raise ConsentProblem("DISCHARGE_TIME", "出院事件需提供 dischargedAt", status=422)
+            found = await hooks.discharged(ref.encounter_id, at)
+        else:
+            found = await hooks.opened(body.patient.value(), ref)
+        return JSONResponse({"consent": found.public() if found else None}, 202)
+
+
+def _callback_route(router: APIRouter) -> None:
+    @router.post("/api/v1/consents/callback")
+    async def callback(request: Request) -> JSONResponse:
+        consents, _ = services(request)
+        body = await request.body()
+        problem = _check_callback(request, consents, body)
+        if problem is not None:
+            consents.audit.record(
+                "CALLBACK_REFUSED",
+                SYSTEM,
+                outcome=f"refused:{problem}",
+                detail={"addr": request.client.host if request.client else ""},
+            )
+            return JSONResponse({"resultCode": problem, "resultMessage": "refused"}, 401)
+        try:
+            payload = _json.loads(body)
+            auth_id = str(payload.get("data", payload).get("authId", ""))
+        except (ValueError, AttributeError):
+            return JSONResponse({"resultCode": "5000", "resultMessage": "malformed"}, 400)
+        consent = await consents.on_status_changed(auth_id)
+        return JSONResponse({"resultCode": "0", "resultMessage": "success", "known": consent is not None})
+
+
+def _check_callback(request: Request, consents: ConsentService, body: bytes) -> str | None:
+    s = consents.settings
+    ledger = getattr(request.app.state, "_gd_callback_nonces", None)
+    if ledger is None:
+        ledger = request.app.state._gd_callback_nonces = NonceLedger(s.timestamp_window_s * 1000)
+    names = s.headers
+    headers = SignedHeaders(
+        *(
+            request.headers.get(n, "")
+            for n in (names.partner_id, names.timestamp, names.nonce, names.signature)
+        )
+    )
+    return check_signed(
+        headers,
+        body,
+        method=s.sign_method,
+        secret=s.callback_secret.get_secret_value(),
+        expected_partner=s.partner_id,
+        now_ms=int(consents.clock.now().timestamp() * 1000),
+        window_s=s.timestamp_window_s,
+        nonces=ledger,
+    )
+
+
+def mount(app: FastAPI) -> None:
+    _install_errors(app)
+    router = APIRouter(tags=["consents"])
+    _callback_route(router)  # before /{consent_id} routes so "callback" is not taken for an id
+    _consent_routes(router)
+    _hook_routes(router)
+    app.include_router(router)
