@@ -30,7 +30,7 @@ OPEN_PREFIXES = ("/healthz", "/console/login", "/console/static", "/ws", "/api/v
 def _app(tmp_path: Path, **console: object) -> FastAPI:
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    return create_app(load_settings(console=console), engine)
+    return create_app(load_settings(console=console, push={"token": "push-token-1"}), engine)
 
 
 def _concrete(path: str) -> str:
@@ -84,7 +84,6 @@ async def test_api_and_unknown_paths_are_401(tmp_path: Path, path: str) -> None:
 
 async def test_open_routes_and_tokens(tmp_path: Path) -> None:
     app = _app(tmp_path, api_token="api-token-1", metrics_token="metrics-token-1")
-    app.state.push_token = "push-token-1"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/console/login")).status_code == 200
@@ -107,3 +106,12 @@ async def test_odd_login_redirects_stay_local(tmp_path: Path) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
         reply = await client.get("/console/login?next=//evil.example/x")
         assert 'name="next" value="/console/"' in reply.text
+
+
+async def test_without_a_push_token_the_hospital_api_is_left_to_its_module(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    app = create_app(load_settings(), engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
+        assert (await client.get("/api/v1/consents/x")).status_code != 401
+        assert (await client.get("/api/v1/outbox/status")).status_code == 401

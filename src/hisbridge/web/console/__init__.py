@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from hisbridge.web.console.guard import ConsoleGuard
 from hisbridge.web.console.render import page
 
 __all__ = ["PAGES", "ConsoleServices", "console_settings", "mount"]
+
+log = logging.getLogger("hisbridge.web.console")
 
 _STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
@@ -119,9 +122,17 @@ def _alerts_in_lifespan(app: FastAPI) -> None:
     app.router.lifespan_context = lifespan
 
 
+def _warn_open_hospital_api(app: FastAPI) -> None:
+    push = getattr(app.state.settings, "push", None)
+    if getattr(push, "token", None) is None and app.state.console.settings.push_token_prefixes:
+        log.warning("push.token 未设置：医院接口无需令牌 no push token: %s are open",
+                    ", ".join(app.state.console.settings.push_token_prefixes))
+
+
 def mount(app: FastAPI) -> None:
     """Add the console pages and the gate in front of every route."""
     app.state.console = _services(app)
+    _warn_open_hospital_api(app)
     if app.state.console.settings.alerts.enabled:
         _alerts_in_lifespan(app)
     app.add_middleware(ConsoleGuard)

@@ -89,13 +89,16 @@ class ConsoleGuard:
             return None if ok else _refuse(401, "需要 metrics 令牌", "metrics token required")
         if access == "signed" and "sig" in request.query_params:
             return None  # the route verifies the signature itself
+        push_token = _push_token(scope) if access == "hospital" else None
+        if access == "hospital" and push_token is None:
+            return None  # no push token configured: the hospital API is open, as its module says
         principal = await asyncio.to_thread(
             services.sessions.lookup, request.cookies.get(SESSION_COOKIE))
         if principal is not None:
             return self._admit(scope, request, access, principal)
         if access != "page" and _bearer(request, services.settings.api_token):
             return None
-        if access == "hospital" and _bearer(request, _push_token(scope)):
+        if access == "hospital" and _bearer(request, push_token):
             return None
         if access == "page":
             here = path + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
