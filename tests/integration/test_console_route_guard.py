@@ -69,12 +69,13 @@ async def test_every_route_needs_a_session(tmp_path: Path) -> None:
                 assert reply.headers["location"].startswith("/console/login?next="), path
             else:
                 assert reply.status_code == 401, (method, path, reply.status_code)
+                assert reply.json()["code"] == "UNAUTHORIZED"
     assert checked >= 10
 
 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/api/v1/outbox/status",
                                   "/api/v1/messages", "/api/v1/sso/launch", "/api/v1/consents",
-                                  "/api/v1/records/x", "/nothing/here"])
+                                  "/api/v1/records/x/index", "/nothing/here"])
 async def test_api_and_unknown_paths_are_401(tmp_path: Path, path: str) -> None:
     app = _app(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:

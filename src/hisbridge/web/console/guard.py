@@ -53,8 +53,11 @@ def _push_token(scope: Scope) -> SecretStr | None:
     return token if isinstance(token, SecretStr) and token.get_secret_value() else None
 
 
+_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}
+
+
 def _refuse(status: int, zh: str, en: str) -> JSONResponse:
-    return JSONResponse({"error": f"{zh} {en}"}, status,
+    return JSONResponse({"error": f"{zh} {en}", "code": _CODES[status]}, status,
                         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
