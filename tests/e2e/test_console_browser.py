@@ -21,7 +21,9 @@ import uvicorn
 from hisbridge.delivery.service import DeliveryService
 from hisbridge.testing.targets import rejected
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
 
+from hisbridge.audit.log import AuditLog
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -61,6 +63,13 @@ def _fill(service: DeliveryService, target: RecordingTarget) -> None:
     service.accept("emr_outpatient_record", [broken], source="e2e")
 
 
+def _audit(engine: Engine) -> None:
+    log = AuditLog(engine, algorithm="sm3")
+    for n, category in enumerate(("LAB", "EXAM", "VISIT")):
+        log.append("record.view", "doc1", actor_name="王医生", role="doctor", dept_code="D01",
+                   patient_masked="张*", category=category, doc_id=f"DOC-{n}", client_addr="10.1.2.3")
+
+
 def _free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,6 +99,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     target = RecordingTarget()
     service = DeliveryService.from_settings(settings, engine, target=target)
     _fill(service, target)
+    _audit(engine)
     loop, worker_thread = _delivery_loop(service)
     sock = _free_socket()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), log_level="warning",
@@ -198,6 +208,15 @@ def test_each_role_sees_and_may_do_what_it_should(gateway: Gateway, page: Page, 
             expect(page.get_by_test_id("message")).to_contain_text("无权")
         page.goto(f"{gateway.url}/console/dead?table=emr_outpatient_record")
         expect(page.get_by_test_id("replay")).to_have_count(0 if name == "auditor1" else 1)
+        page.goto(f"{gateway.url}/console/audit")
+        if name == "operator1":
+            expect(page.get_by_test_id("message")).to_contain_text("无权")
+        else:
+            page.get_by_test_id("verify").click()
+            expect(page.get_by_test_id("verify-ok")).to_contain_text("3")
+            expect(page.get_by_test_id("audit-rows")).to_contain_text("DOC-2")
+            if name == "auditor1":
+                doc_shot(page, "audit")
         page.goto(f"{gateway.url}/console/config")
         if name == "auditor1":
             expect(page.get_by_test_id("message")).to_contain_text("无权")
