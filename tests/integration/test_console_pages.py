@@ -171,3 +171,16 @@ async def test_pages_on_postgres(pg_url: str) -> None:
         replay = await world.client.post("/console/dead/replay", data=form)
         assert "replayed=1" in replay.headers["location"]
         assert (await world.client.get("/console/")).status_code == 200
+
+
+async def test_reconciliation_of_today(world: World) -> None:
+    await login(world.client, "operator1")
+    page = await world.client.get("/console/reconcile")
+    assert page.status_code == 200
+    assert "/console/dead?table=emr_outpatient_record&amp;from=" in page.text  # resend the dead one
+    row = page.text.split('data-testid="resend-emr_outpatient_record"')[0].rsplit("<tr>", 1)[1]
+    cells = [c.split("<")[0] for c in row.split('class="num')[1:]]
+    assert [c.split(">")[-1] for c in cells] == ["未启用", "3", "2", "1", "0", "1"]
+    empty = await world.client.get("/console/reconcile?date=2020-01-01")
+    assert "resend-" not in empty.text
+    assert (await world.client.get("/console/reconcile?date=2020-13-01")).status_code == 400
