@@ -177,7 +177,7 @@ async def test_reconciliation_of_today(world: World) -> None:
     await login(world.client, "operator1")
     page = await world.client.get("/console/reconcile")
     assert page.status_code == 200
-    assert "/console/dead?table=emr_outpatient_record&amp;from=" in page.text  # resend the dead one
+    assert "/console/dead?table=emr_outpatient_record&from=" in page.text  # resend the dead one
     row = page.text.split('data-testid="resend-emr_outpatient_record"')[0].rsplit("<tr>", 1)[1]
     cells = [c.split("<")[0] for c in row.split('class="num')[1:]]
     assert [c.split(">")[-1] for c in cells] == ["未启用", "3", "2", "1", "0", "1"]
