@@ -271,9 +271,10 @@ def test_replay_a_dead_letter_and_see_it_delivered(gateway: Gateway, page: Page)
     _wait_delivered(gateway, 14)
     with shot_on_failure(page, "replay"):
         log_in(page, gateway.url, "operator1")
-        page.click("aside >> text=死信")
-        page.select_option("select[name=table]", "emr_outpatient_record")
-        page.click("text=预览数量")
+        page.click("aside >> text=对账")
+        expect(page.get_by_test_id("recon")).to_contain_text("emr_outpatient_record")
+        doc_shot(page, "reconcile")
+        page.get_by_test_id("resend-emr_outpatient_record").click()  # today's dead letters of the table
         expect(page.get_by_test_id("preview")).to_contain_text("符合条件：1 条")
         expect(page.get_by_test_id("dead-rows")).to_contain_text("V-3")
         doc_shot(page, "dead-letters")
