@@ -61,6 +61,35 @@ def _refuse(status: int, zh: str, en: str) -> JSONResponse:
                         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
 
+def _passes_without_session(request: Request, access: str, services: Any) -> bool:
+    if access == "open":
+        return True
+    if access == "metrics":
+        token = services.settings.metrics_token
+        return token is None or _bearer(request, token)
+    if access == "signed":
+        return "sig" in request.query_params  # the route verifies the signature itself
+    if access == "hospital":
+        return _push_token(request.scope) is None  # no push token: open, as the module documents
+    return False
+
+
+def _machine_token(request: Request, access: str, services: Any) -> bool:
+    """An API call with the console's API token, or the HIS push token where that is accepted."""
+    if access == "page":
+        return False
+    if _bearer(request, services.settings.api_token):
+        return True
+    return access == "hospital" and _bearer(request, _push_token(request.scope))
+
+
+def _to_login(request: Request) -> Response:
+    query = request.scope["query_string"].decode("latin-1")
+    here = request.scope["path"] + (f"?{query}" if query else "")
+    status = 302 if request.method in _SAFE_METHODS else 303
+    return RedirectResponse(f"{LOGIN_PATH}?next={quote(safe_next(here), safe='')}", status)
+
+
 class ConsoleGuard:
     """Let a request through only when its path is open or its caller is known."""
 
@@ -82,31 +111,17 @@ class ConsoleGuard:
     async def _check(self, scope: Scope) -> Response | None:
         request = Request(scope)
         services: Any = scope["app"].state.console
-        path = scope["path"]
-        access = classify(path, services.access)
-        if access == "open":
+        access = classify(scope["path"], services.access)
+        if _passes_without_session(request, access, services):
             return None
-        if access == "metrics":
-            token = services.settings.metrics_token
-            ok = token is None or _bearer(request, token)
-            return None if ok else _refuse(401, "需要 metrics 令牌", "metrics token required")
-        if access == "signed" and "sig" in request.query_params:
-            return None  # the route verifies the signature itself
-        push_token = _push_token(scope) if access == "hospital" else None
-        if access == "hospital" and push_token is None:
-            return None  # no push token configured: the hospital API is open, as its module says
         principal = await asyncio.to_thread(
             services.sessions.lookup, request.cookies.get(SESSION_COOKIE))
         if principal is not None:
             return self._admit(scope, request, access, principal)
-        if access != "page" and _bearer(request, services.settings.api_token):
-            return None
-        if access == "hospital" and _bearer(request, push_token):
+        if _machine_token(request, access, services):
             return None
         if access == "page":
-            here = path + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
-            status = 302 if request.method in _SAFE_METHODS else 303
-            return RedirectResponse(f"{LOGIN_PATH}?next={quote(safe_next(here), safe='')}", status)
+            return _to_login(request)
         return _refuse(401, "需要登录或 API 令牌", "login or API token required")
 
     @staticmethod
