@@ -28,8 +28,8 @@ _OPEN_PREFIXES = ("/ws/", "/console/static/")
 class AccessPolicy:
     open_api_prefixes: Sequence[str] = ("/api/v1/events", "/api/v1/consents/callback")
     signed_api_prefixes: Sequence[str] = ("/api/v1/messages", "/api/v1/sso")
-    push_token_prefixes: Sequence[str] = ("/api/v1/consents", "/api/v1/bookings", "/api/v1/encounters",
-                                          "/api/v1/records")
+    push_token_prefixes: Sequence[str] = ("/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
+                                          "/api/v1/encounters", "/api/v1/records")
     extra_open: Sequence[str] = field(default_factory=tuple)
 
 

@@ -50,8 +50,8 @@ class ConsoleSettings(BaseModel):
         default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"],
         description="pass the gate only with a sig parameter, which the route verifies")
     push_token_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/consents", "/api/v1/bookings", "/api/v1/encounters",
-                                 "/api/v1/records"],
+        default_factory=lambda: ["/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
+                                 "/api/v1/encounters", "/api/v1/records"],
         description="also accept the HIS push token (push.token) as a Bearer token")
     default_lang: Literal["zh", "en"] = "zh"
     secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over TLS)")

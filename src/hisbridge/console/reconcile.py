@@ -1,9 +1,10 @@
 """One day per table from the store's side: accepted vs delivered, what waits, what is dead.
 
-A record version received on the day counts as delivered when its record has a delivered
-version at least as new (a newer delivered version supersedes it). Dead = entries created that
-day that went dead and are not yet replayed; those are what "resend" replays. The source side
-(keys in the HIS for that day) is ``hisbridge.reconcile``'s; this module reads only the store.
+A record version received on the day counts as delivered when an outbox entry of its record
+with that version or a newer one was delivered (a newer delivered version supersedes it).
+Dead = entries created that day that went dead and are not yet replayed; those are what
+"resend" replays. The source side (keys in the HIS for that day) is ``hisbridge.reconcile``'s;
+this module reads only the store.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, case, exists, func, select
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.console._time import to_store
@@ -46,13 +47,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _accepted(conn: Any, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-    from hisbridge.store.schema.outbox import record_keys, records
+    from hisbridge.store.schema.outbox import outbox, records
 
-    r, k = records.c, record_keys.c
-    delivered = func.sum(case((k.delivered_version >= r.version, 1), else_=0))
+    r, o = records.c, outbox.c
+    sent = exists().where(o.table_name == r.table_name, o.record_id == r.record_id,
+                          o.state == "delivered", o.version >= r.version)
+    delivered = func.sum(case((sent, 1), else_=0))
     rows = conn.execute(
         select(r.table_name, func.count(), delivered)
-        .join(record_keys, and_(k.table_name == r.table_name, k.record_id == r.record_id))
         .where(r.received_at >= to_store(start), r.received_at < to_store(end))
         .group_by(r.table_name)).all()
     return {t: (int(n), int(d or 0)) for t, n, d in rows}

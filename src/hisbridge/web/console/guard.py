@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 from typing import Any
 from urllib.parse import quote
 
@@ -44,13 +45,17 @@ def _bearer(request: Request, token: SecretStr | None) -> bool:
 
 
 def _push_token(scope: Scope) -> SecretStr | None:
-    """The HIS push token: set on the app by the gateway, else ``push.token`` in the settings."""
+    """The HIS push token: set on the app by the gateway, else ``push.token``, else the
+    ``HISBRIDGE_PUSH_TOKEN`` environment variable (as the push intake reads it)."""
     state = scope["app"].state
     given = getattr(state, "push_token", None)
     if isinstance(given, str) and given:
         return SecretStr(given)
     token = getattr(getattr(state.settings, "push", None), "token", None)
-    return token if isinstance(token, SecretStr) and token.get_secret_value() else None
+    if isinstance(token, SecretStr) and token.get_secret_value():
+        return token
+    from_env = os.environ.get("HISBRIDGE_PUSH_TOKEN")
+    return SecretStr(from_env) if from_env else None
 
 
 _CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN"}
