@@ -23,6 +23,7 @@ from pydantic_settings import (
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
+from hisbridge.mapping.config import HisSettings
 
 __all__ = [
     "DeliverySettings",
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
+    his: HisSettings = Field(default_factory=HisSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod

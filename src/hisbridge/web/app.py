@@ -33,6 +33,9 @@ MOUNTS: list[str] = [
     "hisbridge.web.consents_api",
     "hisbridge.web.records_api",
     "hisbridge.web.viewer",
+    "hisbridge.web.intake",
+    "hisbridge.web.outbox_api",
+    "hisbridge.web.metrics",
 ]
 
 

@@ -1,0 +1,180 @@
+"""``hisbridge sync file PATH --table T``: accept a JSONL or CSV file into the store.
+
+Lines that cannot be read are listed with their line numbers; records that fail validation are
+quarantined with their violations. Delivery is the gateway's job (``hisbridge run``), or pass
+``--deliver`` to deliver now and wait until the queue is idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hisbridge.settings import Settings, load_settings
+from hisbridge.sources.files import FileRow, read_records
+from hisbridge.store.ports import AcceptResult
+
+__all__ = ["app"]
+
+app = typer.Typer(help="从数据源同步 / pull records from sources", no_args_is_help=True)
+console = Console()
+_CHUNK = 1000
+
+
+def _accept_file(settings: Settings, path: Path, table: str, op: str,
+                 encoding: str | None) -> tuple[AcceptResult, list[FileRow], Any]:
+    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    engine = make_engine(settings.store.url)
+    upgrade(engine)
+    service = DeliveryService.from_settings(settings, engine)
+    used, rows = read_records(path, encoding)
+    console.print(f"读取 reading {path} ({used})")
+    total, unreadable = AcceptResult(), []
+    while chunk := list(islice(rows, _CHUNK)):
+        unreadable += [r for r in chunk if r.record is None]
+        good = [r for r in chunk if r.record is not None]
+        records = [r.record for r in good if r.record is not None]
+        result = service.accept(table, records, op=op,  # type: ignore[arg-type]
+                                source=f"file:{path.name}")
+        total.accepted += result.accepted
+        total.unchanged += result.unchanged
+        total.rejected += [type(x)(good[x.index].line, x.record_id, x.violations)
+                           for x in result.rejected]
+    return total, unreadable, service
+
+
+@app.command("file")
+def sync_file(
+    path: Annotated[Path, typer.Argument(help="JSONL 或 CSV 文件")],
+    table: Annotated[str, typer.Option("--table", "-t", help="表名 table")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件")] = None,
+    op: Annotated[str, typer.Option(help="upsert | delete")] = "upsert",
+    encoding: Annotated[str | None, typer.Option(help="如 gbk；默认自动识别")] = None,
+    deliver: Annotated[bool, typer.Option(help="立即投递并等待完成 deliver now")] = False,
+    timeout: Annotated[float, typer.Option(help="--deliver 最长等待秒数")] = 600.0,
+) -> None:
+    """导入文件 / accept a file's records (one transaction per 1,000 lines)."""
+    if op not in ("upsert", "delete"):
+        raise typer.BadParameter("--op 只能是 upsert 或 delete")
+    settings = load_settings(config)
+    total, unreadable, service = _accept_file(settings, path, table, op, encoding)
+    console.print(f"接收 accepted {total.accepted}，未变化 unchanged {total.unchanged}，"
+                  f"隔离 quarantined {len(total.rejected)}，无法读取 unreadable {len(unreadable)}")
+    for row in unreadable[:20]:
+        console.print(f"  第 {row.line} 行 line {row.line}: {row.error}")
+    for rejected in total.rejected[:20]:
+        errors = [v for v in rejected.violations if v.severity == "error"] or rejected.violations
+        first = errors[0].summary() if errors else ""
+        console.print(f"  第 {rejected.index} 行 id={rejected.record_id}: {first}")
+    if deliver:
+        idle = asyncio.run(_deliver(service, timeout))
+        console.print("投递完成 delivered" if idle else "投递未在时限内完成 still delivering")
+    if unreadable or total.rejected:
+        raise typer.Exit(1)
+
+
+async def _deliver(service: Any, timeout: float) -> bool:
+    try:
+        return bool(await service.run_until_idle(timeout))
+    finally:
+        await service.stop()
+
+
+@app.command("once")
+def sync_once(
+    config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
+    table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只同步这些表")] = None,
+    since: Annotated[datetime | None, typer.Option(help="从此时间起重新抽取 (HIS 本地时间)")] = None,
+    timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+) -> None:
+    """手动同步一轮 / one manual pass: extract from the HIS, then deliver until idle.
+
+    退出码 exit code 1 when a table failed to extract or anything ended dead.
+    """
+    from hisbridge.runtime.extraction import open_pipeline
+
+    with open_pipeline(config) as pipe:
+        tables = [pipe.project.dictionary.table(t).name for t in table] if table else \
+            pipe.project.tables()
+        dead_before = _dead(pipe.engine)
+        reports = _extract_with_progress(pipe.poller, tables, since)
+        idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
+        dead = _dead(pipe.engine) - dead_before
+    _print_pass(reports, idle, dead)
+    if dead or any(r.error for r in reports) or not idle:
+        raise typer.Exit(1)
+
+
+def _dead(engine: Any) -> int:
+    from hisbridge._clock import system_clock
+    from hisbridge.store.queries import outbox_status
+
+    return outbox_status(engine, system_clock.now()).total("dead")
+
+
+def _extract_with_progress(poller: Any, tables: list[str], since: datetime | None) -> list[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hisbridge.runtime.extraction import extract
+
+    columns = (TextColumn("抽取 extract {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("", total=len(tables))
+
+        def advance(report: Any) -> None:
+            progress.update(task, advance=1, description=report.table)
+
+        return extract(poller, tables, since=since, on_table=advance)
+
+
+async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> bool:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hisbridge._clock import system_clock
+    from hisbridge.store.queries import outbox_status
+
+    def waiting() -> int:
+        status = outbox_status(engine, system_clock.now())
+        return sum(status.total(s) for s in ("pending", "in_flight", "retry_wait"))
+
+    total = max(waiting(), 1)
+    columns = (TextColumn("投递 deliver"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("", total=total)
+        run = asyncio.ensure_future(service.run_until_idle(timeout))
+        while not run.done():
+            progress.update(task, completed=total - await asyncio.to_thread(waiting))
+            await asyncio.wait({run}, timeout=0.5)
+        progress.update(task, completed=total - waiting())
+    try:
+        return bool(run.result())
+    finally:
+        await service.stop()
+
+
+def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
+    from rich.table import Table
+
+    view = Table(title="同步结果 sync once")
+    for col in ("table", "read", "accepted", "unchanged", "quarantined", "filtered", "deleted",
+                "error"):
+        view.add_column(col)
+    for r in reports:
+        c = r.counts
+        view.add_row(r.table, str(c.rows_read), str(c.accepted), str(c.unchanged),
+                     str(c.rejected), str(c.filtered), str(c.deleted), r.error or "")
+    console.print(view)
+    if not idle:
+        console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
+    colour = "red" if dead else "green"
+    console.print(f"[{colour}]本轮死信 dead letters this pass: {dead}[/]")

@@ -1,0 +1,1 @@
+"""The national front-end software: data-API client and intermediate-database sink."""

@@ -1,0 +1,65 @@
+"""The running gateway: the web app and the delivery workers in one event loop.
+
+``serve(settings)`` migrates the store, builds the ``DeliveryService`` and the FastAPI app,
+starts the workers in the app's lifespan and runs uvicorn. On SIGTERM or Ctrl-C uvicorn stops
+taking requests and lets open ones finish; the lifespan then stops the workers: sends in flight
+finish (grace period) and everything else returns to ``pending``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hisbridge._clock import Clock, system_clock
+from hisbridge.delivery.service import DeliveryService
+from hisbridge.settings import Settings
+
+__all__ = ["build_app", "serve"]
+
+
+def build_app(settings: Settings, engine: Engine, service: DeliveryService, *,
+              clock: Clock = system_clock) -> FastAPI:
+    """The gateway app with ``service`` started and stopped by its lifespan."""
+    from hisbridge.web.app import create_app
+    from hisbridge.web.intake import push_token
+
+    app = create_app(settings, engine, clock=clock, delivery=service)
+    app.state.push_token = push_token(settings)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            service.start()
+            try:
+                yield state
+            finally:
+                await service.stop()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+async def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the gateway until SIGTERM/SIGINT."""
+    import uvicorn
+
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    engine = make_engine(settings.store.url)
+    upgrade(engine)
+    service = DeliveryService.from_settings(settings, engine)
+    app = build_app(settings, engine, service)
+    config = uvicorn.Config(app, host=host or settings.web.host, port=port or settings.web.port,
+                            log_level="info", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=30)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        engine.dispose()

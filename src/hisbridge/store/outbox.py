@@ -1,0 +1,231 @@
+"""The outbox queue: claim work, record outcomes, return leases.
+
+Claiming is one statement: ``UPDATE outbox ... WHERE id IN (SELECT ... LIMIT n)``; on PostgreSQL
+the inner select is ``FOR UPDATE SKIP LOCKED`` so several processes or nodes share one store
+without double sends. A claimed entry is ``in_flight`` with a lease; a worker that dies
+(SIGKILL) loses its lease and the entry returns to ``pending`` when the lease expires.
+
+An entry is claimable when it is due, no earlier version of the same (table, id) is unfinished
+(strict version order), and its parent record has a delivered version, or the entry has waited
+longer than ``parent_wait_s``: then it is handed out with the note ``parent_wait_exceeded`` and
+the worker sends it anyway or dead-letters it, per its ``on_parent_timeout`` setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, exists, or_, select, tuple_, update
+
+from hisbridge import _json
+from hisbridge._clock import Clock, system_clock
+from hisbridge.delivery.outcome import DeliveryItem, Outcome
+from hisbridge.delivery.retry import Decision
+from hisbridge.store.schema.outbox import attempts, outbox, records
+from hisbridge.store.times import from_store, to_store
+
+__all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
+
+PARENT_LATE = "parent_wait_exceeded"
+_UNFINISHED = ("pending", "in_flight", "retry_wait")
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One finished attempt: the item, what the receiver said and what the policy decided."""
+
+    item: DeliveryItem
+    outcome: Outcome
+    decision: Decision
+    started_at: datetime
+
+
+class OutboxQueue:
+    """Queue operations over a migrated store; every method is one short transaction."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 parent_wait_s: float = 600.0) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.parent_wait_s = parent_wait_s
+        self._skip_locked = engine.dialect.name == "postgresql"
+        self._statements = {s: self._claim_statement(s) for s in ("retry_wait", "pending")}
+
+    def claim(self, worker: str, limit: int, lease_s: float) -> list[DeliveryItem]:
+        """Up to ``limit`` due entries, now ``in_flight`` under ``worker``'s lease.
+
+        Due retries first, then pending entries in acceptance order; each state is read through
+        its own index, so a claim costs the same with ten or a million entries queued.
+        """
+        now = to_store(self.clock.now())
+        with self.engine.begin() as conn:
+            claimed = self._take(conn, "retry_wait", worker, limit, lease_s, now)
+            if len(claimed) < limit:
+                claimed += self._take(conn, "pending", worker, limit - len(claimed), lease_s, now)
+            if not claimed:
+                return []
+            payloads = self._payloads(conn, [row.id for row in claimed])
+            late = self._late_children(conn, claimed, now)
+        items = [self._item(row, payloads, late) for row in claimed]
+        return sorted(items, key=lambda i: i.outbox_id)
+
+    def _take(self, conn: Any, state: str, worker: str, limit: int, lease_s: float,
+              now: datetime) -> list[Any]:
+        params = {"b_now": now, "b_lease": now + timedelta(seconds=lease_s), "b_worker": worker,
+                  "b_deadline": now - timedelta(seconds=self.parent_wait_s), "b_limit": limit}
+        return list(conn.execute(self._statements[state], params).all())
+
+    def _claim_statement(self, state: str) -> Any:
+        """``UPDATE ... WHERE id IN (candidates) RETURNING ...``, built once per state."""
+        o = outbox.c
+        return (
+            update(outbox)
+            .where(o.id.in_(self._candidates(state).scalar_subquery()))
+            .values(state="in_flight", claimed_by=bindparam("b_worker"),
+                    lease_expires_at=bindparam("b_lease"), attempts=o.attempts + 1)
+            .returning(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts,
+                       o.created_at, o.parent_table, o.parent_id, o.note)
+        )
+
+    def _candidates(self, state: str) -> Any:
+        o = outbox.alias("o")
+        earlier = outbox.alias("earlier")
+        parent = outbox.alias("parent")
+        unfinished_before = exists().where(
+            earlier.c.table_name == o.c.table_name, earlier.c.record_id == o.c.record_id,
+            earlier.c.id < o.c.id, earlier.c.state.in_(_UNFINISHED))
+        parent_delivered = exists().where(
+            parent.c.table_name == o.c.parent_table, parent.c.record_id == o.c.parent_id,
+            parent.c.state == "delivered")
+        query = (
+            select(o.c.id)
+            .where(o.c.state == state, ~unfinished_before,
+                   or_(o.c.parent_id.is_(None), o.c.created_at <= bindparam("b_deadline"),
+                       parent_delivered))
+            .limit(bindparam("b_limit"))
+        )
+        if state == "retry_wait":
+            query = query.where(o.c.next_attempt_at <= bindparam("b_now"))
+            query = query.order_by(o.c.next_attempt_at)
+        else:  # pending entries are always due; take them in acceptance order
+            query = query.order_by(o.c.id)
+        return query.with_for_update(skip_locked=True, of=o) if self._skip_locked else query
+
+    def _payloads(self, conn: Any, ids: list[int]) -> dict[int, str]:
+        o, r = outbox.c, records.c
+        query = (select(o.id, r.payload)
+                 .join(records, and_(r.table_name == o.table_name, r.record_id == o.record_id,
+                                     r.version == o.version))
+                 .where(o.id.in_(ids)))
+        return {outbox_id: payload for outbox_id, payload in conn.execute(query)}
+
+    def _late_children(self, conn: Any, rows: Sequence[Any], now: datetime) -> set[int]:
+        deadline = now - timedelta(seconds=self.parent_wait_s)
+        waiting = [row for row in rows
+                   if row.parent_id is not None and from_store(row.created_at) <= deadline]  # type: ignore[operator]
+        if not waiting:
+            return set()
+        o = outbox.c
+        parents = {(row.parent_table, row.parent_id) for row in waiting}
+        delivered = {(t, i) for t, i in conn.execute(
+            select(o.table_name, o.record_id).where(
+                tuple_(o.table_name, o.record_id).in_(list(parents)), o.state == "delivered"))}
+        return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
+
+    def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
+        payload = payloads.get(row.id, "{}")
+        return DeliveryItem(
+            outbox_id=row.id, table=row.table_name, record_id=row.record_id,
+            version=row.version, op=row.op, record=_json.loads(payload),
+            attempt_no=row.attempts, received_at=from_store(row.created_at),  # type: ignore[arg-type]
+            note=PARENT_LATE if row.id in late else row.note)
+
+    def reclaim_expired(self) -> int:
+        """Return entries whose lease expired (their worker died) to ``pending``."""
+        now = to_store(self.clock.now())
+        o = outbox.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(o.state == "in_flight", o.lease_expires_at < now)
+                .values(state="pending", claimed_by=None, lease_expires_at=None,
+                        next_attempt_at=now, note="lease expired; worker lost"))
+        return int(result.rowcount or 0)
+
+    def release(self, worker: str, ids: Sequence[int]) -> None:
+        """Give back entries claimed but not sent (shutdown): pending again, attempt not counted."""
+        if not ids:
+            return
+        o = outbox.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(o.id.in_(list(ids)), o.state == "in_flight", o.claimed_by == worker)
+                .values(state="pending", claimed_by=None, lease_expires_at=None,
+                        attempts=o.attempts - 1))
+
+    def complete(self, worker: str, target: str, done: Sequence[Completion]) -> None:
+        """Record the attempts and move each entry to delivered, retry_wait or dead."""
+        if not done:
+            return
+        now = to_store(self.clock.now())
+        common = {"b_worker": worker, "b_now": now}
+        failed: dict[str, list[dict[str, Any]]] = {"retry": [], "dead": []}
+        delivered: dict[str | None, list[int]] = {}
+        for c in done:
+            if c.decision.action == "delivered":
+                delivered.setdefault(c.item.note, []).append(c.item.outbox_id)
+            else:
+                failed[c.decision.action].append({**common, **_entry_params(c)})
+        with self.engine.begin() as conn:
+            conn.execute(attempts.insert(), [_attempt_row(c, worker, target) for c in done])
+            for note, ids in delivered.items():  # the common case: one set-based statement
+                conn.execute(_DELIVERED, {**common, "b_note": note, "b_ids": ids})
+            for action, rows in failed.items():
+                if rows:
+                    conn.execute(_FINISH[action], rows)
+
+
+def _entry_params(c: Completion) -> dict[str, Any]:
+    reason = c.decision.reason or c.outcome.reason
+    nxt = c.decision.next_attempt_at
+    return {"b_id": c.item.outbox_id, "b_note": c.item.note,
+            "b_next": to_store(nxt) if nxt else None,
+            "b_error": None if c.outcome.ok else reason[:2000],
+            "b_code": c.outcome.error_code, "b_reply": None if c.outcome.ok else c.outcome.reply}
+
+
+def _finish_statement(state: str) -> Any:
+    o = outbox.c
+    values: dict[str, Any] = {
+        "state": state, "claimed_by": None, "lease_expires_at": None,
+        "last_error": bindparam("b_error"), "error_code": bindparam("b_code"),
+        "last_reply": bindparam("b_reply")}
+    if state == "retry_wait":
+        values["next_attempt_at"] = bindparam("b_next")
+    else:
+        values.update(finished_at=bindparam("b_now"), note=bindparam("b_note"))
+    return (update(outbox)
+            .where(o.id == bindparam("b_id"), o.state == "in_flight",
+                   o.claimed_by == bindparam("b_worker"))
+            .values(values))
+
+
+_FINISH = {"retry": _finish_statement("retry_wait"), "dead": _finish_statement("dead")}
+_DELIVERED = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("b_ids", expanding=True)), outbox.c.state == "in_flight",
+           outbox.c.claimed_by == bindparam("b_worker"))
+    .values(state="delivered", finished_at=bindparam("b_now"), note=bindparam("b_note"),
+            claimed_by=None, lease_expires_at=None, last_error=None, error_code=None,
+            last_reply=None))
+def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:
+    return {"outbox_id": c.item.outbox_id, "attempt_no": c.item.attempt_no,
+            "started_at": to_store(c.started_at), "duration_ms": c.outcome.duration_s * 1000.0,
+            "target": target[:200], "verdict": c.outcome.verdict,
+            "status_code": c.outcome.status_code, "error_code": c.outcome.error_code,
+            "reply": c.outcome.reply, "error": None if c.outcome.ok else c.outcome.reason[:2000],
+            "worker": worker[:100]}

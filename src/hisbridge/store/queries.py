@@ -1,0 +1,173 @@
+"""Read and repair the outbox: counts per table x state, dead letters, replay by filter.
+
+Used by ``hisbridge outbox ...``, ``/api/v1/outbox``, ``/metrics`` and (later) the console and
+reconciliation. Replay never edits history: it creates new outbox entries that point to the
+entry they replay (``replay_of``) and to the replay request (``replay_id``), and marks the old
+entry ``replayed``. A dead version that a newer version of the same record has overtaken is not
+replayed (it would overwrite newer data); it is counted as ``superseded``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, and_, func, select, update
+
+from hisbridge import _json
+from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, replays
+from hisbridge.store.times import from_store, to_store
+
+__all__ = ["DeadEntry", "OutboxStatus", "ReplayFilter", "ReplayResult", "dead_entries",
+           "outbox_status", "replay"]
+
+
+@dataclass(slots=True)
+class OutboxStatus:
+    """Counts per (table, state), the oldest due entry's age per table, quarantine per table."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest_pending_s: dict[str, float] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    replayed: dict[str, int] = field(default_factory=dict)
+
+    def total(self, state: str) -> int:
+        return sum(states.get(state, 0) for states in self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def outbox_status(engine: Engine, now: datetime) -> OutboxStatus:
+    """The queue at a glance; ``dead`` excludes entries already replayed (see ``replayed``)."""
+    o = outbox.c
+    status = OutboxStatus()
+    waiting = ("pending", "retry_wait", "in_flight")
+    with engine.connect() as conn:
+        rows = conn.execute(select(o.table_name, o.state, o.replayed, func.count())
+                            .group_by(o.table_name, o.state, o.replayed)).all()
+        oldest = conn.execute(select(o.table_name, func.min(o.created_at))
+                              .where(o.state.in_(waiting)).group_by(o.table_name)).all()
+        parked = conn.execute(select(quarantine.c.table_name, func.count())
+                              .group_by(quarantine.c.table_name)).all()
+    for table, state, was_replayed, count in rows:
+        if state == "dead" and was_replayed:
+            status.replayed[table] = status.replayed.get(table, 0) + count
+            continue
+        status.counts.setdefault(table, {})[state] = count
+    stamp = to_store(now)
+    for table, first in oldest:
+        status.oldest_pending_s[table] = max((stamp - from_store(first)).total_seconds(), 0.0)  # type: ignore[operator]
+    status.quarantined = {table: count for table, count in parked}
+    return status
+
+
+@dataclass(frozen=True, slots=True)
+class DeadEntry:
+    outbox_id: int
+    table: str
+    record_id: str
+    version: int
+    op: str
+    attempts: int
+    reason: str
+    error_code: str | None
+    reply: str | None
+    finished_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "finished_at": self.finished_at.isoformat()
+                if self.finished_at else None}
+
+
+def dead_entries(engine: Engine, table: str | None = None, limit: int = 100) -> list[DeadEntry]:
+    """Dead letters not yet replayed, newest first, with the reason and the receiver's reply."""
+    o = outbox.c
+    query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts, o.last_error,
+                    o.error_code, o.last_reply, o.finished_at)
+             .where(o.state == "dead", o.replayed.is_(False)).order_by(o.id.desc()).limit(limit))
+    if table:
+        query = query.where(o.table_name == table)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [DeadEntry(r.id, r.table_name, r.record_id, r.version, r.op, r.attempts,
+                      r.last_error or "", r.error_code, r.last_reply, from_store(r.finished_at))
+            for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFilter:
+    """Which entries to replay: a table, a state, and optionally a time range and error code."""
+
+    table: str
+    state: Literal["dead", "retry_wait"] = "dead"
+    since: datetime | None = None
+    until: datetime | None = None
+    error_code: str | None = None
+
+    def as_json(self) -> str:
+        values = asdict(self)
+        for key in ("since", "until"):
+            values[key] = values[key].isoformat() if values[key] else None
+        return _json.dumps_str(values)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    matched: int
+    superseded: int
+    replayed: int
+    replay_id: int | None
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _matching(flt: ReplayFilter) -> Any:
+    o, k = outbox.c, record_keys.c
+    query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.parent_table,
+                    o.parent_id, o.created_at, (k.version > o.version).label("superseded"))
+             .join(record_keys, and_(k.table_name == o.table_name, k.record_id == o.record_id))
+             .where(o.table_name == flt.table, o.state == flt.state, o.replayed.is_(False))
+             .order_by(o.id))
+    if flt.since is not None:
+        query = query.where(o.created_at >= to_store(flt.since))
+    if flt.until is not None:
+        query = query.where(o.created_at < to_store(flt.until))
+    if flt.error_code:
+        query = query.where(o.error_code == flt.error_code)
+    return query
+
+
+def replay(engine: Engine, flt: ReplayFilter, now: datetime, *, dry_run: bool = False,
+           requested_by: str = "cli") -> ReplayResult:
+    """Preview (``dry_run``) or perform a replay; one transaction."""
+    stamp = to_store(now)
+    with engine.begin() as conn:
+        rows = conn.execute(_matching(flt)).all()
+        todo = [r for r in rows if not r.superseded]
+        superseded = len(rows) - len(todo)
+        if dry_run or not todo:
+            return ReplayResult(len(rows), superseded, 0, None, dry_run)
+        if flt.state == "retry_wait":
+            conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in todo]))
+                         .values(next_attempt_at=stamp))
+            return ReplayResult(len(rows), superseded, len(todo), None, False)
+        inserted = conn.execute(replays.insert().values(
+            created_at=stamp, filter=flt.as_json(), entries=len(todo),
+            requested_by=requested_by[:200])).inserted_primary_key
+        replay_id = int(inserted[0]) if inserted else 0
+        conn.execute(outbox.insert(), [_again(r, replay_id, stamp) for r in todo])
+        conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in todo]))
+                     .values(replayed=True))
+    return ReplayResult(len(rows), superseded, len(todo), int(replay_id), False)
+
+
+def _again(row: Any, replay_id: int, now: datetime) -> dict[str, Any]:
+    return {"table_name": row.table_name, "record_id": row.record_id, "version": row.version,
+            "op": row.op, "parent_table": row.parent_table, "parent_id": row.parent_id,
+            "state": "pending", "attempts": 0, "created_at": row.created_at,
+            "next_attempt_at": now, "replay_of": row.id, "replay_id": replay_id,
+            "replayed": False, "note": "replay"}

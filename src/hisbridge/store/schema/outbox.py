@@ -1,0 +1,138 @@
+"""The delivery store: record versions, the outbox queue, attempts, quarantine and replays.
+
+- ``records``: every accepted version of a record (snake_case JSON text), keyed by
+  (table_name, record_id, version).
+- ``record_keys``: one row per (table_name, record_id): the latest version and its content hash
+  (to skip unchanged re-extractions without reading ``records``).
+- ``outbox``: one entry per version to send, with its state (a closed enum), the next attempt
+  time, the lease of the worker holding it, and the last reason and reply.
+- ``attempts``: one row per send attempt: when, target, outcome, reply or error, duration.
+- ``quarantine``: records that failed validation, with their violations; kept, never sent.
+- ``replays``: one row per replay request; new outbox entries point to it and to the original.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from hisbridge.store.schema import metadata
+
+__all__ = ["OUTBOX_STATES", "attempts", "outbox", "quarantine", "record_keys", "records", "replays"]
+
+OUTBOX_STATES = ("pending", "in_flight", "delivered", "retry_wait", "dead")
+OPS = ("upsert", "delete")
+
+_Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+_TS = DateTime(timezone=True)
+
+records = Table(
+    "records",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("op", String(8), nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", _TS, nullable=False),
+    CheckConstraint("op IN ('upsert', 'delete')", name="op"),
+)
+
+record_keys = Table(
+    "record_keys",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+)
+
+replays = Table(
+    "replays",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("created_at", _TS, nullable=False),
+    Column("filter", Text, nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("table_name", String(64), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("op", String(8), nullable=False),
+    Column("parent_table", String(64), nullable=True),
+    Column("parent_id", String(128), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", _TS, nullable=False),
+    Column("next_attempt_at", _TS, nullable=False),
+    Column("claimed_by", String(100), nullable=True),
+    Column("lease_expires_at", _TS, nullable=True),
+    Column("finished_at", _TS, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("error_code", String(16), nullable=True),
+    Column("last_reply", Text, nullable=True),
+    Column("note", String(200), nullable=True),
+    Column("replay_of", _Id, ForeignKey("outbox.id"), nullable=True),
+    Column("replay_id", _Id, ForeignKey("replays.id"), nullable=True),
+    Column("replayed", Boolean, nullable=False),
+    CheckConstraint(
+        "state IN ('pending', 'in_flight', 'delivered', 'retry_wait', 'dead')", name="state"
+    ),
+    CheckConstraint("op IN ('upsert', 'delete')", name="op"),
+)
+# Claiming reads pending entries by (state, id) and due retries by (state, next_attempt_at).
+Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
+Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
+Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("outbox_id", _Id, ForeignKey("outbox.id"), nullable=False),
+    Column("attempt_no", Integer, nullable=False),
+    Column("started_at", _TS, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error_code", String(16), nullable=True),
+    Column("reply", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("worker", String(100), nullable=False),
+)
+Index("ix_attempts_outbox_id", attempts.c.outbox_id)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("table_name", String(64), nullable=False),
+    Column("record_id", String(128), nullable=True),
+    Column("op", String(8), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("violations", Text, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", _TS, nullable=False),
+)
+Index("ix_quarantine_table_name_received_at", quarantine.c.table_name, quarantine.c.received_at)

@@ -1,0 +1,149 @@
+"""HIS push: ``POST /api/v1/events/{table}`` with a bearer token.
+
+The body is one record (a JSON object), or ``{"op": "upsert"|"delete", "records": [...]}``, or
+a JSON array of records. Records are validated and stored with their outbox entries in one
+transaction; the reply is ``202`` with the accepted count and, for each rejected record, its
+violations (the record is quarantined, not lost and not sent). Bad requests get a clear 4xx:
+401 wrong or missing token, 404 unknown table, 413 too large, 400 malformed JSON or shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hisbridge import _json
+from hisbridge.settings import Settings
+from hisbridge.spec import Validator, load_dictionary
+from hisbridge.store.intake import StoreIntake
+from hisbridge.store.ports import AcceptResult, Intake, Op
+
+__all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
+
+TOKEN_ENV = "HISBRIDGE_PUSH_TOKEN"
+
+
+class Problem(Exception):
+    """A clear 4xx: rendered as its JSON body with its status (and headers)."""
+
+    def __init__(self, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(body.get("error", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+async def _render_problem(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return JSONResponse(exc.body, exc.status, headers=exc.headers)
+
+
+def push_token(settings: Settings, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The push token: ``push.token`` from the settings, else ``HISBRIDGE_PUSH_TOKEN``."""
+    if settings.push.token is not None and settings.push.token.get_secret_value():
+        return settings.push.token.get_secret_value()
+    return environ.get(TOKEN_ENV) or None
+
+
+def require_token(request: Request) -> None:
+    """401 unless the request carries ``Authorization: Bearer <push token>``."""
+    state = request.app.state
+    expected = getattr(state, "push_token", None) or push_token(state.settings)
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not expected:
+        raise Problem(401, {"error": "推送令牌未配置 push token not configured",
+                                  "hint": f"在配置 push.token 或环境变量 {TOKEN_ENV} 中设置"},
+                            headers=challenge)
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+        raise Problem(401, {"error": "令牌错误或缺失 missing or wrong bearer token",
+                                  "hint": "请求头 Authorization: Bearer <token>"},
+                            headers=challenge)
+
+
+def intake_service(app: FastAPI) -> Intake:
+    """The Intake on ``app.state``: the delivery service, else one over the store."""
+    for name in ("delivery", "intake"):
+        service = getattr(app.state, name, None)
+        if service is not None:
+            return service  # type: ignore[no-any-return]
+    settings: Settings = app.state.settings
+    app.state.intake = StoreIntake(app.state.engine, Validator(settings.validation.mode),
+                                   clock=app.state.clock)
+    return app.state.intake  # type: ignore[no-any-return]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Problem(413, {"error": f"请求体过大 body larger than {limit} bytes",
+                                  "hint": "分批推送，或调大 push.max_body_bytes"})
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, {"error": f"请求体过大 body larger than {limit} bytes",
+                                      "hint": "分批推送，或调大 push.max_body_bytes"})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _records(body: Any) -> tuple[Op, list[Any]]:
+    if isinstance(body, list):
+        return "upsert", body
+    if not isinstance(body, dict):
+        raise Problem(400, {"error": "请求体应为 JSON 对象或数组 body must be an object or array",
+                            "hint": '例如 {"op": "upsert", "records": [{...}]}'})
+    if "records" not in body:
+        return "upsert", [body]
+    op, records = body.get("op", "upsert"), body["records"]
+    if op not in ("upsert", "delete"):
+        raise Problem(400, {"error": f"op 无效 invalid op: {str(op)[:40]!r}",
+                                  "hint": "op 只能是 upsert 或 delete"})
+    if not isinstance(records, list):
+        raise Problem(400, {"error": "records 应为数组 records must be an array"})
+    return op, records
+
+
+def _reply(table: str, op: str, result: AcceptResult) -> dict[str, Any]:
+    rejected = [{"index": r.index, "id": r.record_id,
+                 "violations": [v.as_dict() for v in r.violations]} for r in result.rejected]
+    return {"table": table, "op": op, "accepted": result.accepted, "unchanged": result.unchanged,
+            "rejected": rejected}
+
+
+def mount(app: FastAPI) -> None:
+    router = APIRouter(prefix="/api/v1", tags=["push"])
+
+    @router.post("/events/{table}", status_code=202)
+    async def push_events(table: str, request: Request) -> JSONResponse:
+        """Accept one record or a batch for ``table`` (snake or camel name)."""
+        require_token(request)
+        spec = load_dictionary().get(table)
+        if spec is None:
+            raise Problem(404, {"error": f"未知的表 unknown table: {table[:80]!r}",
+                                      "known": list(load_dictionary().names)})
+        raw = await _read_body(request, request.app.state.settings.push.max_body_bytes)
+        try:
+            body = _json.loads(raw)
+        except _json.JSONDecodeError as exc:
+            raise Problem(400, {"error": "不是合法的 JSON invalid JSON",
+                                      "detail": str(exc)[:200]}) from exc
+        op, records = _records(body)
+        if not records:
+            raise Problem(400, {"error": "没有记录 no records in the body"})
+        intake = intake_service(request.app)
+        accept = functools.partial(intake.accept, spec.name, records, op=op, source="push")
+        result = await run_in_threadpool(accept)
+        return JSONResponse(_reply(spec.name, op, result), 202)
+
+    app.add_exception_handler(Problem, _render_problem)
+    app.include_router(router)

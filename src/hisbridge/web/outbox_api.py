@@ -1,0 +1,79 @@
+"""``/api/v1/outbox``: the queue at a glance, dead letters, and replay (bearer token).
+
+- ``GET /api/v1/outbox/status``: counts per table x state, oldest pending age, quarantine.
+- ``GET /api/v1/outbox/dead?table=T&limit=N``: dead letters with reason and reply.
+- ``POST /api/v1/outbox/replay``: ``{"table", "state": "dead", "since", "until",
+  "error_code", "dry_run"}``; a dry run returns the count that would be replayed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from hisbridge.spec import load_dictionary
+from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
+from hisbridge.web.intake import Problem, require_token
+
+__all__ = ["ReplayRequest", "mount"]
+
+
+class ReplayRequest(BaseModel):
+    """Which entries to replay; ``dry_run`` previews the count."""
+
+    table: str
+    state: Literal["dead", "retry_wait"] = "dead"
+    since: datetime | None = None
+    until: datetime | None = None
+    error_code: str | None = Field(None, max_length=16)
+    dry_run: bool = False
+
+
+def _table(name: str) -> str:
+    spec = load_dictionary().get(name)
+    if spec is None:
+        raise Problem(404, {"error": f"未知的表 unknown table: {name[:80]!r}",
+                            "known": list(load_dictionary().names)})
+    return spec.name
+
+
+def mount(app: FastAPI) -> None:
+    router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+
+    @router.get("/status")
+    async def status(request: Request) -> JSONResponse:
+        """Counts per table x state and the oldest waiting entry's age per table."""
+        require_token(request)
+        state = request.app.state
+        found = await run_in_threadpool(outbox_status, state.engine, state.clock.now())
+        return JSONResponse(found.as_dict())
+
+    @router.get("/dead")
+    async def dead(request: Request, table: str | None = None, limit: int = 100) -> JSONResponse:
+        """Dead letters not yet replayed, newest first."""
+        require_token(request)
+        name = _table(table) if table else None
+        rows = await run_in_threadpool(dead_entries, request.app.state.engine, name,
+                                       max(1, min(limit, 1000)))
+        return JSONResponse({"dead": [r.as_dict() for r in rows]})
+
+    @router.post("/replay")
+    async def replay_entries(request: Request, body: ReplayRequest) -> JSONResponse:
+        """Replay (or preview) entries matching the filter; new entries link to the old."""
+        require_token(request)
+        flt = ReplayFilter(_table(body.table), body.state, body.since, body.until,
+                           body.error_code)
+        state = request.app.state
+        result = await run_in_threadpool(replay, state.engine, flt, state.clock.now(),
+                                         dry_run=body.dry_run, requested_by="api")
+        delivery = getattr(state, "delivery", None)
+        if result.replayed and delivery is not None:
+            delivery.wake()
+        return JSONResponse(result.as_dict())
+
+    app.include_router(router)
