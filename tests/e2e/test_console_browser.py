@@ -1,14 +1,16 @@
 """The console in a real browser (system Chromium, headless): each role, a record found by its
 visit serial number, a dead letter replayed and delivered, the dashboard moving live.
 
-Screenshots: on failure under ``test-artifacts/``; the ones in docs/console.md are taken here
-(``docs/img/console-*.png``).
+Screenshots: on failure under ``test-artifacts/``. The ones in docs/console.md are taken here:
+into ``docs/img/console-*.png`` with ``HISBRIDGE_DOCS_SCREENSHOTS=1``, else into
+``test-artifacts/docs/`` so that a test run does not rewrite the docs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -35,7 +37,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-DOCS_IMG = ROOT / "docs" / "img"
+DOCS_IMG = ROOT / "docs" / "img" if os.environ.get("HISBRIDGE_DOCS_SCREENSHOTS") == "1" \
+    else ARTIFACTS / "docs"
 SERIAL = "MZ20260301001"
 LICENCE = "demo-licence-0042"
 
