@@ -20,17 +20,17 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.testing.targets import rejected
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
 from hisbridge.audit.log import AuditLog
+from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.console import FAST_ARGON2, ROLE_USERS, add_role_users
+from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
