@@ -22,17 +22,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.testing.targets import rejected
-
 from hisbridge._clock import system_clock
 from hisbridge.console.dashboard import read_dashboard
 from hisbridge.console.records import RecordQuery, find_records
 from hisbridge.console.users import UserStore
+from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
+from hisbridge.testing.targets import rejected
 
 
 async def _fill(service: DeliveryService, target: RecordingTarget, count: int) -> None:
