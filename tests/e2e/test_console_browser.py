@@ -16,18 +16,20 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from hisbridge.audit.log import AuditLog
 from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.store.schema.sources import source_unmapped_codes
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.console import FAST_ARGON2, ROLE_USERS, add_role_users
 from hisbridge.testing.targets import rejected
@@ -73,6 +75,18 @@ def _audit(engine: Engine) -> None:
                    patient_masked="张*", category=category, doc_id=f"DOC-{n}", client_addr="10.1.2.3")
 
 
+def _unmapped(engine: Engine) -> None:
+    """Codes the HIS mapping could not translate, as the SQL poller records them."""
+    now = datetime.now(UTC)
+    rows = [("gender", "男性", 41, "emr_patient_info", "gender_code"),
+            ("department", "内一科", 17, "emr_outpatient_record", "dept_code"),
+            ("department", "急诊外科", 5, "emr_outpatient_record", "dept_code")]
+    with engine.begin() as conn:
+        conn.execute(insert(source_unmapped_codes), [
+            {"source": "his", "code_set": cs, "hospital_code": code, "count": n, "table_name": t,
+             "column_name": c, "first_seen": now, "last_seen": now} for cs, code, n, t, c in rows])
+
+
 def _free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -103,6 +117,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     service = DeliveryService.from_settings(settings, engine, target=target)
     _fill(service, target)
     _audit(engine)
+    _unmapped(engine)
     loop, worker_thread = _delivery_loop(service)
     sock = _free_socket()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), log_level="warning",
@@ -307,4 +322,5 @@ def test_dashboard_counters_move_live(gateway: Gateway, page: Page) -> None:
         doc_shot(page, "dashboard")
         page.goto(f"{gateway.url}/console/quality")
         expect(page.get_by_test_id("violations")).to_contain_text("id_card")
+        expect(page.get_by_test_id("unmapped")).to_contain_text("内一科")
         doc_shot(page, "quality")
