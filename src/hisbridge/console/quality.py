@@ -8,7 +8,6 @@ here in Python over the chosen time range (bounded by ``SCAN_LIMIT`` rows, newes
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,10 +125,3 @@ def unmapped_codes(engine: Engine, code_set: str | None = None) -> list[Unmapped
     found = [UnmappedCode(r.code_set, str(r.hospital_code), int(r.n or 0), r.table_name, r.column_name,
                           r.last_seen) for r in rows]
     return sorted(found, key=lambda u: (u.code_set, -u.count, u.code))
-
-
-def count_by_code_set(codes: list[UnmappedCode]) -> dict[str, int]:
-    """How many distinct unmapped codes each code set has."""
-    return dict(Counter(u.code_set for u in codes))
-
-

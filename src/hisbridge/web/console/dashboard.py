@@ -17,7 +17,7 @@ from markupsafe import Markup
 from hisbridge import _json
 from hisbridge.console.alerts import store as alert_store
 from hisbridge.console.chart import throughput_svg
-from hisbridge.console.dashboard import COUNTERS, read_dashboard
+from hisbridge.console.dashboard import COUNTERS, Dashboard, read_dashboard
 from hisbridge.web.console.common import require
 from hisbridge.web.console.render import page, principal_of
 
@@ -28,7 +28,7 @@ STREAM_EVERY_S = 2.0
 STREAM_FOR_S = 300.0
 
 
-async def _read(request: Request):  # type: ignore[no-untyped-def]
+async def _read(request: Request) -> Dashboard:
     return await asyncio.to_thread(read_dashboard, request.app.state.engine, request.app.state.clock.now())
 
 
@@ -37,10 +37,9 @@ async def dashboard_page(request: Request) -> Response:
     require(request, "view_dashboard")
     data = await _read(request)
     alerts = await asyncio.to_thread(alert_store.list_alerts, request.app.state.engine, active=True, limit=10)
-    lang = request.cookies.get("hb_lang", "zh")
     chart = Markup(throughput_svg(data.hours, "24h")) if data.installed else ""
     return page(request, "dashboard.html", data=data, counters=COUNTERS, chart=chart,
-                alerts=alerts, now=request.app.state.clock.now(), lang_hint=lang)
+                alerts=alerts, now=request.app.state.clock.now())
 
 
 @router.get("/console/dashboard.json")

@@ -54,7 +54,7 @@ def _preview(request: Request, f: DeadFilter) -> Any:
 @router.get("/console/dead")
 async def dead_page(request: Request) -> Response:
     require(request, "view_dead")
-    queries = _queries()
+    _queries()  # NotConfigured without the outbox
     f, q = _filter(request.query_params)
     shown = {k: request.query_params.get(k, "") for k in _FIELDS}
     if q.problems:
@@ -65,7 +65,7 @@ async def dead_page(request: Request) -> Response:
     lang = request.cookies.get("hb_lang", "zh")
     return page(request, "dead.html", 400 if q.problems else 200, rows=rows, total=total, codes=codes,
                 preview=preview, problems=q.problems, f=shown, tables=table_choices(lang),
-                done=done if done["replayed"].isdigit() else None, has_queries=queries is not None)
+                done=done if done["replayed"].isdigit() else None)
 
 
 @router.post("/console/dead/replay")
