@@ -3,11 +3,12 @@
 Open without a session: ``/healthz``; ``/metrics`` (with its Bearer token when one is set);
 the workstation pages ``/ws/...`` (signed URLs, checked by their own module); the login page
 and the console's static files; the configured open API prefixes (the HIS push intake, which
-has its own push token). The signed API prefixes (messages, SSO) pass only with a ``sig`` query
-parameter, which their module then verifies. The hospital API prefixes (authorizations, bookings,
-encounters, records) also take the HIS's push token as a Bearer token. Every other path needs a
-console session, or for the API a Bearer API token: pages redirect to the login page, everything
-else answers 401.
+has its own push token, and the provincial platform's signed callback). The signed API
+prefixes (messages, SSO) are left to their module, which verifies the signed query and
+answers 403 when it is missing or wrong. The hospital API prefixes (outbox, authorizations,
+bookings, encounters, records) take the HIS push token as a Bearer token, and are left to
+their module when no push token is configured. Every other path needs a console session, or
+for the API a Bearer API token: pages redirect to the login page, everything else answers 401.
 """
 
 from __future__ import annotations
