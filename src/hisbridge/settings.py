@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.errors import ConfigError
+from hisbridge.mapping.config import HisSettings
 
 __all__ = [
     "DeliverySettings",
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
+    his: HisSettings = Field(default_factory=HisSettings)
 
     @classmethod
     def settings_customise_sources(

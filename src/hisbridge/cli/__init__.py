@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import outbox, run, simulate, spec, sync
+    from hisbridge.cli import check, init, outbox, reconcile, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
@@ -31,10 +31,18 @@ def _register() -> None:
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
+    app.command("init")(init.init)
+    app.command("check")(check.check)
+    app.command("reconcile")(reconcile.reconcile)
 
 
 def main() -> None:
     """Entry point: every HisbridgeError becomes one clear line and exit code 2."""
+    import os
+
+    from hisbridge.logs import configure_logging
+
+    configure_logging(os.environ.get("HISBRIDGE_LOG_LEVEL", "WARNING"))
     _register()
     try:
         app()

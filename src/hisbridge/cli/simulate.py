@@ -15,6 +15,7 @@ app = typer.Typer(help="模拟器 / simulators for rehearsals and tests", no_arg
 SIMULATORS: list[str] = [
     "hisbridge.simulators.frontend.cli",
     "hisbridge.simulators.gdhealth.cli",
+    "hisbridge.simulators.his.cli",
 ]
 
 

@@ -8,6 +8,7 @@ quarantined with their violations. Delivery is the gateway's job (``hisbridge ru
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
@@ -86,3 +87,94 @@ async def _deliver(service: Any, timeout: float) -> bool:
         return bool(await service.run_until_idle(timeout))
     finally:
         await service.stop()
+
+
+@app.command("once")
+def sync_once(
+    config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
+    table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只同步这些表")] = None,
+    since: Annotated[datetime | None, typer.Option(help="从此时间起重新抽取 (HIS 本地时间)")] = None,
+    timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+) -> None:
+    """手动同步一轮 / one manual pass: extract from the HIS, then deliver until idle.
+
+    退出码 exit code 1 when a table failed to extract or anything ended dead.
+    """
+    from hisbridge.runtime.extraction import open_pipeline
+
+    with open_pipeline(config) as pipe:
+        tables = [pipe.project.dictionary.table(t).name for t in table] if table else \
+            pipe.project.tables()
+        dead_before = _dead(pipe.engine)
+        reports = _extract_with_progress(pipe.poller, tables, since)
+        idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
+        dead = _dead(pipe.engine) - dead_before
+    _print_pass(reports, idle, dead)
+    if dead or any(r.error for r in reports) or not idle:
+        raise typer.Exit(1)
+
+
+def _dead(engine: Any) -> int:
+    from hisbridge._clock import system_clock
+    from hisbridge.store.queries import outbox_status
+
+    return outbox_status(engine, system_clock.now()).total("dead")
+
+
+def _extract_with_progress(poller: Any, tables: list[str], since: datetime | None) -> list[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hisbridge.runtime.extraction import extract
+
+    columns = (TextColumn("抽取 extract {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("", total=len(tables))
+
+        def advance(report: Any) -> None:
+            progress.update(task, advance=1, description=report.table)
+
+        return extract(poller, tables, since=since, on_table=advance)
+
+
+async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> bool:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hisbridge._clock import system_clock
+    from hisbridge.store.queries import outbox_status
+
+    def waiting() -> int:
+        status = outbox_status(engine, system_clock.now())
+        return sum(status.total(s) for s in ("pending", "in_flight", "retry_wait"))
+
+    total = max(waiting(), 1)
+    columns = (TextColumn("投递 deliver"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("", total=total)
+        run = asyncio.ensure_future(service.run_until_idle(timeout))
+        while not run.done():
+            progress.update(task, completed=total - await asyncio.to_thread(waiting))
+            await asyncio.wait({run}, timeout=0.5)
+        progress.update(task, completed=total - waiting())
+    try:
+        return bool(run.result())
+    finally:
+        await service.stop()
+
+
+def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
+    from rich.table import Table
+
+    view = Table(title="同步结果 sync once")
+    for col in ("table", "read", "accepted", "unchanged", "quarantined", "filtered", "deleted",
+                "error"):
+        view.add_column(col)
+    for r in reports:
+        c = r.counts
+        view.add_row(r.table, str(c.rows_read), str(c.accepted), str(c.unchanged),
+                     str(c.rejected), str(c.filtered), str(c.deleted), r.error or "")
+    console.print(view)
+    if not idle:
+        console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
+    colour = "red" if dead else "green"
+    console.print(f"[{colour}]本轮死信 dead letters this pass: {dead}[/]")

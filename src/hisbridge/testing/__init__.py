@@ -2,6 +2,7 @@
 
 from hisbridge._clock import ManualClock
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake
+from hisbridge.testing.memory_intake import MemoryIntake
 from hisbridge.testing.receiver import (
     Received,
     ReceiverState,
@@ -16,6 +17,7 @@ __all__ = [
     "AcceptedVersion",
     "InMemoryIntake",
     "ManualClock",
+    "MemoryIntake",
     "Received",
     "ReceiverState",
     "RecordingTarget",

@@ -1,0 +1,92 @@
+"""Code maps: the hospital's own codes -> the national standard codes, one CSV per code set.
+
+``codemaps/<code_set>.csv`` has the columns ``hospital_code,standard_code,standard_label``
+(the label may be left empty: it is then taken from the code set). A value that is already a
+standard code passes through unchanged, so only the hospital's own codes need a line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hisbridge.errors import ConfigError
+from hisbridge.spec import CodeSet, Dictionary, load_dictionary
+
+__all__ = ["CodeMap", "CodeMaps", "load_code_maps", "parse_code_map"]
+
+_COLUMNS = ("hospital_code", "standard_code", "standard_label")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMap:
+    """One code set's map; ``resolve`` gives (standard code, label) or None when unmapped."""
+
+    code_set: CodeSet
+    entries: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def resolve(self, value: str) -> tuple[str, str] | None:
+        hit = self.entries.get(value)
+        if hit is not None:
+            return hit
+        label = self.code_set.codes.get(value)
+        if label is not None:
+            return value, label
+        if not self.code_set.codes and self.code_set.pattern:
+            return (value, "") if re.fullmatch(self.code_set.pattern, value) else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMaps:
+    """Every code map of a project, by code set name (sets without a file pass codes through)."""
+
+    maps: Mapping[str, CodeMap]
+    dictionary: Dictionary
+
+    def get(self, code_set: str) -> CodeMap:
+        found = self.maps.get(code_set)
+        if found is not None:
+            return found
+        cs = self.dictionary.code_set(code_set)
+        if cs is None:
+            raise ConfigError(f"未知的值域 unknown code set {code_set!r}")
+        return CodeMap(cs)
+
+
+def parse_code_map(text: str, code_set: CodeSet, where: str) -> CodeMap:
+    """A code map from CSV text; a standard code outside the code set is a ConfigError."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not set(_COLUMNS[:2]) <= set(reader.fieldnames):
+        raise ConfigError(f"{where}: 表头应为 header must be {','.join(_COLUMNS)}")
+    entries: dict[str, tuple[str, str]] = {}
+    for row in reader:
+        local = (row.get("hospital_code") or "").strip()
+        standard = (row.get("standard_code") or "").strip()
+        if not local:
+            continue
+        known = code_set.codes.get(standard)
+        if code_set.codes and known is None:
+            raise ConfigError(
+                f"{where}:{reader.line_num}: 标准代码 {standard!r} 不在「{code_set.name_zh}」中",
+                hint=f"hospital_code {local!r} must map to a code of {code_set.name}")
+        label = (row.get("standard_label") or "").strip() or (known or "")
+        entries[local] = (standard, label)
+    return CodeMap(code_set, entries)
+
+
+def load_code_maps(folder: Path, dictionary: Dictionary | None = None) -> CodeMaps:
+    """Every ``<code_set>.csv`` in ``folder`` (a missing folder means no maps)."""
+    d = dictionary or load_dictionary()
+    maps: dict[str, CodeMap] = {}
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else ():
+        code_set = d.code_set(path.stem)
+        if code_set is None:
+            raise ConfigError(f"{path}: 文件名应为值域名 file name must be a code set name",
+                              hint="可用 / known: " + ", ".join(sorted(d.code_sets)))
+        maps[path.stem] = parse_code_map(path.read_text("utf-8-sig"), code_set, str(path))
+    return CodeMaps(maps, d)

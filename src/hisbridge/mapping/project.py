@@ -1,0 +1,102 @@
+"""A hisbridge project: settings, SQL mappings, code maps and the drug catalogue, loaded once.
+
+``load_project("hisbridge.yaml")`` is what ``hisbridge check``, ``sync once``, the scheduler
+and the demo call; relative paths in the ``his:`` section are taken from the YAML's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hisbridge.errors import ConfigError
+from hisbridge.mapping.codemaps import CodeMaps, load_code_maps
+from hisbridge.mapping.drugs import DrugCatalogue, load_drug_catalogue
+from hisbridge.mapping.rows import RowMapper
+from hisbridge.mapping.sqlfile import MappingFile, parse_mapping_file
+from hisbridge.spec import Dictionary, load_dictionary
+
+if TYPE_CHECKING:  # settings imports this package's config: import lazily
+    from hisbridge.settings import Settings
+
+__all__ = ["Project", "load_mappings", "load_project"]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """Everything needed to extract from the HIS; mappings are in the dictionary's order."""
+
+    settings: Settings
+    root: Path
+    mappings: dict[str, MappingFile]
+    codes: CodeMaps
+    drugs: DrugCatalogue
+    dictionary: Dictionary
+
+    @property
+    def source_name(self) -> str:
+        return self.settings.his.source_name
+
+    def mapping(self, table: str) -> MappingFile:
+        spec = self.dictionary.table(table)
+        found = self.mappings.get(spec.name)
+        if found is None:
+            raise ConfigError(f"没有 {spec.name} 的映射文件 no mapping for {spec.name}",
+                              hint=f"在 {self.mappings_dir} 下新增 {spec.name}.sql")
+        return found
+
+    @property
+    def mappings_dir(self) -> Path:
+        return self.resolve(self.settings.his.mappings_dir)
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.root / path
+
+    def tables(self, group: str | None = None) -> list[str]:
+        """Mapped tables, parents first; ``group`` is realtime, t0 or base."""
+        return [t for t, m in self.mappings.items()
+                if group is None or self.dictionary.table(t).group == group]
+
+    def mapper(self, table: str) -> RowMapper:
+        """A fresh RowMapper for ``table`` with the project's maps and strictness."""
+        front = self.settings.frontend
+        return RowMapper(self.mapping(table), self.codes, self.drugs,
+                         strict_codes=self.settings.his.strict_codes,
+                         constants={"org_code": front.org_code, "org_name": front.org_name},
+                         dictionary=self.dictionary)
+
+
+def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile]:
+    """Every ``*.sql`` mapping in ``folder``, keyed by national table, in spec order."""
+    if not folder.is_dir():
+        raise ConfigError(f"映射目录不存在 mappings folder not found: {folder}",
+                          hint="用 hisbridge init DIR 生成示例映射")
+    found: dict[str, MappingFile] = {}
+    for path in sorted(folder.glob("*.sql")):
+        mapping = parse_mapping_file(path, dictionary)
+        if mapping.table in found:
+            raise ConfigError(f"{path}: {mapping.table} 已由 {found[mapping.table].path.name} 映射",
+                              hint="每张国家表只保留一个映射文件")
+        found[mapping.table] = mapping
+    return {t: found[t] for t in dictionary.names if t in found}
+
+
+def load_project(path: Path | str, settings: Settings | None = None) -> Project:
+    """Load ``hisbridge.yaml`` (or use ``settings``) and everything its ``his:`` section names."""
+    from hisbridge.settings import load_settings
+
+    path = Path(path)
+    settings = settings or load_settings(path)
+    root = path.parent.resolve() if path.suffix in (".yaml", ".yml") else path.resolve()
+    dictionary = load_dictionary()
+    his = settings.his
+
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else root / p
+
+    wanted = frozenset(his.drug_classes)
+    drugs = load_drug_catalogue(resolve(his.drug_catalogue) if his.drug_catalogue else None,
+                                wanted, dictionary)
+    return Project(settings, root, load_mappings(resolve(his.mappings_dir), dictionary),
+                   load_code_maps(resolve(his.codemaps_dir), dictionary), drugs, dictionary)

@@ -1,0 +1,1 @@
+"""Putting the pieces together at run time: extraction passes, schedules, the whole gateway."""

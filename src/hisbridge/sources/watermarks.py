@@ -1,0 +1,174 @@
+"""The sources' own state in the gateway's store: watermarks, runs, unmapped codes, rejects,
+seen keys. All writes are small and batched; nothing here holds record payloads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hisbridge import _json
+from hisbridge.spec import Violation
+from hisbridge.store.schema.sources import (
+    source_rejects,
+    source_runs,
+    source_seen_keys,
+    source_unmapped_codes,
+    source_watermarks,
+)
+
+__all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark", "vars_of"]
+
+_MARK_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_KEY_CHUNK = 1000
+Unmapped = tuple[str, str, str]  # (column, code set, hospital value)
+
+
+def format_mark(value: datetime) -> str:
+    """A watermark as stored (and as bound to SQLite, whose timestamps are text)."""
+    return value.strftime(_MARK_FORMAT)
+
+
+def parse_mark(value: Any) -> datetime | None:
+    """A watermark column value (datetime, or text as SQLite returns it) as a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("T", " ")).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """What one poll of one table did."""
+
+    rows_read: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    filtered: int = 0
+    deleted: int = 0
+    unmapped: int = 0
+
+
+class SourceState:
+    """Reads and writes the ``source_*`` tables of the store for one source."""
+
+    def __init__(self, engine: Engine, source: str) -> None:
+        self.engine = engine
+        self.source = source
+
+    def _where(self, table: Any, name: str) -> Any:
+        return and_(table.c.source == self.source, table.c.table_name == name)
+
+    def watermark(self, table: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(source_watermarks.c.watermark).where(
+                self._where(source_watermarks, table))).scalar_one_or_none()
+        return parse_mark(value)
+
+    def set_watermark(self, table: str, mark: datetime, now: datetime) -> None:
+        """Move the watermark (callers do so only after the intake committed)."""
+        values = {"watermark": format_mark(mark), "updated_at": now}
+        with self.engine.begin() as conn:
+            done = conn.execute(update(source_watermarks).where(
+                self._where(source_watermarks, table)).values(**values))
+            if not done.rowcount:
+                conn.execute(insert(source_watermarks).values(
+                    source=self.source, table_name=table, **values))
+
+    def start_run(self, table: str, since: datetime, until: datetime, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(source_runs).values(
+                source=self.source, table_name=table, started_at=now, status="running",
+                since=format_mark(since), until=format_mark(until),
+                **vars_of(RunCounts())))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish_run(self, run_id: int, counts: RunCounts, now: datetime,
+                   error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(source_runs).where(source_runs.c.id == run_id).values(
+                finished_at=now, status="failed" if error else "ok", error=error,
+                **vars_of(counts)))
+
+    def latest_runs(self) -> list[dict[str, Any]]:
+        """The newest run of every table of this source (for health pages)."""
+        newest = select(source_runs.c.table_name, func.max(source_runs.c.id).label("id")).where(
+            source_runs.c.source == self.source).group_by(source_runs.c.table_name).subquery()
+        query = select(source_runs).join(newest, newest.c.id == source_runs.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(source_runs.c.table_name))
+            return [dict(r._mapping) for r in rows]
+
+    def add_unmapped(self, table: str, seen: Counter[Unmapped], now: datetime) -> None:
+        """Add to the counts of hospital codes missing from the code maps."""
+        t = source_unmapped_codes
+        with self.engine.begin() as conn:
+            for (column, code_set, value), count in seen.items():
+                key = and_(self._where(t, table), t.c.column_name == column,
+                           t.c.hospital_code == value[:100])
+                done = conn.execute(update(t).where(key).values(
+                    count=t.c.count + count, last_seen=now))
+                if not done.rowcount:
+                    conn.execute(insert(t).values(
+                        source=self.source, table_name=table, column_name=column,
+                        hospital_code=value[:100], code_set=code_set, count=count,
+                        first_seen=now, last_seen=now))
+
+    def unmapped(self) -> list[dict[str, Any]]:
+        """Every unmapped hospital code of this source, most frequent first."""
+        t = source_unmapped_codes
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).where(t.c.source == self.source).order_by(
+                t.c.count.desc(), t.c.table_name, t.c.column_name))
+            return [dict(r._mapping) for r in rows]
+
+    def add_rejects(self, table: str, stage: str,
+                    rejects: Iterable[tuple[str | None, Iterable[Violation]]],
+                    now: datetime) -> None:
+        rows = [{"source": self.source, "table_name": table, "record_id": (rid or "")[:128] or None,
+                 "stage": stage, "violations": _json.dumps([v.as_dict() for v in vs]).decode(),
+                 "created_at": now} for rid, vs in rejects]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(source_rejects), rows)
+
+    def remember_keys(self, table: str, day_keys: Iterable[tuple[str, str]]) -> None:
+        """Record (day, key) pairs as seen; duplicates are ignored."""
+        rows = [{"source": self.source, "table_name": table, "day": d, "record_key": k[:128]}
+                for d, k in set(day_keys)]
+        dialect = self.engine.dialect.name
+        stmt = (postgresql.insert(source_seen_keys) if dialect == "postgresql"
+                else sqlite.insert(source_seen_keys)).on_conflict_do_nothing()
+        with self.engine.begin() as conn:
+            for start in range(0, len(rows), _KEY_CHUNK):
+                conn.execute(stmt, rows[start:start + _KEY_CHUNK])
+
+    def seen_keys(self, table: str, day: str) -> set[str]:
+        t = source_seen_keys
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(t.c.record_key).where(
+                self._where(t, table), t.c.day == day)).scalars())
+
+    def forget_keys(self, table: str, day: str, keys: Iterable[str]) -> None:
+        t = source_seen_keys
+        keys = list(keys)
+        with self.engine.begin() as conn:
+            for start in range(0, len(keys), _KEY_CHUNK):
+                conn.execute(delete(t).where(self._where(t, table), t.c.day == day,
+                                             t.c.record_key.in_(keys[start:start + _KEY_CHUNK])))
+
+
+def vars_of(counts: RunCounts) -> dict[str, int]:
+    """The counts as keyword values (for the runs table and log events)."""
+    return {name: getattr(counts, name) for name in RunCounts.__slots__}
