@@ -20,7 +20,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
 
@@ -101,8 +103,10 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    interaction: InteractionSettings = Field(default_factory=InteractionSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
     his: HisSettings = Field(default_factory=HisSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(
