@@ -68,10 +68,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_wrk(port: int, pid: int, connections: int, duration: int, tag: str) -> dict[str, Any]:
+def run_wrk(
+    port: int, pid: int, connections: int, args: argparse.Namespace, tag: str
+) -> dict[str, Any]:
     """One wrk run; also the simulator's CPU time per accepted record, which does not
     depend on how busy the rest of the machine is."""
-    threads = min(connections, 2)
+    threads = min(connections, args.wrk_threads)
+    duration = args.duration
     cpu_before = cpu_seconds(pid)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA),
            f"http://127.0.0.1:{port}", "--", tag]
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--wrk-threads", type=int, default=2)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
@@ -109,7 +113,7 @@ def measure(port: int, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     levels: dict[str, Any] = {}
     accepted_total = 0
     for c in args.concurrency:
-        runs = [run_wrk(port, pid, c, args.duration, f"c{c}r{i}") for i in range(args.runs)]
+        runs = [run_wrk(port, pid, c, args, f"c{c}r{i}") for i in range(args.runs)]
         accepted_total += sum(r["accepted"] for r in runs)
         rates = [r["records_per_s"] for r in runs]
         per_cpu = statistics.median(r["records_per_cpu_s"] or 0 for r in runs)

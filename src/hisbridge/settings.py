@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     push: PushSettings = Field(default_factory=PushSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    interaction: InteractionSettings = Field(default_factory=InteractionSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
     his: HisSettings = Field(default_factory=HisSettings)
 

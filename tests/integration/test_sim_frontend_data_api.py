@@ -272,3 +272,26 @@ def _shared_app() -> Any:
     if not _APPS:
         _APPS.append(create_frontend_app(FrontendSimConfig(mode="strict")))
     return _APPS[0]
+
+
+def test_writes_reach_the_file_across_event_loops(tmp_path: Any) -> None:
+    """One app used from two event loops (as function-scoped test loops do): the batch timer
+    follows the running loop, so another connection sees the rows shortly after."""
+    import asyncio
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/sim.db"
+    app = create_frontend_app(FrontendSimConfig(commit_interval_s=0.01), store_url=url)
+
+    async def post(key: str, wait: float) -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://fe") as client:
+            await client.post("/hclient/emr/receive/emrPatientInfo", json={"id": key})
+            await asyncio.sleep(wait)
+
+    asyncio.run(post("first", 0))  # the loop ends before its commit timer fires
+    asyncio.run(post("second", 0.05))
+    with sqlite3.connect(f"{tmp_path}/sim.db") as other:
+        ids = sorted(r[0] for r in other.execute("SELECT id FROM emr_patient_info"))
+    assert ids == ["first", "second"]
+    app.sim.close()

@@ -122,5 +122,16 @@ def test_fault_settings_parse() -> None:
 ])
 def test_record_reader(body: dict[str, Any], style: str, record: dict[str, Any]) -> None:
     reader = RecordReader(load_dictionary().table("emr_patient_info"))
-    assert reader.read(body) == (record, style)
-    assert reader.read(body) == (record, style)  # from the cache
+    for _ in range(2):  # the second time from the caches
+        read = reader.read(body)
+        assert (read.record, read.key_style, read.all_text) == (record, style, True)
+        assert read.to_check == {"id": "1"}
+
+
+def test_record_reader_marks_what_lenient_must_check() -> None:
+    reader = RecordReader(load_dictionary().table("emr_ex_lab_item"))
+    read = reader.read({"id": 5, "exLabId": "L1", "itemName": "x", "operationTime": "bad",
+                        "itemCode": {"a": 1}})
+    assert read.all_text is False
+    assert read.to_check == {"id": 5, "ex_lab_id": "L1", "operation_time": "bad",
+                             "item_code": {"a": 1}}

@@ -23,10 +23,13 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import check, init, outbox, reconcile, run, simulate, spec, sync
+    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sync
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
+    from hisbridge.cli import sso
+
+    app.add_typer(sso.app, name="sso")
     app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")
@@ -34,6 +37,7 @@ def _register() -> None:
     app.command("init")(init.init)
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
+    app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ def run(
     推送令牌也可以来自环境变量 HISBRIDGE_PUSH_TOKEN. Stop with Ctrl-C or SIGTERM: requests and
     sends in flight finish, everything else stays queued.
     """
-    from hisbridge.delivery.gateway import serve
+    from hisbridge.runtime.gateway import serve
 
-    asyncio.run(serve(load_settings(config), host=host, port=port))
+    load_settings(config)  # a clear error before anything starts
+    asyncio.run(serve(config, host=host, port=port))

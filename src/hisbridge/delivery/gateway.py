@@ -23,12 +23,12 @@ __all__ = ["build_app", "serve"]
 
 
 def build_app(settings: Settings, engine: Engine, service: DeliveryService, *,
-              clock: Clock = system_clock) -> FastAPI:
+              clock: Clock = system_clock, **services: Any) -> FastAPI:
     """The gateway app with ``service`` started and stopped by its lifespan."""
     from hisbridge.web.app import create_app
     from hisbridge.web.intake import push_token
 
-    app = create_app(settings, engine, clock=clock, delivery=service)
+    app = create_app(settings, engine, clock=clock, delivery=service, **services)
     app.state.push_token = push_token(settings)
     inner = app.router.lifespan_context
 

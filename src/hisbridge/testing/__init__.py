@@ -1,6 +1,9 @@
 """Fakes that ship with the package (and are tested): clocks, stores, targets."""
 
 from hisbridge._clock import ManualClock
+from hisbridge.connectors.frontend.keys import MemoryKeyCache
+from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
+from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake
 from hisbridge.testing.memory_intake import MemoryIntake
 from hisbridge.testing.receiver import (
@@ -15,14 +18,18 @@ from hisbridge.testing.targets import RecordingTarget, Sent
 
 __all__ = [
     "AcceptedVersion",
+    "FakeFrontendState",
     "InMemoryIntake",
     "ManualClock",
+    "MemoryDeliveredLookup",
     "MemoryIntake",
+    "MemoryKeyCache",
     "Received",
     "ReceiverState",
     "RecordingTarget",
     "Sent",
     "create_receiver_app",
+    "fake_frontend_app",
     "sample_record",
     "serve_app",
     "serve_receiver",

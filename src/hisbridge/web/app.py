@@ -29,6 +29,8 @@ log = logging.getLogger("hisbridge.web")
 # Modules with ``mount(app: FastAPI) -> None``, in the order they are mounted.
 MOUNTS: list[str] = [
     "hisbridge.web.health",
+    "hisbridge.web.messages_api",
+    "hisbridge.web.widgets",
     "hisbridge.web.consents_api",
     "hisbridge.web.records_api",
     "hisbridge.web.viewer",

@@ -49,7 +49,7 @@ class _DataFastPath:
         self.data_api = data_api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
+        path: str = scope.get("path", "")  # lifespan scopes carry no path
         if scope["type"] == "http" and path.startswith(self._PREFIX):
             table = path[len(self._PREFIX):]
             if table and "/" not in table:

@@ -14,7 +14,7 @@ from hisbridge.simulators.frontend.config import (
 
 __all__ = ["register"]
 
-_DEFAULT_STORE = "sqlite:///hisbridge-frontend-sim.sqlite"
+_DEFAULT_STORE = "sqlite:///hisbridge-frontend-sim.db"
 _DEFAULT_LICENSE = "SIM-LICENSE-0001"
 
 

@@ -20,11 +20,10 @@ from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
 from hisbridge.simulators.frontend.record_reader import RecordReader
 from hisbridge.simulators.frontend.store import SimStore, StoreError
-from hisbridge.spec import Dictionary, TableSpec, Validator, Violation
+from hisbridge.spec import Dictionary, TableSpec, Validator
 
 __all__ = ["Intake", "Outcome", "lenient_dictionary"]
 
-_TYPED = frozenset({"datetime", "date", "int", "decimal"})
 RecordHook = Callable[[str, Mapping[str, Any], str], None]
 
 
@@ -50,7 +49,6 @@ class Intake:
         self.on_record = on_record
         self.stamp = stamp
         self.readers: dict[str, RecordReader] = {}
-        self.checked: dict[str, frozenset[str]] = {}
 
     def handle(self, table: TableSpec, method: str, raw: bytes) -> Outcome:
         """Reply to one POST (upsert) or DELETE request carrying ``raw`` as body."""
@@ -58,17 +56,23 @@ class Intake:
         if problem is not None:
             return Outcome(p.failure(p.PAYLOAD, problem), body)
         assert isinstance(body, dict)
-        record, key_style = self._reader(table).read(body)
-        key = record.get(table.primary_key)
-        outcome = Outcome(p.success(key), body, key_style)
+        read = self._reader(table).read(body)
+        key = read.record.get(table.primary_key)
+        outcome = Outcome(p.success(key), body, read.key_style)
         if method == "DELETE":
             outcome.reply = self._delete(table, key)
             return outcome
-        code, violations = self._check(table, body, record)
+        # Strict reads the body as sent (unknown keys are errors there); lenient only the
+        # fields it can refuse.
+        violations = self.validator.validate(table.name, body if self.strict else read.to_check)
+        code = p.classify(violations)
         if code is not None:
             outcome.reply = p.failure(code, p.describe(violations), key)
             return outcome
-        outcome.reply = self._upsert(table, record, key)
+        row = read.record if read.all_text else {
+            name: value if isinstance(value, str) else str(value)
+            for name, value in read.record.items()}
+        outcome.reply = self._upsert(table, row, key)
         return outcome
 
     def _reader(self, table: TableSpec) -> RecordReader:
@@ -77,31 +81,7 @@ class Intake:
             reader = self.readers[table.name] = RecordReader(table)
         return reader
 
-    def _check(
-        self, table: TableSpec, body: Mapping[str, Any], record: Mapping[str, Any]
-    ) -> tuple[str | None, list[Violation]]:
-        # Strict reads the body as sent (unknown keys are errors there); lenient only needs
-        # the fields it can refuse: keys, typed fields and values that are not text.
-        if self.strict:
-            violations = self.validator.validate(table.name, body)
-        else:
-            checked = self._checked(table)
-            violations = self.validator.validate(table.name, {
-                k: v for k, v in record.items() if k in checked or not isinstance(v, str)})
-        return p.classify(violations), violations
-
-    def _checked(self, table: TableSpec) -> frozenset[str]:
-        found = self.checked.get(table.name)
-        if found is None:
-            found = frozenset(
-                {table.primary_key, *(pk.field for pk in table.parent_keys)}
-                | {f.name for f in table.fields if f.type in _TYPED})
-            self.checked[table.name] = found
-        return found
-
-    def _upsert(self, table: TableSpec, record: dict[str, Any], key: Any) -> p.Reply:
-        row = {name: value if isinstance(value, str) else str(value)
-               for name, value in record.items()}
+    def _upsert(self, table: TableSpec, row: dict[str, Any], key: Any) -> p.Reply:
         if "create_date" not in row and table.field("create_date") is not None:
             row["create_date"] = self.stamp()
         try:

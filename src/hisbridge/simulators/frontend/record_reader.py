@@ -8,15 +8,28 @@ of a client carries the same keys.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hisbridge.spec import TableSpec
 from hisbridge.spec.validator import normalize_key
 from hisbridge.spec.wire import detect_key_style
 
-__all__ = ["RecordReader"]
+__all__ = ["ReadBody", "RecordReader"]
 
 _MAX_CACHED = 4096  # bounded: a hostile client sending random keys cannot grow memory
+_TYPED = frozenset({"datetime", "date", "int", "decimal"})
+
+
+@dataclass(slots=True)
+class ReadBody:
+    """A body read in one pass: everything the intake needs next."""
+
+    record: dict[str, Any]
+    key_style: str
+    to_check: dict[str, Any]
+    """The fields lenient validation can refuse: keys, typed fields, values that are not text."""
+    all_text: bool
 
 
 class RecordReader:
@@ -27,17 +40,31 @@ class RecordReader:
         self._by_normal = {normalize_key(f.name): f.name for f in table.fields}
         self._names: dict[str, str | None] = {}
         self._styles: dict[tuple[str, ...], str] = {}
+        self.checked = frozenset(
+            {table.primary_key, *(p.field for p in table.parent_keys)}
+            | {f.name for f in table.fields if f.type in _TYPED})
 
-    def read(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-        """The record (known fields with a value) and the body's key style."""
+    def read(self, body: Mapping[str, Any]) -> ReadBody:
+        """The record (known fields with a value), the key style and what to check."""
         record: dict[str, Any] = {}
+        to_check: dict[str, Any] = {}
+        all_text = True
+        names, checked = self._names, self.checked
         for key, value in body.items():
             if value is None or value == "":
                 continue
-            name = self._name(key)
-            if name is not None:
-                record[name] = value
-        return record, self._style(tuple(body))
+            name = names.get(key, "")  # "" = not seen yet (no field is named "")
+            if name == "":
+                name = self._name(key)
+            if name is None:
+                continue
+            record[name] = value
+            if type(value) is not str:
+                all_text = False
+                to_check[name] = value
+            elif name in checked:
+                to_check[name] = value
+        return ReadBody(record, self._style(tuple(body)), to_check, all_text)
 
     def _name(self, key: str) -> str | None:
         try:

@@ -78,6 +78,7 @@ class SimStore:
         self._commit_every, self._commit_interval = commit_every, commit_interval_s
         self._pending = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._log: list[tuple[Any, ...]] = []
         self.request_seq = self._max_seq("sim_request")
         self.message_seq = self._max_seq("sim_message")
@@ -143,13 +144,16 @@ class SimStore:
         self._pending += 1
         if self._pending >= self._commit_every:
             self.commit()
-        elif self._timer is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self.commit()
-                return
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # used outside an event loop: no batching
+            self.commit()
+            return
+        # A timer left on another (e.g. a finished test's) loop would never fire.
+        if self._timer is None or self._timer_loop is not loop:
             self._timer = loop.call_later(self._commit_interval, self.commit)
+            self._timer_loop = loop
 
     def commit(self) -> None:
         """Write the queued request log and end the open transaction."""

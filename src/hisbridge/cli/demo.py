@@ -1,0 +1,27 @@
+"""``hisbridge demo``: everything in one process on the embedded defaults."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["demo"]
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="网关端口 gateway port")] = 8700,
+    frontend_port: Annotated[int, typer.Option(help="前置软件模拟器端口")] = 8881,
+    client_port: Annotated[int, typer.Option(help="医生端模拟器端口")] = 18881,
+    gdhealth_port: Annotated[int, typer.Option(help="省平台模拟器端口")] = 8900,
+    data_dir: Annotated[Path, typer.Option(help="数据目录 data folder")] = Path("hisbridge-data/demo"),
+    duration: Annotated[float | None, typer.Option(help="运行秒数后自动停止 stop after S seconds")]
+        = None,
+) -> None:
+    """演示 / run the whole product on synthetic data: HIS, simulators, gateway, console."""
+    from hisbridge.demo import DemoPorts, run_demo
+
+    ports = DemoPorts(port, frontend_port, client_port, gdhealth_port)
+    raise typer.Exit(asyncio.run(run_demo(data_dir, ports=ports, duration=duration)))

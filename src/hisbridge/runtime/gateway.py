@@ -1,0 +1,129 @@
+"""The whole gateway in one process: web, delivery, HIS polling, consent refresh, warnings.
+
+``assemble`` builds every part that the settings enable and returns a ``Gateway`` whose app
+starts and stops the background work in its lifespan. ``hisbridge run`` and ``hisbridge demo``
+both use it, so what the demo shows is what a hospital runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hisbridge._clock import Clock, system_clock
+from hisbridge.settings import Settings
+from hisbridge.store.engine import make_engine
+from hisbridge.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.schedule import PollScheduler
+
+__all__ = ["Gateway", "assemble"]
+
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True)
+class Gateway:
+    """The assembled parts; ``app`` is what uvicorn serves."""
+
+    settings: Settings
+    engine: Engine
+    delivery: DeliveryService
+    app: FastAPI
+    services: dict[str, Any] = field(default_factory=dict)
+    scheduler: PollScheduler | None = None
+    jobs: list[Job] = field(default_factory=list)
+
+
+def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
+    if not settings.gdhealth.enabled:
+        return {}, []
+    from hisbridge.consent.wiring import build_gdhealth_services
+    from hisbridge.simulators.gdhealth.demo import poll_consents
+
+    services = build_gdhealth_services(settings, engine, clock)
+    return {**services.state(), "gdhealth": services}, [lambda: poll_consents(services)]
+
+
+def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryService, engine: Engine,
+               clock: Clock, t0_every_s: float | None) -> PollScheduler | None:
+    if config is None or not settings.his.source_url:
+        return None
+    from hisbridge.mapping.project import load_project
+    from hisbridge.runtime.schedule import PollScheduler
+    from hisbridge.sources.sql_poll import SqlPoller
+
+    poller = SqlPoller(load_project(config, settings), delivery, engine, clock=clock)
+    return PollScheduler(poller, settings.his, clock=clock, t0_every_s=t0_every_s)
+
+
+def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
+             t0_every_s: float | None = None) -> Gateway:
+    """Migrate the store and build every enabled part of the gateway."""
+    from hisbridge.delivery.gateway import build_app
+    from hisbridge.delivery.service import DeliveryService
+
+    engine = make_engine(settings.store.url)
+    upgrade(engine)
+    delivery = DeliveryService.from_settings(settings, engine, clock=clock)
+    services, jobs = _gdhealth(settings, engine, clock)
+    scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s)
+    if scheduler is not None:
+        jobs.append(scheduler.run)
+    app = build_app(settings, engine, delivery, clock=clock, **services)
+    gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
+    _run_jobs_in_lifespan(gateway)
+    return gateway
+
+
+def _run_jobs_in_lifespan(gateway: Gateway) -> None:
+    inner = gateway.app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            tasks = [asyncio.create_task(job()) for job in gateway.jobs]
+            try:
+                yield state
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with suppress(asyncio.CancelledError, Exception):
+                        await task
+                if gateway.scheduler is not None:
+                    gateway.scheduler.poller.close()
+                closer = getattr(gateway.services.get("gdhealth"), "aclose", None)
+                if closer is not None:
+                    await closer()
+
+    gateway.app.router.lifespan_context = lifespan
+
+
+async def serve(config: Path, *, host: str | None = None, port: int | None = None) -> None:
+    """``hisbridge run``: the assembled gateway under uvicorn until SIGTERM/SIGINT."""
+    import uvicorn
+
+    from hisbridge.settings import load_settings
+
+    settings = load_settings(config)
+    gateway = assemble(settings, config=config)
+    web = settings.web
+    tls = {"ssl_certfile": str(web.tls_cert), "ssl_keyfile": str(web.tls_key)} \
+        if web.tls_cert and web.tls_key else {}
+    server = uvicorn.Config(gateway.app, host=host or web.host, port=port or web.port,
+                            log_level="info", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]
+    try:
+        await uvicorn.Server(server).serve()
+    finally:
+        gateway.engine.dispose()

@@ -1,0 +1,37 @@
+/*
+ * Build the signed URL of the hisbridge warning widget (/ws/alerts) on the HIS SERVER side.
+ * Node.js (CommonJS). Never ship the shared secret to a browser: the HIS back-end builds the
+ * URL and hands it to the doctor's page or C/S client.
+ *
+ *   const { widgetUrl } = require("./widget-url.js");
+ *   widgetUrl("http://10.0.0.5:8700", { userId: "D001", deptCode: "A03" }, process.env.HISBRIDGE_WEB_SECRET);
+ *
+ * Algorithm (same as hisbridge.web.signing): drop empty parameters, add exp = now + ttl (Unix
+ * seconds), sort the keys, join "k=v" with "&" (raw values), sig = hex HMAC-SHA256 of that
+ * string with the secret; the query is then URL-encoded.
+ */
+"use strict";
+const crypto = require("crypto");
+
+function canonical(params) {
+  return Object.keys(params).filter((k) => k !== "sig").sort().map((k) => k + "=" + params[k]).join("&");
+}
+
+function signedQuery(params, secret, options) {
+  const opts = options || {};
+  const now = opts.now !== undefined ? opts.now : Math.floor(Date.now() / 1000);
+  const ttl = opts.ttlSeconds !== undefined ? opts.ttlSeconds : 43200;
+  const values = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null) { values[k] = String(v); }
+  }
+  values.exp = String(Math.floor(now) + ttl);
+  values.sig = crypto.createHmac("sha256", secret).update(canonical(values), "utf8").digest("hex");
+  return new URLSearchParams(values).toString();
+}
+
+function widgetUrl(gatewayBase, params, secret, options) {
+  return gatewayBase.replace(/\/+$/, "") + "/ws/alerts?" + signedQuery(params, secret, options);
+}
+
+module.exports = { canonical, signedQuery, widgetUrl };

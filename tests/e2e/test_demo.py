@@ -1,0 +1,38 @@
+"""`hisbridge demo --duration N` from the installed package runs, shows warnings, exits 0."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_demo_runs_shows_warnings_and_exits_zero(tmp_path: Path) -> None:
+    gateway, frontend, client, gdhealth = _free_ports(4)
+    result = subprocess.run(
+        [sys.executable, "-m", "hisbridge", "demo", "--duration", "40", "--data-dir",
+         str(tmp_path / "demo"), "--port", str(gateway), "--frontend-port", str(frontend),
+         "--client-port", str(client), "--gdhealth-port", str(gdhealth)],
+        capture_output=True, text=True, timeout=240, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "Traceback" not in out
+    assert f"http://127.0.0.1:{gateway}/ws/records?" in out
+    warnings = re.search(r"warnings from the front-end: (\d+)", out)
+    assert warnings is not None and int(warnings.group(1)) > 0, out[-2000:]
+    delivered = re.findall(r"│\s+([\d,]+) │\s+([\d,]+) │\s+([\d,]+) │", out)
+    assert delivered and int(delivered[-1][1].replace(",", "")) > 0
+    assert re.search(r"\d{17}[\dX]", out) is None  # no resident ID number on screen

@@ -1,0 +1,67 @@
+"""The SSE stream on a real port: a message reaches an open stream within 2 s of being polled."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from hisbridge._json import loads
+from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app, serving
+from hisbridge.messages.services import build_message_services
+from hisbridge.settings import Settings
+from hisbridge.store.engine import make_engine
+from hisbridge.store.migrate import upgrade
+from hisbridge.web.app import create_app
+from hisbridge.web.signing import signed_query
+
+
+async def _next_event(
+    lines: object, name: str, deadline: float
+) -> tuple[dict[str, object], list[str]]:
+    seen: list[str] = []
+    event = ""
+    async for line in lines:  # type: ignore[attr-defined]
+        seen.append(line)
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == name:
+            return loads(line[6:]), seen
+        if time.monotonic() > deadline:
+            break
+    raise AssertionError(f"no {name} event; saw {seen}")
+
+
+async def test_stream_delivers_new_message_within_two_seconds(tmp_path: Path) -> None:
+    state = FakeFrontendState()
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    with serving(fake_frontend_app(state)) as frontend_url:
+        settings = Settings(
+            frontend={"license": "SIM-LICENSE-0001", "base_url": frontend_url},
+            web={"secret_key": "s"},
+            interaction={"poller": {"stream_check_s": 0.2, "heartbeat_s": 0.3}})
+        services = build_message_services(settings, engine)
+        app = create_app(settings, engine, messages=services)
+        with serving(app) as gateway_url:
+            query = signed_query({"userId": "D001"}, "s", now=time.time())
+            state.add_message(msgId="OLD")
+            await services.poller.step()
+            async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client, \
+                    client.stream("GET", f"/api/v1/messages/stream?{query}") as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                lines = response.aiter_lines()
+                backlog, _ = await _next_event(lines, "message", time.monotonic() + 5)
+                assert backlog["id"] == "OLD"
+                state.add_message(msgId="NEW", title="病原学阳性：乙肝", type="病原学阳性提醒")
+                assert (await services.poller.step()).stored == 1
+                polled = time.monotonic()
+                new, seen = await _next_event(lines, "message", polled + 5)
+                assert time.monotonic() - polled < 2.0
+                assert new["id"] == "NEW" and new["type"] == "病原学阳性提醒"
+                status, seen = await _next_event(lines, "status", time.monotonic() + 5)
+                assert status["delayed"] is False
+                assert ": heartbeat" in seen
+    await services.aclose()
+    engine.dispose()
