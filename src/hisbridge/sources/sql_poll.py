@@ -235,6 +235,8 @@ class SqlPoller:
         if self.project.mapping(name).delete_flag is not None:
             return report  # the delete flag already carries deletes
         seen = self.state.seen_keys(name, day.isoformat())
+        if not seen:
+            return report  # nothing was sent for that day: nothing can have vanished
         gone = sorted(seen - self.source_keys(name, day, until=report.until))
         key = self.project.mapping(name).key
         if gone:
