@@ -64,6 +64,10 @@ def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
         realtime_interval_s=3, initial_since=(today - timedelta(days=1)).isoformat())
     values.setdefault("frontend", {})["license"] = DEMO_LICENSE
     values.setdefault("web", {})["port"] = ports.gateway
+    values.setdefault("interaction", {}).update(
+        client={"base_url": f"http://127.0.0.1:{ports.client}"},
+        poller={"interval_s": 2.0},
+        widget={"public_base_url": f"http://127.0.0.1:{ports.gateway}"})
     values.setdefault("gdhealth", {}).update(
         base_url=f"http://127.0.0.1:{ports.gdhealth}",
         callback_url=f"http://127.0.0.1:{ports.gateway}/api/v1/consents/callback")

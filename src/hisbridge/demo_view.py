@@ -28,6 +28,7 @@ class Snapshot:
     frontend_rows: int = 0
     warnings: int = 0
     warning_types: dict[str, int] = field(default_factory=dict)
+    polled: int = 0
 
 
 class DemoView:
@@ -38,6 +39,7 @@ class DemoView:
         self.console = console
         self.last = Snapshot()
         self.started = time.monotonic()
+        self.widget_for: str | None = None
 
     def print_urls(self) -> None:
         self.console.print("[bold]hisbridge 演示 demo[/] — 全部为合成数据 all data is synthetic")
@@ -60,6 +62,7 @@ class DemoView:
         with_errors_ignored = await _get_json(http, f"{base}/sim/tables")
         if isinstance(with_errors_ignored, dict):
             snap.frontend_rows = sum(int(v) for v in with_errors_ignored.values())
+        snap.polled = await asyncio.to_thread(self._polled)
         messages = await _get_json(http, f"{base}/sim/messages")
         if isinstance(messages, list):
             snap.warnings = len(messages)
@@ -68,13 +71,38 @@ class DemoView:
                 snap.warning_types[kind] = snap.warning_types.get(kind, 0) + 1
         return snap
 
+    def _polled(self) -> int:
+        """Warnings the gateway has polled; prints a doctor's widget URL once one has some."""
+        from sqlalchemy import func, select
+
+        from hisbridge.store.schema.messages import messages
+
+        with self.demo.gateway.engine.connect() as conn:
+            count = int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
+            if count and self.widget_for is None:
+                first = conn.execute(select(messages.c.user_id, messages.c.dept_code)
+                                     .where(messages.c.user_id.is_not(None)).limit(1)).first()
+                if first is not None:
+                    self._print_widget(first[0], first[1])
+        return count
+
+    def _print_widget(self, user_id: str, dept_code: str | None) -> None:
+        from hisbridge.web.widgets import widget_url
+
+        self.widget_for = user_id
+        url = widget_url(self.demo.settings, user_id, dept_code,
+                         now=self.demo.clock.now().timestamp())
+        self.console.print(f"  预警提醒页面 warning widget (医生 doctor {user_id}): {url}",
+                           soft_wrap=True, highlight=False)
+
     def table(self, snap: Snapshot) -> Table:
         view = Table(title=f"hisbridge 演示 · 运行 {time.monotonic() - self.started:,.0f} 秒")
         for col in ("已接收 accepted", "已投递 delivered", "排队 waiting", "死信 dead",
-                    "隔离 quarantined", "前置软件 rows", "预警 warnings"):
+                    "隔离 quarantined", "前置软件 rows", "预警 warnings", "已拉取 polled"):
             view.add_column(col, justify="right")
         view.add_row(*(f"{v:,}" for v in (snap.accepted, snap.delivered, snap.waiting, snap.dead,
-                                          snap.quarantined, snap.frontend_rows, snap.warnings)))
+                                          snap.quarantined, snap.frontend_rows, snap.warnings,
+                                          snap.polled)))
         return view
 
     async def run(self, stop: asyncio.Event, duration: float | None) -> None:
@@ -96,7 +124,7 @@ class DemoView:
         self.console.print(self.table(self.last))
         kinds = "，".join(f"{k} {n}" for k, n in sorted(self.last.warning_types.items())) or "无"
         self.console.print(f"前置软件产生的预警 warnings from the front-end: {self.last.warnings}"
-                           f"（{kinds}）")
+                           f"（{kinds}）; 网关已拉取 polled by the gateway: {self.last.polled}")
         self.console.print("演示已停止 demo stopped")
 
 

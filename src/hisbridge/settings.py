@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
 
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     interaction: InteractionSettings = Field(default_factory=InteractionSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
     his: HisSettings = Field(default_factory=HisSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

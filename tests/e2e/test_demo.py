@@ -1,4 +1,5 @@
-"""`hisbridge demo --duration N` from the installed package runs, shows warnings, exits 0."""
+"""`hisbridge demo --duration N` from the installed package runs, shows warnings polled by the
+gateway and a doctor's widget URL, and exits 0."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def test_demo_runs_shows_warnings_and_exits_zero(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{gateway}/ws/records?" in out
     warnings = re.search(r"warnings from the front-end: (\d+)", out)
     assert warnings is not None and int(warnings.group(1)) > 0, out[-2000:]
+    polled = re.search(r"polled by the gateway:\s*(\d+)", out)
+    assert polled is not None and int(polled.group(1)) > 0, out[-2000:]
+    assert f"http://127.0.0.1:{gateway}/ws/alerts?userId=" in out
     delivered = re.findall(r"│\s+([\d,]+) │\s+([\d,]+) │\s+([\d,]+) │", out)
     assert delivered and int(delivered[-1][1].replace(",", "")) > 0
     assert re.search(r"\d{17}[\dX]", out) is None  # no resident ID number on screen

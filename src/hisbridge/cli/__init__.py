@@ -23,13 +23,13 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sync
+    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sso, sync
+    from hisbridge.cli import user as user_cli
 
     app.add_typer(spec.app, name="spec")
     app.add_typer(simulate.load(), name="simulate")
-    from hisbridge.cli import sso
-
     app.add_typer(sso.app, name="sso")
+    app.add_typer(user_cli.app, name="user")
     app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
     app.add_typer(outbox.app, name="outbox")

@@ -1,4 +1,4 @@
-"""The whole gateway in one process: web, delivery, HIS polling, consent refresh, warnings.
+"""The whole gateway in one process: web, delivery, HIS polling, consents, warnings, SSO.
 
 ``assemble`` builds every part that the settings enable and returns a ``Gateway`` whose app
 starts and stops the background work in its lifespan. ``hisbridge run`` and ``hisbridge demo``
@@ -54,6 +54,15 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[st
     return {**services.state(), "gdhealth": services}, [lambda: poll_consents(services)]
 
 
+def _messages(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
+    if not settings.interaction.poller.enabled and not settings.frontend.license:
+        return {}, []
+    from hisbridge.messages.services import build_message_services
+
+    services = build_message_services(settings, engine, clock)
+    return {"messages": services}, [lambda: services.run(asyncio.Event())]
+
+
 def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryService, engine: Engine,
                clock: Clock, t0_every_s: float | None) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
@@ -76,6 +85,9 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     upgrade(engine)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     services, jobs = _gdhealth(settings, engine, clock)
+    more, message_jobs = _messages(settings, engine, clock)
+    services.update(more)
+    jobs += message_jobs
     scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s)
     if scheduler is not None:
         jobs.append(scheduler.run)
@@ -102,9 +114,10 @@ def _run_jobs_in_lifespan(gateway: Gateway) -> None:
                         await task
                 if gateway.scheduler is not None:
                     gateway.scheduler.poller.close()
-                closer = getattr(gateway.services.get("gdhealth"), "aclose", None)
-                if closer is not None:
-                    await closer()
+                for name in ("gdhealth", "messages"):
+                    closer = getattr(gateway.services.get(name), "aclose", None)
+                    if closer is not None:
+                        await closer()
 
     gateway.app.router.lifespan_context = lifespan
 

@@ -29,6 +29,7 @@ log = logging.getLogger("hisbridge.web")
 # Modules with ``mount(app: FastAPI) -> None``, in the order they are mounted.
 MOUNTS: list[str] = [
     "hisbridge.web.health",
+    "hisbridge.web.console",
     "hisbridge.web.messages_api",
     "hisbridge.web.widgets",
     "hisbridge.web.consents_api",

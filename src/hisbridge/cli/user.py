@@ -1,0 +1,91 @@
+"""``hisbridge user``: console users (add, change password, change role, list).
+
+Passwords are read from a hidden prompt (asked twice) or, for scripts, from standard input
+with ``--password-stdin``; never from the command line, where they would land in the shell
+history.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hisbridge.console.roles import ROLE_LABELS
+from hisbridge.console.sessions import SessionStore
+from hisbridge.console.users import UserStore
+from hisbridge.settings import load_settings
+from hisbridge.store.engine import make_engine
+from hisbridge.store.migrate import upgrade
+
+__all__ = ["app"]
+
+app = typer.Typer(help="控制台用户 / console users", no_args_is_help=True)
+console = Console()
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="hisbridge.yaml")]
+StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+
+
+def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
+    settings = load_settings(config)
+    engine = make_engine(settings.store.url)
+    upgrade(engine)
+    return UserStore(engine, argon2=settings.console.argon2), SessionStore(engine)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("密码 password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command("add")
+def add(name: Annotated[str, typer.Argument(help="user name, e.g. zhangsan")],
+        role: Annotated[str, typer.Option(help="admin | operator | auditor")],
+        password_stdin: StdinOpt = False, config: ConfigOpt = None) -> None:
+    """添加用户 / add a console user with a role."""
+    users, _ = _stores(config)
+    user = users.add(name, role, _password(password_stdin))
+    console.print(f"已添加 added: {user.name} ({user.role})")
+
+
+@app.command("passwd")
+def passwd(name: Annotated[str, typer.Argument(help="user name")],
+           password_stdin: StdinOpt = False, config: ConfigOpt = None) -> None:
+    """修改密码并结束该用户的所有会话 / change a password and end the user's sessions."""
+    users, sessions = _stores(config)
+    users.set_password(name, _password(password_stdin))
+    ended = sessions.end_all(name)
+    console.print(f"密码已修改 password changed: {name}; 结束会话 sessions ended: {ended}")
+
+
+@app.command("role")
+def role(name: Annotated[str, typer.Argument(help="user name")],
+         new_role: Annotated[str, typer.Argument(metavar="ROLE", help="admin | operator | auditor")],
+         config: ConfigOpt = None) -> None:
+    """修改角色 / change a user's role (ends their sessions)."""
+    users, sessions = _stores(config)
+    if users.get(name) is None:
+        raise typer.BadParameter(f"用户不存在 no such user: {name}", param_hint="NAME")
+    users.set_role(name, new_role)
+    sessions.end_all(name)
+    console.print(f"角色已修改 role changed: {name} -> {new_role}")
+
+
+@app.command("list")
+def list_users(config: ConfigOpt = None) -> None:
+    """列出用户 / list console users."""
+    users, _ = _stores(config)
+    view = Table(title="控制台用户 console users")
+    for col in ("name", "role", "角色", "created", "password changed"):
+        view.add_column(col)
+    for u in users.all():
+        label = ROLE_LABELS.get(u.role, (u.role, u.role))[0]  # type: ignore[call-overload]
+        view.add_row(u.name, u.role, label, u.created_at.isoformat(timespec="seconds"),
+                     u.password_changed_at.isoformat(timespec="seconds"))
+    console.print(view)

@@ -1,0 +1,59 @@
+"""Settings of the console (``console:`` in the YAML file, ``HISBRIDGE_CONSOLE__...`` in env)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+__all__ = ["AlertSettings", "Argon2Settings", "ConsoleSettings"]
+
+
+class AlertSettings(BaseModel):
+    """Alert rules' thresholds, where alerts are sent, and how often the same one may repeat."""
+
+    enabled: bool = True
+    interval_s: float = Field(60.0, gt=0, description="how often the rules are evaluated")
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-Hisbridge-Signature")
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    cooldown_minutes: float = Field(30.0, ge=0, description="same alert is re-sent at most this often")
+    dead_growth: int = Field(10, ge=1, description="new dead letters within dead_window_minutes")
+    dead_window_minutes: float = Field(60.0, gt=0)
+    pending_max_minutes: float = Field(30.0, gt=0, description="oldest pending entry older than this")
+    source_idle_minutes: float = Field(30.0, gt=0, description="a source not polled for this long")
+    key_expiry_hours: float = Field(24.0, gt=0, description="secret key expiring within this")
+
+
+class Argon2Settings(BaseModel):
+    """Cost of the password hash (argon2id); the defaults are argon2-cffi's."""
+
+    time_cost: int = Field(3, ge=1)
+    memory_kib: int = Field(65536, ge=64)
+    parallelism: int = Field(4, ge=1, le=64)
+
+
+class ConsoleSettings(BaseModel):
+    """Login, sessions, lock-out, tokens for machines, language, alerts."""
+
+    session_idle_minutes: float = Field(30.0, gt=0)
+    session_max_hours: float = Field(12.0, gt=0)
+    lockout_failures: int = Field(5, ge=1)
+    lockout_window_minutes: float = Field(15.0, gt=0)
+    lockout_minutes: float = Field(15.0, gt=0)
+    api_token: SecretStr | None = Field(None, description="Bearer token for /api/v1 without a session")
+    metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it (Bearer)")
+    open_api_prefixes: list[str] = Field(
+        default_factory=lambda: ["/api/v1/events", "/api/v1/consents/callback"],
+        description="open to the gate: the route checks its own token or signature")
+    signed_api_prefixes: list[str] = Field(
+        default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"],
+        description="pass the gate only with a sig parameter, which the route verifies")
+    push_token_prefixes: list[str] = Field(
+        default_factory=lambda: ["/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
+                                 "/api/v1/encounters", "/api/v1/records"],
+        description="also accept the HIS push token (push.token) as a Bearer token")
+    default_lang: Literal["zh", "en"] = "zh"
+    secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over TLS)")
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    argon2: Argon2Settings = Field(default_factory=Argon2Settings)

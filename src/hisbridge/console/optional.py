@@ -1,0 +1,29 @@
+"""Tables of other concepts that the console reads when they are installed.
+
+The console shows the outbox, sources, messages, consents and the audit log, each owned by its
+own package. A page whose data is not there says "未启用 / not configured" instead of failing:
+``optional_table`` answers None when the owning schema module or table does not exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import Table
+
+__all__ = ["optional_module", "optional_table"]
+
+
+def optional_module(name: str) -> object | None:
+    """The module ``name`` if it can be imported, else None."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def optional_table(schema_module: str, table: str) -> Table | None:
+    """The table ``table`` declared in ``hisbridge.store.schema.<schema_module>``, or None."""
+    module = optional_module(f"hisbridge.store.schema.{schema_module}")
+    found = getattr(module, table, None) if module is not None else None
+    return found if isinstance(found, Table) else None

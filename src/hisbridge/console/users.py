@@ -1,0 +1,171 @@
+"""Console users in the store: add, change password, authenticate with lock-out.
+
+Passwords are kept only as argon2 hashes. Every login attempt is written down with the
+address it came from; a name with too many recent failures is locked (``lockout``), and the
+same answer is given for an unknown name and a wrong password so names cannot be probed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from hisbridge._clock import Clock, system_clock
+from hisbridge.console._time import from_store, to_store
+from hisbridge.console.config import Argon2Settings
+from hisbridge.console.lockout import LockoutPolicy, locked_until
+from hisbridge.console.passwords import Passwords, password_problems
+from hisbridge.console.roles import ROLE_LABELS, is_role
+from hisbridge.errors import HisbridgeError
+from hisbridge.store.schema.console import console_login_attempts, console_users
+
+__all__ = ["AuthResult", "User", "UserError", "UserStore"]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+class UserError(HisbridgeError):
+    """A user cannot be added or changed as asked (bad name, role or password)."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    password_changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResult:
+    """``ok`` with the user, or why not: ``bad`` (wrong name or password), ``locked``."""
+
+    status: Literal["ok", "bad", "locked"]
+    user: User | None = None
+    locked_until: datetime | None = None
+
+
+def _user(row: object) -> User:
+    r = row._mapping  # type: ignore[attr-defined]
+    return User(r["name"], r["role"], r["disabled"], from_store(r["created_at"]),  # type: ignore[arg-type]
+                from_store(r["password_changed_at"]))  # type: ignore[arg-type]
+
+
+class UserStore:
+    """Users and login attempts over a migrated store."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 lockout: LockoutPolicy | None = None, argon2: Argon2Settings | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.lockout = lockout or LockoutPolicy()
+        cost = argon2 or Argon2Settings()
+        self.passwords = Passwords(cost.time_cost, cost.memory_kib, cost.parallelism)
+
+    def get(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
+        return _user(row) if row else None
+
+    def all(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(console_users).order_by(console_users.c.name)).all()
+        return [_user(r) for r in rows]
+
+    def add(self, name: str, role: str, password: str) -> User:
+        """A new user; ``UserError`` for a taken or malformed name, unknown role, weak password."""
+        _check_name(name)
+        if not is_role(role):
+            raise UserError(f"未知角色 unknown role: {role!r}",
+                            hint=f"choose one of {', '.join(ROLE_LABELS)}")
+        _check_password(password, name)
+        if self.get(name) is not None:
+            raise UserError(f"用户已存在 user already exists: {name}", hint="用 hisbridge user passwd 改密码")
+        now = to_store(self.clock.now())
+        with self.engine.begin() as conn:
+            conn.execute(insert(console_users).values(
+                name=name, role=role, password_hash=self.passwords.hash(password),
+                created_at=now, password_changed_at=now, disabled=False))
+        return self.get(name)  # type: ignore[return-value]
+
+    def set_password(self, name: str, password: str) -> None:
+        """Change a password; the caller should end the user's sessions too."""
+        _check_password(password, name)
+        now = to_store(self.clock.now())
+        with self.engine.begin() as conn:
+            done = conn.execute(update(console_users).where(console_users.c.name == name).values(
+                password_hash=self.passwords.hash(password), password_changed_at=now)).rowcount
+        if not done:
+            raise UserError(f"用户不存在 no such user: {name}", hint="用 hisbridge user add 添加")
+
+    def set_role(self, name: str, role: str) -> None:
+        if not is_role(role):
+            raise UserError(f"未知角色 unknown role: {role!r}")
+        with self.engine.begin() as conn:
+            conn.execute(update(console_users).where(console_users.c.name == name).values(role=role))
+
+    def authenticate(self, name: str, password: str, remote: str | None = None) -> AuthResult:
+        """Check a login, write the attempt down, apply the lock-out."""
+        now = self.clock.now()
+        name = name.strip()[:64]
+        until = self._locked_until(name)
+        if until is not None and now < until:
+            self._record(name, False, remote)
+            return AuthResult("locked", locked_until=until)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
+        hashed = row._mapping["password_hash"] if row and not row._mapping["disabled"] else None
+        ok = self.passwords.verify(hashed, password)
+        self._record(name, ok, remote)
+        if not ok:
+            until = self._locked_until(name)
+            locked = until is not None and now < until
+            return AuthResult("locked" if locked else "bad", locked_until=until if locked else None)
+        self._maybe_rehash(name, hashed, password)  # type: ignore[arg-type]
+        return AuthResult("ok", user=_user(row))
+
+    def purge_attempts(self, older_than: timedelta = timedelta(days=90)) -> int:
+        """Forget login attempts older than ``older_than`` (lock-out looks at minutes only)."""
+        limit = to_store(self.clock.now() - older_than)
+        with self.engine.begin() as conn:
+            return conn.execute(delete(console_login_attempts)
+                                .where(console_login_attempts.c.at < limit)).rowcount
+
+    def _maybe_rehash(self, name: str, hashed: str, password: str) -> None:
+        if self.passwords.needs_rehash(hashed):
+            with self.engine.begin() as conn:
+                conn.execute(update(console_users).where(console_users.c.name == name)
+                             .values(password_hash=self.passwords.hash(password)))
+
+    def _record(self, name: str, ok: bool, remote: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(console_login_attempts).values(
+                user_name=name, at=to_store(self.clock.now()), ok=ok, remote=(remote or "")[:64]))
+
+    def _locked_until(self, name: str) -> datetime | None:
+        a = console_login_attempts.c
+        with self.engine.connect() as conn:
+            last_ok = conn.execute(select(func.max(a.at)).where(a.user_name == name, a.ok.is_(True))).scalar()
+            query = (select(a.at).where(a.user_name == name, a.ok.is_(False))
+                     .order_by(a.at.desc()).limit(self.lockout.failures))
+            if last_ok is not None:
+                query = query.where(a.at > last_ok)
+            failures = [from_store(r[0]) for r in conn.execute(query)]
+        return locked_until(sorted(f for f in failures if f is not None), self.lockout)
+
+
+def _check_name(name: str) -> None:
+    if not _NAME_RE.match(name):
+        raise UserError(f"用户名无效 invalid user name: {name!r}",
+                        hint="2-64 个字母、数字、点、下划线或连字符 letters, digits, . _ -")
+
+
+def _check_password(password: str, name: str) -> None:
+    problems = password_problems(password, name)
+    if problems:
+        raise UserError("密码不符合要求 password rejected: " + "; ".join(problems))

@@ -1,0 +1,28 @@
+"""``/console/actions``: who did what in the console (auditor/admin)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hisbridge.console.actions import list_actions
+from hisbridge.web.console.common import require
+from hisbridge.web.console.forms import Checked
+from hisbridge.web.console.render import page
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/actions")
+async def actions_page(request: Request) -> Response:
+    require(request, "view_actions")
+    q = Checked(request.query_params)
+    user = q.text("user", "用户 user", 64)
+    action = q.text("action", "操作 action", 64)
+    rows = await asyncio.to_thread(list_actions, request.app.state.engine, action=action, user_name=user)
+    return page(request, "actions.html", 400 if q.problems else 200, rows=rows,
+                problems=q.problems, f={"user": user or "", "action": action or ""})

@@ -1,0 +1,90 @@
+"""``/console/dead``: dead letters by filter, a preview count, and replay with confirmation.
+
+Replay (operator/admin) asks the outbox to replay exactly the filter shown; the browser
+confirms the previewed count first, and the request, its filter and its result are written
+to the console's action log (and the outbox's own ``replays`` table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hisbridge.console.deadletters import DeadFilter, list_dead
+from hisbridge.console.optional import optional_module
+from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
+from hisbridge.web.console.forms import Checked
+from hisbridge.web.console.render import page
+from hisbridge.web.console.tables import table_choices, table_names
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_FIELDS = ("table", "error_code", "from", "to")
+
+
+def _filter(values: Any) -> tuple[DeadFilter, Checked]:
+    q = Checked(values)
+    f = DeadFilter(q.choice("table", "表 table", table_names()),
+                   q.text("error_code", "错误码 error code", 16),
+                   q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True))
+    if f.since and f.until and f.since > f.until:
+        q.problems.append("起始时间晚于结束时间 'from' is after 'to'")
+    return f, q
+
+
+def _queries() -> Any:
+    found = optional_module("hisbridge.store.queries")
+    if found is None or not hasattr(found, "replay"):
+        raise NotConfigured("hisbridge.store.queries (outbox)")
+    return found
+
+
+def _preview(request: Request, f: DeadFilter) -> Any:
+    queries = _queries()
+    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until,
+                               error_code=f.error_code)
+    return queries.replay(request.app.state.engine, flt, request.app.state.clock.now(), dry_run=True)
+
+
+@router.get("/console/dead")
+async def dead_page(request: Request) -> Response:
+    require(request, "view_dead")
+    _queries()  # NotConfigured without the outbox
+    f, q = _filter(request.query_params)
+    shown = {k: request.query_params.get(k, "") for k in _FIELDS}
+    if q.problems:
+        f, shown = DeadFilter(), dict.fromkeys(_FIELDS, "")
+    rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, f)
+    preview = await asyncio.to_thread(_preview, request, f) if f.table else None
+    done = {k: request.query_params.get(k, "") for k in ("replayed", "superseded")}
+    lang = request.cookies.get("hb_lang", "zh")
+    return page(request, "dead.html", 400 if q.problems else 200, rows=rows, total=total, codes=codes,
+                preview=preview, problems=q.problems, f=shown, tables=table_choices(lang),
+                done=done if done["replayed"].isdigit() else None)
+
+
+@router.post("/console/dead/replay")
+async def replay(request: Request) -> Response:
+    """Replay the dead letters of the posted filter, if the previewed count still holds."""
+    who, form = await checked_form(request, "replay")
+    f, q = _filter(form)
+    if not f.table:
+        q.problems.append("请选择要重发的表 choose the table to replay")
+    if q.problems:
+        rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, DeadFilter())
+        return page(request, "dead.html", 400, rows=rows, total=total, codes=codes, preview=None,
+                    problems=q.problems, f=dict.fromkeys(_FIELDS, ""), tables=table_choices("zh"), done=None)
+    queries = _queries()
+    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until,
+                               error_code=f.error_code)
+    result = await asyncio.to_thread(queries.replay, request.app.state.engine, flt,
+                                     request.app.state.clock.now(), requested_by=f"console:{who.name}")
+    await log_action(request, who, "dead.replay", {k: form.get(k, "") for k in _FIELDS}, result.as_dict())
+    back = {k: form.get(k, "") for k in _FIELDS if form.get(k)}
+    back.update(replayed=str(result.replayed), superseded=str(result.superseded))
+    return RedirectResponse("/console/dead?" + urlencode(back), 303)

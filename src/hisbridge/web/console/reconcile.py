@@ -1,0 +1,99 @@
+"""``/console/reconcile``: pick a day; per table what the HIS has vs what the store did, and
+resend what is missing.
+
+With the HIS extraction wired on the app (``app.state.poller``, a ``SqlPoller``, or
+``app.state.pipeline.poller``) the page shows ``hisbridge.reconcile.reconcile_day``: HIS keys,
+accepted, delivered, pending, dead, quarantined, missing (with the first missing keys), and
+*resend* (operator/admin, confirmed, action-logged) calls ``hisbridge.reconcile.resend``:
+re-extract the day and replay the dead. Without it the page shows the store's side only
+(``hisbridge.console.reconcile``) and the HIS column says "未启用"; the dead are then resent
+through the dead-letter page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hisbridge._clock import CHINA_TZ
+from hisbridge.console.optional import optional_table
+from hisbridge.console.reconcile import day_report
+from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
+from hisbridge.web.console.forms import Checked
+from hisbridge.web.console.render import page
+from hisbridge.web.console.tables import table_names
+
+__all__ = ["poller_of", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def poller_of(request: Request) -> Any:
+    """The HIS poller the app runs with, if any."""
+    state = request.app.state
+    return getattr(state, "poller", None) or getattr(getattr(state, "pipeline", None), "poller", None)
+
+
+def _day(request: Request, q: Checked) -> date:
+    today: date = request.app.state.clock.now().astimezone(CHINA_TZ).date()
+    return q.day("date", "日期 date") or today
+
+
+def _his_side(poller: Any, engine: Any, day: date) -> tuple[list[Any], dict[str, int]]:
+    from hisbridge.reconcile import reconcile_day, totals
+
+    lines = reconcile_day(poller, engine, day)
+    return lines, totals(lines)
+
+
+def _store_side(engine: Any, day: date) -> tuple[list[Any], dict[str, int]]:
+    lines = [ln for ln in day_report(engine, day) if ln.accepted or ln.dead]
+    names = ("accepted", "delivered", "missing", "dead")
+    return lines, {k: sum(getattr(ln, k) for ln in lines) for k in names}
+
+
+@router.get("/console/reconcile")
+async def reconcile_page(request: Request) -> Response:
+    require(request, "view_reconcile")
+    if optional_table("outbox", "records") is None:
+        raise NotConfigured("hisbridge.store.schema.outbox")
+    q = Checked(request.query_params)
+    day, poller, engine = _day(request, q), poller_of(request), request.app.state.engine
+    if poller is not None:
+        lines, sums = await asyncio.to_thread(_his_side, poller, engine, day)
+    else:
+        lines, sums = await asyncio.to_thread(_store_side, engine, day)
+    done = request.query_params.get("requeued", "")
+    notice = f"已重新排队 re-queued: {done}" if done.isdigit() else None
+    return page(request, "reconcile.html", 400 if q.problems else 200, problems=q.problems,
+                day=day.isoformat(), lines=lines, totals=sums, his=poller is not None, notice=notice)
+
+
+@router.post("/console/reconcile/resend")
+async def resend_missing(request: Request) -> Response:
+    """Re-extract the day's missing keys and replay the dead of one table (operator/admin)."""
+    who, form = await checked_form(request, "resend")
+    q = Checked(form)
+    table, day = q.choice("table", "表 table", table_names()), q.day("date", "日期 date")
+    poller = poller_of(request)
+    if poller is None:
+        raise NotConfigured("hisbridge.reconcile (HIS extraction)")
+    if table is None or day is None:
+        q.problems.append("请选择表和日期 choose a table and a day")
+        return page(request, "message.html", 400, title="bad_input", detail="bad_input")
+    count = await asyncio.to_thread(_resend, poller, request.app.state.engine, day, table,
+                                    request.app.state.clock.now())
+    await log_action(request, who, "reconcile.resend", {"table": table, "date": day.isoformat()},
+                     {"requeued": count})
+    return RedirectResponse(f"/console/reconcile?date={day.isoformat()}&requeued={count}", 303)
+
+
+def _resend(poller: Any, engine: Any, day: date, table: str, now: Any) -> int:
+    from hisbridge.reconcile import reconcile_day, resend
+
+    line = reconcile_day(poller, engine, day, [table])[0]
+    return int(resend(poller, engine, day, line, now)) if line.missing or line.dead else 0

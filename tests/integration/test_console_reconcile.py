@@ -1,0 +1,58 @@
+"""Reconciliation in the console with the HIS extraction wired: HIS keys vs the store, and
+resending what is missing from the browser's form."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+
+from hisbridge._clock import CHINA_TZ
+from hisbridge.mapping.example import write_example
+from hisbridge.runtime.extraction import extract, open_pipeline
+from hisbridge.settings import load_settings
+from hisbridge.simulators.his import build_day
+from hisbridge.store.engine import make_engine
+from hisbridge.testing import ManualClock
+from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
+from hisbridge.web.app import create_app
+
+DAY = date(2026, 3, 2)
+
+
+def _row(html: str, table: str) -> list[int]:
+    """The numbers of one table's line on the page."""
+    line = html.split(f"<code>{table}</code>", 1)[1].split("</tr>", 1)[0]
+    return [int(n) for n in re.findall(r'class="num[^"]*">(\d+)<', line)]
+
+
+async def test_missing_keys_are_shown_and_resent(tmp_path: Path) -> None:
+    his_url = f"sqlite:///{tmp_path / 'his.sqlite'}"
+    build_day(make_engine(his_url), DAY, 20, seed=4)
+    write_example(tmp_path, his_url=his_url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
+    with open_pipeline(tmp_path / "hisbridge.yaml", clock=clock) as pipe:
+        extract(pipe.poller, ["emr_patient_info"])  # the visits are not extracted yet
+        add_role_users(pipe.engine)
+        app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
+        app.state.poller = pipe.poller
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+            token = await login(client, "operator1")
+            page = (await client.get(f"/console/reconcile?date={DAY}")).text
+            source, accepted, *_, missing = _row(page, "emr_patient_info")
+            assert source > 0 and accepted == source and missing == 0
+            visits = _row(page, "emr_outpatient_record")
+            assert visits[0] > 0 and visits[1] == 0 and visits[-1] == visits[0]
+            assert 'data-testid="resend-emr_outpatient_record"' in page
+            done = await client.post("/console/reconcile/resend", data={
+                "csrf": token, "table": "emr_outpatient_record", "date": DAY.isoformat()})
+            assert done.status_code == 303 and f"requeued={visits[0]}" in done.headers["location"]
+            after = (await client.get(done.headers["location"])).text
+            assert _row(after, "emr_outpatient_record")[-1] == 0
+            await login(client, "auditor1")
+            assert (await client.get("/console/reconcile")).status_code == 403
+            await login(client, "admin1")
+            log = (await client.get("/console/actions?action=reconcile.resend")).text
+            assert "operator1" in log and "emr_outpatient_record" in log
