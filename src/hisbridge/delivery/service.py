@@ -36,13 +36,14 @@ def policy_from_settings(settings: Settings) -> RetryPolicy:
 
 
 def worker_options(settings: Settings, *,
-                   on_parent_timeout: Literal["send", "dead"] = "send") -> WorkerOptions:
+                   on_parent_timeout: Literal["send", "dead"] | None = None) -> WorkerOptions:
     batch = settings.delivery.batch_size
     if settings.frontend.mode == "db":  # a database takes big batches far better than small
         batch = max(batch, 1000)
     return WorkerOptions(concurrency=settings.frontend.concurrency,
                          batch_size=batch,
-                         lease_s=settings.delivery.lease_s, on_parent_timeout=on_parent_timeout)
+                         lease_s=settings.delivery.lease_s,
+                         on_parent_timeout=on_parent_timeout or settings.delivery.on_parent_timeout)
 
 
 class DeliveryService:
@@ -65,7 +66,7 @@ class DeliveryService:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, *, target: Target | None = None,
                       clock: Clock = system_clock, worker_id: str | None = None,
-                      on_parent_timeout: Literal["send", "dead"] = "send") -> DeliveryService:
+                      on_parent_timeout: Literal["send", "dead"] | None = None) -> DeliveryService:
         """Everything from ``settings``; ``target`` defaults to what ``frontend.mode`` says."""
         if target is None:
             from hisbridge.connectors import make_target
