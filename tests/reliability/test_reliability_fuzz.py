@@ -187,3 +187,22 @@ def test_sync_file_command_never_crashes(tmp_path: Path, content: bytes) -> None
                                           "emr_patient_info", "-c", str(tmp_path / "hb.yaml")])
     assert result.exit_code in (0, 1), (result.exit_code, result.output[-800:], result.exception)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.services
+def test_push_api_on_postgresql_keeps_nul_and_sql_looking_values(pg_url: str) -> None:
+    from hisbridge.testing import sample_record
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    client = Client(create_app(Settings(push={"token": TOKEN}), engine))
+    nasty = ["张\u0000三", "'; DROP TABLE outbox; --", "\ufeff\u202e", "𠀀" * 30]
+    rows = [{**sample_record("emr_patient_info", f"n{i}", serial=i), "patient_name": value}
+            for i, value in enumerate(nasty)]
+    rows.append({"id": "bad\u0000key"})
+    reply = client.post("/api/v1/events/emr_patient_info", json=rows, headers=AUTH)
+    assert reply.status_code == 202, reply.text[:300]
+    body = reply.json()
+    assert body["accepted"] + len(body["rejected"]) == len(rows)
+    assert body["rejected"][-1]["index"] == len(rows) - 1  # the NUL key: quarantined, reported
+    engine.dispose()
