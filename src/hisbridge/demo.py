@@ -101,8 +101,7 @@ class _Demo:
     def build(self) -> None:
         from hisbridge.runtime.gateway import assemble
         from hisbridge.settings import load_settings
-        from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig
-        from hisbridge.simulators.frontend import create_frontend_app
+        from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
         from hisbridge.simulators.frontend.client import create_client_app
         from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
         from hisbridge.simulators.his import LiveActivity

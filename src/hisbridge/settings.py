@@ -72,6 +72,8 @@ class DeliverySettings(BaseModel):
     retry_cap_s: float = Field(600.0, gt=0)
     max_attempts: int = Field(50, ge=1)
     lease_s: float = Field(120.0, gt=0)
+    on_parent_timeout: Literal["send", "dead"] = "send"
+    """After parent_wait_s a child is sent anyway (the front-end accepts orphans) or dead-lettered."""
 
 
 class PushSettings(BaseModel):

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.testing.targets import rejected
 from sqlalchemy import Engine
 
+from hisbridge.delivery.service import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
+from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
 
 PATIENT = "P-0001"

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hisbridge.store.schema.sources import source_rejects, source_runs, source_unmapped_codes
 from sqlalchemy import Engine, insert
 
 from hisbridge import _json
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.store.schema.sources import source_rejects, source_runs, source_unmapped_codes
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 

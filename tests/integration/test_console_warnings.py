@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hisbridge.store.schema.messages import message_poll_state, messages
 from sqlalchemy import Engine, insert
 
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.store.schema.messages import message_poll_state, messages
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 

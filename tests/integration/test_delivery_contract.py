@@ -244,3 +244,28 @@ async def test_deletes_are_sent_and_status_counts_them(engine: Engine) -> None:
     status = outbox_status(engine, clock.now())
     assert status.total("delivered") == 3 and status.oldest_pending_s == {}
     await service.stop()
+
+
+class ExplodingTarget(RecordingTarget):
+    """A target with a bug: raises instead of returning an outcome, the first time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exploded = False
+
+    async def deliver(self, item):  # type: ignore[no-untyped-def]
+        if not self.exploded:
+            self.exploded = True
+            raise RuntimeError("bug")
+        return await super().deliver(item)
+
+
+async def test_a_target_that_raises_is_retried_not_fatal(engine: Engine) -> None:
+    clock, target = ManualClock(), ExplodingTarget()
+    service = make_service(engine, target, clock, concurrency=1)
+    service.accept("emr_patient_info", patients(3))
+    assert await service.run_until_idle(10)
+    clock.advance(5)
+    assert await service.run_until_idle(10)
+    assert sorted(c.record_id for c in target.delivered) == ["p0", "p1", "p2"]
+    await service.stop()

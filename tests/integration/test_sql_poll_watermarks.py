@@ -126,3 +126,12 @@ def test_an_unexpected_failure_is_recorded_as_failed_and_raised(rig: Rig) -> Non
     assert run["status"] == "failed" and "RuntimeError" in run["error"]
     assert "440106199005170029" not in run["error"]          # masked
     assert rig.poller.state.watermark("base_dept") is None
+
+
+def test_re_extracting_an_earlier_window_never_moves_the_watermark_back(rig: Rig) -> None:
+    rig.poller.poll_table("emr_ex_lab")
+    mark = rig.poller.state.watermark("emr_ex_lab")
+    again = rig.poller.poll_table("emr_ex_lab", since=datetime(2026, 3, 2),
+                                  until=datetime(2026, 3, 2, 12, 0))
+    assert again.counts.rows_read > 0 and again.counts.unchanged == again.counts.rows_read
+    assert again.watermark == mark == rig.poller.state.watermark("emr_ex_lab")

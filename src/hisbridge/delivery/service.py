@@ -11,7 +11,7 @@ calls::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -36,13 +36,14 @@ def policy_from_settings(settings: Settings) -> RetryPolicy:
 
 
 def worker_options(settings: Settings, *,
-                   on_parent_timeout: Literal["send", "dead"] = "send") -> WorkerOptions:
+                   on_parent_timeout: Literal["send", "dead"] | None = None) -> WorkerOptions:
     batch = settings.delivery.batch_size
     if settings.frontend.mode == "db":  # a database takes big batches far better than small
         batch = max(batch, 1000)
     return WorkerOptions(concurrency=settings.frontend.concurrency,
                          batch_size=batch,
-                         lease_s=settings.delivery.lease_s, on_parent_timeout=on_parent_timeout)
+                         lease_s=settings.delivery.lease_s,
+                         on_parent_timeout=on_parent_timeout or settings.delivery.on_parent_timeout)
 
 
 class DeliveryService:
@@ -61,11 +62,14 @@ class DeliveryService:
                                              "worker_id": worker_id}
         self.worker: DeliveryWorker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Called with (table, records) after every upsert accepted; must not raise. The gateway
+        # uses it to tell the consent service about registrations, admissions and discharges.
+        self.observers: list[Callable[[str, Sequence[Mapping[str, Any]]], None]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, *, target: Target | None = None,
                       clock: Clock = system_clock, worker_id: str | None = None,
-                      on_parent_timeout: Literal["send", "dead"] = "send") -> DeliveryService:
+                      on_parent_timeout: Literal["send", "dead"] | None = None) -> DeliveryService:
         """Everything from ``settings``; ``target`` defaults to what ``frontend.mode`` says."""
         if target is None:
             from hisbridge.connectors import make_target
@@ -84,6 +88,9 @@ class DeliveryService:
         result = self.intake.accept(table, records, op=op, source=source)
         if result.accepted:
             self.wake()
+            if op == "upsert":
+                for observer in self.observers:
+                    observer(table, records)
         return result
 
     def wake(self) -> None:

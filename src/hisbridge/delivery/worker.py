@@ -167,7 +167,11 @@ class DeliveryWorker:
                 items.append(self._buffer.get_nowait())
             self._sending.update(i.outbox_id for i in items)
             try:
-                outcomes: Sequence[Outcome] = await deliver_batch(items)
+                try:
+                    outcomes: Sequence[Outcome] = await deliver_batch(items)
+                except Exception as exc:  # as in _send_one: retry later, keep the sender
+                    log.exception("target raised", extra={"batch": len(items)})
+                    outcomes = [_crashed(exc)] * len(items)
                 for item, outcome in zip(items, outcomes, strict=True):
                     self._record(item, outcome)
             finally:
@@ -177,7 +181,11 @@ class DeliveryWorker:
         if item.note == PARENT_LATE and self.options.on_parent_timeout == "dead":
             return Outcome("terminal", "上级记录等待超时仍未送达 parent not delivered in time")
         started = self.clock.monotonic()
-        outcome = await self.target.deliver(item)
+        try:
+            outcome = await self.target.deliver(item)
+        except Exception as exc:  # a target bug must not kill the sender; retry later
+            log.exception("target raised", extra={"outbox_id": item.outbox_id})
+            return _crashed(exc)
         if not outcome.duration_s:
             outcome = outcome.timed(self.clock.monotonic() - started)
         return outcome
@@ -243,3 +251,7 @@ class DeliveryWorker:
         self._sending.clear()
         self._tasks = []
         self._db.shutdown(wait=True)
+
+
+def _crashed(exc: Exception) -> Outcome:
+    return Outcome("transient", f"投递目标内部错误 target error: {type(exc).__name__}")

@@ -43,8 +43,8 @@ class PollReport:
     table: str
     since: datetime
     until: datetime
+    watermark: datetime | None = None  # after the poll (the stored one when nothing moved it)
     counts: RunCounts = field(default_factory=RunCounts)
-    watermark: datetime | None = None
     unmapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     examples: list[tuple[str | None, tuple[Violation, ...]]] = field(default_factory=list)
     error: str | None = None
@@ -96,9 +96,10 @@ class SqlPoller:
                    until: datetime | None = None) -> PollReport:
         """One incremental poll; the report says what happened, errors included."""
         name = self.project.dictionary.table(table).name
+        stored = self.state.watermark(name)
         until = until or self.now()
-        since = since or self._since(name)
-        report = PollReport(name, since, until)
+        since = since or self._since(stored)
+        report = PollReport(name, since, until, watermark=stored)
         started = time.monotonic()
         run_id = self.state.start_run(name, since, until, self.clock.now())
         try:
@@ -118,8 +119,7 @@ class SqlPoller:
                      **vars_of(report.counts))
         return report
 
-    def _since(self, table: str) -> datetime:
-        mark = self.state.watermark(table)
+    def _since(self, mark: datetime | None) -> datetime:
         if mark is None:
             return self.project.settings.his.initial_since.replace(tzinfo=None)
         return mark - timedelta(seconds=self.project.settings.his.overlap_s)
@@ -153,8 +153,9 @@ class SqlPoller:
         self._record_rejects(report, "intake", intake_bad)
         self._remember(report.table, kept)
         marks = [m for m in (parse_mark(r.watermark) for r in batch) if m is not None]
-        if marks:
-            report.watermark = max(marks + ([report.watermark] if report.watermark else []))
+        if marks and (report.watermark is None or max(marks) > report.watermark):
+            # never backwards: a re-extraction of an earlier window leaves the watermark alone
+            report.watermark = max(marks)
             self.state.set_watermark(report.table, report.watermark, self.clock.now())
 
     @staticmethod
@@ -234,6 +235,8 @@ class SqlPoller:
         if self.project.mapping(name).delete_flag is not None:
             return report  # the delete flag already carries deletes
         seen = self.state.seen_keys(name, day.isoformat())
+        if not seen:
+            return report  # nothing was sent for that day: nothing can have vanished
         gone = sorted(seen - self.source_keys(name, day, until=report.until))
         key = self.project.mapping(name).key
         if gone:

@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -111,7 +111,7 @@ def serve_receiver(state: ReceiverState) -> Iterator[str]:
 
 
 @contextmanager
-def serve_app(app: Any, *, lifespan: str = "auto") -> Iterator[str]:
+def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
     """Run any ASGI app (e.g. the front-end simulator) on a free loopback port in a thread."""
     import uvicorn
 

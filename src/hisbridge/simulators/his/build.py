@@ -113,7 +113,9 @@ def build_day(
     rng = random.Random(seed + 1)
     for when in visit_times(rng, midnight, max(1, visits * 8 // 100), None):
         early = when.replace(hour=6) + timedelta(seconds=rng.randrange(3600))
-        writer.add(inpatient_day(hospital, early))
+        if now is not None and early >= now:  # before dawn today: the ward round has begun
+            early = midnight + (now - midnight) * rng.random()
+        writer.add(inpatient_day(hospital, early.replace(microsecond=0)))
     for n, when in enumerate(visit_times(rng, midnight, visits, now), start=1):
         writer.add(outpatient(hospital, when))
         if rng.random() < 0.06:

@@ -1,11 +1,14 @@
--- 用户：每个用户 × 机构 × 科室一行（一人多科室则多行），id 取 HIS 的用户科室关联号。
--- Users: one row per user x institution x department.
+-- 用户：每个用户 × 机构 × 科室一行（一人多科室则多行）。主科室那一行的 id 用工号，
+-- 与各业务表的 operator_id（工号）一致，单点登录与预警都按它找人；其余科室行用用户科室关联号。
+-- Users: one row per user x institution x department. The main department's row is keyed by
+-- the staff number, which is what operator_id carries in every clinical table (SSO and warnings
+-- find the doctor by it); the other departments' rows by the user-department link id.
 -- table: base_user
 -- key: id
 -- watermark: updated_at
 -- delete_flag: deleted
 -- codes: id_card_type_code=id_card_type, dept_code=department
-SELECT l.link_id AS id,
+SELECT CASE WHEN l.main_flag = '1' THEN l.emp_no ELSE l.link_id END AS id,
        s.name AS user_name,
        '01' AS id_card_type_code,
        s.id_no AS id_card,
