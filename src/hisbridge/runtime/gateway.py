@@ -94,6 +94,8 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
         jobs.append(scheduler.run)
     app = build_app(settings, engine, delivery, clock=clock, **services)
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
+    if scheduler is not None:  # the console's reconciliation page reads the HIS through it
+        app.state.poller = scheduler.poller
     if "encounter_hooks" in services:
         delivery.observers.append(_encounter_observer(gateway, services["encounter_hooks"]))
     _run_jobs_in_lifespan(gateway)
