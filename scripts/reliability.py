@@ -101,7 +101,7 @@ def run_checks() -> Figures:
                            str(ROOT / "tests" / "reliability"), "-k", keep,
                            f"--junitxml={report}"], capture_output=True, text=True, timeout=900,
                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, cwd=ROOT)
-    figures.recover_s = round(time.monotonic() - started, 1)
+    figures.notes.append(f"run time {time.monotonic() - started:.1f} s")
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
     figures.notes.append(summary)
     if done.returncode != 0:
