@@ -57,6 +57,19 @@ def _pages(ports: list[int], log_text: str) -> dict[str, str]:
     return pages
 
 
+def _secrets(config: Path) -> dict[str, str]:
+    """The demo's secrets (signing keys, SM4 key, callback secret) and the admin's password."""
+    from hisbridge.settings import load_settings
+
+    settings = load_settings(config)
+    gd = settings.gdhealth
+    values = {"web.secret_key": settings.web.secret_key, "gdhealth.partner_secret": gd.partner_secret,
+              "gdhealth.sm4_key": gd.sm4_key, "gdhealth.callback_secret": gd.callback_secret}
+    found = {name: value.get_secret_value() for name, value in values.items()}
+    found["console password"] = PASSWORD
+    return {name: value for name, value in found.items() if len(value) >= 8}
+
+
 def test_no_personal_data_in_demo_logs_and_pages(tmp_path: Path) -> None:
     ports = [free_port() for _ in range(4)]
     log = tmp_path / "demo.log"
@@ -86,6 +99,11 @@ def test_no_personal_data_in_demo_logs_and_pages(tmp_path: Path) -> None:
     assert sum(1 for s in findings.scanned if s.startswith("console")) >= 8, findings.scanned
     assert any(s.startswith("ws records") for s in findings.scanned), findings.scanned
     assert findings.leaks == [], findings.leaks[:30]
+    secrets = _secrets(tmp_path / "demo" / "project" / "hisbridge.yaml")
+    shown = [f"{source}: {name}" for source, text in [("demo output", log.read_text("utf-8", "replace")),
+                                                      *pages.items()]
+             for name, value in secrets.items() if value in text]
+    assert shown == [], shown
     positive = Findings()
     positive.scan("control", control, personal)
     assert positive.leaks, "the detector found nothing where names are expected"
