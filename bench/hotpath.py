@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import delivery as bench  # noqa: E402  (bench/delivery.py: the same set-up as API mode)
+import delivery as bench
 
-from hisbridge.connectors.frontend.client import FrontendApiClient  # noqa: E402
-from hisbridge.connectors.frontend.config import DataApiConfig  # noqa: E402
+from hisbridge.connectors.frontend.client import FrontendApiClient
+from hisbridge.connectors.frontend.config import DataApiConfig
 
 
 def save(profiler: Any, out: Path, name: str) -> Path:

@@ -185,8 +185,8 @@ def polling_samples(his_url: str, arrivals: Arrivals, n: int) -> list[float]:
         known = {r for t, r in arrivals.at if t == "emr_activity_info"}
         live.step()  # committed when it returns: the doctor pressed "save"
         began = time.monotonic()
-        at = arrivals.wait_for(lambda t, r: t == "emr_activity_info" and r not in known
-                               and arrivals.at[(t, r)] >= began, 60)
+        at = arrivals.wait_for(lambda t, r, known=known, began=began: (
+            t == "emr_activity_info" and r not in known and arrivals.at[(t, r)] >= began), 60)
         if at is not None:
             waits.append((at - began) * 1000)
         time.sleep(0.3)

@@ -60,10 +60,10 @@ def workload(report: dict[str, Any]) -> list[str]:
            "(the rest filtered by the mappings, e.g. non-notifiable lab items).", "",
            "| table | rows | table | rows |", "|---|---:|---|---:|"]
     half = (len(rows) + 1) // 2
-    for left, right in zip(rows[:half], rows[half:] + [("", 0)], strict=False):
+    for left, right in zip(rows[:half], [*rows[half:], ("", 0)], strict=False):
         out.append(f"| {left[0]} | {left[1]:,} | {right[0]} | "
                    f"{f'{right[1]:,}' if right[0] else ''} |")
-    return out + [""]
+    return [*out, ""]
 
 
 def speed(report: dict[str, Any]) -> list[str]:
@@ -78,7 +78,7 @@ def speed(report: dict[str, Any]) -> list[str]:
     if growth:
         out.append("| HIS rows -> mappings -> validation (large day, SQLite HIS) | "
                    f"{span(growth['large']['records_per_s'])} |")
-    return out + [""]
+    return [*out, ""]
 
 
 def api(report: dict[str, Any]) -> list[str]:
@@ -100,7 +100,7 @@ def api(report: dict[str, Any]) -> list[str]:
                 f"{span(row['rate'])} rec/s vs the integrators' pattern (sequential, a new "
                 f"connection per record) {span(row['pattern'])} rec/s = "
                 f"**{span(row['ratio'], 1)}x**; wrk at the same latency {span(row['ceiling'])}."]
-    return out + [""]
+    return [*out, ""]
 
 
 def _pct(found: Spread) -> Spread:
@@ -125,7 +125,7 @@ def db(report: dict[str, Any]) -> list[str]:
                    f"{fmt(ratio, 2)}x |")
     elif peer:
         out.append(f"| dlt (peer) | failed: `{peer.get('error', '?')[:200]}` | |")
-    return out + [""]
+    return [*out, ""]
 
 
 def realtime(report: dict[str, Any]) -> list[str]:
@@ -140,7 +140,7 @@ def realtime(report: dict[str, Any]) -> list[str]:
         row = found[path]
         out.append(f"| {path} | {row['samples']} ({row['missing']} missing) | "
                    f"{fmt(row.get('p50_ms'), 1)} | {fmt(row.get('p99_ms'), 1)} |")
-    return out + [""]
+    return [*out, ""]
 
 
 def scale(report: dict[str, Any]) -> list[str]:
@@ -174,7 +174,7 @@ def targets(report: dict[str, Any]) -> list[str]:
     out = ["### Targets (reported, not asserted)", "", "| target | measured | |", "|---|---|---|"]
     for name, value, met in rows:
         out.append(f"| {name} | {value} | {'met' if met else '**missed**'} |")
-    return out + [""]
+    return [*out, ""]
 
 
 def target_rows(report: dict[str, Any]) -> list[tuple[str, str, bool] | None]:
@@ -237,4 +237,4 @@ def failures(report: dict[str, Any]) -> list[str]:
     for name, part in bad:
         tail = part.get("error", "").strip().splitlines()[-1:] or ["?"]
         out.append(f"- {name}: exit {part['exit']}: `{tail[0][:300]}`")
-    return out + [""]
+    return [*out, ""]

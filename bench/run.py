@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import render  # noqa: E402
+from report import render
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
