@@ -418,6 +418,12 @@ def _loop_factory() -> Any:
     return uvloop.new_event_loop
 
 
+def parse_pg_admin() -> str:
+    """The PostgreSQL admin URL the DB-mode parts use."""
+    return os.environ.get("HISBRIDGE_TEST_PG",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=3000, help="records per hisbridge run")

@@ -5,8 +5,10 @@
 pyinstrument (a bench-only extra) samples this process while ``StoreIntake.accept`` takes
 ``--records`` patient records into a SQLite store and while the delivery worker (store ->
 outbox -> aiohttp, concurrency 16) sends them to the front-end simulator in its own process,
-exactly as ``bench/delivery.py`` measures API mode. Writes ``profile-<date>-intake.txt``,
-``profile-<date>-delivery.txt`` and ``.html`` files beside the results.
+exactly as ``bench/delivery.py`` measures API mode, and while the DB sink writes them into a
+scratch PostgreSQL database (DB mode). Writes ``profile-<date>-intake.txt``,
+``profile-<date>-delivery.txt``, ``profile-<date>-dbsink.txt`` and ``.html`` files beside the
+results.
 """
 
 from __future__ import annotations
@@ -58,9 +60,40 @@ async def profile(records: int, out: Path) -> list[Path]:
         written.append(save(profiler, out, "delivery"))
         print(f"delivered {records} records at {rate:,.0f} rec/s under the profiler")
         engine.dispose()
+        written.append(await profile_db(records, out, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return written
+
+
+async def profile_db(records: int, out: Path, workdir: str) -> Path:
+    """DB mode: the same records from a fresh store into PostgreSQL via the DB sink."""
+    from pyinstrument import Profiler
+    from sqlalchemy import text
+
+    from hisbridge.connectors.frontend.config import DbSinkConfig
+    from hisbridge.connectors.frontend.db_sink import FrontendDbSink
+
+    url, (admin, name) = bench.pg_database(bench.parse_pg_admin())
+    try:
+        engine = bench.fresh_store(workdir)
+        bench.accept(engine, records)
+        sink = FrontendDbSink(DbSinkConfig(url))
+        sink.ensure_tables()
+        service = bench.service_for(engine, sink, 4, batch_size=1000)
+        profiler = Profiler(interval=0.0005, async_mode="enabled")
+        profiler.start()
+        rate = await bench.drain(service, records)
+        profiler.stop()
+        await service.stop()
+        sink.engine.dispose()
+        engine.dispose()
+        print(f"DB mode: {records} records at {rate:,.0f} rec/s under the profiler")
+        return save(profiler, out, "dbsink")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def main() -> None:
