@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,21 @@ def commands(part: str, quick: bool, runs: int, tmp: Path) -> list[tuple[str, li
         if name == "realtime":
             argv = argv[:-4] + argv[-2:]  # one long run of many samples, not several runs
         out.append((name, argv))
+    if part == "profile" and shutil.which("py-spy"):
+        out += pyspy(quick)
     return out
+
+
+def pyspy(quick: bool) -> list[tuple[str, list[str]]]:
+    """DB mode sampled across all threads (pyinstrument sees the main thread only)."""
+    stem = HERE / "results" / f"profile-{datetime.now(UTC).date().isoformat()}-dbmode"
+    rows = "5000" if quick else "20000"
+    record = ["py-spy", "record", "-r", "250", "--threads", "--format", "raw", "-o",
+              f"{stem}.collapsed", "--", sys.executable, str(HERE / "delivery.py"), "--parts",
+              "db", "--db-records", rows]
+    summary = [sys.executable, str(HERE / "stacks.py"), f"{stem}.collapsed", "--under",
+               "drain (", "--top", "70", "--out", f"{stem}.txt"]
+    return [("pyspy", record), ("stacks", summary)]
 
 
 def machine() -> dict[str, Any]:

@@ -22,6 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--out", help="write here instead of printing")
     parser.add_argument("--under", help="main-thread samples only below this frame (e.g. "
                         "'drain (') plus every other thread: the timed stretch, not set-up")
     args = parser.parse_args()
@@ -37,9 +38,12 @@ def main() -> None:
         total += int(count)
         for frame in set(frames):
             inclusive[frame] += int(count)
-    print(f"{total} busy samples (all threads); inclusive share per frame")
-    for frame, n in inclusive.most_common(args.top):
-        print(f"{n / total:6.1%}  {frame[:160]}")
+    lines = [f"{total} busy samples (all threads); inclusive share per frame"]
+    lines += [f"{n / total:6.1%}  {frame[:160]}" for frame, n in inclusive.most_common(args.top)]
+    if args.out:
+        Path(args.out).write_text("\n".join(lines) + "\n", "utf-8")
+    else:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
