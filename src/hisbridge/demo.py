@@ -138,13 +138,30 @@ class _Demo:
             await asyncio.sleep(3)
             await asyncio.to_thread(self.live.step)
 
+    def console_login(self) -> tuple[str, str]:
+        """A demo console administrator; the password is made once and kept in the data folder."""
+        import secrets
+
+        from hisbridge.console.users import UserStore
+
+        secret = self.data_dir / "console-password.txt"
+        if not secret.exists():
+            secret.write_text(f"Hb-{secrets.token_urlsafe(12)}", "utf-8")
+            secret.chmod(0o600)
+        password = secret.read_text("utf-8").strip()
+        users = UserStore(self.gateway.engine, clock=self.clock)
+        if users.get("demo") is None:
+            users.add("demo", "admin", password)
+        return "demo", password
+
     async def _collect_urls(self) -> None:
         from hisbridge.simulators.gdhealth.demo import demo_viewer_url
 
         p, local = self.ports, "http://127.0.0.1"
         base = f"{local}:{p.gateway}"
+        user, password = await asyncio.to_thread(self.console_login)
         self.urls = {
-            "网关 gateway (console)": f"{base}/console",
+            "网关 gateway (console)": f"{base}/console/  登录 login: {user} / {password}",
             "健康检查 health": f"{base}/healthz",
             "前置软件模拟器 front-end simulator": f"{local}:{p.frontend}/sim/tables",
             "医生端模拟器 doctor-PC client": f"{local}:{p.client}/client/secretKey?license="
@@ -174,7 +191,11 @@ async def run_demo(data_dir: Path, *, ports: DemoPorts = DemoPorts(), duration: 
     data_dir.mkdir(parents=True, exist_ok=True)
     demo = _Demo(data_dir.resolve(), ports, clock, console)
     demo.build()
-    await demo.start()
+    try:
+        await demo.start()
+    except BaseException:
+        await demo.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

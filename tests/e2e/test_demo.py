@@ -32,6 +32,7 @@ def test_demo_runs_shows_warnings_and_exits_zero(tmp_path: Path) -> None:
     assert result.returncode == 0, out[-3000:]
     assert "Traceback" not in out
     assert f"http://127.0.0.1:{gateway}/ws/records?" in out
+    assert re.search(rf"http://127.0.0.1:{gateway}/console/\s+登录 login: demo / Hb-\S+", out)
     warnings = re.search(r"warnings from the front-end: (\d+)", out)
     assert warnings is not None and int(warnings.group(1)) > 0, out[-2000:]
     polled = re.search(r"polled by the gateway:\s*(\d+)", out)

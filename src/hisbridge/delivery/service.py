@@ -11,7 +11,7 @@ calls::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Engine
@@ -62,6 +62,9 @@ class DeliveryService:
                                              "worker_id": worker_id}
         self.worker: DeliveryWorker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Called with (table, records) after every upsert accepted; must not raise. The gateway
+        # uses it to tell the consent service about registrations, admissions and discharges.
+        self.observers: list[Callable[[str, Sequence[Mapping[str, Any]]], None]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, *, target: Target | None = None,
@@ -85,6 +88,9 @@ class DeliveryService:
         result = self.intake.accept(table, records, op=op, source=source)
         if result.accepted:
             self.wake()
+            if op == "upsert":
+                for observer in self.observers:
+                    observer(table, records)
         return result
 
     def wake(self) -> None:

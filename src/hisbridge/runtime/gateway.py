@@ -42,6 +42,7 @@ class Gateway:
     services: dict[str, Any] = field(default_factory=dict)
     scheduler: PollScheduler | None = None
     jobs: list[Job] = field(default_factory=list)
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
@@ -93,8 +94,40 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
         jobs.append(scheduler.run)
     app = build_app(settings, engine, delivery, clock=clock, **services)
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
+    if scheduler is not None:  # the console's reconciliation page reads the HIS through it
+        app.state.poller = scheduler.poller
+    if "encounter_hooks" in services:
+        delivery.observers.append(_encounter_observer(gateway, services["encounter_hooks"]))
     _run_jobs_in_lifespan(gateway)
     return gateway
+
+
+_ENCOUNTER_TABLES = frozenset({"emr_activity_info", "emr_admission_info", "emr_discharge_info"})
+
+
+def _encounter_observer(gateway: Gateway, hooks: Any) -> Callable[[str, Any], None]:
+    """Registrations, admissions and discharges accepted by intake (pushed or polled) reach the
+    consent service, so the viewer offers authorization for the encounter at once."""
+    from hisbridge.spec import load_dictionary
+    from hisbridge.spec.wire import from_wire
+
+    def observe(table: str, records: Any) -> None:
+        loop = gateway.loop
+        if table not in _ENCOUNTER_TABLES or loop is None or loop.is_closed():
+            return
+        spec = load_dictionary().table(table)
+        rows = [from_wire(spec, r).record for r in records if isinstance(r, dict)]
+        coroutine = hooks.observe(table, rows)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(coroutine)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    return observe
 
 
 def _run_jobs_in_lifespan(gateway: Gateway) -> None:
@@ -103,6 +136,7 @@ def _run_jobs_in_lifespan(gateway: Gateway) -> None:
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         async with inner(application) as state:
+            gateway.loop = asyncio.get_running_loop()
             tasks = [asyncio.create_task(job()) for job in gateway.jobs]
             try:
                 yield state

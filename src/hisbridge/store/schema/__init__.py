@@ -10,9 +10,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from sqlalchemy import MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 
-__all__ = ["load_all", "metadata"]
+__all__ = ["ID", "TIMESTAMP", "load_all", "metadata"]
+
+# Shared column types: surrogate keys (SQLite autoincrements INTEGER only) and aware timestamps.
+ID = BigInteger().with_variant(Integer(), "sqlite")
+TIMESTAMP = DateTime(timezone=True)
 
 metadata = MetaData(
     naming_convention={

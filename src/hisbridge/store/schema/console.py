@@ -16,11 +16,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -28,7 +26,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import metadata
+from hisbridge.store.schema import ID, TIMESTAMP, metadata
 
 __all__ = [
     "ROLES",
@@ -41,8 +39,8 @@ __all__ = [
 
 ROLES = ("admin", "operator", "auditor")
 
-_Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-_TS = DateTime(timezone=True)
+_Id = ID
+_TS = TIMESTAMP
 
 console_users = Table(
     "console_users",

@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import metadata
+from hisbridge.store.schema import ID, TIMESTAMP, metadata
 
 __all__ = [
     "WEBHOOK_STATES",
@@ -38,8 +37,8 @@ __all__ = [
 
 WEBHOOK_STATES = ("pending", "sending", "delivered", "retry_wait", "dead")
 
-_Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-_TS = DateTime(timezone=True)
+_Id = ID
+_TS = TIMESTAMP
 
 messages = Table(
     "messages",

@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -28,15 +26,15 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import metadata
+from hisbridge.store.schema import ID, TIMESTAMP, metadata
 
 __all__ = ["OUTBOX_STATES", "attempts", "outbox", "quarantine", "record_keys", "records", "replays"]
 
 OUTBOX_STATES = ("pending", "in_flight", "delivered", "retry_wait", "dead")
 OPS = ("upsert", "delete")
 
-_Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-_TS = DateTime(timezone=True)
+_Id = ID
+_TS = TIMESTAMP
 
 records = Table(
     "records",

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -26,7 +25,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import metadata
+from hisbridge.store.schema import ID, metadata
 
 __all__ = [
     "RUN_STATES",
@@ -38,7 +37,7 @@ __all__ = [
 ]
 
 RUN_STATES = ("running", "ok", "failed")
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ID
 
 source_watermarks = Table(
     "source_watermarks", metadata,
