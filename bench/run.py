@@ -46,7 +46,8 @@ SRC = str(HERE.parent / "src")
 PARTS = ("speed", "api", "db", "realtime", "scale", "profile")
 
 
-def commands(part: str, quick: bool, runs: int, tmp: Path) -> list[tuple[str, list[str]]]:
+def commands(part: str, quick: bool, runs: int, tmp: Path,
+             results: Path = HERE / "results") -> list[tuple[str, list[str]]]:
     """(name, argv) of the scripts one part runs; each writes ``tmp/<name>.json``."""
     q = quick
     table: dict[str, list[tuple[str, list[str]]]] = {
@@ -63,7 +64,8 @@ def commands(part: str, quick: bool, runs: int, tmp: Path) -> list[tuple[str, li
         "realtime": [("realtime", ["realtime.py", "--samples", "10" if q else "30"])],
         "scale": [("workers", ["scale.py", "--parts", "workers",
                                "--records", "3000" if q else "10000"])],
-        "profile": [("profile", ["hotpath.py", "--records", "2000" if q else "5000"])],
+        "profile": [("profile", ["hotpath.py", "--records", "2000" if q else "5000",
+                                 "--out-dir", str(results)])],
     }
     out = []
     for name, argv in table[part]:
@@ -75,13 +77,13 @@ def commands(part: str, quick: bool, runs: int, tmp: Path) -> list[tuple[str, li
             argv = argv[:-4] + argv[-2:]  # one long run of many samples, not several runs
         out.append((name, argv))
     if part == "profile" and shutil.which("py-spy"):
-        out += pyspy(quick)
+        out += pyspy(quick, results)
     return out
 
 
-def pyspy(quick: bool) -> list[tuple[str, list[str]]]:
+def pyspy(quick: bool, results: Path) -> list[tuple[str, list[str]]]:
     """DB mode sampled across all threads (pyinstrument sees the main thread only)."""
-    stem = HERE / "results" / f"profile-{datetime.now(UTC).date().isoformat()}-dbmode"
+    stem = results / f"profile-{datetime.now(UTC).date().isoformat()}-dbmode"
     rows = "5000" if quick else "20000"
     record = ["py-spy", "record", "-r", "250", "--threads", "--format", "raw", "-o",
               f"{stem}.collapsed", "--", sys.executable, str(HERE / "delivery.py"), "--parts",
@@ -144,7 +146,7 @@ def main() -> None:
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hisbridge-suite-") as tmp:
         for part in parts:
-            for name, argv in commands(part, args.quick, runs, Path(tmp)):
+            for name, argv in commands(part, args.quick, runs, Path(tmp), Path(args.out_dir)):
                 report["parts"][name] = run_part(name, argv, Path(tmp))
     report["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["wall_s"] = round(time.monotonic() - began, 1)
