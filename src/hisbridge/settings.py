@@ -79,6 +79,8 @@ class DeliverySettings(BaseModel):
 class PushSettings(BaseModel):
     token: SecretStr | None = None
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    rate_per_s: float = Field(0.0, ge=0)  # push requests per second per client; 0 = no limit
+    rate_burst: int = Field(0, ge=0)  # bucket size; 0 = twice the rate
 
 
 class WebSettings(BaseModel):

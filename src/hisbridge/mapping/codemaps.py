@@ -88,5 +88,10 @@ def load_code_maps(folder: Path, dictionary: Dictionary | None = None) -> CodeMa
         if code_set is None:
             raise ConfigError(f"{path}: 文件名应为值域名 file name must be a code set name",
                               hint="可用 / known: " + ", ".join(sorted(d.code_sets)))
-        maps[path.stem] = parse_code_map(path.read_text("utf-8-sig"), code_set, str(path))
+        try:
+            text = path.read_text("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: 不是 UTF-8 编码 not UTF-8 (byte {exc.start})",
+                              hint="请另存为 UTF-8（例如 iconv -f GBK -t UTF-8）") from exc
+        maps[path.stem] = parse_code_map(text, code_set, str(path))
     return CodeMaps(maps, d)

@@ -92,4 +92,7 @@ def load_drug_catalogue(path: Path | None, wanted: frozenset[str],
     except OSError as exc:
         raise ConfigError(f"无法读取药品目录 cannot read drug catalogue {path}: {exc.strerror}",
                           hint="在 hisbridge.yaml 的 his.drug_catalogue 指定路径") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: 不是 UTF-8 编码 not UTF-8 (byte {exc.start})",
+                          hint="请另存为 UTF-8（例如 iconv -f GBK -t UTF-8）") from exc
     return parse_drug_catalogue(text, wanted, str(path), dictionary)

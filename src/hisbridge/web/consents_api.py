@@ -12,7 +12,7 @@ import hmac
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,8 @@ from hisbridge.consent.service import ConsentService
 __all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "services"]
 
 
+_ENCOUNTER_TYPES = "(?i)^(outpatient|emergency|inpatient|booking)$"
+
 class PatientIn(BaseModel):
     hisPatientId: str = Field(min_length=1, max_length=64)
     idNo: str = Field(min_length=6, max_length=32)
@@ -52,7 +54,7 @@ class PatientIn(BaseModel):
 
 
 class EncounterIn(BaseModel):
-    type: str = Field(pattern="(?i)^(outpatient|emergency|inpatient|booking)$")
+    type: str = Field(pattern=_ENCOUNTER_TYPES)
     id: str = Field(min_length=1, max_length=64)
     visitDate: date | None = None
     appointmentId: str | None = None
@@ -167,6 +169,7 @@ def _install_errors(app: FastAPI) -> None:
         return JSONResponse({"error": exc.message_zh, "platformCode": exc.code}, 503)
 
 
+
 def _consent_routes(router: APIRouter) -> None:
     @router.post("/api/v1/consents", status_code=201)
     async def create(body: ConsentIn, request: Request) -> JSONResponse:
@@ -182,7 +185,8 @@ def _consent_routes(router: APIRouter) -> None:
         return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
 
     @router.get("/api/v1/consents")
-    async def find(request: Request, hisPatientId: str, encounterType: str, encounterId: str) -> JSONResponse:
+    async def find(request: Request, hisPatientId: str, encounterId: str,
+                   encounterType: str = Query(pattern=_ENCOUNTER_TYPES)) -> JSONResponse:
         require_token(request)
         consents, _ = services(request)
         found = consents.current_for(hisPatientId, EncounterType.parse(encounterType), encounterId)

@@ -20,10 +20,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hisbridge import _json
+from hisbridge._clock import system_clock
 from hisbridge.settings import Settings
 from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.ports import AcceptResult, Intake, Op
+from hisbridge.web.ratelimit import TokenBucketLimiter, retry_after
 
 __all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
 
@@ -67,6 +69,21 @@ def require_token(request: Request) -> None:
         raise Problem(401, {"error": "令牌错误或缺失 missing or wrong bearer token",
                                   "hint": "请求头 Authorization: Bearer <token>"},
                             headers=challenge)
+
+
+def check_rate(request: Request) -> None:
+    """429 with ``Retry-After`` when the client's token bucket is empty (``push.rate_per_s``)."""
+    state = request.app.state
+    limiter = getattr(state, "push_limiter", None)
+    if limiter is None:
+        push = state.settings.push
+        limiter = state.push_limiter = TokenBucketLimiter(
+            push.rate_per_s, push.rate_burst, clock=getattr(state, "clock", None) or system_clock)
+    wait = limiter.take(request.client.host if request.client else "-")
+    if wait > 0:
+        raise Problem(429, {"error": "推送过于频繁 too many requests", "retry_after_s": round(wait, 2),
+                            "hint": "按 Retry-After 秒后重试，或调大 push.rate_per_s"},
+                      headers={"Retry-After": retry_after(wait)})
 
 
 def intake_service(app: FastAPI) -> Intake:
@@ -126,6 +143,7 @@ def mount(app: FastAPI) -> None:
     @router.post("/events/{table}", status_code=202)
     async def push_events(table: str, request: Request) -> JSONResponse:
         """Accept one record or a batch for ``table`` (snake or camel name)."""
+        check_rate(request)
         require_token(request)
         spec = load_dictionary().get(table)
         if spec is None:

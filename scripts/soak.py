@@ -1,0 +1,162 @@
+"""Soak: the live demo at N-times speed for M minutes, sampling memory, fds and sockets.
+
+    PYTHONPATH=src python scripts/soak.py --minutes 10 --speed 5
+
+The demo (synthetic HIS with live activity, front-end / doctor-PC / provincial simulators and
+the gateway, all in one process) runs in a child process whose live activity steps ``speed``
+times as often as ``hisbridge demo`` does. Every 10 s the parent samples the child's RSS, open
+file descriptors and sockets (from /proc). After M minutes the live activity is paused and the
+backlog (outbox entries not delivered or dead) must return to zero within 120 s. Growth is the
+median of the last three samples against the median of the first three after a one-minute
+warm-up; each must stay under 10 %. Exit code 1 when a bound is broken. The result is written
+to ``bench/results/soak-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PAUSE = "pause-live"
+TERMINAL = ("delivered", "dead", "replayed")
+
+
+def child(data_dir: Path, speed: float, ports: list[int]) -> int:
+    """Run the demo with live activity ``speed`` times as often; paused by a marker file."""
+    from hisbridge import demo as demo_module
+
+    async def fast_live(self: Any) -> None:
+        while True:
+            await asyncio.sleep(3 / speed)
+            if not (data_dir / PAUSE).exists():
+                await asyncio.to_thread(self.live.step)
+
+    demo_module._Demo._live = fast_live  # type: ignore[attr-defined]
+    ports_ = demo_module.DemoPorts(*ports)
+    return asyncio.run(demo_module.run_demo(data_dir, ports=ports_, duration=None))
+
+
+def sample(pid: int) -> dict[str, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    fds = os.listdir(f"/proc/{pid}/fd")
+    sockets = 0
+    for fd in fds:
+        try:
+            sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            continue
+    return {"t": time.monotonic(), "rss_mb": rss_kb / 1024, "fds": len(fds), "sockets": sockets}
+
+
+def backlog(store: Path) -> int:
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10) as db:
+        marks = ",".join("?" * len(TERMINAL))
+        return int(db.execute(f"SELECT COUNT(*) FROM outbox WHERE state NOT IN ({marks})",
+                              TERMINAL).fetchone()[0])
+
+
+def counts(store: Path) -> dict[str, int]:
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10) as db:
+        return dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+
+
+def growth(samples: list[dict[str, float]], key: str, warmup_s: float) -> float:
+    start = samples[0]["t"] + warmup_s
+    settled = [s[key] for s in samples if s["t"] >= start] or [s[key] for s in samples]
+    first, last = statistics.median(settled[:3]), statistics.median(settled[-3:])
+    return (last - first) / first if first else 0.0
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def run(minutes: float, speed: float, every_s: float = 10.0) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix="hisbridge-soak-"))
+    ports = free_ports(4)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    log = (data_dir / "soak-child.log").open("wb")
+    proc = subprocess.Popen([sys.executable, __file__, "--child", str(data_dir), "--speed",
+                             str(speed), "--ports", ",".join(map(str, ports))],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    samples: list[dict[str, float]] = []
+    result: dict[str, Any] = {"minutes": minutes, "speed": speed, "data_dir": str(data_dir)}
+    try:
+        time.sleep(15)  # build the hospital and start the servers
+        end = time.monotonic() + minutes * 60
+        while time.monotonic() < end and proc.poll() is None:
+            samples.append(sample(proc.pid))
+            print(json.dumps(samples[-1]), flush=True)
+            time.sleep(every_s)
+        (data_dir / PAUSE).touch()
+        started = time.monotonic()
+        drained = False
+        while time.monotonic() - started < 120 and proc.poll() is None:
+            if backlog(data_dir / "store.db") == 0:
+                drained = True
+                break
+            time.sleep(1)
+        result.update(drained=drained, drain_s=round(time.monotonic() - started, 1),
+                      outbox=counts(data_dir / "store.db"), samples=len(samples),
+                      child_alive=proc.poll() is None)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+    warmup = 60.0 if minutes > 2 else 0.0
+    for key in ("rss_mb", "fds", "sockets"):
+        result[f"{key}_growth"] = round(growth(samples, key, warmup), 3) if samples else None
+        result[f"{key}_first_last"] = [round(samples[0][key], 1), round(samples[-1][key], 1)] \
+            if samples else None
+    result["ok"] = bool(samples) and result["drained"] and all(
+        (result[f"{k}_growth"] or 0) < 0.10 for k in ("rss_mb", "fds", "sockets"))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--speed", type=float, default=5.0)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(ROOT / "src"))
+        return child(args.child, args.speed, [int(p) for p in args.ports.split(",")])
+    result = run(args.minutes, args.speed)
+    result["when"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(result, indent=2), "utf-8")
+    print(json.dumps(result, indent=2))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
