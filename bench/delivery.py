@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp  # noqa: F401  (a running gateway has it loaded: keep the ~0.1 s import out of timed drains)
 from sqlalchemy import create_engine, select, text
 
 from hisbridge import _json
@@ -184,11 +185,25 @@ def service_for(engine: Any, target: Any, concurrency: int,
         options=WorkerOptions(concurrency=concurrency, batch_size=batch_size, idle_poll_s=0.05))
 
 
-async def drain(service: DeliveryService, n: int) -> float:
-    began = time.perf_counter()
-    if not await service.run_until_idle(600):
-        raise RuntimeError("delivery did not finish")
+async def drain(service: DeliveryService, n: int, found: dict[str, float] | None = None) -> float:
+    """Deliver the queue; ``found`` gets the CPU per record and the peak RSS while delivering."""
+    began, cpu = time.perf_counter(), time.process_time()
+    sampler = asyncio.create_task(_sample_rss(found if found is not None else {}))
+    try:
+        if not await service.run_until_idle(600):
+            raise RuntimeError("delivery did not finish")
+    finally:
+        sampler.cancel()
+    if found is not None:
+        found["cpu_us_per_record"] = (time.process_time() - cpu) / n * 1e6
     return n / (time.perf_counter() - began)
+
+
+async def _sample_rss(found: dict[str, float]) -> None:
+    found["peak_rss_mb"] = rss_mb()
+    while True:
+        await asyncio.sleep(0.05)
+        found["peak_rss_mb"] = max(found["peak_rss_mb"], rss_mb())
 
 
 async def steady_latency(service: DeliveryService, engine: Any, rate: float,
@@ -219,10 +234,10 @@ async def hisbridge_api(url: str, concurrency: int, n: int, workdir: str,
     accepted = accept(engine, n)
     client = FrontendApiClient(DataApiConfig(base_url=url, concurrency=concurrency))
     service = service_for(engine, client, concurrency)
-    rate = await drain(service, n)
-    result = {"rate": rate, "accept_rate": accepted}
+    result: dict[str, float] = {"accept_rate": accepted}
+    result["rate"] = await drain(service, n, result)
     if latency_phase:
-        p50, p99 = await steady_latency(service, engine, min(rate * 0.5, 2000), 3.0)
+        p50, p99 = await steady_latency(service, engine, min(result["rate"] * 0.5, 2000), 3.0)
         result |= {"p50_ms": p50, "p99_ms": p99}
     await service.stop()
     engine.dispose()
@@ -305,8 +320,15 @@ async def memory(url: str, n: int, seconds: float, workdir: str) -> dict[str, fl
 
 
 # ---------------------------------------------------------------- report
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, min and max of several runs."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 async def main(args: argparse.Namespace) -> None:
     kind = receiver_kind(args.receiver)
+    report: dict[str, Any] = {"receiver": kind, "records": args.records, "repeat": args.repeat,
+                              "cpus": os.cpu_count()}
     workdir = tempfile.mkdtemp(prefix="hisbridge-bench-")
     source = "hisbridge.simulators.frontend" if kind == "sim" else "hisbridge.testing receiver"
     loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
@@ -314,17 +336,23 @@ async def main(args: argparse.Namespace) -> None:
           f"cpus {os.cpu_count()}; event loop {loop}")
     try:
         if "api" in args.parts:
-            await api_ceiling(args, kind, workdir)
+            report["api"] = await api_ceiling(args, kind, workdir)
         if "slow" in args.parts:
-            await api_with_latency(args, kind, workdir)
+            report["slow"] = await api_with_latency(args, kind, workdir)
         if "db" in args.parts and args.pg_admin_url:
-            result = await db_mode(args.pg_admin_url, args.db_records, workdir)
+            runs = [await db_mode(args.pg_admin_url, args.db_records, workdir)
+                    for _ in range(args.repeat)]
+            result = sorted(runs, key=lambda r: r["rate"] / r["copy_rate"])[len(runs) // 2]
+            report["db"] = {"rows": args.db_records, "rate": spread([r["rate"] for r in runs]),
+                            "copy_rate": spread([r["copy_rate"] for r in runs]),
+                            "ratio": spread([r["rate"] / r["copy_rate"] for r in runs])}
             print(f"\nDB mode into PostgreSQL ({args.db_records} rows): hisbridge "
                   f"{result['rate']:.0f} rec/s, COPY {result['copy_rate']:.0f} rows/s, "
                   f"ratio {result['rate'] / result['copy_rate']:.0%}")
         if "memory" in args.parts and args.memory_records:
             with receiver(kind, 0.0, workdir) as url:
                 found = await memory(url, args.memory_records, args.memory_seconds, workdir)
+            report["memory"] = {"records": args.memory_records, **found}
             print(f"\nMemory: {args.memory_records} queued (accepted at "
                   f"{found['accept_rate']:.0f} rec/s), delivered {found['delivered']:.0f} in "
                   f"{args.memory_seconds:.0f} s, peak RSS while delivering "
@@ -332,14 +360,17 @@ async def main(args: argparse.Namespace) -> None:
                   f"parts: {found['process_peak_mb']:.0f} MB)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if args.json_out:
+        Path(args.json_out).write_text(_json.dumps(report).decode() + "\n", "utf-8")
 
 
-async def api_ceiling(args: argparse.Namespace, kind: str, workdir: str) -> None:
+async def api_ceiling(args: argparse.Namespace, kind: str, workdir: str) -> dict[str, Any]:
     with receiver(kind, 0.0, workdir) as url:
         print("\nAPI mode, no added latency")
         print(f"{'conc':>4} {'wrk req/s':>10} {'wrk p99':>8} {'hisbridge rec/s':>16} "
               f"{'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'accept rec/s':>13}")
-        for concurrency in (1, 8, 16):
+        table: dict[str, Any] = {}
+        for concurrency in args.concurrency:
             pairs = []
             for _ in range(args.repeat):  # wrk and hisbridge back to back: a noisy machine
                 ceiling, wrk_p99 = wrk(url, concurrency, args.wrk_seconds, workdir)
@@ -349,13 +380,20 @@ async def api_ceiling(args: argparse.Namespace, kind: str, workdir: str) -> None
             print(f"{concurrency:>4} {ceiling:>10.0f} {wrk_p99:>8} {ours['rate']:>16.0f} "
                   f"{ratio:>6.0%} {ours['p50_ms']:>7.1f} "
                   f"{ours['p99_ms']:>7.1f} {ours['accept_rate']:>13.0f}")
+            table[str(concurrency)] = {
+                key: spread([p[3][key] for p in pairs])
+                for key in ("rate", "p50_ms", "p99_ms", "cpu_us_per_record", "peak_rss_mb")
+            } | {"ceiling": spread([p[1] for p in pairs]), "ratio": spread([p[0] for p in pairs]),
+                 "wrk_p99": wrk_p99}
+    return table
 
 
-async def api_with_latency(args: argparse.Namespace, kind: str, workdir: str) -> None:
+async def api_with_latency(args: argparse.Namespace, kind: str, workdir: str) -> dict[str, Any]:
     with receiver(kind, 5.0, workdir) as url:
         print("\nAPI mode, receiver adds 5 ms per request (sequential pattern = one new "
               "connection per record, one at a time)")
-        for concurrency in (16, 32, 64):
+        table: dict[str, Any] = {}
+        for concurrency in args.slow_concurrency:
             runs = []
             for _ in range(args.repeat):
                 sequential = sequential_new_connections(url, args.seq_records)
@@ -365,6 +403,11 @@ async def api_with_latency(args: argparse.Namespace, kind: str, workdir: str) ->
             ratio, sequential, rate, ceiling = sorted(runs)[len(runs) // 2]
             print(f"  concurrency {concurrency:>2}: hisbridge {rate:5.0f} rec/s = {ratio:4.1f}x the "
                   f"sequential pattern ({sequential:.0f} rec/s); wrk {ceiling:.0f} req/s")
+            table[str(concurrency)] = {"ratio": spread([r[0] for r in runs]),
+                                       "pattern": spread([r[1] for r in runs]),
+                                       "rate": spread([r[2] for r in runs]),
+                                       "ceiling": spread([r[3] for r in runs])}
+    return table
 
 
 def _loop_factory() -> Any:
@@ -374,6 +417,12 @@ def _loop_factory() -> Any:
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+def parse_pg_admin() -> str:
+    """The PostgreSQL admin URL the DB-mode parts use."""
+    return os.environ.get("HISBRIDGE_TEST_PG",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def parse() -> argparse.Namespace:
@@ -386,6 +435,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--wrk-seconds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1,
                         help="paired runs per row; the median ratio is printed")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 16])
+    parser.add_argument("--slow-concurrency", type=int, nargs="+", default=[16, 32, 64],
+                        help="hisbridge's concurrency against the 5 ms receiver")
+    parser.add_argument("--json-out", help="also write every figure to this JSON file")
     parser.add_argument("--receiver", choices=("auto", "sim", "minimal"), default="auto")
     parser.add_argument("--parts", default="api,slow,db,memory",
                         help="comma-separated subset of api,slow,db,memory")

@@ -129,7 +129,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "filtered": sum(r.counts.filtered for r in reports),
             "records_per_s": round(rows / wall), "errors": [r.error for r in reports if r.error],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "per_table_s": {r.table: round(r.seconds, 2) for r in reports}}
+            "per_table_s": {r.table: round(r.seconds, 2) for r in reports},
+            "per_table_rows": {r.table: r.counts.rows_read for r in reports},
+            "per_table_accepted": {r.table: r.counts.accepted for r in reports}}
 
 
 def main() -> None:
@@ -139,6 +141,7 @@ def main() -> None:
     parser.add_argument("--intake", default="counting",
                         choices=("counting", "memory", "sqlite", "postgresql"))
     parser.add_argument("--his-url", help="poll an existing HIS instead of building one")
+    parser.add_argument("--json-out", help="write the figures here (default bench/results/)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = run(args, Path(tmp))
@@ -149,7 +152,7 @@ def main() -> None:
           f"filtered {result['filtered']:,}, peak RSS {result['peak_rss_mb']} MB "
           f"(HIS built in {result['his_build_s']} s)")
     name = f"extract-{result['date']}-{args.his}-{args.intake}.json"
-    out = Path(__file__).parent / "results" / name
+    out = Path(args.json_out or Path(__file__).parent / "results" / name)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {out}")

@@ -56,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json-out", help="write the figures here (default bench/results/)")
     args = parser.parse_args()
     rows = workload(args.records)
     result: dict[str, object] = {"date": date.today().isoformat(), "records": args.records,
@@ -65,7 +66,7 @@ def main() -> None:
         result[mode] = {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
         print(f"{mode:8s} median {statistics.median(rates):>10,.0f} records/s "
               f"(min {min(rates):,.0f}, max {max(rates):,.0f}, {args.runs} runs of {args.records:,})")
-    out = Path(__file__).parent / "results" / f"validate-{result['date']}.json"
+    out = Path(args.json_out or Path(__file__).parent / "results" / f"validate-{result['date']}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out}")

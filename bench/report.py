@@ -1,0 +1,242 @@
+"""The suite's Markdown report: figures as median (min–max), ratios, targets met or missed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Spread = dict[str, float]
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def span(found: Spread | None, digits: int = 0, unit: str = "") -> str:
+    """``median (min–max)``; just the median when there was one run."""
+    if not found:
+        return "—"
+    med, lo, hi = (fmt(found[k], digits) for k in ("median", "min", "max"))
+    return f"{med}{unit}" if lo == hi else f"{med}{unit} ({lo}–{hi})"
+
+
+def get(report: dict[str, Any], *path: str) -> Any:
+    node: Any = report["parts"]
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def med(report: dict[str, Any], *path: str) -> float | None:
+    found = get(report, *path)
+    return None if found is None else float(found["median"])
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = header(report)
+    for section in (workload, speed, api, db, realtime, scale, targets, failures):
+        lines += section(report)
+    return "\n".join(lines) + "\n"
+
+
+def header(report: dict[str, Any]) -> list[str]:
+    m = report["machine"]
+    return [f"## Suite results {report['started'][:10]} ({report['mode']}, {report['runs']} "
+            f"run(s) per figure, {report.get('wall_s', 0):.0f} s)", "",
+            f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python "
+            f"{m['python']}, {m['platform']}; load average before {m['load_before']}, after "
+            f"{m.get('load_after')} (the cores are shared with other work: medians of several "
+            "runs, min–max in brackets).", ""]
+
+
+def workload(report: dict[str, Any]) -> list[str]:
+    large = get(report, "growth", "data", "growth", "large")
+    if not large:
+        return []
+    rows = sorted(large["per_table_rows"].items(), key=lambda kv: -kv[1])
+    out = ["### Workload: the synthetic hospital's `large` day (seed 1, SQLite HIS)", "",
+           f"{large['rows_read']:,} rows read, {large['accepted']:,} records accepted "
+           "(the rest filtered by the mappings, e.g. non-notifiable lab items).", "",
+           "| table | rows | table | rows |", "|---|---:|---|---:|"]
+    half = (len(rows) + 1) // 2
+    for left, right in zip(rows[:half], [*rows[half:], ("", 0)], strict=False):
+        out.append(f"| {left[0]} | {left[1]:,} | {right[0]} | "
+                   f"{f'{right[1]:,}' if right[0] else ''} |")
+    return [*out, ""]
+
+
+def speed(report: dict[str, Any]) -> list[str]:
+    valid = get(report, "validate", "data")
+    growth = get(report, "growth", "data", "growth")
+    if not valid and not growth:
+        return []
+    out = ["### Pure speed (one core)", "", "| what | records/s |", "|---|---:|"]
+    if valid:
+        out += [f"| validation, lenient | {span(valid['lenient'])} |",
+                f"| validation, strict | {span(valid['strict'])} |"]
+    if growth:
+        out.append("| HIS rows -> mappings -> validation (large day, SQLite HIS) | "
+                   f"{span(growth['large']['records_per_s'])} |")
+    return [*out, ""]
+
+
+def api(report: dict[str, Any]) -> list[str]:
+    table = get(report, "api", "data", "api")
+    if not table:
+        return []
+    out = ["### API mode (store -> hisbridge -> front-end simulator on loopback)", "",
+           "| concurrency | wrk ceiling req/s | hisbridge rec/s | hisbridge/ceiling | p50 ms "
+           "| p99 ms | gateway CPU µs/record | peak RSS MB |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for conc, row in table.items():
+        out.append(f"| {conc} | {span(row['ceiling'])} | {span(row['rate'])} | "
+                   f"{span(_pct(row['ratio']), unit=' %')} | {span(row['p50_ms'], 1)} | "
+                   f"{span(row['p99_ms'], 1)} | {span(row['cpu_us_per_record'])} | "
+                   f"{span(row['peak_rss_mb'])} |")
+    slow = get(report, "api", "data", "slow")
+    for conc, row in (slow or {}).items():
+        out += ["", f"Simulator at 5 ms per request: hisbridge (concurrency {conc}) "
+                f"{span(row['rate'])} rec/s vs the integrators' pattern (sequential, a new "
+                f"connection per record) {span(row['pattern'])} rec/s = "
+                f"**{span(row['ratio'], 1)}x**; wrk at the same latency {span(row['ceiling'])}."]
+    return [*out, ""]
+
+
+def _pct(found: Spread) -> Spread:
+    return {k: v * 100 for k, v in found.items()}
+
+
+def db(report: dict[str, Any]) -> list[str]:
+    found = get(report, "db", "data", "db")
+    peer = get(report, "dlt", "data")
+    if not found and not peer:
+        return []
+    out = ["### DB mode into PostgreSQL (same emr_patient_info rows)", "",
+           "| loader | rows/s | hisbridge / it |", "|---|---:|---:|"]
+    ours = med(report, "db", "data", "db", "rate")
+    if found:
+        out += [f"| hisbridge DB sink | {span(found['rate'])} | |",
+                f"| PostgreSQL COPY (ceiling) | {span(found['copy_rate'])} | "
+                f"{span(_pct(found['ratio']))} % |"]
+    if peer and "rate" in peer:
+        ratio = ours / peer["rate"]["median"] if ours else None
+        out.append(f"| dlt {peer.get('version', '')} (peer) | {span(peer['rate'])} | "
+                   f"{fmt(ratio, 2)}x |")
+    elif peer:
+        out.append(f"| dlt (peer) | failed: `{peer.get('error', '?')[:200]}` | |")
+    return [*out, ""]
+
+
+def realtime(report: dict[str, Any]) -> list[str]:
+    found = get(report, "realtime", "data")
+    if not found:
+        return []
+    out = ["### Real-time: diagnosis saved in the HIS -> front-end success reply", "",
+           f"Background T+0 load {found['load_sent_per_s']:.0f} records/s through the push API; "
+           f"polling path with `his.realtime_interval_s: {found['interval_s']:g}`.", "",
+           "| path | samples | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    for path in ("push", "polling"):
+        row = found[path]
+        out.append(f"| {path} | {row['samples']} ({row['missing']} missing) | "
+                   f"{fmt(row.get('p50_ms'), 1)} | {fmt(row.get('p99_ms'), 1)} |")
+    return [*out, ""]
+
+
+def scale(report: dict[str, Any]) -> list[str]:
+    workers = get(report, "workers", "data", "workers")
+    growth = get(report, "growth", "data", "growth")
+    out = []
+    if workers:
+        out += ["### Scale: gateway processes on one PostgreSQL store", "",
+                f"{workers['records']:,} records each run.", "",
+                "| processes | rec/s | duplicates | missing |", "|---:|---:|---:|---:|"]
+        for n in ("1", "2"):
+            row = workers[n]
+            out.append(f"| {n} | {span(row['rate'])} | {row['duplicates']} | {row['missing']} |")
+        out += ["", f"2 processes / 1 process = **{workers['ratio']:.2f}x**.", ""]
+    if growth:
+        out += ["### Growth: medium vs large day (extraction, counting intake)", "",
+                "| day | rows | wall s | rows/s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
+        for day in ("medium", "large"):
+            row = growth[day]
+            out.append(f"| {day} | {row['rows_read']:,} | {span(row['wall_s'], 1)} | "
+                       f"{span(row['records_per_s'])} | {span(row['peak_rss_mb'])} |")
+        out += ["", f"Rows x{growth['rows_ratio']:.2f}, time x{growth['time_ratio']:.2f}, "
+                f"peak RSS x{growth['rss_ratio']:.2f}.", ""]
+    return out
+
+
+def targets(report: dict[str, Any]) -> list[str]:
+    rows = [row for row in target_rows(report) if row is not None]
+    if not rows:
+        return []
+    out = ["### Targets (reported, not asserted)", "", "| target | measured | |", "|---|---|---|"]
+    for name, value, met in rows:
+        out.append(f"| {name} | {value} | {'met' if met else '**missed**'} |")
+    return [*out, ""]
+
+
+def target_rows(report: dict[str, Any]) -> list[tuple[str, str, bool] | None]:
+    ratio = med(report, "api", "data", "api", "16", "ratio")
+    slow = get(report, "api", "data", "slow") or {}
+    best = max(slow, key=lambda c: slow[c]["ratio"]["median"], default=None)
+    pattern = best and slow[best]["ratio"]["median"]
+    cpu = med(report, "api", "data", "api", "16", "cpu_us_per_record")
+    copy = med(report, "db", "data", "db", "ratio")
+    ours, dlt = med(report, "db", "data", "db", "rate"), med(report, "dlt", "data", "rate")
+    rt = get(report, "realtime", "data")
+    workers = get(report, "workers", "data", "workers")
+    lenient = med(report, "validate", "data", "lenient")
+    return [
+        _row("validation ≥ 50,000 rec/s (lenient)", lenient, lambda v: v >= 50_000, "{:,.0f}"),
+        _row("API mode ≥ 50% of wrk ceiling at concurrency 16", ratio and ratio * 100,
+             lambda v: v >= 50, "{:.0f} %"),
+        _row(f"API mode ≥ 12x the integrators' pattern at 5 ms (best: c{best})", pattern, lambda v: v >= 12,
+             "{:.1f}x"),
+        _row("gateway CPU ≤ 150 µs per delivered record (c16)", cpu, lambda v: v <= 150,
+             "{:.0f} µs"),
+        _row("DB mode ≥ 50% of COPY", copy and copy * 100, lambda v: v >= 50, "{:.0f} %"),
+        _row("DB mode ≥ 2x dlt", ours and dlt and ours / dlt, lambda v: v >= 2, "{:.2f}x"),
+        _row("real-time p99 < 1 s, push", rt and rt["push"].get("p99_ms"), lambda v: v < 1000,
+             "{:.0f} ms"),
+        _row("real-time p99 < 1 s, polling", rt and rt["polling"].get("p99_ms"),
+             lambda v: v < 1000, "{:.0f} ms"),
+        _row("2 processes ≥ 1.6x one", workers and workers["ratio"], lambda v: v >= 1.6,
+             "{:.2f}x"),
+        large_day(report),
+    ]
+
+
+def _row(name: str, value: Any, test: Any, form: str) -> tuple[str, str, bool] | None:
+    if value is None or value is False:
+        return None
+    return name, form.format(value), bool(test(value))
+
+
+def large_day(report: dict[str, Any]) -> tuple[str, str, bool] | None:
+    """Large day in API mode < 10 min, RSS < 300 MB: extraction + delivery at the c16 rate.
+
+    An estimate from two measured stages (run back to back, not pipelined), said so in the row.
+    """
+    growth = get(report, "growth", "data", "growth", "large")
+    rate = med(report, "api", "data", "api", "16", "rate")
+    rss = med(report, "api", "data", "api", "16", "peak_rss_mb")
+    if not growth or not rate or rss is None:
+        return None
+    minutes = (growth["wall_s"]["median"] + growth["accepted"] / rate) / 60
+    peak = max(rss, growth["peak_rss_mb"]["median"])
+    return ("large day in API mode < 10 min, peak RSS < 300 MB (estimate: extraction + "
+            "delivery at the c16 rate)", f"{minutes:.1f} min, {peak:.0f} MB",
+            minutes < 10 and peak < 300)
+
+
+def failures(report: dict[str, Any]) -> list[str]:
+    bad = [(name, part) for name, part in report["parts"].items() if part["exit"] != 0]
+    if not bad:
+        return []
+    out = ["### Parts that failed", ""]
+    for name, part in bad:
+        tail = part.get("error", "").strip().splitlines()[-1:] or ["?"]
+        out.append(f"- {name}: exit {part['exit']}: `{tail[0][:300]}`")
+    return [*out, ""]

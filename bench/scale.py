@@ -1,0 +1,205 @@
+"""Scale: 1 vs 2 gateway processes on one PostgreSQL store; medium vs large day extraction.
+
+    PYTHONPATH=src python bench/scale.py [--records 10000] [--runs 3] [--parts workers,growth]
+                                         [--json-out FILE]
+
+workers: ``--records`` patient records are accepted into a fresh PostgreSQL store, then one or
+two ``hisbridge run -c FILE`` processes (as ``tests/e2e/test_delivery_processes.py`` starts
+them) deliver them to the protocol-shaped receiver (``hisbridge.testing.serve_receiver``, in
+this process, recording every request). Records/s is counted from the first to the last
+delivered attempt in the store (process start-up excluded); the receiver's request log is
+checked for any record delivered twice.
+
+growth: ``bench/extract.py`` (synthetic SQLite HIS -> mappings -> validation, counting intake)
+on the ``medium`` and the ``large`` day, each in its own process: wall time, rows/s and peak
+RSS. Linear time means rows/s stays level; flat memory means peak RSS does not grow with the day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from hisbridge.spec import Validator
+from hisbridge.store.engine import make_engine
+from hisbridge.store.intake import StoreIntake
+from hisbridge.store.migrate import upgrade
+from hisbridge.store.schema.outbox import attempts, outbox
+from hisbridge.testing import ReceiverState, sample_record, serve_receiver
+
+HERE = Path(__file__).resolve().parent
+SRC = str(HERE.parent / "src")
+PG_ADMIN = os.environ.get("HISBRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scratch_db() -> tuple[str, Engine, str]:
+    name = f"hbscale_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, admin, name
+
+
+def accept_patients(engine: Engine, n: int) -> None:
+    intake = StoreIntake(engine, Validator("lenient"))
+    for start in range(0, n, 2000):
+        rows = [sample_record("emr_patient_info", f"p{i}", serial=i)
+                for i in range(start, min(n, start + 2000))]
+        intake.accept("emr_patient_info", rows, source="bench")
+
+
+def delivered(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(outbox)
+                                .where(outbox.c.state == "delivered")).scalar_one())
+
+
+def start_gateway(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
+                                 "--port", str(free_port())], stdout=out, stderr=out, env=env)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def workers_once(processes: int, n: int, folder: Path) -> dict[str, Any]:
+    """One run: ``processes`` gateways drain ``n`` records from one fresh PostgreSQL store."""
+    url, admin, name = scratch_db()
+    state = ReceiverState()
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        accept_patients(engine, n)
+        with serve_receiver(state) as receiver_url:
+            config = folder / f"gw-{name}.yaml"
+            config.write_text(f"store:\n  url: {url}\nfrontend:\n  base_url: {receiver_url}\n"
+                              "  concurrency: 16\ndelivery:\n  batch_size: 200\n", "utf-8")
+            gateways = [start_gateway(config, folder / f"{name}-{i}.log")
+                        for i in range(processes)]
+            try:
+                deadline = time.monotonic() + 600
+                while delivered(engine) < n and time.monotonic() < deadline:
+                    time.sleep(0.2)
+            finally:
+                for gateway in gateways:
+                    stop(gateway)
+        return measure(engine, state, n, processes)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def measure(engine: Engine, state: ReceiverState, n: int, processes: int) -> dict[str, Any]:
+    a = attempts.c
+    with engine.connect() as conn:
+        first, last = conn.execute(select(func.min(a.started_at), func.max(a.started_at))
+                                   .where(a.verdict == "delivered")).one()
+        per_worker = conn.execute(select(a.worker, func.count()).where(a.verdict == "delivered")
+                                  .group_by(a.worker)).all()
+    engine.dispose()
+    counts = Counter(state.delivered_ids())
+    seconds = max((last - first).total_seconds(), 1e-3)
+    return {"processes": processes, "delivered": len(counts), "expected": n,
+            "duplicates": sum(1 for c in counts.values() if c > 1),
+            "rate": len(counts) / seconds, "workers_seen": len(per_worker)}
+
+
+def workers(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"records": args.records}
+    with tempfile.TemporaryDirectory(prefix="hisbridge-scale-") as tmp:
+        for processes in (1, 2):
+            runs = [workers_once(processes, args.records, Path(tmp)) for _ in range(args.runs)]
+            result[str(processes)] = {"rate": spread([r["rate"] for r in runs]),
+                                      "duplicates": sum(r["duplicates"] for r in runs),
+                                      "missing": sum(r["expected"] - r["delivered"]
+                                                     for r in runs),
+                                      "workers_seen": min(r["workers_seen"] for r in runs)}
+            print(f"{processes} process(es): {result[str(processes)]['rate']['median']:,.0f} "
+                  f"rec/s, duplicates {result[str(processes)]['duplicates']}, "
+                  f"missing {result[str(processes)]['missing']}", flush=True)
+    result["ratio"] = result["2"]["rate"]["median"] / result["1"]["rate"]["median"]
+    return result
+
+
+def extract_once(scale: str, folder: Path) -> dict[str, Any]:
+    out = folder / f"extract-{scale}-{uuid.uuid4().hex[:6]}.json"
+    subprocess.run([sys.executable, str(HERE / "extract.py"), "--scale", scale, "--his", "sqlite",
+                    "--intake", "counting", "--json-out", str(out)],
+                   check=True, env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.DEVNULL)
+    return dict(json.loads(out.read_text("utf-8")))
+
+
+def growth(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="hisbridge-growth-") as tmp:
+        for scale in ("medium", "large"):
+            runs = [extract_once(scale, Path(tmp)) for _ in range(args.runs)]
+            result[scale] = {key: spread([float(r[key]) for r in runs])
+                             for key in ("wall_s", "records_per_s", "peak_rss_mb",
+                                         "his_build_s")}
+            result[scale] |= {"rows_read": runs[0]["rows_read"],
+                              "accepted": runs[0]["accepted"],
+                              "per_table_rows": runs[0]["per_table_rows"]}
+            print(f"{scale}: {runs[0]['rows_read']:,} rows, wall "
+                  f"{result[scale]['wall_s']['median']:.1f} s, "
+                  f"{result[scale]['records_per_s']['median']:,.0f} rows/s, peak RSS "
+                  f"{result[scale]['peak_rss_mb']['median']:.0f} MB", flush=True)
+    medium, large = result["medium"], result["large"]
+    result["rows_ratio"] = large["rows_read"] / medium["rows_read"]
+    result["time_ratio"] = large["wall_s"]["median"] / medium["wall_s"]["median"]
+    result["rss_ratio"] = large["peak_rss_mb"]["median"] / medium["peak_rss_mb"]["median"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--parts", default="workers,growth")
+    parser.add_argument("--json-out")
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    if "workers" in args.parts:
+        report["workers"] = workers(args)
+    if "growth" in args.parts:
+        report["growth"] = growth(args)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()
