@@ -2,7 +2,7 @@
 
 - ``dead_growth``: a table gained at least ``dead_growth`` dead letters within the window.
 - ``pending_old``: a table's oldest pending entry is older than ``pending_max``.
-- ``source_idle``: a source has not been polled for ``source_idle``.
+- ``source_idle``: a source has had no successful poll for ``source_idle``.
 - ``target_unreachable``: a target's latest attempt could not reach it.
 - ``key_expiring``: the front-end secret key expires within ``key_expiry`` (or has expired).
 """
@@ -88,8 +88,8 @@ def _idle(s: Snapshot, th: Thresholds) -> list[Alert]:
     for source, last in sorted(s.sources_last_poll.items()):
         if last is None or s.at - last > th.source_idle:
             idle = _minutes((s.at - last).total_seconds()) if last is not None else 0
-            since = "从未轮询" if last is None else f"{idle} 分钟未轮询"
-            since_en = "never polled" if last is None else f"not polled for {idle} min"
+            since = "从未成功轮询" if last is None else f"{idle} 分钟未成功轮询"
+            since_en = "no successful poll yet" if last is None else f"no successful poll for {idle} min"
             found.append(Alert("source_idle", source, "warning", f"数据源 {source} {since}",
                                f"source {source}: {since_en}"))
     return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.rules import Snapshot, TargetHealth
@@ -64,7 +64,9 @@ def last_polls(conn: Any) -> dict[str, datetime | None]:
             polls[f"frontend-messages:{name}"] = from_store(last)
     runs = optional_table("sources", "source_runs")
     if runs is not None:
-        for name, last in conn.execute(select(runs.c.source, func.max(runs.c.started_at))
+        # The last *successful* run: a source whose every poll fails is as idle as a silent one.
+        ok = case((runs.c.status == "ok", runs.c.started_at))
+        for name, last in conn.execute(select(runs.c.source, func.max(ok))
                                        .group_by(runs.c.source)):
             polls[name] = from_store(last)
     return polls
