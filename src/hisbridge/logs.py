@@ -35,6 +35,19 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class _StderrLogger:
+    """Writes each rendered event to whatever ``sys.stderr`` is *now* (never a stale handle)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_factory(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """Set up structlog + stdlib logging once, at the edge (CLI, demo, run)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -53,8 +66,8 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=_stderr_factory,
+        cache_logger_on_first_use=False,
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import structlog
 
 from hisbridge.logs import configure_logging, get_logger
 
@@ -13,6 +14,7 @@ def _restore_root_logger() -> object:
     saved = (root.handlers[:], root.level)
     yield
     root.handlers[:], root.level = saved[0], saved[1]
+    structlog.reset_defaults()
 
 
 def test_structlog_events_are_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
