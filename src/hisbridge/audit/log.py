@@ -143,6 +143,12 @@ class AuditRecorder:
     def key(self, his_patient_id: str) -> str:
         return patient_key(self._secret, his_patient_id)
 
+    def record_for(self, action: str, operator: Operator, consent: Any, **fields: Any) -> AuditEntry:
+        """Append ``action`` about ``consent``: patient masked and keyed, consent and auth ids."""
+        return self.record(action, operator, patient_masked=consent.patient_masked,
+                           patient_key=self.key(consent.his_patient_id), consent_id=consent.id,
+                           auth_id=consent.auth_id, **fields)
+
     def record(self, action: str, operator: Operator, **fields: Any) -> AuditEntry:
         """Append ``action`` by ``operator``; ``detail`` may be a dict (stored as JSON)."""
         detail = fields.pop("detail", None)

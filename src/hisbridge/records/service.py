@@ -134,13 +134,10 @@ class RecordService:
         outcome: str = "ok",
         detail: dict[str, object] | None = None,
     ) -> None:
-        self.audit.record(
+        self.audit.record_for(
             action,
             operator,
-            patient_masked=consent.patient_masked,
-            patient_key=self.audit.key(consent.his_patient_id),
-            consent_id=consent.id,
-            auth_id=consent.auth_id,
+            consent,
             category=category,
             doc_id=doc_id,
             outcome=outcome,
