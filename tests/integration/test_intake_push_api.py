@@ -163,3 +163,26 @@ def test_any_json_body_gets_202_or_a_clear_4xx(body: object, table: str) -> None
             body.get("records") if isinstance(body, dict) and "records" in body else [body])
         assert isinstance(sent, list)
         assert payload["accepted"] + payload["unchanged"] + len(payload["rejected"]) == len(sent)
+
+
+async def test_a_store_that_is_down_answers_503_with_retry_after(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL restarting (nothing listens on the store's port): the push is not taken and
+    the HIS is told to send it again — 503 + Retry-After, a clear message, no traceback."""
+    import socket
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test",
+                         connect_args={"connect_timeout": 2})
+    app = create_app(Settings(push={"token": TOKEN}), engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+        reply = await http.post("/api/v1/events/emr_patient_info", headers=AUTH,
+                                json=sample_record("emr_patient_info", "p1"))
+    engine.dispose()
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"].isdigit()
+    assert "存储暂不可用" in reply.json()["error"]
+    assert not [r for r in caplog.records if r.exc_info], "a store outage is not a crash"
+    assert any(r.getMessage() == "store unavailable" for r in caplog.records)

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge import __version__, _ids
@@ -41,6 +42,13 @@ MOUNTS: list[str] = [
 ]
 
 
+# Store errors that mean "not now" rather than "wrong": answered 503 + Retry-After, logged
+# without a traceback (the exception handler chain never reaches the server's error logger).
+STORE_OUTAGES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+STORE_RETRY_AFTER_S = 2
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,6 +66,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HisbridgeError)
     async def _ours(_: Request, exc: HisbridgeError) -> JSONResponse:
         return JSONResponse({"error": exc.message, "hint": exc.hint}, 400)
+
+    async def _store_down(_: Request, exc: Exception) -> JSONResponse:
+        # The store is restarting, unreachable or its pool exhausted: the request was not
+        # taken, and the same request sent again later is safe (intake is idempotent by id).
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        log.warning("store unavailable", extra={"kind": type(exc).__name__, "reason": reason})
+        return JSONResponse(
+            {"error": "存储暂不可用，请稍后重试 store temporarily unavailable, retry",
+             "retry_after_s": STORE_RETRY_AFTER_S},
+            503, headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+    for kind in STORE_OUTAGES:
+        app.add_exception_handler(kind, _store_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
