@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import ctypes.util
+import gc
 import json
 import os
 import signal
@@ -25,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,9 +41,60 @@ PAUSE = "pause-live"
 TERMINAL = ("delivered", "dead", "replayed")
 
 
-def child(data_dir: Path, speed: float, ports: list[int]) -> int:
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def memory_parts() -> dict[str, float]:
+    """What the process's memory is made of, in MB: SQLite's own heap (every connection's
+    page cache and statements), the C heap in use and free-but-kept (glibc ``mallinfo2``),
+    Python's allocated blocks and live objects. Read from inside the process."""
+    sqlite = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
+    sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    mb = 1024 * 1024
+    parts = {"t": time.monotonic(), "sqlite_mb": sqlite.sqlite3_memory_used() / mb,
+             "heap_in_use_mb": (info.uordblks + info.hblkhd) / mb,
+             "heap_free_kept_mb": info.fordblks / mb, "arena_mb": info.arena / mb,
+             "py_blocks_k": sys.getallocatedblocks() / 1000, "gc_objects_k": len(gc.get_objects()) / 1000}
+    if tracemalloc.is_tracing():
+        parts["py_traced_mb"] = tracemalloc.get_traced_memory()[0] / mb
+    return parts
+
+
+def _diagnose(out: Path, every_s: float, top: int) -> None:
+    """Write :func:`memory_parts` every ``every_s`` to ``out`` (JSONL); with tracemalloc on,
+    also the ``top`` allocation sites that grew most since the first sample."""
+    first: tracemalloc.Snapshot | None = None
+    while True:
+        parts: dict[str, Any] = memory_parts()
+        if tracemalloc.is_tracing():
+            snap = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(False, tracemalloc.__file__)])
+            if first is None:
+                first = snap
+            else:
+                parts["grew"] = [f"{stat.size_diff / 1024:+.0f} KiB {stat.traceback[0]}"
+                                 for stat in snap.compare_to(first, "lineno")[:top]]
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(parts) + "\n")
+        time.sleep(every_s)
+
+
+def child(data_dir: Path, speed: float, ports: list[int], diag: bool = False,
+          trace: bool = False) -> int:
     """Run the demo with live activity ``speed`` times as often; paused by a marker file."""
     from hisbridge import demo as demo_module
+
+    if trace:
+        tracemalloc.start(1)
+    if diag or trace:
+        threading.Thread(target=_diagnose, args=(data_dir / "memory.jsonl", 10.0, 15),
+                         daemon=True).start()
 
     async def fast_live(self: Any) -> None:
         while True:
@@ -93,13 +149,14 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def run(minutes: float, speed: float, every_s: float = 10.0) -> dict[str, Any]:
+def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="hisbridge-soak-"))
     ports = free_ports(4)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     log = (data_dir / "soak-child.log").open("wb")
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(data_dir), "--speed",
-                             str(speed), "--ports", ",".join(map(str, ports))],
+                             str(speed), "--ports", ",".join(map(str, ports))]
+                            + ([f"--diag={diag}"] if diag else []),
                             stdout=log, stderr=subprocess.STDOUT, env=env)
     samples: list[dict[str, float]] = []
     result: dict[str, Any] = {"minutes": minutes, "speed": speed, "data_dir": str(data_dir)}
@@ -134,9 +191,27 @@ def run(minutes: float, speed: float, every_s: float = 10.0) -> dict[str, Any]:
         result[f"{key}_growth"] = round(growth(samples, key, warmup), 3) if samples else None
         result[f"{key}_first_last"] = [round(samples[0][key], 1), round(samples[-1][key], 1)] \
             if samples else None
+    if diag:
+        result["memory_parts"] = _parts_summary(data_dir / "memory.jsonl", warmup)
     result["ok"] = bool(samples) and result["drained"] and all(
         (result[f"{k}_growth"] or 0) < 0.10 for k in ("rss_mb", "fds", "sockets"))
     return result
+
+
+def _parts_summary(path: Path, warmup_s: float) -> dict[str, Any]:
+    """First (after warm-up) and last value of every memory part the child wrote."""
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    if not rows:
+        return {}
+    settled = [r for r in rows if r["t"] >= rows[0]["t"] + warmup_s] or rows
+    summary: dict[str, Any] = {
+        key: [round(settled[0][key], 1), round(settled[-1][key], 1)]
+        for key in settled[0] if key not in ("t", "grew")}
+    if "grew" in rows[-1]:
+        summary["grew_since_start"] = rows[-1]["grew"]
+    return summary
 
 
 def main() -> int:
@@ -145,11 +220,16 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=5.0)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--diag", choices=["parts", "trace"], default="",
+                        help="inside the demo, record what memory is made of every 10 s "
+                             "(SQLite heap, C heap in use / kept free, Python blocks); 'trace' "
+                             "adds tracemalloc and the allocation sites that grew (slower)")
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT / "src"))
-        return child(args.child, args.speed, [int(p) for p in args.ports.split(",")])
-    result = run(args.minutes, args.speed)
+        return child(args.child, args.speed, [int(p) for p in args.ports.split(",")],
+                     diag=bool(args.diag), trace=args.diag == "trace")
+    result = run(args.minutes, args.speed, diag=args.diag)
     result["when"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
