@@ -44,6 +44,16 @@ class StoreSettings(BaseModel):
     url: str = "sqlite:///hisbridge-data/hisbridge.db"
 
 
+class MemorySettings(BaseModel):
+    """Keeping a gateway that runs for months at a flat memory footprint (``runtime.memory``)."""
+
+    # SQLite's process-wide soft heap limit: above it cached pages are recycled instead of
+    # every pooled connection filling its own 2 MiB cache. 0 = SQLite's default (no limit).
+    sqlite_heap_limit_mb: int = Field(32, ge=0)
+    # Give freed C-heap memory back to the operating system this often (glibc); 0 = never.
+    trim_every_s: float = Field(60.0, ge=0)
+
+
 class FrontendSettings(BaseModel):
     """The national front-end software: its data API (or intermediate database) and licence."""
 
@@ -111,6 +121,7 @@ class Settings(BaseSettings):
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
     his: HisSettings = Field(default_factory=HisSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -81,11 +81,14 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     """Migrate the store and build every enabled part of the gateway."""
     from hisbridge.delivery.gateway import build_app
     from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.memory import limit_sqlite_heap, trim_loop
 
+    limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
     engine = make_engine(settings.store.url)
     upgrade(engine)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     services, jobs = _gdhealth(settings, engine, clock)
+    jobs.append(lambda: trim_loop(settings.memory.trim_every_s))
     more, message_jobs = _messages(settings, engine, clock)
     services.update(more)
     jobs += message_jobs

@@ -1,0 +1,106 @@
+"""Keep a long-running gateway's memory flat: bound SQLite's heap, give freed C memory back.
+
+A soak of the live demo (``scripts/soak.py --diag parts``) showed where resident memory grows
+while Python's own objects stay flat: SQLite's page caches (every pooled connection of every
+SQLite engine in the process fills its own cache, 2 MiB each by default) and memory that glibc's
+allocator keeps after it was freed (one arena per thread that ever allocated). Both are bounded
+in principle but take hours to level off. Two knobs, both best-effort and both no-ops where the
+platform does not offer them:
+
+- ``limit_sqlite_heap(mb)`` sets SQLite's process-wide soft heap limit
+  (``sqlite3_soft_heap_limit64``): above it SQLite recycles cached pages instead of allocating
+  more. Pages are re-read from the operating system's file cache, so the cost is a few syscalls.
+- ``trim_heap()`` calls glibc's ``malloc_trim(0)``, which returns free pages of every arena to
+  the operating system; the gateway runs it every ``memory.trim_every_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = ["MemoryReport", "limit_sqlite_heap", "sqlite_heap_bytes", "trim_heap", "trim_loop"]
+
+log = logging.getLogger("hisbridge.memory")
+
+
+@cache
+def _sqlite() -> ctypes.CDLL | None:
+    """The SQLite library Python's ``sqlite3`` module uses, when it is a shared library."""
+    import sqlite3
+
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+        lib.sqlite3_libversion.restype = ctypes.c_char_p
+        version = lib.sqlite3_libversion()
+    except (OSError, AttributeError):
+        return None
+    if version is None or version.decode() != sqlite3.sqlite_version:
+        return None  # a different copy from the one linked into _sqlite3: limits would miss
+    lib.sqlite3_soft_heap_limit64.restype = ctypes.c_int64
+    lib.sqlite3_soft_heap_limit64.argtypes = [ctypes.c_int64]
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+        lib.malloc_trim.restype = ctypes.c_int
+        lib.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return None
+    return lib
+
+
+def limit_sqlite_heap(mb: int) -> bool:
+    """Set SQLite's soft heap limit for this process (``mb`` <= 0: leave SQLite's default).
+
+    Returns whether the limit is in force. Safe to call more than once; the last call wins."""
+    lib = _sqlite()
+    if lib is None or mb <= 0:
+        return False
+    lib.sqlite3_soft_heap_limit64(mb * 1024 * 1024)
+    return True
+
+
+def sqlite_heap_bytes() -> int | None:
+    """Bytes SQLite has allocated in this process now, or None when it cannot be read."""
+    lib = _sqlite()
+    return None if lib is None else int(lib.sqlite3_memory_used())
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryReport:
+    trimmed: bool
+
+
+def trim_heap() -> MemoryReport:
+    """Return freed C-heap pages to the operating system (glibc only)."""
+    lib = _libc()
+    if lib is None:
+        return MemoryReport(trimmed=False)
+    return MemoryReport(trimmed=bool(lib.malloc_trim(0)))
+
+
+async def trim_loop(every_s: float) -> None:
+    """Run :func:`trim_heap` every ``every_s`` seconds, off the event loop, until cancelled."""
+    if every_s <= 0 or _libc() is None:
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(trim_heap)
+        except Exception as exc:  # never let housekeeping take the gateway down
+            log.warning("heap trim failed", extra={"kind": type(exc).__name__})
