@@ -32,6 +32,7 @@ from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path("test-artifacts")
+TOKEN = "his-push-token"
 
 
 def _free_port() -> int:
@@ -81,7 +82,8 @@ class Live:
         return self.sim_app.state.platform.residents[index]
 
     def push(self, event: dict[str, Any]) -> None:
-        reply = httpx.post(f"{self.gateway}/api/v1/encounters", json=event, timeout=10)
+        reply = httpx.post(f"{self.gateway}/api/v1/encounters", json=event, timeout=10,
+                           headers={"Authorization": f"Bearer {TOKEN}"})
         assert reply.status_code == 202, reply.text
 
     def url(self, patient_id: str, kind: str, encounter_id: str) -> str:
@@ -110,7 +112,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     gw_port, sim_port = _free_port(), _free_port()
     gateway, sim = f"http://127.0.0.1:{gw_port}", f"http://127.0.0.1:{sim_port}"
     settings = Settings(
-        gdhealth={"base_url": sim, "callback_url": f"{gateway}/api/v1/consents/callback"}
+        push={"token": TOKEN},
+        gdhealth={"base_url": sim, "callback_url": f"{gateway}/api/v1/consents/callback"},
     )
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('viewer') / 'gw.db'}")
     upgrade(engine)

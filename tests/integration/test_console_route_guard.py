@@ -109,10 +109,19 @@ async def test_odd_login_redirects_stay_local(tmp_path: Path) -> None:
         assert 'name="next" value="/console/"' in reply.text
 
 
-async def test_without_a_push_token_the_hospital_api_is_left_to_its_module(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/v1/consents/x"), ("POST", "/api/v1/consents"), ("POST", "/api/v1/encounters"),
+    ("POST", "/api/v1/bookings"), ("GET", "/api/v1/records/timeline"),
+    ("GET", "/api/v1/outbox/stats")])
+async def test_without_a_push_token_the_hospital_api_refuses_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, path: str) -> None:
+    """No push token configured is a misconfiguration, not an open door: these APIs hand out
+    and change patients' authorizations and records."""
+    monkeypatch.delenv("HISBRIDGE_PUSH_TOKEN", raising=False)
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
     app = create_app(load_settings(), engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
-        assert (await client.get("/api/v1/consents/x")).status_code != 401
+        reply = await client.request(method, path, json={})
+        assert reply.status_code == 401, (path, reply.status_code, reply.text[:200])
         assert (await client.get("/openapi.json")).status_code == 401

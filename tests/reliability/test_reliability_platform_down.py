@@ -25,6 +25,7 @@ from hisbridge.testing import serve_app
 from hisbridge.web.app import create_app
 
 GATEWAY = "http://gateway.test"
+TOKEN = "his-push-token"
 
 
 @pytest.fixture
@@ -33,12 +34,14 @@ async def viewing(tmp_path: Path) -> AsyncIterator[dict[str, object]]:
     sim_app = create_gdhealth_sim_app(config, seed=7, residents=4)
     with ExitStack() as stack:
         url = stack.enter_context(serve_app(sim_app))
-        settings = Settings(gdhealth=config.model_copy(update={"base_url": url}))
+        settings = Settings(push={"token": TOKEN},
+                            gdhealth=config.model_copy(update={"base_url": url}))
         engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
         upgrade(engine)
         services = build_gdhealth_services(settings, engine)
         app = create_app(settings, engine, **services.state())
-        gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=GATEWAY)
+        gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=GATEWAY,
+                                    headers={"Authorization": f"Bearer {TOKEN}"})
         yield {"gateway": gateway, "settings": settings, "sim": sim_app, "stack": stack}
         await gateway.aclose()
         await services.aclose()

@@ -6,9 +6,10 @@ and the console's static files; the configured open API prefixes (the HIS push i
 has its own push token, and the provincial platform's signed callback). The signed API
 prefixes (messages, SSO) are left to their module, which verifies the signed query and
 answers 403 when it is missing or wrong. The hospital API prefixes (outbox, authorizations,
-bookings, encounters, records) take the HIS push token as a Bearer token, and are left to
-their module when no push token is configured. Every other path needs a console session, or
-for the API a Bearer API token: pages redirect to the login page, everything else answers 401.
+bookings, encounters, records) take the HIS push token as a Bearer token (their module
+refuses every call while no push token is configured: they are never open). Every other
+path needs a console session, or for the API a Bearer API token: pages redirect to the login
+page, everything else answers 401.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``/api/v1/consents``, ``/api/v1/bookings``, ``/api/v1/encounters``: authorization API.
 
-Called by the HIS (booking, registration, admission, discharge) and by workstations. If
-``push.token`` is set, callers send ``Authorization: Bearer <token>``. The platform's callback
+Called by the HIS (booking, registration, admission, discharge) and by workstations, with
+``Authorization: Bearer <push.token>``; without a configured token every call is refused
+(401), never served openly. The platform's callback
 arrives at ``/api/v1/consents/callback``, checked with the callback secret (signature,
 timestamp window, nonce replay); refusals are audited.
 """
@@ -139,12 +140,17 @@ def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
 
 
 def require_token(request: Request) -> None:
-    """Bearer token check shared with the push API (``push.token``), when one is set."""
-    token = request.app.state.settings.push.token
-    if token is None:
-        return
+    """The push API's bearer token (``push.token``) guards consents and records too; with no
+    token configured every call is refused — these APIs hand out patients' records."""
+    from hisbridge.web.intake import push_token
+
+    state = request.app.state
+    expected = getattr(state, "push_token", None) or push_token(state.settings)
+    if not expected:
+        raise ConsentProblem("UNAUTHORIZED", "访问令牌未配置 push.token not configured: "
+                             "在配置 push.token 或环境变量 HISBRIDGE_PUSH_TOKEN 中设置", status=401)
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         raise ConsentProblem("UNAUTHORIZED", "缺少或错误的访问令牌 missing or wrong bearer token", status=401)
 
 

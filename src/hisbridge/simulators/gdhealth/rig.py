@@ -31,6 +31,7 @@ __all__ = ["GdHealthRig", "build_rig", "demo_encounter"]
 
 GATEWAY = "http://gateway.test"
 SIM = "http://gdhealth.test"
+RIG_TOKEN = "rig-push-token"  # the HIS-side bearer token of the rig's gateway (push.token)
 
 
 @dataclass(slots=True)
@@ -94,6 +95,7 @@ def build_rig(
     from hisbridge.web.app import create_app
 
     settings = Settings(
+        push={"token": RIG_TOKEN},
         gdhealth=GdHealthSettings(
             **{
                 "base_url": SIM,
@@ -122,7 +124,8 @@ def build_rig(
         services,
         gateway_app,
         sim_app,
-        httpx.AsyncClient(transport=httpx.ASGITransport(gateway_app), base_url=GATEWAY),
+        httpx.AsyncClient(transport=httpx.ASGITransport(gateway_app), base_url=GATEWAY,
+                          headers={"Authorization": f"Bearer {RIG_TOKEN}"}),
         httpx.AsyncClient(transport=httpx.ASGITransport(sim_app), base_url=SIM),
     )
 

@@ -125,7 +125,7 @@ def _alerts_in_lifespan(app: FastAPI) -> None:
 def _warn_open_hospital_api(app: FastAPI) -> None:
     push = getattr(app.state.settings, "push", None)
     if getattr(push, "token", None) is None and app.state.console.settings.push_token_prefixes:
-        log.warning("push.token 未设置：医院接口无需令牌 no push token: %s are open",
+        log.warning("push.token 未设置：医院接口全部拒绝 no push token: %s refuse every call",
                     ", ".join(app.state.console.settings.push_token_prefixes))
 
 

@@ -74,9 +74,7 @@ def _passes_without_session(request: Request, access: str, services: Any) -> boo
         return token is None or _bearer(request, token)
     if access == "signed":
         return True  # the route verifies the signature itself (403 when missing or bad)
-    if access == "hospital":
-        return _push_token(request.scope) is None  # no push token: open, as the module documents
-    return False
+    return False  # "hospital" paths: the push token (or a console login / API token) — never open
 
 
 def _machine_token(request: Request, access: str, services: Any) -> bool:
