@@ -109,6 +109,7 @@ class _Demo:
         now = self.clock.now().astimezone(CHINA_TZ).replace(tzinfo=None, microsecond=0)
         self.his = _build_hospital(self.data_dir, now, self.console)
         config = _write_project(self.data_dir, self.ports, now.replace(hour=0, minute=0, second=0))
+        self.config = config
         self.settings = load_settings(config)
         p, local = self.ports, "http://127.0.0.1"
         self.frontend = create_frontend_app(
@@ -167,6 +168,7 @@ class _Demo:
             "医生端模拟器 doctor-PC client": f"{local}:{p.client}/client/secretKey?license="
                                             f"{DEMO_LICENSE}",
             "省平台模拟器 provincial simulator": f"{local}:{p.gdhealth}/sim/residents",
+            "HIS 接口令牌 push token (Bearer)": f"{self.config} → push.token",
         }
         gd = self.gateway.services.get("gdhealth")
         if gd is not None:

@@ -1,7 +1,9 @@
-"""The worked example: ``hisbridge init DIR`` copies it, filling in the three URLs."""
+"""The worked example: ``hisbridge init DIR`` copies it, filling in the three URLs and a fresh
+push token (the HIS's Bearer token for the gateway's hospital APIs)."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -10,7 +12,7 @@ from hisbridge.errors import ConfigError
 
 __all__ = ["write_example"]
 
-_PLACEHOLDERS = ("__HIS_URL__", "__FRONTEND_URL__", "__STORE_URL__")
+_PLACEHOLDERS = ("__HIS_URL__", "__FRONTEND_URL__", "__STORE_URL__", "__PUSH_TOKEN__")
 
 
 def write_example(folder: Path, *, his_url: str | None = None, frontend_url: str | None = None,
@@ -33,9 +35,11 @@ def write_example(folder: Path, *, his_url: str | None = None, frontend_url: str
     shutil.copyfile(str(source / "drug_catalogue.csv"), folder / "drug_catalogue.csv")
     values = (his_url or f"sqlite:///{folder / 'his-sim.sqlite'}",
               frontend_url or "http://127.0.0.1:8881",
-              store_url or f"sqlite:///{folder / 'hisbridge-data' / 'hisbridge.db'}")
+              store_url or f"sqlite:///{folder / 'hisbridge-data' / 'hisbridge.db'}",
+              secrets.token_urlsafe(24))
     text = source.joinpath("hisbridge.yaml").read_text("utf-8")
     for placeholder, value in zip(_PLACEHOLDERS, values, strict=True):
         text = text.replace(placeholder, value)
     config.write_text(text, "utf-8")
+    config.chmod(0o600)  # it holds the push token
     return [config, folder / "drug_catalogue.csv", *written]
