@@ -40,14 +40,13 @@ the comments next to each field; do not edit by hand (a test checks that it is c
   are given as JSON, e.g. `HISBRIDGE_CONSOLE__OPEN_API_PREFIXES='["/api/v1/events"]'`.
 - **密钥目录 / secrets directory**: when `HISBRIDGE_SECRETS_DIR` is set (read once, when
   `hisbridge.settings` is imported), each file in it named `hisbridge_<section>` (for example
-  `hisbridge_frontend`) holds a JSON object of keys of that section, e.g.
-  `{"license": "..."}`; the file content is the value. Keep the folder readable by the
-  gateway's user only. (A file per nested key such as `frontend__license` is *not* read by the
-  current settings source.)
+  `hisbridge_frontend`) holds a JSON object with keys of that section, e.g.
+  `{"license": "..."}`. Keep the folder readable by the gateway's user only. (A file per
+  nested key such as `frontend__license` is *not* read by the current settings source.)
 - **默认值 / defaults**: the tables below.
 
-优先级 / Precedence, highest first: environment variables → the YAML file (and the few values a
-command passes in, which are merged into it) → secrets files → defaults. Sources are merged key
+优先级 / Precedence, highest first: environment variables → the YAML file (with any overrides
+given to `load_settings()` merged into it) → secrets files → defaults. Sources are merged key
 by key: an environment variable overrides one key and leaves the rest of the file's section.
 
 Secrets (`SecretStr`) are never printed here: `secret, no default` means unset until you

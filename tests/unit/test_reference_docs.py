@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from hisbridge.cli import _register, app
 from hisbridge.cli.reference import render_cli_markdown
 from hisbridge.settings import Settings
+from hisbridge.settings_docs import walk_settings
 from hisbridge.settings_reference import SECTION_TITLES_ZH, render_configuration_markdown
 
 _register()
@@ -74,6 +75,12 @@ def test_every_command_appears() -> None:
     for path in paths:
         assert f"`{path}`" in text, path
     assert "`--table, -t`" in text and "national table name" in text
+
+
+def test_every_setting_and_section_is_described() -> None:
+    sections = list(walk_settings(Settings))
+    assert [s.path for s in sections if not s.doc] == []
+    assert [x.path for s in sections for x in s.settings if not x.description] == []
 
 
 def test_every_section_has_a_chinese_title() -> None:
