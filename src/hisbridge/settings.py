@@ -1,8 +1,9 @@
 """One settings object: a YAML file, overlaid by ``HISBRIDGE_`` environment variables.
 
 Nested keys use ``__`` in the environment (``HISBRIDGE_FRONTEND__BASE_URL``). Secrets are
-``SecretStr`` and may also come from files in a secrets directory (one file per setting, named
-like the environment variable without the prefix, e.g. ``frontend__license``). Built once at the
+``SecretStr`` and may also come from files in ``HISBRIDGE_SECRETS_DIR``: one file per section,
+named ``hisbridge_<section>`` (e.g. ``hisbridge_frontend``), holding a JSON object of that
+section's keys (docs/configuration.md). Built once at the
 edge (CLI, demo) and passed down through constructors.
 """
 
@@ -41,6 +42,7 @@ __all__ = [
 class StoreSettings(BaseModel):
     """The gateway's own store: SQLite by default, PostgreSQL in production."""
 
+    # SQLAlchemy URL of the gateway's store (outbox, messages, consents, audit, users).
     url: str = "sqlite:///hisbridge-data/hisbridge.db"
 
 
@@ -57,52 +59,78 @@ class MemorySettings(BaseModel):
 class FrontendSettings(BaseModel):
     """The national front-end software: its data API (or intermediate database) and licence."""
 
+    # Deliver through the front-end's HTTP data API, or write into its intermediate database.
     mode: Literal["api", "db"] = "api"
+    # Root URL of the front-end's data API (and of its key and message APIs unless overridden).
     base_url: str = "http://127.0.0.1:8881"
+    # Key spelling of records sent to the data API: camelCase, snake_case or UPPER_CASE.
     key_style: Literal["camel", "snake", "upper"] = "camel"
-    connect_timeout_s: float = 5.0
-    timeout_s: float = 15.0
+    connect_timeout_s: float = 5.0  # data API: seconds to open a connection
+    timeout_s: float = 15.0  # data API: seconds to wait for a reply
+    # Delivery workers sending at the same time (concurrent requests to the front-end).
     concurrency: int = Field(16, ge=1, le=256)
+    # SQLAlchemy URL of the intermediate database (PostgreSQL or MySQL/MariaDB); needed in db mode.
     db_url: str | None = None
+    # Schema of the 20 tables in the intermediate database; none = the connection's default.
     db_schema: str | None = None
+    # The hospital's organisation code, filled into records and message queries.
     org_code: str = "440100001"
-    org_name: str = "示例市第一人民医院"
+    org_name: str = "示例市第一人民医院"  # the hospital's name, filled into records
+    # The organisation licence code (机构授权码) issued for the front-end: secret keys and SSO need it.
     license: SecretStr | None = None
+    # Table name → data-API path, for a deployment that moved a table's receive path.
     path_overrides: dict[str, str] = Field(default_factory=dict)
 
 
 class ValidationSettings(BaseModel):
+    """How records are checked against the dictionary before they are queued."""
+
+    # lenient: what the 2025 front-end enforced; strict: also the fields the 2026 front-end was
+    # seen to reject when empty, and code-set / ID-number problems become errors.
     mode: Literal["lenient", "strict"] = "lenient"
 
 
 class DeliverySettings(BaseModel):
+    """The outbox workers: how many entries they claim, how they retry, how children wait."""
+
+    # Outbox entries a worker claims at once (at least 1000 in db mode).
     batch_size: int = Field(200, ge=1, le=10_000)
+    # Seconds a child record waits for its parent to be delivered (then on_parent_timeout applies).
     parent_wait_s: float = Field(600.0, ge=0)
+    # First retry delay in seconds; doubles with each failed attempt (with jitter), up to retry_cap_s.
     retry_base_s: float = Field(2.0, gt=0)
-    retry_cap_s: float = Field(600.0, gt=0)
-    max_attempts: int = Field(50, ge=1)
+    retry_cap_s: float = Field(600.0, gt=0)  # longest delay between two attempts, in seconds
+    max_attempts: int = Field(50, ge=1)  # failed attempts before an entry is dead-lettered
+    # Seconds a claimed entry belongs to its worker; a dead worker's entries return after this.
     lease_s: float = Field(120.0, gt=0)
     on_parent_timeout: Literal["send", "dead"] = "send"
     """After parent_wait_s a child is sent anyway (the front-end accepts orphans) or dead-lettered."""
 
 
 class PushSettings(BaseModel):
+    """The HIS push API (``/api/v1/events``): its token, body size limit and rate limit."""
+
+    # Bearer token the HIS sends to the push API (also read from HISBRIDGE_PUSH_TOKEN).
     token: SecretStr | None = None
-    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)  # larger request bodies get 413
     rate_per_s: float = Field(0.0, ge=0)  # push requests per second per client; 0 = no limit
     rate_burst: int = Field(0, ge=0)  # bucket size; 0 = twice the rate
 
 
 class WebSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(8700, ge=1, le=65535)
+    """The gateway's web server (push API, console, widget, viewer)."""
+
+    host: str = "127.0.0.1"  # address ``hisbridge run`` listens on
+    port: int = Field(8700, ge=1, le=65535)  # port ``hisbridge run`` listens on
+    # HMAC key of the signed URLs (warning widget, message API, record viewer) the HIS builds.
     secret_key: SecretStr = SecretStr("change-me-in-production")
+    # PEM certificate and key; with both set the gateway serves HTTPS.
     tls_cert: Path | None = None
-    tls_key: Path | None = None
+    tls_key: Path | None = None  # PEM private key of tls_cert
 
 
 class Settings(BaseSettings):
-    """Everything hisbridge can be told. See docs/ for every key with its default."""
+    """Everything hisbridge can be told. See docs/configuration.md for every key with its default."""
 
     model_config = SettingsConfigDict(
         env_prefix="HISBRIDGE_",

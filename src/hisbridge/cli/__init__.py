@@ -38,6 +38,9 @@ def _register() -> None:
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
     app.command("demo")(demo.demo)
+    from hisbridge.cli import docs as docs_cli
+
+    app.add_typer(docs_cli.app, name="docs")
 
 
 def main() -> None:

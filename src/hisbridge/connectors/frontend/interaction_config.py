@@ -27,18 +27,18 @@ DAY_S = 86_400.0
 class MessageFieldNames(BaseModel):
     """Wire names of a message's fields (ours on the left, the front-end's on the right)."""
 
-    msg_id: str = "msgId"
-    seq: str = "seq"
-    type: str = "type"
-    level: str = "level"
-    title: str = "title"
-    content: str = "content"
-    patient_id: str = "patientId"
-    serial_number: str = "serialNumber"
-    org_code: str = "orgCode"
-    dept_code: str = "deptCode"
-    user_id: str = "userId"
-    create_time: str = "createTime"
+    msg_id: str = "msgId"  # wire name of the message id
+    seq: str = "seq"  # wire name of the message's sequence number
+    type: str = "type"  # wire name of the message type code
+    level: str = "level"  # wire name of the warning level
+    title: str = "title"  # wire name of the title
+    content: str = "content"  # wire name of the text
+    patient_id: str = "patientId"  # wire name of the patient id
+    serial_number: str = "serialNumber"  # wire name of the visit serial number
+    org_code: str = "orgCode"  # wire name of the organisation code
+    dept_code: str = "deptCode"  # wire name of the department code
+    user_id: str = "userId"  # wire name of the doctor's user id
+    create_time: str = "createTime"  # wire name of the creation time
 
 
 class ServerApiSettings(BaseModel):
@@ -46,74 +46,77 @@ class ServerApiSettings(BaseModel):
 
     base_url: str | None = None
     """Defaults to ``frontend.base_url``."""
-    secret_key_path: str = "/hclient/api/auth/secretKey"
-    message_query_path: str = "/hclient/api/message/query"
-    license_field: str = "license"
-    secret_key_field: str = "secretKey"
-    expire_time_field: str = "expireTime"
-    org_code_field: str = "orgCode"
-    cursor_field: str = "cursor"
-    limit_field: str = "limit"
-    messages_field: str = "messages"
-    next_cursor_field: str = "nextCursor"
+    secret_key_path: str = "/hclient/api/auth/secretKey"  # path that exchanges the licence for a key
+    message_query_path: str = "/hclient/api/message/query"  # path of the message query
+    license_field: str = "license"  # request field carrying the licence code
+    secret_key_field: str = "secretKey"  # field of the secret key (key reply, message query)
+    expire_time_field: str = "expireTime"  # reply field with the key's expiry time
+    org_code_field: str = "orgCode"  # message query field with frontend.org_code
+    cursor_field: str = "cursor"  # message query field: continue after this cursor
+    limit_field: str = "limit"  # message query field: most messages per page
+    messages_field: str = "messages"  # reply field holding the list of messages
+    next_cursor_field: str = "nextCursor"  # reply field with the cursor of the next page
+    # errorCode values meaning "licence or key refused" (get a new key) rather than a passing fault.
     auth_error_codes: list[str] = Field(default_factory=lambda: ["02"])
     key_life_s: float = Field(7 * DAY_S, gt=0)
     """Assumed key life when the reply carries no expiry."""
     refresh_margin_s: float = Field(DAY_S, ge=0)
     """Refresh this long before the key expires (day 6 of 7 by default)."""
-    timeout_s: float = Field(15.0, gt=0)
+    timeout_s: float = Field(15.0, gt=0)  # seconds to wait for a key or message-query reply
     fields: MessageFieldNames = Field(default_factory=MessageFieldNames)
 
 
 class ClientApiSettings(BaseModel):
     """The front-end client on the doctor's PC (SSO): a local HTTP listener."""
 
-    base_url: str = "http://127.0.0.1:18881"
-    secret_key_path: str = "/client/secretKey"
-    sso_path: str = "/client/sso"
-    license_param: str = "license"
-    secret_key_param: str = "secretKey"
-    user_param: str = "userId"
-    secret_key_field: str = "secretKey"
-    url_field: str = "url"
+    base_url: str = "http://127.0.0.1:18881"  # the client's listener on the doctor's PC
+    secret_key_path: str = "/client/secretKey"  # client path that exchanges the licence for a key
+    sso_path: str = "/client/sso"  # client path that logs the doctor in
+    license_param: str = "license"  # query parameter carrying the licence code
+    secret_key_param: str = "secretKey"  # query parameter carrying the secret key
+    user_param: str = "userId"  # query parameter carrying the doctor's user id
+    secret_key_field: str = "secretKey"  # reply field with the secret key
+    url_field: str = "url"  # SSO reply field with the page to open
     launch_target: str = Field("caller", pattern="^(caller|configured)$")
     """For ``POST /api/v1/sso/launch``: call the client on the caller's host, or at base_url."""
     check_delivered: bool = True
     """Refuse SSO while the doctor's base_user row is not delivered to the front-end."""
-    timeout_s: float = Field(10.0, gt=0)
+    timeout_s: float = Field(10.0, gt=0)  # seconds to wait for the client's reply
 
 
 class PollerSettings(BaseModel):
     """The single message poller."""
 
-    enabled: bool = True
-    interval_s: float = Field(5.0, gt=0)
-    page_limit: int = Field(100, ge=1, le=1000)
+    enabled: bool = True  # run the poller in ``hisbridge run`` (needs frontend.license)
+    interval_s: float = Field(5.0, gt=0)  # seconds between polls while all is well
+    page_limit: int = Field(100, ge=1, le=1000)  # messages asked for per query
+    # After a failed poll wait this long, doubling per consecutive failure up to backoff_cap_s.
     backoff_base_s: float = Field(2.0, gt=0)
-    backoff_cap_s: float = Field(300.0, gt=0)
+    backoff_cap_s: float = Field(300.0, gt=0)  # longest wait between failed polls, in seconds
     lease_s: float = Field(30.0, gt=0)
     """The poller lease; a node that stops renewing loses it after this long."""
     stream_check_s: float = Field(0.5, gt=0)
     """How often SSE streams look for newly stored messages (any node may have polled them)."""
-    heartbeat_s: float = Field(15.0, gt=0)
+    heartbeat_s: float = Field(15.0, gt=0)  # SSE keep-alive interval of the message streams
 
 
 class WebhookSettings(BaseModel):
     """Optional push of every new message to the HIS, signed with HMAC-SHA256."""
 
-    url: str | None = None
-    secret: SecretStr | None = None
-    max_attempts: int = Field(10, ge=1)
+    url: str | None = None  # the HIS endpoint to POST each new message to; unset = no webhook
+    secret: SecretStr | None = None  # HMAC-SHA256 key signing each webhook body
+    max_attempts: int = Field(10, ge=1)  # failed sends before a delivery is given up (dead)
+    # Retry delay after the first failure, doubling per attempt up to backoff_cap_s.
     backoff_base_s: float = Field(2.0, gt=0)
-    backoff_cap_s: float = Field(600.0, gt=0)
-    timeout_s: float = Field(10.0, gt=0)
-    check_s: float = Field(1.0, gt=0)
+    backoff_cap_s: float = Field(600.0, gt=0)  # longest retry delay, in seconds
+    timeout_s: float = Field(10.0, gt=0)  # seconds to wait for the HIS to answer
+    check_s: float = Field(1.0, gt=0)  # seconds between looks for due deliveries when idle
 
 
 class WidgetSettings(BaseModel):
     """The workstation widget ``/ws/alerts``."""
 
-    url_ttl_s: int = Field(12 * 3600, ge=60)
+    url_ttl_s: int = Field(12 * 3600, ge=60)  # lifetime of a signed widget URL, in seconds
     high_levels: list[str] = Field(default_factory=lambda: ["高", "high", "紧急", "3", "red"])
     """Levels that pop up a dialog when a new message arrives."""
     type_labels: dict[str, str] = Field(default_factory=lambda: {

@@ -33,12 +33,12 @@ class HeaderNames(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    partner_id: str = "X-Partner-Id"
-    timestamp: str = "X-Timestamp"
-    nonce: str = "X-Nonce"
-    signature: str = "X-Signature"
-    org_code: str = "X-Org-Code"
-    sign_method: str = "X-Sign-Method"
+    partner_id: str = "X-Partner-Id"  # header carrying gdhealth.partner_id
+    timestamp: str = "X-Timestamp"  # header carrying the request time (milliseconds)
+    nonce: str = "X-Nonce"  # header carrying a one-time random value
+    signature: str = "X-Signature"  # header carrying the request signature
+    org_code: str = "X-Org-Code"  # header carrying gdhealth.org_code
+    sign_method: str = "X-Sign-Method"  # header naming the signature scheme (gdhealth.sign_method)
 
 
 class EnvelopeFields(BaseModel):
@@ -46,10 +46,10 @@ class EnvelopeFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = "resultCode"
-    message: str = "resultMessage"
-    data: str = "data"
-    success_code: str = "0"
+    code: str = "resultCode"  # reply field with the result code
+    message: str = "resultMessage"  # reply field with the result message
+    data: str = "data"  # reply field with the payload
+    success_code: str = "0"  # result code meaning success
 
 
 class ValidityWindows(BaseModel):
@@ -57,14 +57,17 @@ class ValidityWindows(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sms_request_min: int = Field(10, ge=1)
-    app_request_min: int = Field(30, ge=1)
-    code_request_min: int = Field(10, ge=1)
+    sms_request_min: int = Field(10, ge=1)  # minutes an SMS request waits for the patient's answer
+    app_request_min: int = Field(30, ge=1)  # minutes an APP request waits for the patient's answer
+    code_request_min: int = Field(10, ge=1)  # minutes an authorization-code request stays open
+    # Hours a booking request waits at most (it also ends at the booked slot's start).
     booking_request_max_h: int = Field(168, ge=1)
+    # Outpatient grant: to the end of the visit day, and at least this many hours.
     outpatient_min_h: int = Field(24, ge=1)
-    booking_review_days: int = Field(1, ge=0)
+    booking_review_days: int = Field(1, ge=0)  # booking grant: days after the booked day
+    # Inpatient grant: days after discharge (0 with close_at_discharge = cancel at discharge).
     inpatient_grace_days: int = Field(7, ge=0)
-    inpatient_max_days: int = Field(90, ge=1)
+    inpatient_max_days: int = Field(90, ge=1)  # inpatient grant before discharge: days from admission
 
 
 class GdHealthSettings(BaseModel):
@@ -72,30 +75,39 @@ class GdHealthSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    base_url: str = "http://127.0.0.1:8900"
-    partner_id: str = "HB-PARTNER-0001"
-    partner_secret: SecretStr = SecretStr("change-me-partner-secret")
+    enabled: bool = True  # wire authorization and record viewing into ``hisbridge run``
+    base_url: str = "http://127.0.0.1:8900"  # root URL of the provincial platform's API
+    partner_id: str = "HB-PARTNER-0001"  # our partner id at the platform
+    partner_secret: SecretStr = SecretStr("change-me-partner-secret")  # key that signs our requests
+    # SM4 key (16 bytes) encrypting personal fields, exchanged at onboarding.
     sm4_key: SecretStr = SecretStr("0123456789abcdef")
-    sign_method: SignMethod = "sm3"
+    sign_method: SignMethod = "sm3"  # request signature scheme
+    # Seconds a signed callback's timestamp may differ from our clock (nonces are kept as long).
     timestamp_window_s: int = Field(900, ge=1)
-    org_code: str = "440100001"
-    org_name: str = "示例市第一人民医院"
+    org_code: str = "440100001"  # the hospital's organisation code at the platform
+    org_name: str = "示例市第一人民医院"  # the hospital's name at the platform
+    # Our URL the platform calls when a patient answers (sent with each request).
     callback_url: str = "http://127.0.0.1:8700/api/v1/consents/callback"
+    # Key that verifies the platform's signed callbacks.
     callback_secret: SecretStr = SecretStr("change-me-callback-secret")
+    # Endpoint name → path at the platform (missing names use the built-in paths).
     paths: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PATHS))
     headers: HeaderNames = Field(default_factory=HeaderNames)
     envelope: EnvelopeFields = Field(default_factory=EnvelopeFields)
     windows: ValidityWindows = Field(default_factory=ValidityWindows)
+    # Ask for the patient's authorization on the APP channel when an outpatient visit is registered.
     auto_apply_at_registration: bool = False
-    auto_apply_at_admission: bool = False
+    auto_apply_at_admission: bool = False  # the same when an inpatient is admitted
+    # Cancel an inpatient grant at discharge when windows.inpatient_grace_days is 0.
     close_at_discharge: bool = True
-    sms_max_attempts: int = Field(5, ge=1, le=20)
-    connect_timeout_s: float = Field(3.0, gt=0)
-    read_timeout_s: float = Field(10.0, gt=0)
-    document_timeout_s: float = Field(30.0, gt=0)
+    sms_max_attempts: int = Field(5, ge=1, le=20)  # wrong SMS codes before the request locks
+    connect_timeout_s: float = Field(3.0, gt=0)  # seconds to open a connection to the platform
+    read_timeout_s: float = Field(10.0, gt=0)  # seconds to wait for a reply
+    document_timeout_s: float = Field(30.0, gt=0)  # seconds to wait for a record document
+    # Records fetched from the platform kept in memory (each only while its grant lasts); 0 = none.
     cache_max_entries: int = Field(500, ge=0)
-    audit_hash: Literal["sm3", "sha256"] = "sm3"
+    audit_hash: Literal["sm3", "sha256"] = "sm3"  # hash chaining the audit log
+    # Days audit entries are kept before ``hisbridge audit prune`` may delete them (at least 183).
     audit_retention_days: int = Field(1095, ge=183)
 
     def path(self, name: str) -> str:
