@@ -57,7 +57,10 @@ def memory_parts() -> dict[str, float]:
     libc.mallinfo2.restype = _MallInfo2
     info = libc.mallinfo2()
     mb = 1024 * 1024
+    current, high = ctypes.c_int64(), ctypes.c_int64()
+    sqlite.sqlite3_status64(2, ctypes.byref(current), ctypes.byref(high), 0)  # PAGECACHE_OVERFLOW
     parts = {"t": time.monotonic(), "sqlite_mb": sqlite.sqlite3_memory_used() / mb,
+             "sqlite_pages_mb": current.value / mb,
              "heap_in_use_mb": (info.uordblks + info.hblkhd) / mb,
              "heap_free_kept_mb": info.fordblks / mb, "arena_mb": info.arena / mb,
              "py_blocks_k": sys.getallocatedblocks() / 1000, "gc_objects_k": len(gc.get_objects()) / 1000}

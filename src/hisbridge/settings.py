@@ -1,10 +1,10 @@
 """One settings object: a YAML file, overlaid by ``HISBRIDGE_`` environment variables.
 
 Nested keys use ``__`` in the environment (``HISBRIDGE_FRONTEND__BASE_URL``). Secrets are
-``SecretStr`` and may also come from files in ``HISBRIDGE_SECRETS_DIR``: one file per section,
-named ``hisbridge_<section>`` (e.g. ``hisbridge_frontend``), holding a JSON object of that
-section's keys (docs/configuration.md). Built once at the
-edge (CLI, demo) and passed down through constructors.
+``SecretStr`` and may also come from files in ``HISBRIDGE_SECRETS_DIR``: one file per setting,
+named like the environment variable without the prefix (``frontend__license``,
+``push__token``; docs/configuration.md). Built once at the edge (CLI, demo) and passed down
+through constructors.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -52,6 +53,9 @@ class MemorySettings(BaseModel):
     # SQLite's process-wide soft heap limit: above it cached pages are recycled instead of
     # every pooled connection filling its own 2 MiB cache. 0 = SQLite's default (no limit).
     sqlite_heap_limit_mb: int = Field(32, ge=0)
+    # At most this many glibc malloc arenas (like MALLOC_ARENA_MAX): fewer arenas, less memory
+    # kept free and scattered over threads. 0 = glibc's default (eight per core).
+    malloc_arenas: int = Field(2, ge=0)
     # Give freed C-heap memory back to the operating system this often (glibc); 0 = never.
     trim_every_s: float = Field(60.0, ge=0)
 
@@ -160,8 +164,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment beats the file (passed as init values); secrets files come last.
-        return env_settings, init_settings, file_secret_settings
+        # Environment beats the file (passed as init values); secrets files come last, one file
+        # per key path (``frontend__license``), as Docker and Kubernetes mount secrets.
+        secrets = NestedSecretsSettingsSource(file_secret_settings, secrets_prefix="",
+                                              secrets_nested_delimiter="__", case_sensitive=False)
+        return env_settings, init_settings, secrets
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

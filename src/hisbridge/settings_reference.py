@@ -39,10 +39,11 @@ the comments next to each field; do not edit by hand (a test checks that it is c
   e.g. `HISBRIDGE_DELIVERY__RETRY_BASE_S=5`. Names are case-insensitive. Lists and mappings
   are given as JSON, e.g. `HISBRIDGE_CONSOLE__OPEN_API_PREFIXES='["/api/v1/events"]'`.
 - **密钥目录 / secrets directory**: when `HISBRIDGE_SECRETS_DIR` is set (read once, when
-  `hisbridge.settings` is imported), each file in it named `hisbridge_<section>` (for example
-  `hisbridge_frontend`) holds a JSON object with keys of that section, e.g.
-  `{"license": "..."}`. Keep the folder readable by the gateway's user only. (A file per
-  nested key such as `frontend__license` is *not* read by the current settings source.)
+  `hisbridge.settings` is imported), each file in it holds one setting, named by its key path
+  joined with `__` (the environment variable without `HISBRIDGE_`), e.g. a file
+  `frontend__license` holding the licence code, or `push__token` (Docker / Kubernetes secrets
+  mounted as files work as they are). Surrounding whitespace is stripped. Keep the folder
+  readable by the gateway's user only.
 - **默认值 / defaults**: the tables below.
 
 优先级 / Precedence, highest first: environment variables → the YAML file (with any overrides

@@ -103,12 +103,22 @@ def test_documented_env_variable_sets_the_key(monkeypatch: pytest.MonkeyPatch, e
     assert got == expected
 
 
-def test_secrets_dir_reads_one_json_file_per_section_as_documented(tmp_path: Path) -> None:
-    assert "`hisbridge_frontend`" in CONFIG_DOC.read_text("utf-8")
-    (tmp_path / "hisbridge_frontend").write_text('{"license": "LIC-TEST-1"}', "utf-8")
+def test_secrets_dir_reads_one_file_per_setting_as_documented(tmp_path: Path) -> None:
+    assert "`frontend__license`" in CONFIG_DOC.read_text("utf-8")
+    (tmp_path / "frontend__license").write_text("LIC-TEST-1\n", "utf-8")
+    (tmp_path / "push__token").write_text("tok-1", "utf-8")
     settings = Settings(_secrets_dir=tmp_path)  # type: ignore[call-arg]
     assert settings.frontend.license is not None
     assert settings.frontend.license.get_secret_value() == "LIC-TEST-1"
+    assert settings.push.token is not None and settings.push.token.get_secret_value() == "tok-1"
+
+
+def test_the_environment_beats_a_secrets_file(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "push__token").write_text("from-file", "utf-8")
+    monkeypatch.setenv("HISBRIDGE_PUSH__TOKEN", "from-env")
+    settings = Settings(_secrets_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.push.token is not None and settings.push.token.get_secret_value() == "from-env"
 
 
 def test_docs_command_writes_the_files(tmp_path: Path) -> None:

@@ -61,3 +61,8 @@ def test_trim_heap_reports_whether_memory_was_returned() -> None:
 
 async def test_trim_loop_with_zero_period_returns_at_once() -> None:
     await memory.trim_loop(0)
+
+
+def test_malloc_arenas_can_be_capped_and_zero_leaves_glibc_default() -> None:
+    assert memory.cap_malloc_arenas(0) is False
+    assert memory.cap_malloc_arenas(8) is True  # glibc on every machine this project runs

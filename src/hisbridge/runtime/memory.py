@@ -10,6 +10,10 @@ platform does not offer them:
 - ``limit_sqlite_heap(mb)`` sets SQLite's process-wide soft heap limit
   (``sqlite3_soft_heap_limit64``): above it SQLite recycles cached pages instead of allocating
   more. Pages are re-read from the operating system's file cache, so the cost is a few syscalls.
+- ``cap_malloc_arenas(n)`` caps glibc's arenas (``mallopt(M_ARENA_MAX)``, what the
+  ``MALLOC_ARENA_MAX`` environment variable does): by default every thread that allocates under
+  contention gets an arena of its own, and the free memory scattered over them is rarely reused
+  (in the soak: 10 → 31 MB kept free in 10 minutes with the default, 4 → 7 MB with 2 arenas).
 - ``trim_heap()`` calls glibc's ``malloc_trim(0)``, which returns free pages of every arena to
   the operating system; the gateway runs it every ``memory.trim_every_s``.
 """
@@ -23,7 +27,8 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["MemoryReport", "limit_sqlite_heap", "sqlite_heap_bytes", "trim_heap", "trim_loop"]
+__all__ = ["MemoryReport", "cap_malloc_arenas", "limit_sqlite_heap", "sqlite_heap_bytes",
+           "trim_heap", "trim_loop"]
 
 log = logging.getLogger("hisbridge.memory")
 
@@ -59,9 +64,23 @@ def _libc() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(name)
         lib.malloc_trim.restype = ctypes.c_int
         lib.malloc_trim.argtypes = [ctypes.c_size_t]
+        lib.mallopt.restype = ctypes.c_int
+        lib.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         return None
     return lib
+
+
+_M_ARENA_MAX = -8  # from glibc's malloc.h
+
+
+def cap_malloc_arenas(n: int) -> bool:
+    """Let glibc create at most ``n`` malloc arenas from now on (``n`` <= 0: glibc's default,
+    eight per core). Call it before threads start; returns whether the cap is in force."""
+    lib = _libc()
+    if lib is None or n <= 0:
+        return False
+    return bool(lib.mallopt(_M_ARENA_MAX, n))
 
 
 def limit_sqlite_heap(mb: int) -> bool:
