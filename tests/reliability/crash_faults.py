@@ -95,9 +95,12 @@ class Crasher:
 
 
 def _push(client: httpx.Client, rows: list[dict[str, object]], deadline: float,
-          refused: Counter[int]) -> None:
-    """POST one batch until a 202 comes back (the gateway or its store may be down a while)."""
+          refused: Counter[int], waits: list[float]) -> None:
+    """POST one batch until a 202 comes back (the gateway or its store may be down a while);
+    the seconds a refused batch waited for its 202 are appended to ``waits``."""
+    started, tries = time.monotonic(), 0
     while time.monotonic() < deadline:
+        tries += 1
         try:
             reply = client.post(f"/api/v1/events/{TABLE}", json=rows)
         except httpx.TransportError:
@@ -111,6 +114,8 @@ def _push(client: httpx.Client, rows: list[dict[str, object]], deadline: float,
         if reply.status_code == 202:
             body = reply.json()
             assert body["accepted"] + body["unchanged"] == len(rows), body
+            if tries > 1:
+                waits.append(time.monotonic() - started)
             return
         raise AssertionError(f"push refused: {reply.status_code} {reply.text[:300]}")
     raise AssertionError("push deadline passed")
@@ -149,12 +154,13 @@ def run_crashes(workdir: Path, n: int, *, kills: int = 3, seed: int = 10,
         crasher.thread.start()
         accepted: list[str] = []
         refused: Counter[int] = Counter()
+        waits: list[float] = []
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10) as client:
             for b in range(batches):
                 rows = [sample_record(TABLE, f"p{i}", serial=i)
                         for i in range(b * n // batches, (b + 1) * n // batches)]
-                _push(client, rows, deadline, refused)
+                _push(client, rows, deadline, refused, waits)
                 accepted += [str(row["id"]) for row in rows]
                 crasher.pushed = b + 1
         crasher.thread.join(max(1.0, deadline - time.monotonic()))
@@ -165,6 +171,8 @@ def run_crashes(workdir: Path, n: int, *, kills: int = 3, seed: int = 10,
         if not drained:
             figures.notes.append("backlog not empty at the deadline: " + crasher.log_tail()[-500:])
         figures.notes.append(f"push retries (0 = connection refused): {dict(refused)}")
+        figures.notes.append("a refused batch waited for its 202 (s): "
+                             + (", ".join(f"{w:.1f}" for w in waits) or "none"))
         figures.notes.append("restart (kill → port open) s: "
                              + ", ".join(f"{s:.1f}" for s in crasher.restart_s))
         time.sleep(0.3)
