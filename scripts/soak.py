@@ -69,13 +69,15 @@ def memory_parts() -> dict[str, float]:
     return parts
 
 
-def _diagnose(out: Path, every_s: float, top: int) -> None:
+def _diagnose(out: Path, every_s: float, top: int, warmup_s: float = 90.0) -> None:
     """Write :func:`memory_parts` every ``every_s`` to ``out`` (JSONL); with tracemalloc on,
-    also the ``top`` allocation sites that grew most since the first sample."""
+    also the ``top`` allocation sites that grew most since the first sample after the
+    warm-up (the demo builds its hospital and imports most of its code in the first minute)."""
     first: tracemalloc.Snapshot | None = None
+    started = time.monotonic()
     while True:
         parts: dict[str, Any] = memory_parts()
-        if tracemalloc.is_tracing():
+        if tracemalloc.is_tracing() and time.monotonic() - started >= warmup_s:
             snap = tracemalloc.take_snapshot().filter_traces(
                 [tracemalloc.Filter(False, tracemalloc.__file__)])
             if first is None:

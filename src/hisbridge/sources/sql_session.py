@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from hisbridge.errors import HisbridgeError, TargetUnavailable
+from hisbridge.store.engine import SQLITE_CACHED_STATEMENTS
 
 __all__ = ["SourceQueryError", "SourceUnavailable", "open_source", "stream_rows"]
 
@@ -61,7 +62,9 @@ def open_source(url: str, *, statement_timeout_s: float = 60.0) -> Engine:
         return create_engine(parsed, pool_pre_ping=True, connect_args={"options": options})
     if backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
         parsed = parsed.set(drivername=f"{backend}+pymysql")
-    engine = create_engine(parsed, pool_pre_ping=backend != "sqlite")
+    extra: dict[str, Any] = (
+        {"connect_args": {"cached_statements": SQLITE_CACHED_STATEMENTS}} if backend == "sqlite" else {})
+    engine = create_engine(parsed, pool_pre_ping=backend != "sqlite", **extra)
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_read_only)
     elif backend in ("mysql", "mariadb"):
