@@ -44,6 +44,9 @@ the comments next to each field; do not edit by hand (a test checks that it is c
   `frontend__license` holding the licence code, or `push__token` (Docker / Kubernetes secrets
   mounted as files work as they are). Surrounding whitespace is stripped. Keep the folder
   readable by the gateway's user only.
+- **日志 / logging** (process environment, not settings): `HISBRIDGE_LOG_LEVEL` (default
+  `WARNING`; `INFO` shows every poll and delivery batch) and `HISBRIDGE_LOG_JSON=1` (one JSON
+  object per line, for a log shipper). Personal data is masked in every line either way.
 - **默认值 / defaults**: the tables below.
 
 优先级 / Precedence, highest first: environment variables → the YAML file (with any overrides

@@ -49,7 +49,8 @@ def main() -> None:
 
     from hisbridge.logs import configure_logging
 
-    configure_logging(os.environ.get("HISBRIDGE_LOG_LEVEL", "WARNING"))
+    configure_logging(os.environ.get("HISBRIDGE_LOG_LEVEL", "WARNING"),
+                      json=os.environ.get("HISBRIDGE_LOG_JSON", "") not in ("", "0", "false"))
     _register()
     try:
         app()
