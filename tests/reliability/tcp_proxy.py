@@ -28,7 +28,8 @@ class TcpProxy:
         self.up()
 
     def up(self) -> None:
-        listener = socket.socket()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited: no 40 ms stalls
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
@@ -58,6 +59,7 @@ class TcpProxy:
                 return
             try:
                 server = socket.create_connection(self.target, timeout=5)
+                server.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 client.close()
                 continue
