@@ -56,6 +56,9 @@ class MemorySettings(BaseModel):
     # At most this many glibc malloc arenas (like MALLOC_ARENA_MAX): fewer arenas, less memory
     # kept free and scattered over threads. 0 = glibc's default (eight per core).
     malloc_arenas: int = Field(2, ge=0)
+    # Allocations of this many KiB or more get their own mapping, given back when freed (glibc
+    # M_MMAP_THRESHOLD, fixed instead of glibc's sliding one). 0 = glibc's default.
+    mmap_threshold_kib: int = Field(128, ge=0)
     # Give freed C-heap memory back to the operating system this often (glibc); 0 = never.
     trim_every_s: float = Field(60.0, ge=0)
 

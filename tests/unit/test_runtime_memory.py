@@ -66,3 +66,8 @@ async def test_trim_loop_with_zero_period_returns_at_once() -> None:
 def test_malloc_arenas_can_be_capped_and_zero_leaves_glibc_default() -> None:
     assert memory.cap_malloc_arenas(0) is False
     assert memory.cap_malloc_arenas(8) is True  # glibc on every machine this project runs
+
+
+def test_a_fixed_mmap_threshold_gives_big_blocks_back_when_freed() -> None:
+    assert memory.fix_mmap_threshold(0) is False
+    assert memory.fix_mmap_threshold(128) is True

@@ -81,9 +81,15 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     """Migrate the store and build every enabled part of the gateway."""
     from hisbridge.delivery.gateway import build_app
     from hisbridge.delivery.service import DeliveryService
-    from hisbridge.runtime.memory import cap_malloc_arenas, limit_sqlite_heap, trim_loop
+    from hisbridge.runtime.memory import (
+        cap_malloc_arenas,
+        fix_mmap_threshold,
+        limit_sqlite_heap,
+        trim_loop,
+    )
 
     cap_malloc_arenas(settings.memory.malloc_arenas)
+    fix_mmap_threshold(settings.memory.mmap_threshold_kib)
     limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
     engine = make_engine(settings.store.url)
     upgrade(engine)

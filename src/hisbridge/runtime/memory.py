@@ -27,8 +27,8 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["MemoryReport", "cap_malloc_arenas", "limit_sqlite_heap", "sqlite_heap_bytes",
-           "trim_heap", "trim_loop"]
+__all__ = ["MemoryReport", "cap_malloc_arenas", "fix_mmap_threshold", "limit_sqlite_heap",
+           "sqlite_heap_bytes", "trim_heap", "trim_loop"]
 
 log = logging.getLogger("hisbridge.memory")
 
@@ -71,7 +71,7 @@ def _libc() -> ctypes.CDLL | None:
     return lib
 
 
-_M_ARENA_MAX = -8  # from glibc's malloc.h
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # from glibc's malloc.h
 
 
 def cap_malloc_arenas(n: int) -> bool:
@@ -81,6 +81,18 @@ def cap_malloc_arenas(n: int) -> bool:
     if lib is None or n <= 0:
         return False
     return bool(lib.mallopt(_M_ARENA_MAX, n))
+
+
+def fix_mmap_threshold(kib: int) -> bool:
+    """Serve every allocation of ``kib`` KiB or more with its own mapping, returned to the
+    operating system when freed (``kib`` <= 0: glibc's default). By default glibc raises the
+    threshold each time such a block is freed, up to 32 MiB, after which big transient buffers
+    (a poll's rows, a page of results) live in the heap and leave holes there as they grow with
+    the day's data."""
+    lib = _libc()
+    if lib is None or kib <= 0:
+        return False
+    return bool(lib.mallopt(_M_MMAP_THRESHOLD, kib * 1024))
 
 
 def limit_sqlite_heap(mb: int) -> bool:
