@@ -70,7 +70,7 @@ class FrontendState:
             (self.now_text(), method, path, key_style, kept, result, code, http_status))
 
     def reset(self) -> None:
-        """Forget every record, request, message, key and fault."""
+        """Forget every record, request, message, key, waiting visit and fault."""
         self.store.reset()
         self.engine.reset()
         self.keys.reset()
