@@ -77,7 +77,8 @@ async def message_query(request: Request) -> Response:
     query = {wire: body.get(state.name(wire)) for wire in (
         "orgCode", "cursor", "limit", "startTime", "endTime", "deptCode", "userId")}
     try:
-        messages, cursor = await next_page(state.store, key, query, state.config.page_limit)
+        messages, cursor = await next_page(
+            state.store, state.keys, key, query, state.config.page_limit)
     except MessageQueryError as exc:
         return _reply(request, body, p.failure(p.FORMAT, str(exc)))
     reply = {"result": True, "desc": f"共 {len(messages)} 条", "errorCode": "",

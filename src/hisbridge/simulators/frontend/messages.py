@@ -3,7 +3,8 @@
 Single-consumer semantics, as the spec warns against multi-threaded polling: reading a page
 and advancing the key's consumer cursor happen under the key's lock, so two concurrent
 queries with the same key never receive the same message. A page starts after
-``max(cursor, consumer cursor)``; ``nextCursor`` is the last seq returned.
+``max(cursor, consumer cursor)``; ``nextCursor`` is the last seq returned. The consumer
+cursor is stored before the page is returned, so a restart neither repeats nor skips a page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hisbridge.simulators.frontend.secret_keys import IssuedKey
+from hisbridge.simulators.frontend.secret_keys import IssuedKey, SecretKeys
 from hisbridge.simulators.frontend.store import SimStore
 
 __all__ = ["MessageQueryError", "next_page", "to_wire"]
@@ -63,7 +64,8 @@ def _where(store: SimStore, query: Mapping[str, Any]) -> tuple[list[str], list[A
 
 
 async def next_page(
-    store: SimStore, key: IssuedKey, query: Mapping[str, Any], default_limit: int
+    store: SimStore, keys: SecretKeys, key: IssuedKey, query: Mapping[str, Any],
+    default_limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """The next page for ``key`` and the new cursor; advances the key's consumer cursor."""
     cursor = _int(query, "cursor", 0)
@@ -75,5 +77,5 @@ async def next_page(
                f"ORDER BY seq LIMIT {store.ph}")
         rows = store.query(sql, (start, *params, limit))
         next_cursor = int(rows[-1]["seq"]) if rows else start
-        key.consumed = max(key.consumed, next_cursor)
+        keys.advance(key, next_cursor)
     return [to_wire(r) for r in rows], next_cursor

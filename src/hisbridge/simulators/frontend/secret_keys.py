@@ -1,8 +1,10 @@
 """Secret keys (API Secret Key) issued for a licence code, valid ``key_ttl_s`` (7 days).
 
-Provisional contract: the real front-end's key API is not public. Keys live in memory; a
-restart or ``/sim/reset`` forgets them, as a key expiry would. Each key also carries its
-consumer cursor for the message query (the last message seq handed out under it).
+Provisional contract: the real front-end's key API is not public. Each key also carries its
+consumer cursor for the message query (the last message seq handed out under it). Keys are
+checked in memory, never against the database; given a ``DurableState`` they are loaded at
+start and written through on issue, cursor move and expiry, so a restart keeps them.
+``/sim/reset`` forgets them, as a key expiry would.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hisbridge._clock import Clock
+from hisbridge.simulators.frontend.durable import DurableState, SavedKey
 
 __all__ = ["IssuedKey", "SecretKeys"]
 
@@ -32,11 +35,23 @@ class IssuedKey:
 class SecretKeys:
     """Issues and checks keys against the injected clock."""
 
-    def __init__(self, clock: Clock, ttl_s: float, licenses: tuple[str, ...]) -> None:
+    def __init__(
+        self, clock: Clock, ttl_s: float, licenses: tuple[str, ...],
+        durable: DurableState | None = None,
+    ) -> None:
         self.clock = clock
         self.ttl = timedelta(seconds=ttl_s)
         self.licenses = frozenset(licenses)
+        self.durable = durable
         self._keys: dict[str, IssuedKey] = {}
+        if durable is not None:
+            self._load(durable)
+
+    def _load(self, durable: DurableState) -> None:
+        for saved in durable.keys():
+            self._keys[saved.key] = IssuedKey(
+                saved.key, saved.license, saved.issued_at, saved.expires_at, saved.consumed)
+            self.check(saved.key)  # one that expired while the simulator was down goes now
 
     def license_ok(self, license_code: str) -> bool:
         """An empty licence list accepts any non-empty code."""
@@ -48,15 +63,32 @@ class SecretKeys:
             return None
         now = self.clock.now()
         issued = IssuedKey(secrets.token_hex(16), license_code, now, now + self.ttl)
+        if self.durable is not None:
+            self.durable.save_key(SavedKey(
+                issued.key, issued.license, issued.issued_at, issued.expires_at, 0))
         self._keys[issued.key] = issued
         return issued
 
     def check(self, key: str) -> IssuedKey | None:
-        """The key if it exists and has not expired, else None."""
+        """The key if it exists and has not expired, else None (an expired key is forgotten)."""
         issued = self._keys.get(key)
-        if issued is None or self.clock.now() >= issued.expires_at:
+        if issued is None:
+            return None
+        if self.clock.now() >= issued.expires_at:
+            del self._keys[key]
+            if self.durable is not None:
+                self.durable.forget_key(key)
             return None
         return issued
 
+    def advance(self, issued: IssuedKey, seq: int) -> None:
+        """Move the key's consumer cursor forward to ``seq`` (never back)."""
+        if seq <= issued.consumed:
+            return
+        if self.durable is not None:
+            self.durable.save_cursor(issued.key, seq)
+        issued.consumed = seq
+
     def reset(self) -> None:
+        """Forget every key (the store's own reset empties the table)."""
         self._keys.clear()

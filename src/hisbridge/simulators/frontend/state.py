@@ -33,7 +33,7 @@ class FrontendState:
         self.store = SimStore(store_url, self.dictionary, commit_every=config.commit_every,
                               commit_interval_s=config.commit_interval_s)
         self.engine = WarningEngine(self.store, clock, self.dictionary, config.report_delay_s)
-        self.keys = SecretKeys(clock, config.key_ttl_s, config.licenses)
+        self.keys = SecretKeys(clock, config.key_ttl_s, config.licenses, self.engine.durable)
         self.faults = FaultInjector(config.faults, clock)
         rules = self.dictionary if config.mode == "strict" else lenient_dictionary(self.dictionary)
         self.intake = Intake(self.store, Validator(config.mode, rules),
@@ -70,7 +70,7 @@ class FrontendState:
             (self.now_text(), method, path, key_style, kept, result, code, http_status))
 
     def reset(self) -> None:
-        """Forget every record, request, message, key and fault."""
+        """Forget every record, request, message, key, waiting visit and fault."""
         self.store.reset()
         self.engine.reset()
         self.keys.reset()

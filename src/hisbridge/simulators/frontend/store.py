@@ -1,7 +1,10 @@
-"""The simulator's own store: the 20 national tables, a request log and the message queue.
+"""The simulator's own store: the 20 national tables, a request log, the message queue, and
+the keys and waiting visits of ``durable.py``.
 
 SQLite (in memory by default, a file with WAL) or PostgreSQL. Tables are created on start
-with ``create_all``; this is a scratch database of a test double, so it has no migrations.
+with ``create_all``, which adds the tables an older database file lacks and leaves the rest
+alone; this is a test double's database, not the gateway's, so it has no migrations (a new
+column on an existing table would need one, or an explicit ``ALTER`` here).
 The hot path talks to the driver connection directly with SQL built once per table (the
 front-end replaces a record by its key, so an upsert writes every column). On SQLite writes
 are committed in small batches (every ``commit_every`` writes or ``commit_interval_s``); all
@@ -18,6 +21,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 from sqlalchemy.pool import StaticPool
 
+from hisbridge.simulators.frontend.durable import durable_tables
 from hisbridge.spec import Dictionary, TableSpec
 from hisbridge.spec.schema import national_metadata
 from hisbridge.store.engine import make_engine
@@ -53,6 +57,7 @@ def _sim_tables(metadata: MetaData) -> None:
         Column("create_time", String(19)), Column("dedupe_key", String(200), unique=True),
         comment="预警消息 / warning messages produced by the warning engine",
     )
+    durable_tables(metadata)
 
 
 class SimStore:
@@ -111,6 +116,13 @@ class SimStore:
         """Delete by primary key; the number of rows removed (0 or 1)."""
         sql = f"DELETE FROM {table.name} WHERE {table.primary_key} = {self.ph}"
         return self._write(sql, (key,))
+
+    def write(self, sql: str, params: Sequence[Any], *, commit: bool = False) -> int:
+        """Run one statement on the simulator's own tables; ``commit`` ends the batch now."""
+        count = self._write(sql, params)
+        if commit:
+            self.commit()
+        return count
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
         try:

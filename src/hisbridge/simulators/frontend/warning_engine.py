@@ -7,7 +7,10 @@
 
 Overdue visits are found by ``evaluate()``, which the server calls every ``tick_s`` and tests
 call after moving the injected clock. Each message has a dedupe key, so a re-sent record never
-repeats a message. Waiting visits are kept in memory: a restart forgets them.
+repeats a message. Waiting visits are held in memory and written through to the store
+(``durable.py``) with their due time; a restart loads them, and those that came due while the
+simulator was down fire at the first ``evaluate()``. A visit leaves the store only after its
+message is stored, and the dedupe key stops a second message if that order is cut short.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from hisbridge._clock import Clock
 from hisbridge._ids import new_id
 from hisbridge.simulators.frontend import warning_rules as rules
+from hisbridge.simulators.frontend.durable import DurableState, SavedVisit
 from hisbridge.simulators.frontend.store import SimStore
 from hisbridge.spec import Dictionary
 
@@ -50,7 +54,10 @@ class WarningEngine:
         self.codes = rules.NotifiableCodes.from_dictionary(dictionary)
         pathogens = dictionary.code_set("lab_item_pathogen")
         self.pathogen_codes = frozenset(pathogens.codes if pathogens else ())
-        self.waiting: dict[str, _Waiting] = {}
+        self.durable = DurableState(store)
+        self.waiting: dict[str, _Waiting] = {
+            v.activity_id: _Waiting(v.activity, v.code, v.disease, v.due)
+            for v in self.durable.visits()}
 
     def on_record(self, table: str, record: Mapping[str, Any], op: str) -> None:
         """Called after a record was stored (``op`` "upsert") or deleted ("delete")."""
@@ -70,10 +77,11 @@ class WarningEngine:
                 continue
             if not self._has_report_card(waiting.activity.get("patient_id")):
                 raised += self._missed_report(waiting)
-            del self.waiting[activity_id]  # only now: a failed store keeps it for the next tick
+            self._forget(activity_id)  # only now: a failed store keeps it for the next tick
         return raised
 
     def reset(self) -> None:
+        """Forget the waiting visits held in memory (the store's own reset empties its table)."""
         self.waiting.clear()
 
     # -- reactions --------------------------------------------------------------------------
@@ -82,21 +90,23 @@ class WarningEngine:
         activity_id = str(record.get("id"))
         found = rules.notifiable_diagnoses(record, self.codes)
         if op == "delete" or not found or record.get("invalid_flag") == "1":
-            self.waiting.pop(activity_id, None)
+            self._forget(activity_id)
             return
         if self._has_report_card(record.get("patient_id")):
-            self.waiting.pop(activity_id, None)
+            self._forget(activity_id)
             return
         code, disease = found[0]
         earlier = self.waiting.get(activity_id)
         due = earlier.due if earlier else self.clock.now() + self.delay
-        self.waiting[activity_id] = _Waiting(dict(record), code, disease, due)
+        waiting = _Waiting(dict(record), code, disease, due)
+        self.durable.save_visit(SavedVisit(activity_id, waiting.activity, code, disease, due))
+        self.waiting[activity_id] = waiting
 
     def _on_report_card(self, card: Mapping[str, Any]) -> None:
         patient_id = card.get("patient_id")
         for activity_id, waiting in list(self.waiting.items()):
             if waiting.activity.get("patient_id") == patient_id:
-                del self.waiting[activity_id]
+                self._forget(activity_id)
         facts = {**card, "disease": card.get("disease_name") or card.get("disease_code")}
         self._emit(rules.REPORT_RECEIVED, f"{rules.REPORT_RECEIVED}:{card.get('id')}", facts, {
             "patient_id": patient_id, "org_code": card.get("report_org_code") or "",
@@ -127,6 +137,11 @@ class WarningEngine:
         return 1 if stored else 0
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _forget(self, activity_id: str) -> None:
+        """Stop watching a visit, in memory and in the store (no write if it was not watched)."""
+        if self.waiting.pop(activity_id, None) is not None:
+            self.durable.forget_visit(activity_id)
 
     def _has_report_card(self, patient_id: Any) -> bool:
         if not patient_id:
