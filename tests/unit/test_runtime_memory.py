@@ -23,8 +23,10 @@ def big_db(tmp_path: Path) -> Iterator[Path]:
 
 
 def _read_with_connections(path: Path, n: int) -> int:
-    """Open ``n`` connections with 16 MiB caches each, scan the table on all, return SQLite's
-    heap while they are still open."""
+    """Open ``n`` connections with 16 MiB caches each, scan the table on all, return how much
+    SQLite's heap grew while they are still open (other tests' connections share the heap)."""
+    before = memory.sqlite_heap_bytes()
+    assert before is not None
     conns = [sqlite3.connect(path) for _ in range(n)]
     try:
         for conn in conns:
@@ -32,7 +34,7 @@ def _read_with_connections(path: Path, n: int) -> int:
             conn.execute("SELECT sum(length(body)) FROM t").fetchone()
         used = memory.sqlite_heap_bytes()
         assert used is not None
-        return used
+        return used - before
     finally:
         for conn in conns:
             conn.close()
@@ -49,8 +51,10 @@ def test_the_soft_heap_limit_bounds_all_connections_together(big_db: Path) -> No
     assert used < 12 * 1024 * 1024, f"SQLite holds {used / 2**20:.1f} MiB above an 8 MiB limit"
 
 
-def test_a_zero_limit_is_left_to_sqlite() -> None:
+def test_a_zero_limit_switches_a_set_limit_off(big_db: Path) -> None:
+    memory.limit_sqlite_heap(8)
     assert memory.limit_sqlite_heap(0) is False
+    assert _read_with_connections(big_db, 3) > 40 * 1024 * 1024
 
 
 def test_trim_heap_reports_whether_memory_was_returned() -> None:

@@ -100,10 +100,10 @@ def limit_sqlite_heap(mb: int) -> bool:
 
     Returns whether the limit is in force. Safe to call more than once; the last call wins."""
     lib = _sqlite()
-    if lib is None or mb <= 0:
+    if lib is None:
         return False
-    lib.sqlite3_soft_heap_limit64(mb * 1024 * 1024)
-    return True
+    lib.sqlite3_soft_heap_limit64(max(0, mb) * 1024 * 1024)  # 0 switches a set limit off
+    return mb > 0
 
 
 def sqlite_heap_bytes() -> int | None:
