@@ -68,7 +68,7 @@ def prune(engine: Engine, settings: RetentionSettings, now: datetime, *, dry_run
     size = settings.batch_size
     prune_table(engine, HISTORY, limits, size, dry_run, count)
     prune_entries(engine, limits, size, dry_run, count)
-    for rule in RULES[1:]:
+    for rule in RULES:
         prune_table(engine, rule, limits, size, dry_run, count)
     return report
 
