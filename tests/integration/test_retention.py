@@ -229,3 +229,29 @@ def test_the_run_ends_without_a_dry_run_difference_at_scale(store: Store) -> Non
     real = store.prune(batch_size=7)
     assert dry.counts == real.counts and real.counts["outbox"] == 30
     assert store.count(records) == 30 and store.count(outbox) == 30
+
+
+def test_the_gateway_loop_prunes_on_its_own(store: Store) -> None:
+    import asyncio
+
+    from hisbridge.store.retention import prune_loop
+
+    store.accept("p0", tel="1")
+    store.finish("delivered")
+    store.accept("p0", tel="2")
+    store.finish("delivered")
+    store.clock.advance(days=91)
+
+    async def run_until_pruned() -> None:
+        task = asyncio.create_task(prune_loop(store.engine, RetentionSettings(every_s=0.01),
+                                              store.clock))
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if store.count(outbox) == 1:
+                break
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert await prune_loop(store.engine, RetentionSettings(every_s=0)) is None  # off
+
+    asyncio.run(run_until_pruned())
+    assert store.count(outbox) == 1 and _versions(store, "p0") == [2]
