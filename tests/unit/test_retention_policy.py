@@ -71,3 +71,16 @@ def test_attempts_going_with_an_entry_leave_out_what_the_history_pass_took() -> 
     assert attempts_going(facts(state="dead"), LIMITS) == 3  # dead letters keep history
     no_history = cutoffs(RetentionSettings(attempts_days=0), NOW)
     assert attempts_going(facts(), no_history) == 3
+
+
+@pytest.mark.parametrize("name", ["hisbridge.store.retention", "hisbridge.store.retention.entries",
+                                  "hisbridge.store.retention.policy",
+                                  "hisbridge.store.retention.tables", "hisbridge.cli.prune"])
+def test_all_is_sorted_and_importable(name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported, key=lambda n: (0 if n.isupper() else
+                                                       1 if n[:1].isupper() else 2, n))
+    assert all(hasattr(module, symbol) for symbol in exported)
