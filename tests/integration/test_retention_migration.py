@@ -52,6 +52,29 @@ def test_upgrade_from_the_previous_heads_keeps_queued_rows(engine: Engine) -> No
     assert not pending(engine) and {"outbox_0002", "sources_0002"} <= current_heads(engine)
     assert _rows(engine) == before and len(before[0]) == 20
     names = {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
-    assert {"ix_outbox_state_finished_at_id", "ix_outbox_replay_of"} <= names
+    assert {"ix_outbox_finished_at_id", "ix_outbox_replay_of"} <= names
     assert intake.accept("emr_patient_info", [sample_record("emr_patient_info", "p0")]
                          ).unchanged == 1
+
+
+def test_the_retention_index_leaves_the_claims_plan_alone(tmp_path: Path) -> None:
+    """SQLite once chose an index led by ``state`` for the claim's parent lookup: one scan of
+    every delivered entry per child claimed. The retention index must not invite that."""
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    seen: list[tuple[str, object]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, params, *_: seen.append((sql, params))
+                 if sql.startswith("UPDATE outbox SET state") else None)
+    OutboxQueue(engine).claim("w", 10, 60.0)
+    raw = engine.raw_connection()
+    try:
+        plans = [row[3] for sql, params in seen
+                 for row in raw.cursor().execute("EXPLAIN QUERY PLAN " + sql, params)]
+    finally:
+        raw.close()
+        engine.dispose()
+    parent = [p for p in plans if p.startswith("SEARCH parent")]
+    assert len(parent) == 2 and all("ix_outbox_table_name_record_id" in p for p in parent)

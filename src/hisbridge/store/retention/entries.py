@@ -1,10 +1,11 @@
 """Pruning finished outbox entries, their attempts and the record versions left without one.
 
-Entries are read in windows of ``batch_size`` along ``ix_outbox_state_finished_at_id``
-(state, finished_at, id): only finished entries older than the cutoff are ever read, each once
-per pass, and each window is one short transaction. Dead entries go first, then delivered ones,
-so what a pass decides never depends on what it already deleted: a dry run counts exactly what
-a real run deletes.
+Entries are read in windows of ``batch_size`` along ``ix_outbox_finished_at_id``: only
+finished entries (queued ones have no ``finished_at``) older than the later cutoff are read,
+each once per run, and each window's deletes are one short transaction. Entries come in the
+order they finished, so an entry is always judged before any replay of it (a replay finishes
+later): what a run decides never depends on what it already deleted, and a dry run counts
+exactly what a real run deletes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, exists, func, literal, or_, select, tuple_
 
 from hisbridge.store.retention.policy import (
+    TERMINAL_STATES,
     Cutoffs,
     EntryFacts,
     attempts_going,
@@ -32,19 +34,14 @@ Counted = Callable[[str, int], None]
 
 def prune_entries(engine: Engine, limits: Cutoffs, batch_size: int, dry_run: bool,
                   count: Counted) -> None:
-    """Delete (or count) prunable dead, then delivered entries; ``count(table, rows)``."""
-    for state in ("dead", "delivered"):
-        cutoff = state_cutoff(limits, state)
-        if cutoff is not None:
-            _pass(engine, state, cutoff, limits, batch_size, dry_run, count)
-
-
-def _pass(engine: Engine, state: str, cutoff: datetime, limits: Cutoffs, batch_size: int,
-          dry_run: bool, count: Counted) -> None:
+    """Delete (or count) the prunable finished entries; ``count(table, rows)`` per batch."""
+    known = [c for c in (state_cutoff(limits, s) for s in TERMINAL_STATES) if c is not None]
+    if not known:
+        return
     after: tuple[Any, int] | None = None
     while True:
         with engine.connect() as conn:
-            window = conn.execute(_window(state, cutoff, after, batch_size)).all()
+            window = conn.execute(_window(max(known), after, batch_size)).all()
             facts = conn.execute(_facts([row.id for row in window], limits)).all() \
                 if window else []
         if not window:
@@ -57,11 +54,10 @@ def _pass(engine: Engine, state: str, cutoff: datetime, limits: Cutoffs, batch_s
             return
 
 
-def _window(state: str, cutoff: datetime, after: tuple[Any, int] | None, size: int) -> Any:
+def _window(cutoff: datetime, after: tuple[Any, int] | None, size: int) -> Any:
     o = outbox.c
-    query = (select(o.id, o.finished_at)
-             .where(o.state == state, o.finished_at < cutoff)
-             .order_by(o.finished_at, o.id).limit(size))
+    query = select(o.id, o.finished_at).where(o.finished_at < cutoff) \
+        .order_by(o.finished_at, o.id).limit(size)
     if after is not None:
         moment, last_id = after
         query = query.where(o.finished_at >= moment,

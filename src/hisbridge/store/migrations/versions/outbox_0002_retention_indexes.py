@@ -18,12 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_state_finished_at_id", ["state", "finished_at", "id"],
-                              unique=False)
+        batch_op.create_index("ix_outbox_finished_at_id", ["finished_at", "id"], unique=False)
         batch_op.create_index("ix_outbox_replay_of", ["replay_of"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_replay_of")
-        batch_op.drop_index("ix_outbox_state_finished_at_id")
+        batch_op.drop_index("ix_outbox_finished_at_id")
