@@ -10,7 +10,7 @@ exactly what a real run deletes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -38,20 +38,26 @@ def prune_entries(engine: Engine, limits: Cutoffs, batch_size: int, dry_run: boo
     known = [c for c in (state_cutoff(limits, s) for s in TERMINAL_STATES) if c is not None]
     if not known:
         return
-    after: tuple[Any, int] | None = None
-    while True:
-        with engine.connect() as conn:
-            window = conn.execute(_window(max(known), after, batch_size)).all()
-            facts = conn.execute(_facts([row.id for row in window], limits)).all() \
-                if window else []
-        if not window:
-            return
-        after = (window[-1].finished_at, window[-1].id)
+    for facts in _windows(engine, max(known), limits, batch_size):
         chosen = [row for row in facts if entry_prunable(_entry(row), limits)]
         if chosen:
             _delete(engine, chosen, limits, dry_run, count)
-        if len(window) < batch_size:
+
+
+def _windows(engine: Engine, cutoff: datetime, limits: Cutoffs,
+             size: int) -> Iterator[list[Any]]:
+    """The facts of finished entries older than ``cutoff``, ``size`` entries at a time."""
+    after: tuple[Any, int] | None = None
+    while True:
+        with engine.connect() as conn:
+            window = conn.execute(_window(cutoff, after, size)).all()
+            if not window:
+                return
+            facts = conn.execute(_facts([row.id for row in window], limits)).all()
+        yield list(facts)
+        if len(window) < size:
             return
+        after = (window[-1].finished_at, window[-1].id)
 
 
 def _window(cutoff: datetime, after: tuple[Any, int] | None, size: int) -> Any:
