@@ -99,18 +99,23 @@ def prune_table(engine: Engine, rule: Rule, limits: Cutoffs, batch_size: int, dr
             found = conn.execute(select(func.count()).select_from(rule.table).where(condition))
             count(rule.table.name, int(found.scalar() or 0))
         return
-    keys = list(rule.table.primary_key.columns)
+    _delete_batches(engine, rule.table, condition, batch_size, count)
+
+
+def _delete_batches(engine: Engine, table: Table, condition: Any, size: int,
+                    count: Counted) -> None:
+    keys = list(table.primary_key.columns)
     after: tuple[Any, ...] | None = None
     while True:
-        query = select(*keys).where(condition).order_by(*keys).limit(batch_size)
+        query = select(*keys).where(condition).order_by(*keys).limit(size)
         if after is not None:
             query = query.where(_beyond(keys, after))
         with engine.begin() as conn:
             batch = [tuple(row) for row in conn.execute(query)]
             if batch:
-                count(rule.table.name, conn.execute(
-                    delete(rule.table).where(_among(keys, batch))).rowcount)
-        if len(batch) < batch_size:
+                gone = delete(table).where(_among(keys, batch), condition)  # still true?
+                count(table.name, conn.execute(gone).rowcount)
+        if len(batch) < size:
             return
         after = batch[-1]
 
