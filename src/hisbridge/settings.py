@@ -32,6 +32,7 @@ __all__ = [
     "DeliverySettings",
     "FrontendSettings",
     "PushSettings",
+    "RetentionSettings",
     "Settings",
     "StoreSettings",
     "ValidationSettings",
@@ -61,6 +62,28 @@ class MemorySettings(BaseModel):
     mmap_threshold_kib: int = Field(128, ge=0)
     # Give freed C-heap memory back to the operating system this often (glibc); 0 = never.
     trim_every_s: float = Field(60.0, ge=0)
+
+
+class RetentionSettings(BaseModel):
+    """How long the store keeps finished work (``hisbridge.store.retention``); 0 = forever.
+
+    Only finished rows are ever pruned: queued outbox entries, the newest version of every
+    record, the audit log, consents and front-end messages are kept whatever their age.
+    """
+
+    delivered_days: int = Field(90, ge=0)  # delivered outbox entries of superseded versions
+    dead_days: int = Field(365, ge=0)  # dead letters need a human: kept a year by default
+    attempts_days: int = Field(30, ge=0)  # attempt rows of delivered entries
+    quarantine_days: int = Field(365, ge=0)
+    source_runs_days: int = Field(30, ge=0)  # the newest run of every table is always kept
+    source_rejects_days: int = Field(90, ge=0)
+    seen_keys_days: int = Field(7, ge=0)  # at least 2 apply: the sweep reads yesterday's
+    sessions_days: int = Field(7, ge=0)  # console sessions, counted from their expiry
+    login_attempts_days: int = Field(90, ge=0)
+    actions_days: int = Field(0, ge=0)  # console actions are the record of who did what
+    alerts_days: int = Field(90, ge=0)  # resolved alerts; firing ones are always kept
+    batch_size: int = Field(1000, ge=1, le=5000)  # rows per delete transaction
+    every_s: float = Field(86400.0, ge=0)  # how often the gateway prunes; 0 = only the CLI
 
 
 class FrontendSettings(BaseModel):
@@ -157,6 +180,7 @@ class Settings(BaseSettings):
     his: HisSettings = Field(default_factory=HisSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,4 @@
-"""``hisbridge outbox status | dead | replay``: see and repair the delivery queue."""
+"""``hisbridge outbox status | dead | replay | prune``: see and repair the delivery queue."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, system_clock
+from hisbridge.cli.prune import prune_cmd
 from hisbridge.settings import load_settings
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
 
@@ -110,3 +111,6 @@ def replay_cmd(
         raise typer.Exit(1)
     done = replay(engine, flt, system_clock.now(), requested_by="cli")
     console.print(f"已重发 replayed {done.replayed}（replay #{done.replay_id}）")
+
+
+app.command("prune")(prune_cmd)

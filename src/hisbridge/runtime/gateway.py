@@ -96,6 +96,8 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     services, jobs = _gdhealth(settings, engine, clock)
     jobs.append(lambda: trim_loop(settings.memory.trim_every_s))
+    from hisbridge.store.retention import prune_loop  # retention: finished work ages out
+    jobs.append(lambda: prune_loop(engine, settings.retention, clock))
     more, message_jobs = _messages(settings, engine, clock)
     services.update(more)
     jobs += message_jobs

@@ -102,6 +102,11 @@ outbox = Table(
 Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
 Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
 Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
+# Retention reads finished entries by (finished_at, id) (queued ones have no finished_at; state
+# is not the leading column so the claim's parent lookup keeps its (table, id) index), and
+# deleting an entry makes PostgreSQL look up entries that replay it.
+Index("ix_outbox_finished_at_id", outbox.c.finished_at, outbox.c.id)
+Index("ix_outbox_replay_of", outbox.c.replay_of)
 
 attempts = Table(
     "attempts",

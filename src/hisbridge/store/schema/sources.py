@@ -100,4 +100,5 @@ source_seen_keys = Table(
     Column("table_name", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("record_key", String(128), primary_key=True),
+    Index("ix_source_seen_keys_day", "day"),  # retention deletes past days
 )

@@ -1,0 +1,80 @@
+"""Upgrading a store that has queued work to the retention indexes keeps every row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, select
+
+from hisbridge.spec import Validator
+from hisbridge.store.engine import make_engine
+from hisbridge.store.intake import StoreIntake
+from hisbridge.store.migrate import alembic_config, current_heads, pending, upgrade
+from hisbridge.store.outbox import OutboxQueue
+from hisbridge.store.schema.outbox import outbox, record_keys, records
+from hisbridge.testing import ManualClock, sample_record
+
+pytestmark = pytest.mark.services
+BEFORE = ("outbox_0001", "sources_0001", "audit@head", "consent@head", "console@head",
+          "messages@head")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _rows(engine: Engine) -> list[list[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        return [[tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in (outbox, records, record_keys)]
+
+
+def test_upgrade_from_the_previous_heads_keeps_queued_rows(engine: Engine) -> None:
+    cfg = alembic_config(engine)
+    for target in BEFORE:
+        command.upgrade(cfg, target)
+    assert {"outbox_0001", "sources_0001"} <= current_heads(engine) and pending(engine)
+    clock = ManualClock()
+    intake = StoreIntake(engine, Validator("lenient"), clock=clock)
+    intake.accept("emr_patient_info", [sample_record("emr_patient_info", f"p{i}", serial=i)
+                                       for i in range(20)])
+    OutboxQueue(engine, clock=clock).claim("w", 5, 60.0)  # some in flight, the rest pending
+    before = _rows(engine)
+    upgrade(engine)
+    assert not pending(engine) and {"outbox_0002", "sources_0002"} <= current_heads(engine)
+    assert _rows(engine) == before and len(before[0]) == 20
+    names = {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert {"ix_outbox_finished_at_id", "ix_outbox_replay_of"} <= names
+    assert intake.accept("emr_patient_info", [sample_record("emr_patient_info", "p0")]
+                         ).unchanged == 1
+
+
+def test_the_retention_index_leaves_the_claims_plan_alone(tmp_path: Path) -> None:
+    """SQLite once chose an index led by ``state`` for the claim's parent lookup: one scan of
+    every delivered entry per child claimed. The retention index must not invite that."""
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    seen: list[tuple[str, object]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, params, *_: seen.append((sql, params))
+                 if sql.startswith("UPDATE outbox SET state") else None)
+    OutboxQueue(engine).claim("w", 10, 60.0)
+    raw = engine.raw_connection()
+    try:
+        plans = [row[3] for sql, params in seen
+                 for row in raw.cursor().execute("EXPLAIN QUERY PLAN " + sql, params)]
+    finally:
+        raw.close()
+        engine.dispose()
+    parent = [p for p in plans if p.startswith("SEARCH parent")]
+    assert len(parent) == 2 and all("ix_outbox_table_name_record_id" in p for p in parent)
