@@ -74,12 +74,12 @@ class RetentionSettings(BaseModel):
     delivered_days: int = Field(90, ge=0)  # delivered outbox entries of superseded versions
     dead_days: int = Field(365, ge=0)  # dead letters need a human: kept a year by default
     attempts_days: int = Field(30, ge=0)  # attempt rows of delivered entries
-    quarantine_days: int = Field(365, ge=0)
+    quarantine_days: int = Field(365, ge=0)  # records rejected at intake, with their reasons
     source_runs_days: int = Field(30, ge=0)  # the newest run of every table is always kept
-    source_rejects_days: int = Field(90, ge=0)
+    source_rejects_days: int = Field(90, ge=0)  # HIS rows a mapping or validation rejected
     seen_keys_days: int = Field(7, ge=0)  # at least 2 apply: the sweep reads yesterday's
     sessions_days: int = Field(7, ge=0)  # console sessions, counted from their expiry
-    login_attempts_days: int = Field(90, ge=0)
+    login_attempts_days: int = Field(90, ge=0)  # console login attempts (lockout evidence)
     actions_days: int = Field(0, ge=0)  # console actions are the record of who did what
     alerts_days: int = Field(90, ge=0)  # resolved alerts; firing ones are always kept
     batch_size: int = Field(1000, ge=1, le=5000)  # rows per delete transaction

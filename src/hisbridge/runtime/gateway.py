@@ -64,6 +64,24 @@ def _messages(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[st
     return {"messages": services}, [lambda: services.run(asyncio.Event())]
 
 
+def _bound_memory(settings: Settings) -> None:
+    """Allocator and SQLite bounds for a process that runs for months (before threads start)."""
+    from hisbridge.runtime.memory import cap_malloc_arenas, fix_mmap_threshold, limit_sqlite_heap
+
+    cap_malloc_arenas(settings.memory.malloc_arenas)
+    fix_mmap_threshold(settings.memory.mmap_threshold_kib)
+    limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
+
+
+def _housekeeping(settings: Settings, engine: Engine, clock: Clock) -> list[Job]:
+    """Background upkeep: freed memory back to the system, finished work out of the store."""
+    from hisbridge.runtime.memory import trim_loop
+    from hisbridge.store.retention import prune_loop
+
+    return [lambda: trim_loop(settings.memory.trim_every_s),
+            lambda: prune_loop(engine, settings.retention, clock)]
+
+
 def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryService, engine: Engine,
                clock: Clock, t0_every_s: float | None) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
@@ -81,23 +99,13 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     """Migrate the store and build every enabled part of the gateway."""
     from hisbridge.delivery.gateway import build_app
     from hisbridge.delivery.service import DeliveryService
-    from hisbridge.runtime.memory import (
-        cap_malloc_arenas,
-        fix_mmap_threshold,
-        limit_sqlite_heap,
-        trim_loop,
-    )
 
-    cap_malloc_arenas(settings.memory.malloc_arenas)
-    fix_mmap_threshold(settings.memory.mmap_threshold_kib)
-    limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
+    _bound_memory(settings)
     engine = make_engine(settings.store.url)
     upgrade(engine)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     services, jobs = _gdhealth(settings, engine, clock)
-    jobs.append(lambda: trim_loop(settings.memory.trim_every_s))
-    from hisbridge.store.retention import prune_loop  # retention: finished work ages out
-    jobs.append(lambda: prune_loop(engine, settings.retention, clock))
+    jobs += _housekeeping(settings, engine, clock)
     more, message_jobs = _messages(settings, engine, clock)
     services.update(more)
     jobs += message_jobs
