@@ -114,7 +114,9 @@ def child(data_dir: Path, speed: float, ports: list[int], diag: bool = False,
 
 def sample(pid: int) -> dict[str, float]:
     status = Path(f"/proc/{pid}/status").read_text()
-    rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    rss_kb = int(fields["VmRSS"].split()[0])
+    threads = int(fields["Threads"])
     fds = os.listdir(f"/proc/{pid}/fd")
     sockets = 0
     for fd in fds:
@@ -122,7 +124,8 @@ def sample(pid: int) -> dict[str, float]:
             sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
         except OSError:
             continue
-    return {"t": time.monotonic(), "rss_mb": rss_kb / 1024, "fds": len(fds), "sockets": sockets}
+    return {"t": time.monotonic(), "rss_mb": rss_kb / 1024, "fds": len(fds), "sockets": sockets,
+            "threads": threads}
 
 
 def backlog(store: Path) -> int:
@@ -192,7 +195,7 @@ def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> 
                 proc.kill()
         log.close()
     warmup = 60.0 if minutes > 2 else 0.0
-    for key in ("rss_mb", "fds", "sockets"):
+    for key in ("rss_mb", "fds", "sockets", "threads"):
         result[f"{key}_growth"] = round(growth(samples, key, warmup), 3) if samples else None
         result[f"{key}_first_last"] = [round(samples[0][key], 1), round(samples[-1][key], 1)] \
             if samples else None

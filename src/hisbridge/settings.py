@@ -133,6 +133,11 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(50, ge=1)  # failed attempts before an entry is dead-lettered
     # Seconds a claimed entry belongs to its worker; a dead worker's entries return after this.
     lease_s: float = Field(120.0, gt=0)
+    # Circuit breaker: after this many consecutive unreachable sends (refused, timeout, 5xx) stop
+    # sending, probe with one record after retry_base_s, doubling up to breaker_max_s; the first
+    # probe that gets through resumes sending and makes every waiting retry due now. 0 = off.
+    breaker_threshold: int = Field(5, ge=0)
+    breaker_max_s: float = Field(15.0, gt=0)  # longest pause between probes of a down receiver
     on_parent_timeout: Literal["send", "dead"] = "send"
     """After parent_wait_s a child is sent anyway (the front-end accepts orphans) or dead-lettered."""
 

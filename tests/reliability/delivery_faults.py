@@ -86,7 +86,8 @@ def _service(engine: Any, url: str, plan: Plan, concurrency: int) -> DeliverySer
         queue=OutboxQueue(engine),
         policy=RetryPolicy(base_s=0.2, cap_s=2.0, max_attempts=200),
         options=WorkerOptions(concurrency=concurrency, batch_size=100, lease_s=30,
-                              idle_poll_s=0.05, flush_s=0.005))
+                              idle_poll_s=0.05, flush_s=0.005, breaker_base_s=0.2,
+                              breaker_max_s=2.0))
 
 
 async def _feed(service: DeliveryService, n: int, seconds: float) -> list[str]:

@@ -37,6 +37,9 @@ class DeliveryMetrics:
         self.reachable = Gauge("hisbridge_target_reachable",
                                "1 when the last send reached the receiver, else 0", ["target"],
                                registry=self.registry)
+        self.circuit_open = Gauge("hisbridge_circuit_open",
+                                  "1 while sending to the receiver is paused (circuit breaker)",
+                                  ["target"], registry=self.registry)
 
     def child(self, metric: Counter | Gauge, label: str) -> Any:
         """``metric.labels(label)``, looked up once per label (the hot path calls this a lot)."""

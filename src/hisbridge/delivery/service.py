@@ -43,7 +43,10 @@ def worker_options(settings: Settings, *,
     return WorkerOptions(concurrency=settings.frontend.concurrency,
                          batch_size=batch,
                          lease_s=settings.delivery.lease_s,
-                         on_parent_timeout=on_parent_timeout or settings.delivery.on_parent_timeout)
+                         on_parent_timeout=on_parent_timeout or settings.delivery.on_parent_timeout,
+                         breaker_threshold=settings.delivery.breaker_threshold,
+                         breaker_base_s=settings.delivery.retry_base_s,
+                         breaker_max_s=settings.delivery.breaker_max_s)
 
 
 class DeliveryService:

@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeVar
 
 from hisbridge import _ids
 from hisbridge._clock import Clock, system_clock
+from hisbridge.delivery.breaker import CircuitBreaker
 from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.ports import BatchTarget, Target
@@ -50,6 +51,9 @@ class WorkerOptions:
     flush_s: float = 0.02
     on_parent_timeout: Literal["send", "dead"] = "send"
     shutdown_grace_s: float = 10.0
+    breaker_threshold: int = 5  # consecutive unreachable outcomes that pause sending; 0 = never
+    breaker_base_s: float = 1.0
+    breaker_max_s: float = 15.0
 
 
 def default_worker_id() -> str:
@@ -82,6 +86,11 @@ class DeliveryWorker:
         self._claimed_none = False
         self._next_reclaim = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        o = self.options
+        self.breaker = CircuitBreaker(o.breaker_threshold, o.breaker_base_s, o.breaker_max_s)
+        self._retry_now = False
+        self._probe_id: int | None = None
+        self._unsent: list[int] = []  # claimed, then held back by the open breaker
 
     async def _store(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -106,7 +115,7 @@ class DeliveryWorker:
     def idle(self) -> bool:
         """Nothing due was found, nothing is buffered, being sent or waiting to be recorded."""
         return (self._claimed_none and self._buffer.empty() and not self._sending
-                and not self._done and not self._flushing)
+                and not self._done and not self._flushing and not self._unsent)
 
     async def run_until_idle(self, timeout: float = 30.0) -> bool:
         """Run until idle (True) or until ``timeout`` seconds pass (False); keeps running."""
@@ -136,13 +145,35 @@ class DeliveryWorker:
         if self._buffer.qsize() >= self.options.batch_size:
             await self._nap(self.options.flush_s)
             return
-        items = await self._store(self.queue.claim, self.worker_id,
-                                  self.options.batch_size, self.options.lease_s)
+        limit = await self._claim_limit()
+        if not limit:
+            return
+        items = await self._store(self.queue.claim, self.worker_id, limit, self.options.lease_s)
+        if self.breaker.is_open:
+            self._probe_id = items[0].outbox_id if items else None
         for item in items:
             self._buffer.put_nowait(item)
         if not items:
             self._claimed_none = not self._done and not self._sending
             await self._nap(self.options.idle_poll_s)
+
+    async def _claim_limit(self) -> int:
+        """A batch while the breaker is closed; while it is open nothing until the probe is
+        due, then one entry (waiting retries made due first, so there is one to probe with)."""
+        if self._unsent:  # back to pending, attempt not counted
+            ids, self._unsent = self._unsent, []
+            await self._store(self.queue.release, self.worker_id, ids)
+        if self._retry_now:
+            self._retry_now = False
+            await self._store(self.queue.retry_now)
+        if not self.breaker.is_open:
+            return self.options.batch_size
+        wait = self.breaker.wait_s(self.clock.monotonic())
+        if wait > 0 or self._sending or not self._buffer.empty():
+            await self._nap(min(max(wait, self.options.flush_s), 1.0))
+            return 0
+        await self._store(self.queue.retry_now)
+        return 1
 
     async def _nap(self, seconds: float) -> None:
         self._wake.clear()
@@ -152,6 +183,9 @@ class DeliveryWorker:
     async def _sender(self) -> None:
         while True:
             item = await self._buffer.get()
+            if self.breaker.is_open and item.outbox_id != self._probe_id:
+                self._unsent.append(item.outbox_id)  # the receiver is down: do not hammer it
+                continue
             self._sending.add(item.outbox_id)
             try:
                 outcome = await self._send_one(item)
@@ -197,6 +231,7 @@ class DeliveryWorker:
         self._done.append(Completion(item, outcome, decision, started))
         metrics = self.metrics
         metrics.child(metrics.reachable, self.target.name).set(1 if outcome.reachable else 0)
+        self._trip(outcome)
         if item.note == PARENT_LATE:
             metrics.child(metrics.parent_late, item.table).inc()
         if decision.action == "delivered":
@@ -206,6 +241,24 @@ class DeliveryWorker:
             metrics.child(metrics.dead, item.table).inc()
         else:
             metrics.child(metrics.retried, item.table).inc()
+
+    def _trip(self, outcome: Outcome) -> None:
+        # Down = not reached at all, or the receiver itself failing (5xx: 503 while it restarts).
+        down = not outcome.reachable or (outcome.status_code or 0) >= 500
+        transition = self.breaker.record(not down, self.clock.monotonic())
+        if transition == "none":
+            return
+        name = self.target.name
+        self.metrics.child(self.metrics.circuit_open, name).set(1 if self.breaker.is_open else 0)
+        if transition == "closed":
+            log.warning("接收方已恢复，继续发送 receiver reachable again: resuming",
+                        extra={"target": name})
+            self._retry_now = True
+            self.wake()
+        elif transition == "opened":
+            log.warning("接收方不可达，暂停发送并定时探测 receiver unreachable: pausing, probing",
+                        extra={"target": name, "failures": self.breaker.failures,
+                               "pause_s": self.breaker.pause_s, "reason": outcome.reason})
 
     async def _recorder(self) -> None:
         while not self._stopping or self._done:
@@ -247,6 +300,7 @@ class DeliveryWorker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush()
         leftover = [self._buffer.get_nowait().outbox_id for _ in range(self._buffer.qsize())]
+        leftover += self._unsent
         await self._store(self.queue.release, self.worker_id, leftover + sorted(unfinished))
         self._sending.clear()
         self._tasks = []

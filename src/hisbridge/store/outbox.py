@@ -155,6 +155,16 @@ class OutboxQueue:
                         next_attempt_at=now, note="lease expired; worker lost"))
         return int(result.rowcount or 0)
 
+    def retry_now(self) -> int:
+        """Make every entry waiting for a retry due now (the receiver is reachable again)."""
+        now = to_store(self.clock.now())
+        o = outbox.c
+        with self.engine.begin() as conn:
+            result = conn.execute(update(outbox)
+                                  .where(o.state == "retry_wait", o.next_attempt_at > now)
+                                  .values(next_attempt_at=now))
+        return int(result.rowcount or 0)
+
     def release(self, worker: str, ids: Sequence[int]) -> None:
         """Give back entries claimed but not sent (shutdown): pending again, attempt not counted."""
         if not ids:
