@@ -37,9 +37,10 @@ class HisSettings(BaseModel):
     strict_codes: bool = False  # true: a row with an unmapped code is quarantined, not sent
     # Poll interval of the real-time tables (patient, visit activity, report card), in seconds.
     realtime_interval_s: float = Field(10.0, gt=0)
-    # Not read by the scheduler at present: the T+0 tables follow t0_cron.
+    # Poll interval of the T+0 and base tables, in seconds — used when t0_cron is empty.
     t0_interval_s: float = Field(300.0, gt=0)
-    t0_cron: str = "*/5 * * * *"  # cron schedule of the T+0 and base tables
+    # Cron schedule of the T+0 and base tables; wins over t0_interval_s ("" = use the interval).
+    t0_cron: str = "*/5 * * * *"
     # Cron schedule of the end-of-day pass: every table once more, key-set sweep for deletes.
     closing_sweep_cron: str = "30 23 * * *"
     overlap_s: float = Field(120.0, ge=0)  # each poll re-reads this far behind the watermark (late commits)

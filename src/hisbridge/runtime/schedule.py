@@ -84,8 +84,10 @@ class PollScheduler:
     async def _t0_loop(self) -> None:
         if self.t0_every_s is not None:
             await self._every(self.t0_every_s, self.t0_pass)
-        else:
+        elif self.his.t0_cron.strip():
             await self._cron(self.his.t0_cron, self.t0_pass)
+        else:
+            await self._every(self.his.t0_interval_s, self.t0_pass)
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while True:
