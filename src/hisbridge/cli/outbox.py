@@ -57,7 +57,8 @@ def status(config: ConfigOpt = None,
 
 @app.command("dead")
 def dead(config: ConfigOpt = None,
-         table: Annotated[str | None, typer.Option("--table", "-t")] = None,
+         table: Annotated[str | None, typer.Option(
+             "--table", "-t", help="只看这张表 only this table (any key style)")] = None,
          limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50) -> None:
     """死信及原因 / dead letters with the reason and the receiver's reply."""
     from hisbridge.spec import load_dictionary
