@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,73 @@ def child(data_dir: Path, speed: float, ports: list[int], diag: bool = False,
     return asyncio.run(demo_module.run_demo(data_dir, ports=ports_, duration=None))
 
 
+def gateway_child(config: Path, port: int, diag: bool, data_dir: Path) -> int:
+    """``hisbridge run`` (the product alone), with the memory diagnostics thread when asked."""
+    from hisbridge.logs import configure_logging
+    from hisbridge.runtime.gateway import serve
+
+    configure_logging("WARNING")
+    if diag:
+        threading.Thread(target=_diagnose, args=(data_dir / "memory.jsonl", 10.0, 15),
+                         daemon=True).start()
+    asyncio.run(serve(config, host="127.0.0.1", port=port))
+    return 0
+
+
+def _china_now() -> datetime:
+    """Now on the hospital's wall clock (naive China time, as the simulators keep it)."""
+    from hisbridge._clock import CHINA_TZ
+
+    return datetime.now(CHINA_TZ).replace(tzinfo=None)
+
+
+def _split_project(data_dir: Path, fe_port: int) -> Path:
+    """A project like the demo's (fast schedules) for the split run: HIS and front-end are
+    separate processes, the gateway stores in SQLite."""
+    import yaml
+
+    from hisbridge.mapping.example import write_example
+
+    config = write_example(data_dir / "project", his_url=f"sqlite:///{data_dir / 'his.db'}",
+                           frontend_url=f"http://127.0.0.1:{fe_port}",
+                           store_url=f"sqlite:///{data_dir / 'store.db'}", force=True)[0]
+    values = yaml.safe_load(config.read_text("utf-8"))
+    today = _china_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    values["his"].update(realtime_interval_s=3, t0_cron="", t0_interval_s=15,
+                         initial_since=(today - timedelta(days=1)).isoformat())
+    values["frontend"]["license"] = "SIM-LICENSE-0001"
+    # The synthetic day has a few daily-course notes whose first-course note predates it: they
+    # wait for that parent for parent_wait_s, then go anyway. 30 s keeps the drain check short.
+    values.setdefault("delivery", {})["parent_wait_s"] = 30
+    config.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), "utf-8")
+    return config
+
+
+def _start_split(data_dir: Path, speed: float, ports: list[int], diag: str,
+                 env: dict[str, str], log: Any) -> tuple[subprocess.Popen[bytes], list[Any]]:
+    """HIS (live, ``speed`` times the demo's step rate) and front-end simulator in their own
+    processes; the gateway in the returned one."""
+    def hisbridge(*args: str) -> list[str]:
+        return [sys.executable, "-m", "hisbridge", *args]
+
+    his_url = f"sqlite:///{data_dir / 'his.db'}"
+    quiet = {"stdout": log, "stderr": subprocess.STDOUT, "env": env}
+    yesterday = (_china_now() - timedelta(days=1)).date().isoformat()  # as the demo: a full
+    subprocess.run(hisbridge("simulate", "his", "--db", his_url, "--reset",  # day, then live
+                             "--date", yesterday), check=True, **quiet)
+    others = [subprocess.Popen(hisbridge("simulate", "his", "--db", his_url, "--live",
+                                         "--interval", str(3 / speed)), **quiet),
+              subprocess.Popen(hisbridge("simulate", "frontend", "--port", str(ports[1]),
+                                         "--lenient", "--store",
+                                         f"sqlite:///{data_dir / 'frontend.db'}"), **quiet)]
+    config = _split_project(data_dir, ports[1])
+    diag_flag = [f"--diag={diag}"] if diag else []
+    gateway = subprocess.Popen([sys.executable, __file__, "--gateway-child", str(config),
+                                "--ports", str(ports[0]), "--child", str(data_dir), *diag_flag],
+                               **quiet)
+    return gateway, others
+
+
 def sample(pid: int) -> dict[str, float]:
     status = Path(f"/proc/{pid}/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -124,8 +191,12 @@ def sample(pid: int) -> dict[str, float]:
             sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
         except OSError:
             continue
+    def mb(key: str) -> float:
+        return int(fields[key].split()[0]) / 1024 if key in fields else 0.0
+
     return {"t": time.monotonic(), "rss_mb": rss_kb / 1024, "fds": len(fds), "sockets": sockets,
-            "threads": threads}
+            "threads": threads, "rss_anon_mb": mb("RssAnon"), "rss_file_mb": mb("RssFile"),
+            "rss_shmem_mb": mb("RssShmem")}
 
 
 def backlog(store: Path) -> int:
@@ -157,17 +228,23 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> dict[str, Any]:
+def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "",
+        split: bool = False) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="hisbridge-soak-"))
     ports = free_ports(4)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     log = (data_dir / "soak-child.log").open("wb")
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(data_dir), "--speed",
-                             str(speed), "--ports", ",".join(map(str, ports))]
-                            + ([f"--diag={diag}"] if diag else []),
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    others: list[Any] = []
+    if split:
+        proc, others = _start_split(data_dir, speed, ports, diag, env, log)
+    else:
+        proc = subprocess.Popen([sys.executable, __file__, "--child", str(data_dir), "--speed",
+                                 str(speed), "--ports", ",".join(map(str, ports))]
+                                + ([f"--diag={diag}"] if diag else []),
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
     samples: list[dict[str, float]] = []
-    result: dict[str, Any] = {"minutes": minutes, "speed": speed, "data_dir": str(data_dir)}
+    result: dict[str, Any] = {"minutes": minutes, "speed": speed, "data_dir": str(data_dir),
+                              "measured": "hisbridge run alone" if split else "the whole demo"}
     try:
         time.sleep(15)  # build the hospital and start the servers
         end = time.monotonic() + minutes * 60
@@ -176,6 +253,9 @@ def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> 
             print(json.dumps(samples[-1]), flush=True)
             time.sleep(every_s)
         (data_dir / PAUSE).touch()
+        if others:  # split: stop the HIS's live activity
+            others[0].send_signal(signal.SIGINT)
+            others[0].wait(30)
         started = time.monotonic()
         drained = False
         while time.monotonic() - started < 120 and proc.poll() is None:
@@ -187,6 +267,10 @@ def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> 
                       outbox=counts(data_dir / "store.db"), samples=len(samples),
                       child_alive=proc.poll() is None)
     finally:
+        for other in others:
+            if other.poll() is None:
+                other.send_signal(signal.SIGINT)
+                other.wait(30)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
@@ -195,7 +279,8 @@ def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "") -> 
                 proc.kill()
         log.close()
     warmup = 60.0 if minutes > 2 else 0.0
-    for key in ("rss_mb", "fds", "sockets", "threads"):
+    for key in ("rss_mb", "fds", "sockets", "threads", "rss_anon_mb", "rss_file_mb",
+                "rss_shmem_mb"):
         result[f"{key}_growth"] = round(growth(samples, key, warmup), 3) if samples else None
         result[f"{key}_first_last"] = [round(samples[0][key], 1), round(samples[-1][key], 1)] \
             if samples else None
@@ -226,6 +311,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=5.0)
+    parser.add_argument("--split", action="store_true",
+                        help="measure `hisbridge run` alone: the HIS (live) and the front-end "
+                             "simulator run in processes of their own")
+    parser.add_argument("--gateway-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
     parser.add_argument("--diag", choices=["parts", "trace"], default="",
@@ -233,11 +322,13 @@ def main() -> int:
                              "(SQLite heap, C heap in use / kept free, Python blocks); 'trace' "
                              "adds tracemalloc and the allocation sites that grew (slower)")
     args = parser.parse_args()
+    if args.gateway_child:
+        return gateway_child(args.gateway_child, int(args.ports), bool(args.diag), args.child)
     if args.child:
         sys.path.insert(0, str(ROOT / "src"))
         return child(args.child, args.speed, [int(p) for p in args.ports.split(",")],
                      diag=bool(args.diag), trace=args.diag == "trace")
-    result = run(args.minutes, args.speed, diag=args.diag)
+    result = run(args.minutes, args.speed, diag=args.diag, split=args.split)
     result["when"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
