@@ -112,3 +112,23 @@ def test_retry_now_makes_only_waiting_entries_due(engine: Engine) -> None:
     assert OutboxQueue(engine).retry_now() == 3
     claimed = OutboxQueue(engine).claim("w", 10, 30)
     assert sorted(i.outbox_id for i in claimed) == ids  # the three waiting ones and the pending
+
+
+def test_retry_now_with_a_limit_moves_only_the_first_waiting_entries(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from hisbridge._clock import system_clock
+    from hisbridge.store.times import to_store
+
+    StoreIntake(engine, Validator("lenient")).accept(
+        "emr_patient_info", [sample_record("emr_patient_info", f"p{i}", serial=i) for i in range(5)])
+    now = system_clock.now()
+    with engine.begin() as conn:
+        ids = [r.id for r in conn.execute(select(outbox.c.id).order_by(outbox.c.id))]
+        for hours, outbox_id in enumerate(ids, start=1):  # the first id is due soonest
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
+                state="retry_wait", next_attempt_at=to_store(now + timedelta(hours=hours))))
+    assert OutboxQueue(engine).retry_now(1) == 1
+    assert [i.outbox_id for i in OutboxQueue(engine).claim("w", 10, 30)] == ids[:1]

@@ -159,7 +159,7 @@ class DeliveryWorker:
 
     async def _claim_limit(self) -> int:
         """A batch while the breaker is closed; while it is open nothing until the probe is
-        due, then one entry (waiting retries made due first, so there is one to probe with)."""
+        due, then one entry (the first waiting retry made due, so there is one to probe with)."""
         if self._unsent:  # back to pending, attempt not counted
             ids, self._unsent = self._unsent, []
             await self._store(self.queue.release, self.worker_id, ids)
@@ -172,7 +172,7 @@ class DeliveryWorker:
         if wait > 0 or self._sending or not self._buffer.empty():
             await self._nap(min(max(wait, self.options.flush_s), 1.0))
             return 0
-        await self._store(self.queue.retry_now)
+        await self._store(self.queue.retry_now, 1)  # one waiting entry due, to probe with
         return 1
 
     async def _nap(self, seconds: float) -> None:

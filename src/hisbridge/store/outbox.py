@@ -155,15 +155,22 @@ class OutboxQueue:
                         next_attempt_at=now, note="lease expired; worker lost"))
         return int(result.rowcount or 0)
 
-    def retry_now(self) -> int:
-        """Make every entry waiting for a retry due now (the receiver is reachable again)."""
+    def retry_now(self, limit: int | None = None) -> int:
+        """Make entries waiting for a retry due now (the receiver is reachable again): all of
+        them, or the ``limit`` that would have been due first (a probe needs just one)."""
         now = to_store(self.clock.now())
         o = outbox.c
+        waiting = and_(o.state == "retry_wait", o.next_attempt_at > now)
+        if limit is not None:
+            first = select(o.id).where(waiting).order_by(o.next_attempt_at).limit(limit)
+            waiting = o.id.in_([row.id for row in self._read(first)])
         with self.engine.begin() as conn:
-            result = conn.execute(update(outbox)
-                                  .where(o.state == "retry_wait", o.next_attempt_at > now)
-                                  .values(next_attempt_at=now))
+            result = conn.execute(update(outbox).where(waiting).values(next_attempt_at=now))
         return int(result.rowcount or 0)
+
+    def _read(self, query: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
 
     def release(self, worker: str, ids: Sequence[int]) -> None:
         """Give back entries claimed but not sent (shutdown): pending again, attempt not counted."""
