@@ -273,3 +273,18 @@ async def test_message_flow_on_postgres(pg_url: str, clock: ManualClock) -> None
     restarted = create_frontend_app(config, clock=clock, store_url=pg_url)
     assert restarted.sim.store.message_seq == 2  # sequence continues after a restart
     restarted.sim.close()
+
+
+async def test_a_store_failure_while_issuing_a_key_is_errorcode_99_not_a_500(
+        sim: tuple[FrontendApp, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, client = sim
+
+    def broken(*_args: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(app.sim.keys, "issue", broken)
+    response = await client.post("/hclient/api/auth/secretKey", json={"license": LICENSE})
+    assert response.status_code == 200
+    reply = response.json()
+    assert reply["result"] is False and reply["errorCode"] == "99", reply
+    assert "OSError" in reply["desc"]

@@ -43,6 +43,10 @@ async def _json_body(request: Request) -> tuple[Any, dict[str, Any] | None]:
     return body, None
 
 
+def _system_failure(exc: Exception) -> dict[str, Any]:
+    return p.failure(p.SYSTEM, f"系统异常：{type(exc).__name__}")
+
+
 def _auth_failure(state: FrontendState, desc: str) -> dict[str, Any]:
     return p.failure(p.AUTH, desc)
 
@@ -53,7 +57,10 @@ async def secret_key(request: Request) -> Response:
     body, problem = await _json_body(request)
     if problem is not None:
         return _reply(request, body, problem)
-    issued = state.keys.issue(str(body.get(state.name("license")) or ""))
+    try:
+        issued = state.keys.issue(str(body.get(state.name("license")) or ""))
+    except Exception as exc:  # its store failed: the protocol's 99, as the data API answers
+        return _reply(request, {**body, state.name("license"): "***"}, _system_failure(exc))
     if issued is None:
         return _reply(request, body, _auth_failure(state, "机构授权码无效 / unknown licence code"))
     reply = {
@@ -81,6 +88,8 @@ async def message_query(request: Request) -> Response:
             state.store, state.keys, key, query, state.config.page_limit)
     except MessageQueryError as exc:
         return _reply(request, body, p.failure(p.FORMAT, str(exc)))
+    except Exception as exc:  # its store failed while paging or saving the cursor
+        return _reply(request, body, _system_failure(exc))
     reply = {"result": True, "desc": f"共 {len(messages)} 条", "errorCode": "",
              "errorName": "", state.name("messages"): messages,
              state.name("nextCursor"): cursor}
