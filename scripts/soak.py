@@ -22,7 +22,6 @@ import gc
 import json
 import os
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -218,19 +217,11 @@ def growth(samples: list[dict[str, float]], key: str, warmup_s: float) -> float:
     return (last - first) / first if first else 0.0
 
 
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def run(minutes: float, speed: float, every_s: float = 10.0, diag: str = "",
         split: bool = False) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="hisbridge-soak-"))
+    from hisbridge.testing.receiver import free_ports
+
     ports = free_ports(4)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     log = (data_dir / "soak-child.log").open("wb")

@@ -9,8 +9,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 REQUIRE_SERVICES = os.environ.get("HISBRIDGE_REQUIRE_SERVICES") == "1"
 PG_ADMIN = os.environ.get("HISBRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -57,6 +62,20 @@ def pg_url() -> Iterator[str]:
 def mysql_url() -> Iterator[str]:
     """A new, empty MariaDB database, dropped afterwards."""
     yield from _fresh_database(MYSQL_ADMIN, "mariadb")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The gateway's store, migrated: a SQLite file, then a fresh PostgreSQL database."""
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    engine = make_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

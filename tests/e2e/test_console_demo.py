@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,21 +21,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from hisbridge.testing import free_ports
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 USER, PASSWORD = "demoadmin", "demo-admin-pass-1"
-
-
-def _free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -60,7 +51,7 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> No
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("demo")
-    gateway, frontend, client, gdhealth = _free_ports(4)
+    gateway, frontend, client, gdhealth = free_ports(4)
     log = (data / "demo.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hisbridge", "demo", "--port", str(gateway), "--frontend-port",

@@ -4,24 +4,15 @@ gateway and a doctor's widget URL, and exits 0."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from hisbridge.testing import free_ports
 
 
 def test_demo_runs_shows_warnings_and_exits_zero(tmp_path: Path) -> None:
-    gateway, frontend, client, gdhealth = _free_ports(4)
+    gateway, frontend, client, gdhealth = free_ports(4)
     result = subprocess.run(
         [sys.executable, "-m", "hisbridge", "demo", "--duration", "40", "--data-dir",
          str(tmp_path / "demo"), "--port", str(gateway), "--frontend-port", str(frontend),

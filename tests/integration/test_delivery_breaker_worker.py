@@ -5,8 +5,6 @@ retry goes at once instead of waiting out its back-off."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -15,9 +13,7 @@ from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.delivery.service import DeliveryService
 from hisbridge.delivery.worker import WorkerOptions
 from hisbridge.spec.validator import Validator
-from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.migrate import upgrade
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.schema.outbox import outbox
 from hisbridge.testing import sample_record
@@ -28,14 +24,9 @@ pytestmark = pytest.mark.services
 RECORDS = 60
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    eng = make_engine(url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 def service(engine: Engine, target: RecordingTarget, threshold: int) -> DeliveryService:

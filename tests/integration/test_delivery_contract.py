@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,9 +13,7 @@ from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.delivery.service import DeliveryService
 from hisbridge.delivery.worker import WorkerOptions
 from hisbridge.spec import Validator
-from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.migrate import upgrade
 from hisbridge.store.outbox import PARENT_LATE, OutboxQueue
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
 from hisbridge.store.schema.outbox import attempts, outbox
@@ -27,14 +23,9 @@ from hisbridge.testing.targets import busy, ok, rejected
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    eng = make_engine(url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 def make_service(engine: Engine, target: RecordingTarget, clock: ManualClock, *,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -21,9 +20,7 @@ from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.delivery.service import DeliveryService
 from hisbridge.delivery.worker import WorkerOptions
 from hisbridge.spec import Validator
-from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.migrate import upgrade
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.queries import dead_entries
 from hisbridge.store.schema.outbox import outbox
@@ -32,14 +29,9 @@ from hisbridge.testing import ReceiverState, sample_record, serve_receiver
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    eng = make_engine(url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 @pytest.fixture

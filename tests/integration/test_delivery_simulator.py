@@ -22,9 +22,7 @@ from hisbridge.delivery.worker import WorkerOptions
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.config import FaultSettings
 from hisbridge.spec import Validator
-from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.migrate import upgrade
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.queries import dead_entries, outbox_status
 from hisbridge.testing import sample_record, serve_app
@@ -32,14 +30,9 @@ from hisbridge.testing import sample_record, serve_app
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    eng = make_engine(url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 @pytest.fixture(params=["strict"])

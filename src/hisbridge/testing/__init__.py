@@ -9,6 +9,7 @@ from hisbridge.testing.receiver import (
     Received,
     ReceiverState,
     create_receiver_app,
+    free_ports,
     serve_app,
     serve_receiver,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Sent",
     "create_receiver_app",
     "fake_frontend_app",
+    "free_ports",
     "sample_record",
     "serve_app",
     "serve_receiver",

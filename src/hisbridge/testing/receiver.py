@@ -27,7 +27,8 @@ from hisbridge import _json
 from hisbridge.connectors.frontend.errors import ERROR_NAMES
 from hisbridge.spec import load_dictionary
 
-__all__ = ["Received", "ReceiverState", "create_receiver_app", "serve_app", "serve_receiver"]
+__all__ = ["Received", "ReceiverState", "create_receiver_app", "free_ports", "serve_app",
+           "serve_receiver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,17 @@ def serve_receiver(state: ReceiverState) -> Iterator[str]:
     """Run the receiver on 127.0.0.1 (a free port) in a thread; yields its base URL."""
     with serve_app(create_receiver_app(state), lifespan="off") as url:
         yield url
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct loopback ports that were free a moment ago (all bound at once)."""
+    socks = [socket.socket() for _ in range(n)]
+    for sock in socks:
+        sock.bind(("127.0.0.1", 0))
+    ports = [int(sock.getsockname()[1]) for sock in socks]
+    for sock in socks:
+        sock.close()
+    return ports
 
 
 @contextmanager
