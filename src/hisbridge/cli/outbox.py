@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine
 
-from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, system_clock
+from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.cli.prune import prune_cmd
 from hisbridge.settings import load_settings
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
@@ -35,43 +34,37 @@ def _engine(config: Path | None) -> Engine:
 
 
 @app.command("status")
-def status(config: ConfigOpt = None,
-           as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
+def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """各表各状态的数量 / counts per table x state, oldest pending age."""
     found = outbox_status(_engine(config), system_clock.now())
-    if as_json:
-        console.print_json(_json.dumps_str(found.as_dict()))
-        return
-    view = Table(title="投递队列 outbox")
-    for column in ("table", *STATES, "oldest pending", "replayed", "quarantined"):
-        view.add_column(column, justify="left" if column == "table" else "right")
-    tables = sorted(set(found.counts) | set(found.quarantined) | set(found.replayed))
-    for table in tables:
+    listing = Listing("投递队列 outbox", ("table", *STATES, "oldest pending", "replayed",
+                                          "quarantined"), document=found.as_dict())
+    for table in sorted(set(found.counts) | set(found.quarantined) | set(found.replayed)):
         counts = found.counts.get(table, {})
         age = found.oldest_pending_s.get(table)
-        view.add_row(table, *(str(counts.get(s, 0)) for s in STATES),
-                     f"{age:.0f}s" if age is not None else "-",
-                     str(found.replayed.get(table, 0)), str(found.quarantined.get(table, 0)))
-    console.print(view)
+        listing.rows.append((table, *(counts.get(s, 0) for s in STATES),
+                             f"{age:.0f}s" if age is not None else "-",
+                             found.replayed.get(table, 0), found.quarantined.get(table, 0)))
+    emit(listing, as_json=as_json, console=console)
 
 
 @app.command("dead")
 def dead(config: ConfigOpt = None,
          table: Annotated[str | None, typer.Option(
              "--table", "-t", help="只看这张表 only this table (any key style)")] = None,
-         limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50) -> None:
+         limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50,
+         as_json: JsonOpt = False) -> None:
     """死信及原因 / dead letters with the reason and the receiver's reply."""
     from hisbridge.spec import load_dictionary
 
     name = load_dictionary().table(table).name if table else None
     rows = dead_entries(_engine(config), name, limit)
-    view = Table(title=f"死信 dead letters ({len(rows)})")
-    for column in ("outbox id", "table", "id", "v", "tries", "code", "reason"):
-        view.add_column(column)
-    for r in rows:
-        view.add_row(str(r.outbox_id), r.table, r.record_id, str(r.version), str(r.attempts),
-                     r.error_code or "-", r.reason[:160])
-    console.print(view)
+    listing = Listing(f"死信 dead letters ({len(rows)})",
+                      ("outbox id", "table", "id", "v", "tries", "code", "reason"),
+                      [(r.outbox_id, r.table, r.record_id, r.version, r.attempts,
+                        r.error_code or "-", r.reason) for r in rows],
+                      [r.as_dict() for r in rows])
+    emit(listing, as_json=as_json, console=console)
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -112,6 +105,37 @@ def replay_cmd(
         raise typer.Exit(1)
     done = replay(engine, flt, system_clock.now(), requested_by="cli")
     console.print(f"已重发 replayed {done.replayed}（replay #{done.replay_id}）")
+
+
+@app.command("held")
+def held(config: ConfigOpt = None,
+         table: Annotated[str | None, typer.Option(
+             "--table", "-t", help="只看这张表 only this table (any key style)")] = None,
+         as_json: JsonOpt = False) -> None:
+    """被扣留的记录及原因 / records held back: quarantined (with the rule and how to fix it)
+    and children waiting for a parent that has not been delivered.
+
+    修正 HIS 中的数据后再同步一次即放行 / fix the HIS row and sync again to release them.
+    """
+    from hisbridge.spec import load_dictionary
+    from hisbridge.store.held import held_records
+
+    name = load_dictionary().table(table).name if table else None
+    found = held_records(_engine(config), name)
+    listing = Listing(f"扣留 held ({len(found)})", HELD_COLUMNS,
+                      [_held_row(h) for h in found], [h.as_dict() for h in found])
+    emit(listing, as_json=as_json, console=console)
+
+
+HELD_COLUMNS = ("kind", "table", "id", "field", "中文标签", "rule", "value (masked)", "since",
+                "waits for", "提示", "hint")
+
+
+def _held_row(h: Any) -> tuple[Any, ...]:
+    since = h.since.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if h.since else ""
+    parent = f"{h.parent_table} {h.parent_id}" if h.parent_id else ""
+    return (h.kind, h.table, h.record_id or "", h.field, h.label_zh, h.rule, h.value or "",
+            since, parent, h.hint_zh, h.hint_en)
 
 
 app.command("prune")(prune_cmd)

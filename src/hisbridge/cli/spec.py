@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hisbridge import _json
+from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.spec import Validator, load_dictionary
 from hisbridge.spec.docs import render_tables_markdown
 from hisbridge.spec.model import GROUP_LABELS
@@ -22,28 +23,80 @@ console = Console()
 
 
 @app.command("list")
-def list_tables() -> None:
+def list_tables(as_json: JsonOpt = False) -> None:
     """列出 20 张表 / list the 20 tables with titles, field counts and groups."""
-    view = Table(title="国家传染病监测预警前置软件 · 20 张标准表")
-    for col in ("#", "table", "中文名", "fields", "group", "API path"):
-        view.add_column(col)
+    listing = Listing("国家传染病监测预警前置软件 · 20 张标准表",
+                      ("#", "table", "中文名", "fields", "group", "API path"))
     for n, t in enumerate(load_dictionary(), start=1):
-        sent = len(t.sent_fields)
-        view.add_row(str(n), t.name, t.title_zh, str(sent), GROUP_LABELS[t.group], t.api_path)
-    console.print(view)
+        listing.rows.append((n, t.name, t.title_zh, len(t.sent_fields), GROUP_LABELS[t.group],
+                             t.api_path))
+    emit(listing, as_json=as_json, console=console)
+
+
+def _code_map_files(config: Path | None) -> tuple[Path, bool]:
+    """Where the project's code maps live (or the worked example's folder) and whether it is
+    a project's."""
+    if config is None:
+        return Path("codemaps"), False
+    from hisbridge.settings import load_settings
+
+    folder = load_settings(config).his.codemaps_dir
+    root = config.parent.resolve() if config.suffix in (".yaml", ".yml") else config.resolve()
+    return (folder if folder.is_absolute() else root / folder), True
 
 
 @app.command("show")
-def show(table: Annotated[str, typer.Argument(help="e.g. emr_patient_info")]) -> None:
-    """一张表的字段 / fields of one table with labels, types, lengths and rules."""
+def show(table: Annotated[str, typer.Argument(help="e.g. emr_patient_info")],
+         config: Annotated[Path | None, typer.Option(
+             "--config", "-c", help="项目配置：显示其代码对照文件 the project's code-map files")]
+         = None,
+         as_json: JsonOpt = False) -> None:
+    """一张表的字段 / fields of one table with labels, types, lengths, rules and code-map CSV.
+
+    没有 -c 时“code map”列是 hisbridge init 示例项目中的文件名 (codemaps/<code set>.csv)。
+    """
     t = load_dictionary().table(table)
-    view = Table(title=f"{t.name} {t.title_zh} ({t.api_path})")
-    for col in ("field", "camelCase", "中文标签", "type", "len", "required", "code set"):
-        view.add_column(col)
+    folder, in_project = _code_map_files(config)
+    listing = Listing(f"{t.name} {t.title_zh} ({t.api_path})",
+                      ("field", "camelCase", "中文标签", "type", "len", "required", "code set",
+                       "code map"))
     for f in t.fields:
-        view.add_row(f.name, f.camel, f.label_zh, f.type, str(f.length or ""),
-                     f.required_level, f.code_set or "")
-    console.print(view)
+        listing.rows.append((f.name, f.camel, f.label_zh, f.type, f.length or "",
+                             f.required_level, f.code_set or "",
+                             _code_map_cell(folder, f.code_set, in_project)))
+    emit(listing, as_json=as_json, console=console)
+
+
+def _code_map_cell(folder: Path, code_set: str | None, in_project: bool) -> str:
+    if not code_set:
+        return ""
+    path = folder / f"{code_set}.csv"
+    if in_project and not path.is_file():
+        return f"{path} (无此文件，只接受标准代码 absent: standard codes only)"
+    return str(path)
+
+
+@app.command("codes")
+def codes(code_set: Annotated[str | None, typer.Argument(
+              metavar="[SET]", help="值域名，如 id_card_type；省略则列出全部值域")] = None,
+          as_json: JsonOpt = False) -> None:
+    """值域代码 / a code set's codes and labels (without SET: every code set)."""
+    dictionary = load_dictionary()
+    if code_set is None:
+        listing = Listing("值域 code sets", ("code set", "中文名", "codes", "pattern"))
+        for name, cs in sorted(dictionary.code_sets.items()):
+            listing.rows.append((name, cs.name_zh, len(cs.codes), cs.pattern or ""))
+        emit(listing, as_json=as_json, console=console)
+        return
+    found = dictionary.code_set(code_set)
+    if found is None:
+        raise typer.BadParameter(f"未知的值域 unknown code set {code_set!r}; 可用 known: "
+                                 + ", ".join(sorted(dictionary.code_sets)), param_hint="SET")
+    listing = Listing(f"{found.name} {found.name_zh}", ("code", "label"),
+                      [(code, label) for code, label in found.codes.items()])
+    if found.pattern and not found.codes:
+        listing.rows.append((f"pattern {found.pattern}", "只校验格式 checked by shape only"))
+    emit(listing, as_json=as_json, console=console)
 
 
 @app.command("ddl")

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.console.roles import ROLE_LABELS
 from hisbridge.console.sessions import SessionStore
 from hisbridge.console.users import UserStore
@@ -78,14 +78,13 @@ def role(name: Annotated[str, typer.Argument(help="user name")],
 
 
 @app.command("list")
-def list_users(config: ConfigOpt = None) -> None:
+def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """列出用户 / list console users."""
     users, _ = _stores(config)
-    view = Table(title="控制台用户 console users")
-    for col in ("name", "role", "角色", "created", "password changed"):
-        view.add_column(col)
+    listing = Listing("控制台用户 console users",
+                      ("name", "role", "角色", "created", "password changed"))
     for u in users.all():
         label = ROLE_LABELS.get(u.role, (u.role, u.role))[0]  # type: ignore[call-overload]
-        view.add_row(u.name, u.role, label, u.created_at.isoformat(timespec="seconds"),
-                     u.password_changed_at.isoformat(timespec="seconds"))
-    console.print(view)
+        listing.rows.append((u.name, u.role, label, u.created_at.isoformat(timespec="seconds"),
+                             u.password_changed_at.isoformat(timespec="seconds")))
+    emit(listing, as_json=as_json, console=console)

@@ -12,7 +12,7 @@ from typing import Any
 from hisbridge.errors import UnknownTable
 from hisbridge.spec.model import CodeSet, FieldSpec, Group, ParentKey, TableSpec
 
-__all__ = ["Dictionary", "load_dictionary"]
+__all__ = ["TABLE_ALIASES", "Dictionary", "load_dictionary"]
 
 # Code sets with no list in the reconstruction are checked by shape only.
 _PATTERNS: Mapping[str, tuple[str, str]] = {
@@ -22,6 +22,13 @@ _PATTERNS: Mapping[str, tuple[str, str]] = {
     "tcm_disease": ("中医病名代码 GB/T 15657", r"[A-Z0-9.]{2,20}"),
     "tcm_syndrome": ("中医证候代码 GB/T 15657", r"[A-Z0-9.]{2,20}"),
 }
+# Table names as the front-end's own export files spell them -> the spec's names. Every table
+# name a user types or a file carries goes through ``Dictionary.table``, so this is the one place.
+TABLE_ALIASES: Mapping[str, str] = {
+    "emr_adminssion_info": "emr_admission_info",
+    "emr_daily_coure": "emr_daily_course",
+}
+_ALIASES_BY_KEY = {k.replace("_", ""): v for k, v in TABLE_ALIASES.items()}
 _GROUPS: Mapping[str, Group] = {"实时采集": "realtime", "常规监测": "t0", "基础表": "base"}
 
 
@@ -47,6 +54,9 @@ class Dictionary:
     def table(self, name: str) -> TableSpec:
         """By snake name (``emr_patient_info``) or camel name (``emrPatientInfo``)."""
         found = self._by_name.get(name) or self._by_camel.get(name.lower().replace("_", ""))
+        if found is None:
+            alias = _ALIASES_BY_KEY.get(name.lower().replace("_", ""))
+            found = self._by_name.get(alias) if alias else None
         if found is None:
             raise UnknownTable(name, self.names)
         return found

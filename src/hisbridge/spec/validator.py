@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from hisbridge.privacy import mask_field
 from hisbridge.spec.dictionary import Dictionary, load_dictionary
+from hisbridge.spec.hints import required_hint
 from hisbridge.spec.idcard import IdCardInfo, parse_id_card
 from hisbridge.spec.model import FieldSpec, TableSpec
 from hisbridge.spec.violations import RULE_HINTS, Severity, Violation
@@ -29,6 +30,8 @@ _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _INT_RE = re.compile(r"[+-]?\d{1,18}")
 _DECIMAL_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _RESIDENT_ID_TYPE = "01"
+_DATE_HINT = ("应为真实存在的日期 yyyy-MM-dd，例如 1990-05-17；日期本身有误时请在 HIS 中更正",
+              "a real date as yyyy-MM-dd, for example 1990-05-17; correct a wrong date in the HIS")
 _SHOWN_CHARS = 40
 
 
@@ -113,7 +116,7 @@ class _TableChecks:
             except ValueError:
                 ok = False
             if not ok:
-                out.append(self.violation(f, "date", text, "例如 1990-05-17", "for example 1990-05-17"))
+                out.append(self.violation(f, "date", text, _DATE_HINT[0], _DATE_HINT[1]))
         return check
 
     def _number_check(self, f: FieldSpec) -> Check:
@@ -144,8 +147,10 @@ class _TableChecks:
                 rule = "code_set" if codes else "code_format"
                 shown = _shown(f.name, code)
                 out.append(self.violation(
-                    f, rule, code, f"{shown!r} 不属于「{set_zh}」；请在代码映射中补充对照",
-                    f"{shown!r} is not in {f.code_set}; add it to the code map",
+                    f, rule, code, f"{shown!r} 不属于「{set_zh}」；"
+                    f"请在代码对照 codemaps/{f.code_set}.csv 中补一行，可用代码见 hisbridge spec codes {f.code_set}",
+                    f"{shown!r} is not in {f.code_set}; add a line to codemaps/{f.code_set}.csv "
+                    f"(codes: hisbridge spec codes {f.code_set})",
                     self.dq_severity))
         return check
 
@@ -173,8 +178,7 @@ class _TableChecks:
                     f"fill {f.name} with the parent record's id"))
         for f in self.required:
             if f.name not in present:
-                out.append(self.violation(f, "required", None, "请在映射中提供该值",
-                                          "provide a value in the mapping"))
+                out.append(self.violation(f, "required", None, *required_hint(f.name)))
         if self.id_card is not None and "id_card" in present:
             self._check_id_card(present, out)
         return out

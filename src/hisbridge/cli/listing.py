@@ -1,0 +1,62 @@
+"""One way every listing command prints: a table on a terminal, TSV through a pipe, or JSON.
+
+On a terminal the rows are a rich table whose cells wrap (never cut). Piped or redirected, the
+output is tab-separated with a header line, one row per line, nothing truncated, so
+``hisbridge spec list | grep emr_patient_info`` and ``cut -f2`` work. ``--json`` prints one JSON
+document (a list of objects keyed by column, unless the command passes its own document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hisbridge import _json
+
+__all__ = ["JsonOpt", "Listing", "emit"]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON 输出 / print JSON")]
+
+
+@dataclass(slots=True)
+class Listing:
+    """Rows to print under ``columns``; ``document`` replaces the default JSON form."""
+
+    title: str
+    columns: Sequence[str]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+    document: Any = None
+
+    def as_json(self) -> Any:
+        if self.document is not None:
+            return self.document
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def emit(listing: Listing, *, as_json: bool = False, console: Console | None = None) -> None:
+    """Print ``listing`` as JSON, as a table (terminal) or as TSV (anything else)."""
+    if as_json:
+        typer.echo(_json.dumps_str(listing.as_json()))
+        return
+    out = console or Console()
+    if not out.is_terminal:
+        typer.echo("\t".join(listing.columns))
+        for row in listing.rows:
+            typer.echo("\t".join(_cell(v) for v in row))
+        return
+    view = Table(title=listing.title)
+    for column in listing.columns:
+        view.add_column(column, overflow="fold")
+    for row in listing.rows:
+        view.add_row(*(_cell(v) for v in row))
+    out.print(view)
