@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,19 +26,25 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="配置�
 STATES = ("pending", "in_flight", "retry_wait", "delivered", "dead")
 
 
-def _engine(config: Path | None) -> Engine:
+@contextmanager
+def _engine(config: Path | None) -> Iterator[Engine]:
+    """The migrated store, its connections closed when the command is done."""
     from hisbridge.store.engine import make_engine
     from hisbridge.store.migrate import upgrade
 
     engine = make_engine(load_settings(config).store.url)
-    upgrade(engine)
-    return engine
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @app.command("status")
 def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """各表各状态的数量 / counts per table x state, oldest pending age."""
-    found = outbox_status(_engine(config), system_clock.now())
+    with _engine(config) as engine:
+        found = outbox_status(engine, system_clock.now())
     listing = Listing("投递队列 outbox", ("table", *STATES, "oldest pending", "replayed",
                                           "quarantined"), document=found.as_dict())
     for table in sorted(set(found.counts) | set(found.quarantined) | set(found.replayed)):
@@ -58,7 +66,8 @@ def dead(config: ConfigOpt = None,
     from hisbridge.spec import load_dictionary
 
     name = load_dictionary().table(table).name if table else None
-    rows = dead_entries(_engine(config), name, limit)
+    with _engine(config) as engine:
+        rows = dead_entries(engine, name, limit)
     listing = Listing(f"死信 dead letters ({len(rows)})",
                       ("outbox id", "table", "id", "v", "tries", "code", "reason"),
                       [(r.outbox_id, r.table, r.record_id, r.version, r.attempts,
@@ -93,17 +102,18 @@ def replay_cmd(
 
     if state not in ("dead", "retry_wait"):
         raise typer.BadParameter("--state 只能是 dead 或 retry_wait")
-    engine = _engine(config)
     flt = ReplayFilter(load_dictionary().table(table).name, state,  # type: ignore[arg-type]
                        _moment(since), _moment(until), error_code)
-    preview = replay(engine, flt, system_clock.now(), dry_run=True)
-    console.print(f"匹配 matched {preview.matched}，其中已被新版本取代 superseded "
-                  f"{preview.superseded}，将重发 to replay {preview.matched - preview.superseded}")
-    if dry_run or preview.matched == preview.superseded:
-        return
-    if not yes and not typer.confirm("确认重发？ replay now?"):
-        raise typer.Exit(1)
-    done = replay(engine, flt, system_clock.now(), requested_by="cli")
+    with _engine(config) as engine:
+        preview = replay(engine, flt, system_clock.now(), dry_run=True)
+        console.print(f"匹配 matched {preview.matched}，其中已被新版本取代 superseded "
+                      f"{preview.superseded}，将重发 to replay "
+                      f"{preview.matched - preview.superseded}")
+        if dry_run or preview.matched == preview.superseded:
+            return
+        if not yes and not typer.confirm("确认重发？ replay now?"):
+            raise typer.Exit(1)
+        done = replay(engine, flt, system_clock.now(), requested_by="cli")
     console.print(f"已重发 replayed {done.replayed}（replay #{done.replay_id}）")
 
 
@@ -121,7 +131,8 @@ def held(config: ConfigOpt = None,
     from hisbridge.store.held import held_records
 
     name = load_dictionary().table(table).name if table else None
-    found = held_records(_engine(config), name)
+    with _engine(config) as engine:
+        found = held_records(engine, name)
     listing = Listing(f"扣留 held ({len(found)})", HELD_COLUMNS,
                       [_held_row(h) for h in found], [h.as_dict() for h in found])
     emit(listing, as_json=as_json, console=console)

@@ -95,30 +95,57 @@ def sync_once(
     table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只同步这些表")] = None,
     since: Annotated[datetime | None, typer.Option(help="从此时间起重新抽取 (HIS 本地时间)")] = None,
     timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+    allow_held: Annotated[bool, typer.Option(
+        "--allow-held", help="有记录被扣留时仍以 0 退出（供只关心抽取与投递的调度器）"
+                             " exit 0 although records are held")] = False,
 ) -> None:
     """手动同步一轮 / one manual pass: extract from the HIS, then deliver until idle.
 
-    退出码 exit code 1 when a table failed to extract or anything ended dead.
+    结尾列出送达、扣留（隔离与等待上级）、死信数量及主要原因（详见 hisbridge outbox held）。
+    退出码 exit code 1 when a table failed to extract, anything ended dead, or records are held
+    (quarantined or waiting for a parent; ``--allow-held`` keeps exit code 0 for those).
     """
     from hisbridge.runtime.extraction import open_pipeline
+    from hisbridge.store.held import held_records
 
     with open_pipeline(config) as pipe:
         tables = [pipe.project.dictionary.table(t).name for t in table] if table else \
             pipe.project.tables()
-        dead_before = _dead(pipe.engine)
+        before = _finished(pipe.engine)
         reports = _extract_with_progress(pipe.poller, tables, since)
         idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
-        dead = _dead(pipe.engine) - dead_before
-    _print_pass(reports, idle, dead)
-    if dead or any(r.error for r in reports) or not idle:
+        after = _finished(pipe.engine)
+        held = held_records(pipe.engine, tables=tables)
+    dead = after[1] - before[1]
+    _print_pass(reports, idle)
+    _print_outcome(after[0] - before[0], dead, sum(r.counts.rejected for r in reports), held)
+    if dead or any(r.error for r in reports) or not idle or (held and not allow_held):
         raise typer.Exit(1)
 
 
-def _dead(engine: Any) -> int:
+def _finished(engine: Any) -> tuple[int, int]:
+    """(delivered, dead) entries in the store now."""
     from hisbridge._clock import system_clock
     from hisbridge.store.queries import outbox_status
 
-    return outbox_status(engine, system_clock.now()).total("dead")
+    status = outbox_status(engine, system_clock.now())
+    return status.total("delivered"), status.total("dead")
+
+
+def _print_outcome(delivered: int, dead: int, quarantined: int, held: list[Any]) -> None:
+    from hisbridge.store.held import top_reasons
+
+    parked = sum(1 for h in held if h.kind == "quarantined")
+    colour = "red" if dead or held else "green"
+    console.print(f"[{colour}]本轮 this pass: 送达 delivered {delivered}，本轮隔离 quarantined "
+                  f"{quarantined}，死信 dead {dead}；当前扣留 held now {len(held)}（隔离 "
+                  f"quarantined {parked}，等待上级记录 waiting for a parent "
+                  f"{len(held) - parked}）[/]", highlight=False, soft_wrap=True)
+    if held:
+        console.print("主要原因 top reasons:", highlight=False)
+        for reason, count in top_reasons(held):
+            console.print(f"  {count}× {reason}", highlight=False, markup=False, soft_wrap=True)
+        console.print("详见 see: hisbridge outbox held -c FILE", highlight=False)
 
 
 def _extract_with_progress(poller: Any, tables: list[str], since: datetime | None) -> list[Any]:
@@ -162,7 +189,7 @@ async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> b
         await service.stop()
 
 
-def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
+def _print_pass(reports: list[Any], idle: bool) -> None:
     from rich.table import Table
 
     view = Table(title="同步结果 sync once")
@@ -176,5 +203,3 @@ def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
     console.print(view)
     if not idle:
         console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
-    colour = "red" if dead else "green"
-    console.print(f"[{colour}]本轮死信 dead letters this pass: {dead}[/]")

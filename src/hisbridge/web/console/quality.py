@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from hisbridge.console.optional import optional_table
 from hisbridge.console.quality import group_violations, unmapped_codes
+from hisbridge.store.held import held_records
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
@@ -20,6 +21,7 @@ from hisbridge.web.console.tables import table_choices, table_names
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+HELD_SHOWN = 500
 
 
 @router.get("/console/quality")
@@ -33,10 +35,11 @@ async def quality_page(request: Request) -> Response:
     engine = request.app.state.engine
     groups, scanned = await asyncio.to_thread(group_violations, engine, table=table, since=since, until=until)
     codes = await asyncio.to_thread(unmapped_codes, engine)
+    held = await asyncio.to_thread(held_records, engine, table)
     lang = request.cookies.get("hb_lang", "zh")
     shown = {k: request.query_params.get(k, "")[:32] for k in ("table", "from", "to")}
     return page(request, "quality.html", 400 if q.problems else 200, groups=groups, scanned=scanned,
-                codes=codes, problems=q.problems, f=shown, tables=table_choices(lang))
+                codes=codes, held=held[:HELD_SHOWN], problems=q.problems, f=shown, tables=table_choices(lang))
 
 
 @router.get("/console/quality/unmapped.csv")
