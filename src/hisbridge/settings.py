@@ -164,6 +164,14 @@ class WebSettings(BaseModel):
     tls_key: Path | None = None  # PEM private key of tls_cert
 
 
+class LogSettings(BaseModel):
+    """What ``hisbridge run`` writes to its log besides errors (format: HISBRIDGE_LOG_JSON)."""
+
+    # Seconds between summary lines (polled, accepted, delivered, held, dead, backlog, oldest
+    # waiting age, per platform); 0 = no summary lines.
+    summary_every_s: float = Field(60.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything hisbridge can be told. See docs/configuration.md for every key with its default."""
 
@@ -186,6 +194,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
     def settings_customise_sources(

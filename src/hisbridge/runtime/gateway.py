@@ -8,6 +8,7 @@ both use it, so what the demo shows is what a hospital runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.runtime.activity import Activity, summary_loop
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -45,14 +47,16 @@ class Gateway:
     loop: asyncio.AbstractEventLoop | None = None
 
 
-def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
+def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
+              activity: Activity) -> tuple[dict[str, Any], list[Job]]:
     if not settings.gdhealth.enabled:
         return {}, []
     from hisbridge.consent.wiring import build_gdhealth_services
-    from hisbridge.simulators.gdhealth.demo import poll_consents
+    from hisbridge.runtime.activity import consent_poll_loop
 
     services = build_gdhealth_services(settings, engine, clock)
-    return {**services.state(), "gdhealth": services}, [lambda: poll_consents(services)]
+    return ({**services.state(), "gdhealth": services},
+            [lambda: consent_poll_loop(services.consents, activity)])
 
 
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
@@ -83,7 +87,8 @@ def _housekeeping(settings: Settings, engine: Engine, clock: Clock) -> list[Job]
 
 
 def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryService, engine: Engine,
-               clock: Clock, t0_every_s: float | None) -> PollScheduler | None:
+               clock: Clock, t0_every_s: float | None,
+               activity: Activity) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
         return None
     from hisbridge.mapping.project import load_project
@@ -91,7 +96,8 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
     from hisbridge.sources.sql_poll import SqlPoller
 
     poller = SqlPoller(load_project(config, settings), delivery, engine, clock=clock)
-    return PollScheduler(poller, settings.his, clock=clock, t0_every_s=t0_every_s)
+    return PollScheduler(poller, settings.his, clock=clock, t0_every_s=t0_every_s,
+                         activity=activity)
 
 
 def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
@@ -104,12 +110,16 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     engine = make_engine(settings.store.url)
     upgrade(engine)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
-    services, jobs = _gdhealth(settings, engine, clock)
+    activity = Activity()
+    services, jobs = _gdhealth(settings, engine, clock, activity)
     jobs += _housekeeping(settings, engine, clock)
+    if settings.log.summary_every_s > 0:
+        jobs.append(lambda: summary_loop(activity, engine, delivery.metrics,
+                                         settings.log.summary_every_s, clock))
     more, message_jobs = _messages(settings, engine, clock)
     services.update(more)
     jobs += message_jobs
-    scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s)
+    scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s, activity)
     if scheduler is not None:
         jobs.append(scheduler.run)
     app = build_app(settings, engine, delivery, clock=clock, **services)
@@ -183,6 +193,7 @@ async def serve(config: Path, *, host: str | None = None, port: int | None = Non
     from hisbridge.settings import load_settings
 
     settings = load_settings(config)
+    logging.getLogger("hisbridge.activity").setLevel(logging.INFO)  # summaries show by default
     gateway = assemble(settings, config=config)
     web = settings.web
     tls = {"ssl_certfile": str(web.tls_cert), "ssl_keyfile": str(web.tls_key)} \

@@ -23,6 +23,7 @@ from hisbridge.logs import get_logger
 
 if TYPE_CHECKING:
     from hisbridge.mapping.config import HisSettings
+    from hisbridge.runtime.activity import Activity
     from hisbridge.sources.sql_poll import SqlPoller
 
 __all__ = ["PollScheduler", "next_cron"]
@@ -39,8 +40,9 @@ class PollScheduler:
     """Runs the three schedules until cancelled; ``t0_every_s`` replaces the cron (demo, tests)."""
 
     def __init__(self, poller: SqlPoller, his: HisSettings, *, clock: Clock = system_clock,
-                 t0_every_s: float | None = None) -> None:
+                 t0_every_s: float | None = None, activity: Activity | None = None) -> None:
         self.poller = poller
+        self.activity = activity  # counts for the gateway's summary lines
         self.his = his
         self.clock = clock
         self.t0_every_s = t0_every_s
@@ -76,9 +78,12 @@ class PollScheduler:
         async with self._locks[lock]:
             for group in groups:
                 try:
-                    await asyncio.to_thread(self.poller.poll_all, group)
+                    reports = await asyncio.to_thread(self.poller.poll_all, group)
                 except Exception as exc:  # a store failure: logged, retried next pass
                     log.error("schedule.poll_failed", group=group, error=type(exc).__name__)
+                    continue
+                if self.activity is not None:
+                    self.activity.polled(reports)
         self.passes[lock] += 1
 
     async def _t0_loop(self) -> None:

@@ -7,7 +7,6 @@ viewer for an outpatient visit of the simulator's first resident (who has a phon
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -17,7 +16,7 @@ from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
 from hisbridge.consent.wiring import GdHealthServices, viewer_url
 from hisbridge.settings import Settings
 
-__all__ = ["DEMO_ENCOUNTER", "DEMO_PATIENT", "demo_viewer_url", "poll_consents"]
+__all__ = ["DEMO_ENCOUNTER", "DEMO_PATIENT", "demo_viewer_url"]
 
 DEMO_PATIENT = "DEMO-P0001"
 DEMO_ENCOUNTER = "MZ-DEMO-0001"
@@ -52,10 +51,3 @@ async def demo_viewer_url(
         dept_code="0301",
         now=now,
     )
-
-
-async def poll_consents(services: GdHealthServices, interval_s: float = 30.0) -> None:
-    """Polling fallback for lost callbacks: refresh open consents every ``interval_s``."""
-    while True:
-        await services.consents.refresh_open()
-        await asyncio.sleep(interval_s)
