@@ -23,6 +23,7 @@ SECTION_TITLES_ZH: dict[str, str] = {
     "console": "运维控制台：登录会话、失败锁定、机器令牌、界面语言、告警规则",
     "memory": "长期运行时的内存控制：SQLite 堆上限、malloc 分配区与归还内存",
     "retention": "保留期清理：已完成的发件箱条目、尝试记录、旧版本与日志表按天数清理",
+    "log": "运行日志：hisbridge run 每隔多少秒写一行运行概况（抽取、接收、送达、扣留、死信、积压）",
 }
 
 _HEADER = """\
