@@ -55,12 +55,19 @@ def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]
     console.print(view)
     for c in checks:
         lines = [f"  ✗ {p}" for p in c.problems]
-        lines += [f"  拒收 {n}× {r}" for r, n in c.reasons.most_common(8)]
-        lines += [f"  警告 {n}× {r}" for r, n in c.warnings.most_common(5)]
-        lines += [f"  未对照 {n}× {u}" for u, n in c.unmapped.most_common(5)]
+        lines += [_reason("拒收 rejected", n, r, c.keys) for r, n in c.reasons.most_common(8)]
+        lines += [_reason("警告 warning", n, r, c.keys) for r, n in c.warnings.most_common(5)]
+        lines += [f"  未对照 unmapped {n}× {u}: 在 codemaps/ 中补一行 add a code-map line"
+                  for u, n in c.unmapped.most_common(5)]
         if lines:
             console.print(f"[bold]{c.table}[/] ({c.file})", highlight=False, soft_wrap=True)
             console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+
+
+def _reason(kind: str, count: int, reason: str, keys: dict[str, list[str]]) -> str:
+    """One line: how many, which rule with both languages' hints, and example record keys."""
+    shown = ", ".join(keys.get(reason, []))
+    return f"  {kind} {count}× {reason}  (id: {shown})"
 
 
 def _export_lab_items(project: object, source: object, out: Path) -> None:

@@ -22,6 +22,9 @@ __all__ = ["MappingCheck", "Readiness", "check_connections", "check_mapping", "l
            "mapped_lab_items"]
 
 
+_KEYS_SHOWN = 3
+
+
 @dataclass(slots=True)
 class MappingCheck:
     """The outcome of trying one mapping on at most ``limit`` rows."""
@@ -37,6 +40,7 @@ class MappingCheck:
     unmapped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     column: str | None = None
+    keys: dict[str, list[str]] = field(default_factory=dict)  # reason -> a few record keys
 
     @property
     def ready(self) -> bool:
@@ -145,6 +149,7 @@ def _order(check: MappingCheck, mapping: MappingFile, rows: list[dict[str, Any]]
 def _validate(check: MappingCheck, project: Project, table: str,
               rows: list[dict[str, Any]]) -> None:
     validator = Validator(project.settings.validation.mode, project.dictionary)
+    primary = project.dictionary.table(table).primary_key
     for mapped in project.mapper(table).map_rows(rows):
         check.rows += 1
         for column, code_set, value in mapped.unmapped:
@@ -156,9 +161,13 @@ def _validate(check: MappingCheck, project: Project, table: str,
         if mapped.op == "upsert":
             found += validator.validate(check.table, mapped.record)
         errors = [v for v in found if v.severity == "error"]
+        key = str(mapped.record.get(primary, "") or "?")
         for v in found:
-            (check.reasons if v.severity == "error" else check.warnings)[
-                f"{v.field}（{v.label_zh}）[{v.rule}] {v.hint_zh}"] += 1
+            reason = f"{v.field}（{v.label_zh}）[{v.rule}] {v.hint_zh} / {v.hint_en}"
+            (check.reasons if v.severity == "error" else check.warnings)[reason] += 1
+            shown = check.keys.setdefault(reason, [])
+            if len(shown) < _KEYS_SHOWN and key not in shown:
+                shown.append(key)
         check.rejected += bool(errors)
         check.ok += not errors
 
