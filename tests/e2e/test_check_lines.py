@@ -40,3 +40,15 @@ def test_check_lines_carry_the_key_and_both_languages(tmp_path: Path) -> None:
     assert visit in missing
     assert "99" in missing and "护照" in missing and "passport" in missing
     assert "provide a value in the mapping" not in result.output
+
+
+def test_init_ends_with_the_next_steps(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--his-url",
+                                 f"sqlite:///{tmp_path / 'his.sqlite'}"], env={"COLUMNS": "300"})
+    config = tmp_path / "p" / "hisbridge.yaml"
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "http://127.0.0.1:8700" in out and "frontend.license" in out
+    assert "gdhealth: 开启 on" in out and "front-end: 开启 on" in out
+    assert f"hisbridge user add admin --role admin -c {config}" in out
+    assert f"hisbridge run -c {config}" in out

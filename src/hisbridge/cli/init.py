@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-__all__ = ["init"]
+from hisbridge.settings import Settings
+
+__all__ = ["init", "next_steps"]
 
 console = Console()
 
@@ -28,8 +30,28 @@ def init(
     written = write_example(folder, his_url=his_url, frontend_url=frontend_url,
                             store_url=store_url, force=force)
     config = written[0]
-    source = load_settings(config).his.source_url
     console.print(f"已生成 {len(written)} 个文件 wrote {len(written)} files in {folder}")
-    console.print("下一步 next:\n"
-                  f"  hisbridge simulate his --db {source}    # 模拟 HIS（示例）\n"
-                  f"  hisbridge check -c {config}", highlight=False, soft_wrap=True)
+    console.print(next_steps(config, load_settings(config)), highlight=False, soft_wrap=True,
+                  markup=False)
+
+
+def next_steps(config: Path, settings: Settings) -> str:
+    """What to do after ``init``: the port, the platforms that are on, the licence, the
+    console's first user, then check and run."""
+    web, fe, gd = settings.web, settings.frontend, settings.gdhealth
+    licence = "已设置 set" if fe.license else \
+        "未设置 not set：预警消息与单点登录需要前置软件授权码 frontend.license（或 " \
+        "HISBRIDGE_FRONTEND__LICENSE）/ warnings and SSO need it"
+    provincial = f"开启 on（{gd.base_url}）" if gd.enabled else "关闭 off"
+    return "\n".join([
+        "下一步 next steps:",
+        f"  网关端口 gateway: http://{web.host}:{web.port}（控制台 console /console，"
+        "HIS 推送 push /api/v1/events/{table}）",
+        f"  前置软件 front-end: 开启 on（{fe.mode}，{fe.base_url}）",
+        f"  前置软件授权码 licence: {licence}",
+        f"  广东健康档案互通 gdhealth: {provincial}",
+        f"  hisbridge simulate his --db {settings.his.source_url}    # 模拟 HIS（示例）",
+        f"  hisbridge check -c {config}    # 试运行映射，不发送 dry run, nothing sent",
+        f"  hisbridge user add admin --role admin -c {config}    # 控制台首个用户 first user",
+        f"  hisbridge run -c {config}    # 运行网关 run the gateway",
+    ])
