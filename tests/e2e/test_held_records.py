@@ -129,3 +129,43 @@ def test_a_quarantined_patient_and_its_children_are_listed_counted_shown_and_rel
         code, out = _sync(config)
         assert code == 0, out
         assert _held(config) == [] and "当前扣留 held now 0" in out
+
+
+def _resend(config: Path, table: str, key: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["outbox", "resend", "-c", str(config), "-t", table, "--id", key],
+                           env={"COLUMNS": "200"})
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_resend_one_record_by_its_his_key(tmp_path: Path) -> None:
+    his_url = f"sqlite:///{tmp_path / 'his.sqlite'}"
+    day = (datetime.now(CHINA_TZ) - timedelta(days=1)).date()
+    build_day(create_engine(his_url), day, "small", seed=3, reset=True)
+    patient, visits = _break_one_patient(his_url)
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    with serve_app(create_frontend_app(store_url=f"sqlite:///{tmp_path / 'fe.db'}")) as url:
+        config = write_example(tmp_path / "p", his_url=his_url, frontend_url=url,
+                               store_url=store_url)[0]
+        assert _sync(config)[0] == 1
+        code, out = _resend(config, "emr_patient_info", visits[0])
+        assert code == 1 and "invalid" in out and "id_card" in out and "passport" in out
+        assert "not found" in _resend(config, "emr_patient_info", "NO-SUCH-KEY")[1]
+        _fix_patient(his_url, patient)  # fixed by hand; no new sync: resend reads the HIS
+        code, out = _resend(config, "emr_patient_info", visits[0])
+        assert code == 0 and "current version queued" in out and "delivered" in out, out
+        code, out = _resend(config, "emr_patient_info", visits[0])
+        assert code == 0 and "latest version queued again" in out, out
+    store = make_engine(store_url)
+    with store.connect() as conn:
+        actions = conn.execute(text(
+            "SELECT user_name, target, outcome FROM console_actions WHERE action = 'resend' "
+            "ORDER BY id")).all()
+        sent = conn.execute(text(
+            "SELECT count(*) FROM outbox WHERE table_name = 'emr_patient_info' "
+            "AND record_id = :k AND state = 'delivered'"), {"k": visits[0]}).scalar_one()
+    store.dispose()
+    assert [json.loads(a.outcome)["verdict"] for a in actions] == [
+        "invalid", "not_found", "queued", "requeued"]
+    assert all(a.user_name.startswith("cli:") and visits[0] in a.target
+               for a in actions if "NO-SUCH" not in a.target)
+    assert sent == 2

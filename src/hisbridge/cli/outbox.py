@@ -149,4 +149,55 @@ def _held_row(h: Any) -> tuple[Any, ...]:
             since, parent, h.hint_zh, h.hint_en)
 
 
+_VERDICTS = {
+    "queued": "已排队当前版本 current version queued",
+    "requeued": "内容未变，已重新排队最新版本 unchanged: latest version queued again",
+    "already_queued": "已在队列中 already queued",
+    "not_found": "HIS 中找不到该主键（映射查询无结果）not found in the HIS through the mapping",
+    "filtered": "该记录被映射的过滤规则排除（如药品类别）filtered out by the mapping",
+    "invalid": "记录未通过校验，未发送 invalid, not sent",
+}
+
+
+@app.command("resend")
+def resend(
+    config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
+    table: Annotated[str, typer.Option("--table", "-t", help="表名 table")],
+    key: Annotated[str, typer.Option("--id", help="记录主键 the record's key (id)")],
+    timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 60.0,
+) -> None:
+    """按主键重发一条 / re-read one record from the HIS through its mapping and send its
+    current version (or say why not: not found, filtered, invalid); audited as an action.
+
+    退出码 exit code 0 when delivered, 1 otherwise.
+    """
+    import asyncio
+    import getpass
+
+    from hisbridge.cli.sync import deliver_until_idle
+    from hisbridge.console.actions import record_action
+    from hisbridge.runtime.extraction import open_pipeline
+    from hisbridge.sources.resend import latest_entry, resend_one
+
+    with open_pipeline(config) as pipe:
+        done = resend_one(pipe.poller, pipe.delivery, pipe.engine, table, key, system_clock.now())
+        if done.sent:
+            asyncio.run(deliver_until_idle(pipe.delivery, timeout))
+        entry = latest_entry(pipe.engine, done.table, key) if done.sent else None
+        state = entry.state if entry is not None else None
+        record_action(pipe.engine, at=system_clock.now(), user_name=f"cli:{getpass.getuser()}",
+                      role="cli", action="resend", target={"table": done.table, "id": key},
+                      outcome={"verdict": done.verdict, "state": state})
+    console.print(f"{done.table} {key}: {_VERDICTS[done.verdict]}", highlight=False,
+                  markup=False, soft_wrap=True)
+    for v in done.violations:
+        console.print(f"  {v.summary()} / {v.hint_en}", highlight=False, markup=False,
+                      soft_wrap=True)
+    if entry is not None:
+        reason = f"：{entry.last_error}" if entry.last_error else ""
+        console.print(f"投递状态 delivery state: {entry.state}{reason}", highlight=False,
+                      markup=False, soft_wrap=True)
+    raise typer.Exit(0 if state == "delivered" else 1)
+
+
 app.command("prune")(prune_cmd)

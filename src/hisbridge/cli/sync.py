@@ -76,13 +76,14 @@ def sync_file(
         first = errors[0].summary() if errors else ""
         console.print(f"  第 {rejected.index} 行 id={rejected.record_id}: {first}")
     if deliver:
-        idle = asyncio.run(_deliver(service, timeout))
+        idle = asyncio.run(deliver_until_idle(service, timeout))
         console.print("投递完成 delivered" if idle else "投递未在时限内完成 still delivering")
     if unreadable or total.rejected:
         raise typer.Exit(1)
 
 
-async def _deliver(service: Any, timeout: float) -> bool:
+async def deliver_until_idle(service: Any, timeout: float) -> bool:
+    """Deliver until the queue is idle or ``timeout`` passes, then stop the worker."""
     try:
         return bool(await service.run_until_idle(timeout))
     finally:
