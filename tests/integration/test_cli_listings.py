@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
+import hisbridge
 from hisbridge.cli import _register, app
 from hisbridge.mapping.example import write_example
 from hisbridge.simulators.his import build_day
@@ -63,7 +64,7 @@ def test_every_listing_prints_json_that_parses(command: tuple[str, ...], config:
 
 def _piped(*args: str) -> str:
     """``python -m hisbridge ARGS | cat`` through a real pipe; our code first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(hisbridge.__file__).resolve().parents[1])}
     env.pop("COLUMNS", None)
     command = " ".join([sys.executable, "-m", "hisbridge", *args]) + " | cat"
     done = subprocess.run(command, shell=True, capture_output=True, text=True, env=env,
