@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
 from hisbridge import _json
 from hisbridge._clock import system_clock
+from hisbridge.cli.listing import Listing, emit
 from hisbridge.settings import RetentionSettings, load_settings
 from hisbridge.store.retention import PruneReport, prune
 
@@ -44,15 +44,16 @@ def _kept_for(settings: RetentionSettings) -> dict[str, str]:
 
 def _show(report: PruneReport, settings: RetentionSettings) -> None:
     verb = "将删除 would delete" if report.dry_run else "已删除 deleted"
-    view = Table(title="保留期清理 retention" + ("（预览 dry run）" if report.dry_run else ""))
-    for column, justify in (("表 table", "left"), ("保留 kept for", "left"), (verb, "right")):
-        view.add_column(column, justify=justify)  # type: ignore[arg-type]
+    listing = Listing("保留期清理 retention" + ("（预览 dry run）" if report.dry_run else ""),
+                      ("表 table", "保留 kept for", verb))
     kept = _kept_for(settings)
     for table, rows in report.counts.items():
-        view.add_row(table, kept.get(table, "-"), str(rows))
-    view.add_row("合计 total", "", str(report.total))
-    console.print(view)
+        listing.rows.append((table, kept.get(table, "-"), rows))
+    listing.rows.append(("合计 total", "", report.total))
+    emit(listing, console=console)
     console.print(NEVER)
+    if report.dry_run:
+        console.print("预览 dry run：未删除任何数据 nothing was deleted")
 
 
 def prune_cmd(

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hisbridge import _json
+from hisbridge.cli.listing import Listing, emit
 from hisbridge.reconcile import TableReconciliation
 
 __all__ = ["reconcile"]
@@ -51,16 +51,11 @@ def reconcile(
 
 def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], requeued: int,
            resent: bool) -> None:
-    view = Table(title=f"对账 reconciliation {day.isoformat()}")
-    view.add_column("table")
-    for col in _COLUMNS:
-        view.add_column(col, justify="right")
+    listing = Listing(f"对账 reconciliation {day.isoformat()}", ("table", *_COLUMNS))
     for line in lines:
-        cells = [str(getattr(line, c)) for c in _COLUMNS]
-        style = "red" if line.missing else ("yellow" if not line.complete else "green")
-        view.add_row(line.table, *cells, style=style)
-    view.add_row("合计 total", *[str(sums.get(c, 0)) for c in _COLUMNS], style="bold")
-    console.print(view)
+        listing.rows.append((line.table, *(getattr(line, c) for c in _COLUMNS)))
+    listing.rows.append(("合计 total", *(sums.get(c, 0) for c in _COLUMNS)))
+    emit(listing, console=console)
     for line in lines:
         if line.missing_ids:
             console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
