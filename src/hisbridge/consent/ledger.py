@@ -26,7 +26,7 @@ from hisbridge.consent.model import (
 from hisbridge.consent.platform import PlatformAuthorization
 from hisbridge.consent.repository import ConsentRepository, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status, reconcile
-from hisbridge.consent.windows import effective_valid_to, grant_window
+from hisbridge.consent.windows import earlier, effective_valid_to, grant_window
 
 __all__ = ["NOT_GRANTED_ZH", "ConsentLedger"]
 
@@ -162,9 +162,10 @@ class ConsentLedger:
         stored: StoredEncounter | None = None,
     ) -> Consent:
         """Take the platform's view of the consent (the platform wins) and store it."""
-        result = reconcile(Status(consent.status), Status(remote.status))
-        if remote.request_expires_at and consent.status == "PENDING":
-            consent.request_expires_at = remote.request_expires_at
+        before = consent.status
+        result = reconcile(Status(before), Status(remote.status))
+        if remote.request_expires_at and before == "PENDING":
+            consent.request_expires_at = earlier(consent.request_expires_at, remote.request_expires_at)
         if not result.changed:
             return consent
         consent.status = result.status.value
@@ -174,7 +175,8 @@ class ConsentLedger:
         elif not consent.is_open():
             consent.ended_at = self.clock.now()
         consent.updated_at = self.clock.now()
-        self.repo.save(consent)
+        if not self.repo.save(consent, expect_status=before):
+            return self._get(consent.id)  # another delivery made this change (and audited it)
         self._notify_end(consent)
         self._audit(
             consent,
@@ -196,10 +198,12 @@ class ConsentLedger:
         consent.valid_to = effective_valid_to(ours, remote.valid_to)
 
     def _local_transition(self, consent: Consent, event: Event, operator: Operator, reason: str) -> None:
-        consent.status = next_status(Status(consent.status), event).value
+        before = consent.status
+        consent.status = next_status(Status(before), event).value
         consent.reason, consent.ended_at = reason, self.clock.now()
         consent.updated_at = consent.ended_at
-        self.repo.save(consent)
+        if not self.repo.save(consent, expect_status=before):
+            return
         self._notify_end(consent)
         self._audit(consent, f"CONSENT_{consent.status}", operator, detail={"reason": reason})
 

@@ -12,6 +12,7 @@ from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.connectors.gdhealth.errors import PlatformError
+from hisbridge.consent.callbacks import CallbackNotice
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.ledger import NOT_GRANTED_ZH, ConsentLedger
 from hisbridge.consent.model import (
@@ -237,6 +238,29 @@ class ConsentService(ConsentLedger):
             return None
         remote = await self.platform.query(auth_id)
         return self._absorb(consent, remote, SYSTEM)
+
+    async def on_callback(self, notice: CallbackNotice) -> tuple[Consent | None, bool]:
+        """A verified callback: the first delivery is acted on; a repeat only writes one
+        CALLBACK_REPLAYED entry. Returns ``(consent, replayed)``."""
+        before = self.repo.claim_callback(notice, self.clock.now())
+        if before:
+            consent = self.repo.by_auth_id(notice.auth_id)
+            self._audit_replay(notice, consent, before)
+            return consent, True
+        try:
+            return await self.on_status_changed(notice.auth_id), False
+        except BaseException:
+            self.repo.release_callback(notice)  # not acted on: the platform's retry must be
+            raise
+
+    def _audit_replay(self, notice: CallbackNotice, consent: Consent | None, before: int) -> None:
+        detail = {"status": notice.status, "occurredAt": notice.occurred_at, "deliveries": before + 1}
+        if consent is None:
+            self.audit.record("CALLBACK_REPLAYED", SYSTEM, auth_id=notice.auth_id,
+                              outcome="replayed", detail=detail)
+        else:
+            self.audit.record_for("CALLBACK_REPLAYED", SYSTEM, consent, outcome="replayed",
+                                  detail=detail)
 
     async def refresh_open(self) -> int:
         """Polling fallback: refresh every open consent from the platform; returns changes."""

@@ -13,7 +13,7 @@ from hisbridge._clock import CHINA_TZ
 from hisbridge.connectors.gdhealth.config import ValidityWindows
 from hisbridge.consent.model import Channel, EncounterRef, EncounterType
 
-__all__ = ["effective_valid_to", "end_of_day", "grant_window", "request_deadline"]
+__all__ = ["earlier", "effective_valid_to", "end_of_day", "grant_window", "request_deadline"]
 
 
 def end_of_day(moment: datetime) -> datetime:
@@ -62,3 +62,8 @@ def _visit_day(encounter: EncounterRef, fallback: datetime) -> datetime:
 def effective_valid_to(ours: datetime, platform: datetime | None) -> datetime:
     """The earlier end: the platform's expiry overrides ours, ours may be stricter."""
     return ours if platform is None else min(ours, platform)
+
+
+def earlier(ours: datetime | None, platform: datetime | None) -> datetime | None:
+    """The earlier of two optional deadlines (None when neither is known)."""
+    return platform if ours is None else effective_valid_to(ours, platform)
