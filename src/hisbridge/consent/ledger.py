@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.connectors.gdhealth.config import ORG_NAME_MISSING_ZH, GdHealthSettings
 from hisbridge.connectors.gdhealth.crypto import FieldCipher
 from hisbridge.connectors.gdhealth.errors import PlatformError
 from hisbridge.consent.errors import ConsentProblem
@@ -62,6 +62,16 @@ class ConsentLedger:
         self.clock = clock
         self._cipher = FieldCipher(settings.sm4_key.get_secret_value())
         self._ended: list[Callable[[str], object]] = []
+
+    def require_org_name(self) -> None:
+        """Patients must read our name, never our code: no request goes out without it."""
+        if not self.settings.org_name.strip():
+            raise ConsentProblem(
+                "ORG_NAME_MISSING",
+                "未配置本院名称,暂不能向患者发送授权请求",
+                status=503,
+                hint=ORG_NAME_MISSING_ZH,
+            )
 
     def on_end(self, listener: Callable[[str], object]) -> None:
         """Call ``listener(consent_id)`` whenever a consent leaves PENDING/GRANTED."""

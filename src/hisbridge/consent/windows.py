@@ -32,8 +32,21 @@ def request_deadline(
         return now + timedelta(minutes=w.code_request_min)
     if channel is Channel.BOOKING:
         cap = now + timedelta(hours=w.booking_request_max_h)
-        return min(encounter.slot_start, cap) if encounter.slot_start else cap
+        end = _booking_request_end(encounter, w)
+        return cap if end is None else min(end, cap)
     return now + timedelta(minutes=w.app_request_min)
+
+
+def _booking_request_end(encounter: EncounterRef, w: ValidityWindows) -> datetime | None:
+    """The slot's start (or its day's end, per ``booking_request_until``); without a slot time
+    the end of the visit day; None when the booking carries neither."""
+    if encounter.slot_start is not None:
+        if w.booking_request_until == "slot_start":
+            return encounter.slot_start
+        return end_of_day(encounter.slot_start)
+    if encounter.visit_date is not None:
+        return end_of_day(datetime.combine(encounter.visit_date, time(12, 0), tzinfo=CHINA_TZ))
+    return None
 
 
 def grant_window(

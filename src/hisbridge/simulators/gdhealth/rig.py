@@ -21,7 +21,7 @@ from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
 from hisbridge.consent.wiring import GdHealthServices, build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
-from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
+from hisbridge.simulators.gdhealth.app import SIM_ORG_NAME, create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.platform import SimPlatform
 from hisbridge.simulators.gdhealth.residents import Resident
 from hisbridge.store.engine import make_engine
@@ -100,6 +100,7 @@ def build_rig(
             **{
                 "base_url": SIM,
                 "callback_url": f"{GATEWAY}/api/v1/consents/callback",
+                "org_name": SIM_ORG_NAME,
                 **gdhealth,
             }
         )
