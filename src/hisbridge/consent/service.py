@@ -25,10 +25,10 @@ from hisbridge.consent.model import (
 )
 from hisbridge.consent.platform import (
     ApplyRequest,
-    PersonInfo,
     PlatformAuthorization,
     ProvincialPlatform,
 )
+from hisbridge.consent.reach import REACH_BY_CODE, Reach, ReachState
 from hisbridge.consent.repository import ConsentRepository, DuplicateOpen, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status
 from hisbridge.consent.windows import earlier, grant_window, request_deadline
@@ -130,12 +130,16 @@ class ConsentService(ConsentLedger):
         self._audit(consent, "CONSENT_REQUESTED", operator, detail={"channel": channel.value})
         return consent
 
-    async def reachable(self, stored: StoredEncounter) -> PersonInfo | None:
-        """Which channels can reach the patient (A1); None if the platform cannot say now."""
+    async def reachable(self, stored: StoredEncounter) -> Reach:
+        """Whether the platform knows the patient and which channels reach them (A1)."""
+        if not self.settings.resolve_person_first:
+            return Reach(ReachState.UNCHECKED)
         try:
-            return await self.platform.resolve_person(self.identity(stored))
+            return Reach(ReachState.FOUND, await self.platform.resolve_person(self.identity(stored)))
+        except PlatformError as exc:
+            return Reach(REACH_BY_CODE.get(exc.code, ReachState.UNAVAILABLE))
         except HisbridgeError:
-            return None
+            return Reach(ReachState.UNAVAILABLE)
 
     async def send_sms(self, consent_id: str, operator: Operator) -> Consent:
         self.require_org_name()

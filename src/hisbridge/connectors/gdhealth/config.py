@@ -113,6 +113,9 @@ class GdHealthSettings(BaseModel):
     headers: HeaderNames = Field(default_factory=HeaderNames)
     envelope: EnvelopeFields = Field(default_factory=EnvelopeFields)
     windows: ValidityWindows = Field(default_factory=ValidityWindows)
+    # Ask the platform whether it knows the patient (person/resolve) before the viewer offers
+    # any authorization channel; false offers every channel unchecked.
+    resolve_person_first: bool = True
     # Ask for the patient's authorization on the APP channel when an outpatient visit is registered.
     auto_apply_at_registration: bool = False
     auto_apply_at_admission: bool = False  # the same when an inpatient is admitted
