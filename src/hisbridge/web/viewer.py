@@ -126,6 +126,7 @@ def _page_routes(app: FastAPI) -> None:
                 "inpatient": ctx.encounter_type is EncounterType.INPATIENT,
                 "reach": reach,
                 "channel_ids": _CHANNEL_IDS,
+                "recheck_s": consents.settings.viewer_recheck_s,
             },
         )
 

@@ -116,6 +116,9 @@ class GdHealthSettings(BaseModel):
     # Ask the platform whether it knows the patient (person/resolve) before the viewer offers
     # any authorization channel; false offers every channel unchecked.
     resolve_person_first: bool = True
+    # Seconds between an open viewer's checks that its grant still holds, so that an idle page
+    # stops showing records after a revocation (any click checks at once).
+    viewer_recheck_s: int = Field(30, ge=2, le=600)
     # Ask for the patient's authorization on the APP channel when an outpatient visit is registered.
     auto_apply_at_registration: bool = False
     auto_apply_at_admission: bool = False  # the same when an inpatient is admitted
