@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,9 @@ pytestmark = pytest.mark.services
 OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[GdHealthRig]:
-    url = (f"sqlite:///{tmp_path / 'gw.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    built = build_rig(url, clock=ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)))
+@pytest.fixture
+async def rig(store_url: str) -> AsyncIterator[GdHealthRig]:
+    built = build_rig(store_url, clock=ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)))
     yield built
     await built.aclose()
 

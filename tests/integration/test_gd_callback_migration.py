@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -14,7 +12,6 @@ from hisbridge._clock import CHINA_TZ
 from hisbridge.consent.callbacks import CallbackNotice
 from hisbridge.consent.model import Channel, Consent, EncounterRef, EncounterType
 from hisbridge.consent.repository import ConsentRepository, StoredEncounter
-from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import alembic_config, current_heads, pending, upgrade
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 
@@ -22,13 +19,9 @@ pytestmark = pytest.mark.services
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(unmigrated_engine: Engine) -> Engine:
+    return unmigrated_engine
 
 
 def _rows(engine: Engine) -> list[list[tuple[object, ...]]]:
