@@ -18,7 +18,6 @@ from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
 from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
 
 pytestmark = pytest.mark.services
-OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301"}
 
 
 @pytest.fixture
@@ -47,14 +46,7 @@ class SlowQueries:
 
 
 async def _pending_app(rig: GdHealthRig) -> dict[str, str]:
-    person = rig.resident(0)
-    body = {
-        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-        "channel": "APP",
-        "operator": OPERATOR,
-        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"},
-    }
-    consent: dict[str, str] = (await rig.gateway.post("/api/v1/consents", json=body)).json()
+    consent = await rig.apply("APP")
     rig.platform.auths[consent["authId"]].callback_url = None  # the test is the platform's sender
     return consent
 

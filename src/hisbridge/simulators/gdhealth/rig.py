@@ -75,6 +75,20 @@ class GdHealthRig:
             now=self.clock.now(),
         )
 
+    async def apply(
+        self, channel: str, *, index: int = 0, encounter_id: str = "MZ1", visit_date: str = "2026-03-02"
+    ) -> dict[str, Any]:
+        """The HIS asks for an outpatient authorization of resident ``index`` (patient ``P{index+1}``)."""
+        person = self.resident(index)
+        body = {
+            "patient": {"hisPatientId": f"P{index + 1}", "idNo": person.id_no, "name": person.name},
+            "channel": channel,
+            "operator": {"userId": "D0001", "name": "张医生", "deptCode": "0301"},
+            "encounter": {"type": "outpatient", "id": encounter_id, "visitDate": visit_date},
+        }
+        reply = await self.gateway.post("/api/v1/consents", json=body)
+        return reply.json()  # type: ignore[no-any-return]
+
     async def aclose(self) -> None:
         await self.gateway.aclose()
         await self.sim.aclose()
