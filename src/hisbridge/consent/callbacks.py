@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hisbridge import _json
+
 __all__ = ["CallbackNotice", "parse_callback"]
 
 _ID_FIELDS = ("callbackId", "eventId", "notifyId")
@@ -30,10 +32,10 @@ class CallbackNotice:
     @property
     def key(self) -> str:
         """The same for every delivery of this callback, different for any other callback."""
-        basis = f"id|{self.callback_id}" if self.callback_id else (
-            f"content|{self.auth_id}|{self.status}|{self.occurred_at}"
+        basis = ["id", self.callback_id] if self.callback_id else (
+            ["content", self.auth_id, self.status, self.occurred_at]
         )
-        return hashlib.sha256(basis.encode()).hexdigest()
+        return hashlib.sha256(_json.dumps(basis)).hexdigest()  # JSON: no separator ambiguity
 
 
 def parse_callback(payload: Any) -> CallbackNotice:
