@@ -69,6 +69,7 @@ def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
         poller={"interval_s": 2.0},
         widget={"public_base_url": f"http://127.0.0.1:{ports.gateway}"})
     values.setdefault("gdhealth", {}).update(
+        org_name="示例市第一人民医院",  # synthetic: the name patients read in their SMS
         base_url=f"http://127.0.0.1:{ports.gdhealth}",
         callback_url=f"http://127.0.0.1:{ports.gateway}/api/v1/consents/callback")
     config.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), "utf-8")

@@ -38,6 +38,7 @@ def test_check_reports_readiness_and_exports_lab_items(project: Path) -> None:
                                  "--limit", "50", "--lab-items", str(out)])
     assert "✓ HIS his: ok" in result.output and "✓ store: ok" in result.output
     assert "✗ front-end" in result.output          # nothing listens on port 9
+    assert "✗ gdhealth" in result.output and "gdhealth.org_name" in result.output  # no name set
     assert result.exit_code == 1 and "nothing was sent" in result.output
     assert "emr_order_item" in result.output and "拒收" not in result.output
     lines = out.read_text("utf-8-sig").splitlines()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
+from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
 from hisbridge.simulators.gdhealth.rig import GATEWAY, GdHealthRig, build_rig
 
 
@@ -92,19 +96,75 @@ async def test_granted_viewer_shows_timeline_detail_and_watermark(rig: GdHealthR
     assert "RECORD_INDEX" in actions and actions.count("RECORD_VIEW") == 2
 
 
-async def test_unreachable_channels_are_disabled(rig: GdHealthRig) -> None:
-    person = rig.resident(len(rig.platform.residents) - 1)  # no phone, no 粤健通
+async def _register(rig: GdHealthRig, person: Any, patient_id: str, encounter_id: str) -> str:
     await rig.gateway.post(
         "/api/v1/encounters",
         json={
             "event": "REGISTERED",
-            "patient": {"hisPatientId": "P9", "idNo": person.id_no, "name": person.name},
-            "encounter": {"type": "outpatient", "id": "MZ9", "visitDate": "2026-03-02"},
+            "patient": {"hisPatientId": patient_id, "idNo": person.id_no, "name": person.name},
+            "encounter": {"type": "outpatient", "id": encounter_id, "visitDate": "2026-03-02"},
         },
     )
-    page = await rig.gateway.get(path(rig.url("P9", "OUTPATIENT", "MZ9")))
-    assert 'title="患者未开通粤健通"' in page.text and 'title="患者未登记实名手机号"' in page.text
-    assert "可使用其他方式" in page.text
+    return path(rig.url(patient_id, "OUTPATIENT", encounter_id))
+
+
+def _channels(html: str) -> list[str]:
+    return re.findall(r'data-channel="([A-Z_]+)"', html)
+
+
+async def test_unreachable_channels_are_not_offered(rig: GdHealthRig) -> None:
+    person = rig.resident(len(rig.platform.residents) - 1)  # no phone, no 粤健通
+    page = await rig.gateway.get(await _register(rig, person, "P9", "MZ9"))
+    assert _channels(page.text) == ["AUTH_CODE"]
+    assert "患者未开通粤健通,不能使用粤健通授权" in page.text
+    assert "平台无该居民的实名手机号,不能使用短信验证码" in page.text
+
+
+async def test_known_resident_without_phone_gets_no_sms_option(rig: GdHealthRig) -> None:
+    phoneless = replace(rig.resident(2), phone=None)  # has 粤健通, no real-name phone
+    rig.platform.residents[2] = phoneless
+    page = await rig.gateway.get(await _register(rig, phoneless, "P2", "MZ2"))
+    assert _channels(page.text) == ["APP", "AUTH_CODE"]
+    assert 'data-testid="channel-sms"' not in page.text
+    assert 'data-testid="channel-unavailable-sms"' in page.text
+    assert "平台无该居民的实名手机号" in page.text and "disabled" not in page.text
+
+
+async def test_person_unknown_to_the_platform_gets_one_message_and_no_channel(
+    rig: GdHealthRig,
+) -> None:
+    stranger = replace(rig.resident(0), id_no="440103199001011234", name="王某某")
+    page = await rig.gateway.get(await _register(rig, stranger, "P404", "MZ404"))
+    assert page.status_code == 200
+    assert _channels(page.text) == [] and "请选择授权方式" not in page.text
+    assert page.text.count("平台未找到该居民") == 1 and 'data-testid="person-refused"' in page.text
+
+
+async def test_identity_mismatch_offers_no_channel(rig: GdHealthRig) -> None:
+    wrong_name = replace(rig.resident(1), name="李错名")
+    page = await rig.gateway.get(await _register(rig, wrong_name, "P7", "MZ7"))
+    assert _channels(page.text) == [] and "与证件号码和平台登记的不一致" in page.text
+
+
+async def test_platform_down_still_offers_channels_with_a_note(rig: GdHealthRig) -> None:
+    async def down(_: object) -> object:
+        raise PlatformUnavailable("person_resolve: ConnectError")
+
+    rig.services.consents.platform.resolve_person = down  # type: ignore[method-assign,assignment]
+    page = await rig.gateway.get(path(rig.url("P1", "OUTPATIENT", "MZ1")))
+    assert _channels(page.text) == ["APP", "SMS", "AUTH_CODE"]
+    assert "暂时无法向平台确认患者信息" in page.text
+
+
+async def test_lookup_can_be_switched_off(tmp_path: Path) -> None:
+    built = build_rig(f"sqlite:///{tmp_path / 'off.db'}", resolve_person_first=False,
+                      clock=ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ)))
+    try:
+        stranger = replace(built.resident(0), id_no="440103199001011234")
+        page = await built.gateway.get(await _register(built, stranger, "P404", "MZ404"))
+        assert _channels(page.text) == ["APP", "SMS", "AUTH_CODE"]
+    finally:
+        await built.aclose()
 
 
 async def test_url_patient_must_own_the_encounter(rig: GdHealthRig) -> None:

@@ -30,15 +30,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
 
 
 async def _granted_app(rig: GdHealthRig) -> dict[str, str]:
-    person = rig.resident(0)
-    body = {
-        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-        "channel": "APP",
-        "operator": OPERATOR,
-        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02"},
-    }
-    consent: dict[str, str] = (await rig.gateway.post("/api/v1/consents", json=body)).json()
-    return consent
+    return await rig.apply("APP")
 
 
 def _signed(

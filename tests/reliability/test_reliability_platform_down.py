@@ -30,7 +30,8 @@ TOKEN = "his-push-token"
 
 @pytest.fixture
 async def viewing(tmp_path: Path) -> AsyncIterator[dict[str, object]]:
-    config = GdHealthSettings(callback_url=f"{GATEWAY}/api/v1/consents/callback")
+    config = GdHealthSettings(callback_url=f"{GATEWAY}/api/v1/consents/callback",
+                              org_name="示例市第一人民医院")
     sim_app = create_gdhealth_sim_app(config, seed=7, residents=4)
     with ExitStack() as stack:
         url = stack.enter_context(serve_app(sim_app))

@@ -46,6 +46,26 @@ def test_request_deadline(channel: Channel, encounter: EncounterRef, deadline: d
     assert request_deadline(channel, encounter, T, W) == deadline
 
 
+DAY_ONLY = EncounterRef(EncounterType.BOOKING, "YY2", date(2026, 3, 5))
+
+
+@pytest.mark.parametrize(
+    ("until", "encounter", "cap_h", "deadline"),
+    [
+        ("slot_start", BOOK, 168, at(5, 9, 30)),
+        ("end_of_slot_day", BOOK, 168, at(5, 23, 59, 59)),
+        ("slot_start", DAY_ONLY, 168, at(5, 23, 59, 59)),  # no slot time: end of the visit day
+        ("end_of_slot_day", DAY_ONLY, 168, at(5, 23, 59, 59)),
+        ("slot_start", BOOK, 24, at(3, 9)),  # the cap comes first
+    ],
+)
+def test_booking_request_deadline(
+    until: str, encounter: EncounterRef, cap_h: int, deadline: datetime
+) -> None:
+    w = ValidityWindows(booking_request_until=until, booking_request_max_h=cap_h)  # type: ignore[arg-type]
+    assert request_deadline(Channel.BOOKING, encounter, T, w) == deadline
+
+
 @pytest.mark.parametrize(
     ("encounter", "granted", "window"),
     [

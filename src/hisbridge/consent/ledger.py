@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.connectors.gdhealth.config import ORG_NAME_MISSING_ZH, GdHealthSettings
 from hisbridge.connectors.gdhealth.crypto import FieldCipher
 from hisbridge.connectors.gdhealth.errors import PlatformError
 from hisbridge.consent.errors import ConsentProblem
@@ -26,7 +26,7 @@ from hisbridge.consent.model import (
 from hisbridge.consent.platform import PlatformAuthorization
 from hisbridge.consent.repository import ConsentRepository, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status, reconcile
-from hisbridge.consent.windows import effective_valid_to, grant_window
+from hisbridge.consent.windows import earlier, effective_valid_to, grant_window
 
 __all__ = ["NOT_GRANTED_ZH", "ConsentLedger"]
 
@@ -62,6 +62,16 @@ class ConsentLedger:
         self.clock = clock
         self._cipher = FieldCipher(settings.sm4_key.get_secret_value())
         self._ended: list[Callable[[str], object]] = []
+
+    def require_org_name(self) -> None:
+        """Patients must read our name, never our code: no request goes out without it."""
+        if not self.settings.org_name.strip():
+            raise ConsentProblem(
+                "ORG_NAME_MISSING",
+                "未配置本院名称,暂不能向患者发送授权请求",
+                status=503,
+                hint=ORG_NAME_MISSING_ZH,
+            )
 
     def on_end(self, listener: Callable[[str], object]) -> None:
         """Call ``listener(consent_id)`` whenever a consent leaves PENDING/GRANTED."""
@@ -162,9 +172,10 @@ class ConsentLedger:
         stored: StoredEncounter | None = None,
     ) -> Consent:
         """Take the platform's view of the consent (the platform wins) and store it."""
-        result = reconcile(Status(consent.status), Status(remote.status))
-        if remote.request_expires_at and consent.status == "PENDING":
-            consent.request_expires_at = remote.request_expires_at
+        before = consent.status
+        result = reconcile(Status(before), Status(remote.status))
+        if remote.request_expires_at and before == "PENDING":
+            consent.request_expires_at = earlier(consent.request_expires_at, remote.request_expires_at)
         if not result.changed:
             return consent
         consent.status = result.status.value
@@ -174,7 +185,8 @@ class ConsentLedger:
         elif not consent.is_open():
             consent.ended_at = self.clock.now()
         consent.updated_at = self.clock.now()
-        self.repo.save(consent)
+        if not self.repo.save(consent, expect_status=before):
+            return self._get(consent.id)  # another delivery made this change (and audited it)
         self._notify_end(consent)
         self._audit(
             consent,
@@ -196,10 +208,12 @@ class ConsentLedger:
         consent.valid_to = effective_valid_to(ours, remote.valid_to)
 
     def _local_transition(self, consent: Consent, event: Event, operator: Operator, reason: str) -> None:
-        consent.status = next_status(Status(consent.status), event).value
+        before = consent.status
+        consent.status = next_status(Status(before), event).value
         consent.reason, consent.ended_at = reason, self.clock.now()
         consent.updated_at = consent.ended_at
-        self.repo.save(consent)
+        if not self.repo.save(consent, expect_status=before):
+            return
         self._notify_end(consent)
         self._audit(consent, f"CONSENT_{consent.status}", operator, detail={"reason": reason})
 

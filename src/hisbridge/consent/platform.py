@@ -31,6 +31,7 @@ class ApplyRequest:
     channel: Channel
     requested_valid_to: datetime
     client_ref: str
+    request_expires_at: datetime | None = None  # when an unanswered request should end
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
+from hisbridge.consent.callbacks import CallbackNotice
 from hisbridge.consent.model import Channel, Consent, EncounterRef, EncounterType
-from hisbridge.store.schema.consent import gd_consent, gd_encounter
+from hisbridge.store.schema.consent import gd_callback, gd_consent, gd_encounter
 
 __all__ = ["ConsentRepository", "DuplicateOpen", "StoredEncounter"]
 
@@ -94,10 +95,39 @@ class ConsentRepository:
         except IntegrityError as exc:
             raise DuplicateOpen(consent.id) from exc
 
-    def save(self, consent: Consent) -> None:
+    def save(self, consent: Consent, *, expect_status: str | None = None) -> bool:
+        """Write the consent; with ``expect_status`` only if it still has that status, so that
+        of two deliveries racing to the same change one wins (False for the other)."""
         values = self._values(consent)
+        where = [gd_consent.c.id == consent.id]
+        if expect_status is not None:
+            where.append(gd_consent.c.status == expect_status)
         with self._engine.begin() as conn:
-            conn.execute(update(gd_consent).where(gd_consent.c.id == consent.id).values(**values))
+            done = conn.execute(update(gd_consent).where(*where).values(**values))
+        return bool(done.rowcount)
+
+    def claim_callback(self, notice: CallbackNotice, now: datetime) -> int:
+        """Note one delivery of ``notice``: 0 for the first, else how many came before."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(gd_callback.insert().values(
+                    key=notice.key, auth_id=notice.auth_id[:64], status=notice.status[:16],
+                    occurred_at=notice.occurred_at[:40], deliveries=1,
+                    first_at=_local(now), last_at=_local(now)))
+            return 0
+        except IntegrityError:
+            pass
+        with self._engine.begin() as conn:
+            conn.execute(update(gd_callback).where(gd_callback.c.key == notice.key).values(
+                deliveries=gd_callback.c.deliveries + 1, last_at=_local(now)))
+            seen = conn.execute(select(gd_callback.c.deliveries).where(
+                gd_callback.c.key == notice.key)).scalar()
+        return int(seen or 2) - 1
+
+    def release_callback(self, notice: CallbackNotice) -> None:
+        """Forget a delivery we could not act on, so that the platform's retry is handled."""
+        with self._engine.begin() as conn:
+            conn.execute(gd_callback.delete().where(gd_callback.c.key == notice.key))
 
     @staticmethod
     def _consent(row: Mapping[str, Any]) -> Consent:

@@ -12,6 +12,7 @@ from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.connectors.gdhealth.errors import PlatformError
+from hisbridge.consent.callbacks import CallbackNotice
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.ledger import NOT_GRANTED_ZH, ConsentLedger
 from hisbridge.consent.model import (
@@ -24,13 +25,13 @@ from hisbridge.consent.model import (
 )
 from hisbridge.consent.platform import (
     ApplyRequest,
-    PersonInfo,
     PlatformAuthorization,
     ProvincialPlatform,
 )
+from hisbridge.consent.reach import REACH_BY_CODE, Reach, ReachState
 from hisbridge.consent.repository import ConsentRepository, DuplicateOpen, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status
-from hisbridge.consent.windows import grant_window, request_deadline
+from hisbridge.consent.windows import earlier, grant_window, request_deadline
 from hisbridge.errors import HisbridgeError
 
 __all__ = ["NOT_GRANTED_ZH", "ConsentService"]
@@ -74,9 +75,12 @@ class ConsentService(ConsentLedger):
         return await self._apply(stored, channel, operator), True
 
     async def _apply(self, stored: StoredEncounter, channel: Channel, operator: Operator) -> Consent:
+        self.require_org_name()
         now, patient = self.clock.now(), self.identity(stored)
-        wanted_to = grant_window(stored.ref, now, self.settings.windows)[1]
-        request = ApplyRequest(patient, operator, stored.ref, channel, wanted_to, _ids.new_id())
+        w = self.settings.windows
+        wanted_to = grant_window(stored.ref, now, w)[1]
+        deadline = request_deadline(channel, stored.ref, now, w)
+        request = ApplyRequest(patient, operator, stored.ref, channel, wanted_to, _ids.new_id(), deadline)
         try:
             remote = await self.platform.apply(request)
         except PlatformError as exc:
@@ -113,8 +117,10 @@ class ConsentService(ConsentLedger):
             auth_id=remote.auth_id,
             operator_id=operator.user_id,
             dept_code=operator.dept_code,
-            request_expires_at=remote.request_expires_at
-            or request_deadline(channel, stored.ref, now, self.settings.windows),
+            request_expires_at=earlier(
+                request_deadline(channel, stored.ref, now, self.settings.windows),
+                remote.request_expires_at,
+            ),
             channel_info=_public_channel_info(remote.channel_info),
         )
         try:
@@ -124,14 +130,19 @@ class ConsentService(ConsentLedger):
         self._audit(consent, "CONSENT_REQUESTED", operator, detail={"channel": channel.value})
         return consent
 
-    async def reachable(self, stored: StoredEncounter) -> PersonInfo | None:
-        """Which channels can reach the patient (A1); None if the platform cannot say now."""
+    async def reachable(self, stored: StoredEncounter) -> Reach:
+        """Whether the platform knows the patient and which channels reach them (A1)."""
+        if not self.settings.resolve_person_first:
+            return Reach(ReachState.UNCHECKED)
         try:
-            return await self.platform.resolve_person(self.identity(stored))
+            return Reach(ReachState.FOUND, await self.platform.resolve_person(self.identity(stored)))
+        except PlatformError as exc:
+            return Reach(REACH_BY_CODE.get(exc.code, ReachState.UNAVAILABLE))
         except HisbridgeError:
-            return None
+            return Reach(ReachState.UNAVAILABLE)
 
     async def send_sms(self, consent_id: str, operator: Operator) -> Consent:
+        self.require_org_name()
         consent = self._pending(consent_id, Channel.SMS)
         remote = await self._platform_step(
             consent, operator, "SMS_SENT", self.platform.send_sms(consent.auth_id or "", operator)
@@ -186,6 +197,7 @@ class ConsentService(ConsentLedger):
         current = self.current_for(stored.his_patient_id, encounter_type, encounter_id)
         if current is not None and current.status == "GRANTED":
             return current
+        self.require_org_name()
         awaiting = current if current is not None and current.channel is Channel.AUTH_CODE else None
         if current is not None and current.status == "PENDING" and awaiting is None:
             await self.cancel(current.id, "CHANNEL_SWITCHED", operator)
@@ -219,7 +231,7 @@ class ConsentService(ConsentLedger):
 
     async def get(self, consent_id: str, operator: Operator = SYSTEM, *, refresh: bool = True) -> Consent:
         """The consent; an open one is refreshed from the platform (at most every 2 s)."""
-        consent = self._get(consent_id)
+        consent = await self._expire_overdue(self._get(consent_id), operator)
         mono = self.clock.monotonic()
         recent = mono - self._last_refresh.get(consent.id, -1e9) < 2.0
         if refresh and consent.is_open() and consent.auth_id and not recent:
@@ -230,6 +242,19 @@ class ConsentService(ConsentLedger):
             self._last_refresh.pop(consent.id, None)  # keeps the throttle map to open consents
         return consent
 
+    async def _expire_overdue(self, consent: Consent, operator: Operator) -> Consent:
+        """A request still PENDING past its deadline (a booking's slot has started) ends here
+        even if the platform keeps it longer: withdrawn there, EXPIRED here."""
+        deadline = consent.request_expires_at
+        if consent.status != "PENDING" or deadline is None or self.clock.now() <= deadline:
+            return consent
+        remote = await self.platform.query(consent.auth_id or "")
+        if remote.status == "PENDING":
+            await self.platform.cancel(consent.auth_id or "", "OTHER", operator)
+            self._local_transition(consent, Event.EXPIRE, operator, "REQUEST_TIMEOUT")
+            return consent
+        return self._absorb(consent, remote, operator)
+
     async def on_status_changed(self, auth_id: str) -> Consent | None:
         """A verified callback named ``auth_id``: fetch the platform's truth and absorb it."""
         consent = self.repo.by_auth_id(auth_id)
@@ -237,6 +262,29 @@ class ConsentService(ConsentLedger):
             return None
         remote = await self.platform.query(auth_id)
         return self._absorb(consent, remote, SYSTEM)
+
+    async def on_callback(self, notice: CallbackNotice) -> tuple[Consent | None, bool]:
+        """A verified callback: the first delivery is acted on; a repeat only writes one
+        CALLBACK_REPLAYED entry. Returns ``(consent, replayed)``."""
+        before = self.repo.claim_callback(notice, self.clock.now())
+        if before:
+            consent = self.repo.by_auth_id(notice.auth_id)
+            self._audit_replay(notice, consent, before)
+            return consent, True
+        try:
+            return await self.on_status_changed(notice.auth_id), False
+        except BaseException:
+            self.repo.release_callback(notice)  # not acted on: the platform's retry must be
+            raise
+
+    def _audit_replay(self, notice: CallbackNotice, consent: Consent | None, before: int) -> None:
+        detail = {"status": notice.status, "occurredAt": notice.occurred_at, "deliveries": before + 1}
+        if consent is None:
+            self.audit.record("CALLBACK_REPLAYED", SYSTEM, auth_id=notice.auth_id,
+                              outcome="replayed", detail=detail)
+        else:
+            self.audit.record_for("CALLBACK_REPLAYED", SYSTEM, consent, outcome="replayed",
+                                  detail=detail)
 
     async def refresh_open(self) -> int:
         """Polling fallback: refresh every open consent from the platform; returns changes."""

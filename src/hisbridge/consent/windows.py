@@ -13,7 +13,7 @@ from hisbridge._clock import CHINA_TZ
 from hisbridge.connectors.gdhealth.config import ValidityWindows
 from hisbridge.consent.model import Channel, EncounterRef, EncounterType
 
-__all__ = ["effective_valid_to", "end_of_day", "grant_window", "request_deadline"]
+__all__ = ["earlier", "effective_valid_to", "end_of_day", "grant_window", "request_deadline"]
 
 
 def end_of_day(moment: datetime) -> datetime:
@@ -32,8 +32,21 @@ def request_deadline(
         return now + timedelta(minutes=w.code_request_min)
     if channel is Channel.BOOKING:
         cap = now + timedelta(hours=w.booking_request_max_h)
-        return min(encounter.slot_start, cap) if encounter.slot_start else cap
+        end = _booking_request_end(encounter, w)
+        return cap if end is None else min(end, cap)
     return now + timedelta(minutes=w.app_request_min)
+
+
+def _booking_request_end(encounter: EncounterRef, w: ValidityWindows) -> datetime | None:
+    """The slot's start (or its day's end, per ``booking_request_until``); without a slot time
+    the end of the visit day; None when the booking carries neither."""
+    if encounter.slot_start is not None:
+        if w.booking_request_until == "slot_start":
+            return encounter.slot_start
+        return end_of_day(encounter.slot_start)
+    if encounter.visit_date is not None:
+        return end_of_day(datetime.combine(encounter.visit_date, time(12, 0), tzinfo=CHINA_TZ))
+    return None
 
 
 def grant_window(
@@ -62,3 +75,8 @@ def _visit_day(encounter: EncounterRef, fallback: datetime) -> datetime:
 def effective_valid_to(ours: datetime, platform: datetime | None) -> datetime:
     """The earlier end: the platform's expiry overrides ours, ours may be stricter."""
     return ours if platform is None else min(ours, platform)
+
+
+def earlier(ours: datetime | None, platform: datetime | None) -> datetime | None:
+    """The earlier of two optional deadlines (None when neither is known)."""
+    return platform if ours is None else effective_valid_to(ours, platform)

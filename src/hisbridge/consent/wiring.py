@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,8 @@ from hisbridge.settings import Settings
 from hisbridge.web.signing import signed_query
 
 __all__ = ["GdHealthServices", "build_gdhealth_services", "viewer_url"]
+
+_log = logging.getLogger("hisbridge.gdhealth")
 
 
 @dataclass(slots=True)
@@ -66,6 +69,8 @@ def build_gdhealth_services(
     lets tests reach the simulator in-process.
     """
     gd = settings.gdhealth
+    for problem in gd.problems():  # requests are refused until fixed; say so at startup
+        _log.error("gdhealth not ready: %s", problem)
     platform = platform or JsonSignedAdapter(gd, clock=clock, transport=transport)
     log = AuditLog(engine, algorithm=gd.audit_hash, clock=clock)
     audit = AuditRecorder(log, key_secret=settings.web.secret_key.get_secret_value())

@@ -97,6 +97,8 @@ def check_connections(project: Project) -> tuple[Readiness, Engine | None]:
         out.connections["front-end db"] = _ping(make_engine(s.frontend.db_url), dispose=True)
     else:
         out.connections["front-end"] = _http(s.frontend.base_url)
+    if s.gdhealth.enabled:
+        out.connections["gdhealth"] = "; ".join(s.gdhealth.problems()) or "ok"
     ok = source is not None and out.connections[f"HIS {project.source_name}"] == "ok"
     if source is not None and not ok:
         source.dispose()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from hisbridge import _json
 from hisbridge.connectors.gdhealth.errors import PlatformError, PlatformUnavailable
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
+from hisbridge.consent.callbacks import parse_callback
 from hisbridge.consent.encounters import EncounterHooks
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import (
@@ -286,12 +287,12 @@ def _callback_route(router: APIRouter) -> None:
             )
             return JSONResponse({"resultCode": problem, "resultMessage": "refused"}, 401)
         try:
-            payload = _json.loads(body)
-            auth_id = str(payload.get("data", payload).get("authId", ""))
-        except (ValueError, AttributeError):
+            notice = parse_callback(_json.loads(body))
+        except ValueError:
             return JSONResponse({"resultCode": "5000", "resultMessage": "malformed"}, 400)
-        consent = await consents.on_status_changed(auth_id)
-        return JSONResponse({"resultCode": "0", "resultMessage": "success", "known": consent is not None})
+        consent, replayed = await consents.on_callback(notice)
+        return JSONResponse({"resultCode": "0", "resultMessage": "success",
+                             "known": consent is not None, "duplicate": replayed})
 
 
 def _check_callback(request: Request, consents: ConsentService, body: bytes) -> str | None:

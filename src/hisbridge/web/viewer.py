@@ -33,6 +33,7 @@ __all__ = ["mount"]
 
 _TEMPLATES = Jinja2Templates(directory=str(resources.files("hisbridge.web") / "templates"))
 _STATUS_ZH = {"GRANTED": "已授权", **NOT_GRANTED_ZH}
+_CHANNEL_IDS = {"APP": "app", "SMS": "sms", "AUTH_CODE": "code"}  # data-testid suffixes
 _CHANNEL_ZH = {"APP": "粤健通", "SMS": "短信验证码", "AUTH_CODE": "授权码", "BOOKING": "预约授权"}
 _SIGNATURE_ZH = {
     "missing": "链接缺少签名参数",
@@ -112,8 +113,7 @@ def _page_routes(app: FastAPI) -> None:
         stored = consents.repo.encounter(ctx.encounter_type.value, ctx.encounter_id)
         if state["encounterKnown"] and stored is not None:
             patient = consents.identity(stored).masked
-            if not (state["consent"] and state["consent"]["status"] == "GRANTED"):
-                reach = await consents.reachable(stored)
+            reach = await consents.reachable(stored)  # the person first, then channels
         return _TEMPLATES.TemplateResponse(
             request,
             "viewer/page.html",
@@ -125,6 +125,8 @@ def _page_routes(app: FastAPI) -> None:
                 "categories": CATEGORY_LABELS,
                 "inpatient": ctx.encounter_type is EncounterType.INPATIENT,
                 "reach": reach,
+                "channel_ids": _CHANNEL_IDS,
+                "recheck_s": consents.settings.viewer_recheck_s,
             },
         )
 

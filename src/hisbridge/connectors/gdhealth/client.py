@@ -99,8 +99,12 @@ class JsonSignedAdapter:
         data = {"patient": mapping.patient_wire(patient, self._cipher)}
         return mapping.parse_person(await self._call("person_resolve", data))
 
+    def _grantee(self, operator: Operator) -> dict[str, Any]:
+        return mapping.grantee_wire(self._s.org_code, self._s.org_name, operator)
+
     async def apply(self, request: ApplyRequest) -> PlatformAuthorization:
-        body = mapping.apply_body(request, self._cipher, self._s.callback_url)
+        grantee = self._grantee(request.operator)
+        body = mapping.apply_body(request, self._cipher, self._s.callback_url, grantee)
         return mapping.parse_authorization(await self._call("apply", body))
 
     async def send_sms(self, auth_id: str, operator: Operator) -> PlatformAuthorization:
@@ -118,6 +122,7 @@ class JsonSignedAdapter:
             "authCode": code,
             "patient": mapping.patient_wire(patient, self._cipher),
             "operator": mapping.operator_wire(operator),
+            "grantee": self._grantee(operator),
             "encounter": mapping.encounter_wire(encounter),
             "scope": mapping.SCOPE,
             "callbackUrl": self._s.callback_url,

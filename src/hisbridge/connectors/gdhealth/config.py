@@ -11,7 +11,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["DEFAULT_PATHS", "EnvelopeFields", "GdHealthSettings", "HeaderNames", "ValidityWindows"]
+__all__ = [
+    "DEFAULT_PATHS",
+    "ORG_NAME_MISSING_ZH",
+    "EnvelopeFields",
+    "GdHealthSettings",
+    "HeaderNames",
+    "ValidityWindows",
+]
+
+ORG_NAME_MISSING_ZH = (
+    "未配置本院名称 gdhealth.org_name:患者收到的短信和粤健通消息需显示本院名称,"
+    "请填写后重启 / set gdhealth.org_name, the name patients see in their SMS and app messages"
+)
 
 SignMethod = Literal["sm3", "hmac-sha256"]
 
@@ -60,8 +72,12 @@ class ValidityWindows(BaseModel):
     sms_request_min: int = Field(10, ge=1)  # minutes an SMS request waits for the patient's answer
     app_request_min: int = Field(30, ge=1)  # minutes an APP request waits for the patient's answer
     code_request_min: int = Field(10, ge=1)  # minutes an authorization-code request stays open
-    # Hours a booking request waits at most (it also ends at the booked slot's start).
+    # Hours a booking request waits at most (it also ends as booking_request_until says).
     booking_request_max_h: int = Field(168, ge=1)
+    # When an unanswered booking request ends: slot_start = when the booked slot starts
+    # (flows.md §3.3), end_of_slot_day = 23:59:59 of the slot's day. Without a slot time: the
+    # end of the visit day either way.
+    booking_request_until: Literal["slot_start", "end_of_slot_day"] = "slot_start"
     # Outpatient grant: to the end of the visit day, and at least this many hours.
     outpatient_min_h: int = Field(24, ge=1)
     booking_review_days: int = Field(1, ge=0)  # booking grant: days after the booked day
@@ -85,7 +101,9 @@ class GdHealthSettings(BaseModel):
     # Seconds a signed callback's timestamp may differ from our clock (nonces are kept as long).
     timestamp_window_s: int = Field(900, ge=1)
     org_code: str = "440100001"  # the hospital's organisation code at the platform
-    org_name: str = "示例市第一人民医院"  # the hospital's name at the platform
+    # The hospital's name as patients know it: shown in their SMS and 粤健通 messages. No default:
+    # without it no authorization is requested (``hisbridge check`` reports it).
+    org_name: str = ""
     # Our URL the platform calls when a patient answers (sent with each request).
     callback_url: str = "http://127.0.0.1:8700/api/v1/consents/callback"
     # Key that verifies the platform's signed callbacks.
@@ -95,6 +113,12 @@ class GdHealthSettings(BaseModel):
     headers: HeaderNames = Field(default_factory=HeaderNames)
     envelope: EnvelopeFields = Field(default_factory=EnvelopeFields)
     windows: ValidityWindows = Field(default_factory=ValidityWindows)
+    # Ask the platform whether it knows the patient (person/resolve) before the viewer offers
+    # any authorization channel; false offers every channel unchecked.
+    resolve_person_first: bool = True
+    # Seconds between an open viewer's checks that its grant still holds, so that an idle page
+    # stops showing records after a revocation (any click checks at once).
+    viewer_recheck_s: int = Field(30, ge=2, le=600)
     # Ask for the patient's authorization on the APP channel when an outpatient visit is registered.
     auto_apply_at_registration: bool = False
     auto_apply_at_admission: bool = False  # the same when an inpatient is admitted
@@ -109,6 +133,12 @@ class GdHealthSettings(BaseModel):
     audit_hash: Literal["sm3", "sha256"] = "sm3"  # hash chaining the audit log
     # Days audit entries are kept before ``hisbridge audit prune`` may delete them (at least 183).
     audit_retention_days: int = Field(1095, ge=183)
+
+    def problems(self) -> list[str]:
+        """What keeps record sharing from working for patients (for ``check`` and startup)."""
+        if self.enabled and not self.org_name.strip():
+            return [ORG_NAME_MISSING_ZH]
+        return []
 
     def path(self, name: str) -> str:
         """The configured path of endpoint ``name`` (falls back to api.md's suggestion)."""

@@ -22,6 +22,7 @@ from hisbridge.consent.platform import (
 __all__ = [
     "apply_body",
     "encounter_wire",
+    "grantee_wire",
     "index_body",
     "open_envelope",
     "operator_wire",
@@ -83,19 +84,34 @@ def encounter_wire(encounter: EncounterRef) -> dict[str, Any]:
         "encounterId": encounter.encounter_id,
         "appointmentId": encounter.appointment_id,
         "visitDate": _iso(encounter.visit_date),
+        "slotStart": _iso(encounter.slot_start),
         "admissionNo": encounter.encounter_id if encounter.encounter_type == "INPATIENT" else None,
     }
 
 
-def apply_body(request: ApplyRequest, cipher: FieldCipher, callback_url: str) -> dict[str, Any]:
-    """A2 request ``data``."""
+def grantee_wire(org_code: str, org_name: str, operator: Operator) -> dict[str, Any]:
+    """Who asks (proposal): the institution's code and the name patients see in messages."""
+    return {
+        "orgCode": org_code,
+        "orgName": org_name,
+        "deptCode": operator.dept_code,
+        "deptName": operator.dept_name,
+    }
+
+
+def apply_body(
+    request: ApplyRequest, cipher: FieldCipher, callback_url: str, grantee: dict[str, Any]
+) -> dict[str, Any]:
+    """A2 request ``data`` (``grantee`` and ``requestExpiresAt`` are our proposals)."""
     return {
         "patient": patient_wire(request.patient, cipher),
         "operator": operator_wire(request.operator),
+        "grantee": grantee,
         "encounter": encounter_wire(request.encounter),
         "channel": request.channel.value,
         "scope": SCOPE,
         "requestedValidTo": request.requested_valid_to.isoformat(),
+        "requestExpiresAt": _iso(request.request_expires_at),
         "callbackUrl": callback_url,
         "clientRef": request.client_ref,
     }

@@ -25,7 +25,9 @@ from hisbridge.connectors.gdhealth.errors import MESSAGES_ZH
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
 
-__all__ = ["create_gdhealth_sim_app"]
+__all__ = ["SIM_ORG_NAME", "create_gdhealth_sim_app"]
+
+SIM_ORG_NAME = "示例市第一人民医院"  # synthetic: the simulated hospital's registered name
 
 log = logging.getLogger("hisbridge.sim.gdhealth")
 
@@ -223,6 +225,11 @@ def _sim_routes(app: FastAPI, sim: _Sim) -> None:
         ]
         return JSONResponse(found[-1] if found else {"error": "no code"}, 200 if found else 404)
 
+    @app.get("/sim/notices", tags=["sim"])
+    def notices(authId: str | None = None) -> list[dict[str, Any]]:
+        """The 粤健通 messages and pushed authorization codes, as the patient reads them."""
+        return [n for n in p.notices if authId is None or n["authId"] == authId]
+
     @app.get("/sim/callbacks", tags=["sim"])
     def callbacks() -> list[dict[str, Any]]:
         return p.callbacks
@@ -251,7 +258,7 @@ def create_gdhealth_sim_app(
         clock=clock,
         seed=seed,
         residents=residents,
-        own_org=(config.org_code, config.org_name),
+        own_org=(config.org_code, config.org_name or SIM_ORG_NAME),
         sms_max_attempts=config.sms_max_attempts,
     )
     app = FastAPI(title="广东健康档案互通系统 模拟器 / provincial platform simulator")

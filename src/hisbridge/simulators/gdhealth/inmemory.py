@@ -35,9 +35,10 @@ def _call(fn: Callable[[], Any]) -> Any:
 class InMemoryPlatform:
     """Implements ``ProvincialPlatform`` directly on a ``SimPlatform``."""
 
-    def __init__(self, platform: SimPlatform, org_code: str) -> None:
+    def __init__(self, platform: SimPlatform, org_code: str, org_name: str = "") -> None:
         self.sim = platform
         self._org = org_code
+        self._name = org_name
 
     async def resolve_person(self, patient: PatientIdentity) -> PersonInfo:
         data = _call(lambda: self.sim.resolve(patient.id_no, patient.name, patient.ehc_code))
@@ -47,9 +48,13 @@ class InMemoryPlatform:
         data = {
             "patient": {"ehcCode": request.patient.ehc_code},
             "operator": mapping.operator_wire(request.operator),
+            "grantee": mapping.grantee_wire(self._org, self._name, request.operator),
             "encounter": mapping.encounter_wire(request.encounter),
             "channel": request.channel.value,
             "requestedValidTo": request.requested_valid_to.isoformat(),
+            "requestExpiresAt": (
+                request.request_expires_at.isoformat() if request.request_expires_at else None
+            ),
         }
         auth = _call(lambda: self.sim.apply(self._org, data, request.patient.id_no, request.patient.name))
         return mapping.parse_authorization(auth.wire())
@@ -65,7 +70,11 @@ class InMemoryPlatform:
     async def redeem_code(
         self, code: str, patient: PatientIdentity, operator: Operator, encounter: EncounterRef
     ) -> PlatformAuthorization:
-        data = {"authCode": code, "encounter": mapping.encounter_wire(encounter)}
+        data = {
+            "authCode": code,
+            "encounter": mapping.encounter_wire(encounter),
+            "grantee": mapping.grantee_wire(self._org, self._name, operator),
+        }
         auth = _call(lambda: self.sim.redeem(self._org, data, patient.id_no))
         return mapping.parse_authorization(auth.wire())
 

@@ -14,11 +14,13 @@ from typing import Any
 from hisbridge._clock import Clock
 from hisbridge.privacy import mask_id_number, mask_name, mask_phone
 from hisbridge.simulators.gdhealth.content import SimDocument, make_documents
-from hisbridge.simulators.gdhealth.residents import Resident, make_residents
+from hisbridge.simulators.gdhealth.notices import app_text, code_text, requester, sms_text
+from hisbridge.simulators.gdhealth.residents import OTHER_ORGS, Resident, make_residents
 
 __all__ = ["SimAuthorization", "SimError", "SimPlatform"]
 
 _TTL_MIN = {"SMS": 10, "APP": 30, "AUTH_CODE": 10}
+_BOOKING_TTL = timedelta(days=7)
 _MAX_GRANT = timedelta(days=120)
 _ENDED_CODE = {
     "REVOKED": "3007",
@@ -54,6 +56,7 @@ class SimAuthorization:
     valid_to: datetime | None = None
     ended_at: datetime | None = None
     reason: str | None = None
+    grantee: dict[str, Any] = field(default_factory=dict)
     sms_code: str | None = None
     sms_attempts: int = 0
     channel_info: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +107,9 @@ class SimPlatform:
             r.person_key: make_documents(r, seed, anchor, own_org) for r in self.residents
         }
         self.auths: dict[str, SimAuthorization] = {}
+        self.org_names = dict(OTHER_ORGS) | {own_org[0]: own_org[1]}  # the platform's register
         self.sms_outbox: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []  # 粤健通 messages and pushed codes, as shown
         self.auth_codes: dict[str, dict[str, Any]] = {}
         self.callbacks: list[dict[str, Any]] = []  # queued and delivered, with outcome
         self.sms_max_attempts = sms_max_attempts
@@ -177,11 +182,7 @@ class SimPlatform:
             raise SimError("3001", "open authorization exists", existing.wire())
         now = self.clock.now()
         wanted = _parse(data.get("requestedValidTo"))
-        ttl = (
-            min(wanted, now + timedelta(days=7))
-            if channel == "BOOKING" and wanted
-            else now + timedelta(minutes=_TTL_MIN.get(channel, 30))
-        )
+        ttl = _request_ttl(channel, now, _parse(data.get("requestExpiresAt")))
         auth = SimAuthorization(
             self._new_id(),
             person.person_key,
@@ -194,22 +195,37 @@ class SimPlatform:
             ttl,
             wanted,
             data.get("callbackUrl"),
+            grantee=dict(data.get("grantee") or {}),
         )
         self.auths[auth.auth_id] = auth
         if channel == "SMS":
             self._send_sms(auth, person)
         elif channel == "AUTH_CODE":  # flows.md §4.4 reading (a): the platform pushes a code
-            self.issue_code(person.person_key, auth.auth_id)
+            issued = self.issue_code(person.person_key, auth.auth_id)
+            self._notify(auth, code_text(self.requester(auth), issued["authCode"], _TTL_MIN["AUTH_CODE"]))
             auth.channel_info = {"codePushed": True}
         else:
+            self._notify(auth, app_text(self.requester(auth), auth.request_expires_at))
             auth.channel_info = {"pushed": True}
         return auth
+
+    def requester(self, auth: SimAuthorization) -> str:
+        """The requesting institution as the patient reads it: the name it sent, else the name
+        on the platform's register — never its code."""
+        name = str(auth.grantee.get("orgName") or "") or self.org_names.get(auth.org_code, "")
+        if not name:
+            raise SimError("1004", f"institution {auth.org_code} has no registered name")
+        return requester(name, str(auth.grantee.get("deptName") or auth.operator.get("deptName") or ""))
+
+    def _notify(self, auth: SimAuthorization, text: str) -> None:
+        self.notices.append({"authId": auth.auth_id, "personKey": auth.person_key,
+                             "channel": auth.channel, "sentAt": self.clock.now().isoformat(),
+                             "text": text})
 
     def _send_sms(self, auth: SimAuthorization, person: Resident) -> None:
         code = f"{self.rng.randrange(0, 10**6):06d}"
         auth.sms_code = code
         expires = self.clock.now() + timedelta(minutes=_TTL_MIN["SMS"])
-        org_name = auth.operator.get("deptName") or auth.org_code
         self.sms_outbox.append(
             {
                 "authId": auth.auth_id,
@@ -217,8 +233,7 @@ class SimPlatform:
                 "code": code,
                 "sentAt": self.clock.now().isoformat(),
                 "expiresAt": expires.isoformat(),
-                "text": f"【广东健康档案】验证码{code},{org_name}申请调阅您的健康档案,"
-                f"10分钟内有效。如非本人就诊请勿告知他人。",
+                "text": sms_text(self.requester(auth), code, _TTL_MIN["SMS"]),
             }
         )
         auth.channel_info = {
@@ -320,6 +335,7 @@ class SimPlatform:
             now,
             None,
             data.get("callbackUrl"),
+            grantee=dict(data.get("grantee") or {}),
         )
         auth.requested_valid_to = now + timedelta(days=1)
         self.auths[auth.auth_id] = auth
@@ -425,6 +441,13 @@ class SimPlatform:
                     "structured": doc.structured,
                 }
         raise SimError("4001", "document not found")
+
+
+def _request_ttl(channel: str, now: datetime, asked: datetime | None) -> datetime:
+    """How long a request waits: the platform's own limit, or earlier if the hospital asks
+    (a booking request ends when its slot starts)."""
+    own = now + (_BOOKING_TTL if channel == "BOOKING" else timedelta(minutes=_TTL_MIN.get(channel, 30)))
+    return min(own, asked) if asked else own
 
 
 def _parse(value: Any) -> datetime | None:

@@ -21,7 +21,7 @@ from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
 from hisbridge.consent.wiring import GdHealthServices, build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
-from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
+from hisbridge.simulators.gdhealth.app import SIM_ORG_NAME, create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.platform import SimPlatform
 from hisbridge.simulators.gdhealth.residents import Resident
 from hisbridge.store.engine import make_engine
@@ -75,6 +75,20 @@ class GdHealthRig:
             now=self.clock.now(),
         )
 
+    async def apply(
+        self, channel: str, *, index: int = 0, encounter_id: str = "MZ1", visit_date: str = "2026-03-02"
+    ) -> dict[str, Any]:
+        """The HIS asks for an outpatient authorization of resident ``index`` (patient ``P{index+1}``)."""
+        person = self.resident(index)
+        body = {
+            "patient": {"hisPatientId": f"P{index + 1}", "idNo": person.id_no, "name": person.name},
+            "channel": channel,
+            "operator": {"userId": "D0001", "name": "张医生", "deptCode": "0301"},
+            "encounter": {"type": "outpatient", "id": encounter_id, "visitDate": visit_date},
+        }
+        reply = await self.gateway.post("/api/v1/consents", json=body)
+        return reply.json()  # type: ignore[no-any-return]
+
     async def aclose(self) -> None:
         await self.gateway.aclose()
         await self.sim.aclose()
@@ -100,6 +114,7 @@ def build_rig(
             **{
                 "base_url": SIM,
                 "callback_url": f"{GATEWAY}/api/v1/consents/callback",
+                "org_name": SIM_ORG_NAME,
                 **gdhealth,
             }
         )

@@ -3,6 +3,8 @@
 ``gd_consent.open_key`` is set only while the consent is open (PENDING/GRANTED), and is unique:
 the database itself keeps one open authorization per patient + institution + encounter.
 Patient identity in ``gd_encounter`` is SM4-encrypted at rest (needed to apply later).
+``gd_callback`` remembers each platform callback once (its key is unique), so a callback the
+platform retries changes state once; later deliveries only count up ``deliveries``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import (
 
 from hisbridge.store.schema import metadata
 
-__all__ = ["CONSENT_STATUSES", "gd_consent", "gd_encounter"]
+__all__ = ["CONSENT_STATUSES", "gd_callback", "gd_consent", "gd_encounter"]
 
 CONSENT_STATUSES = ("PENDING", "GRANTED", "DENIED", "EXPIRED", "REVOKED", "CANCELLED", "CLOSED")
 
@@ -80,4 +82,17 @@ gd_encounter = Table(
     CheckConstraint("state IN ('OPEN','CLOSED','CANCELLED')", name="state"),
     Index(None, "his_patient_id"),
     Index(None, "appointment_id"),
+)
+
+gd_callback = Table(
+    "gd_callback",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of the platform's id or its content
+    Column("auth_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("deliveries", Integer, nullable=False, server_default=text("1")),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Index(None, "auth_id"),
 )

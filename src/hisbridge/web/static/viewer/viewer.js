@@ -5,6 +5,8 @@
   var qs = window.location.search;
   var state = JSON.parse(document.getElementById("initial-state").textContent);
   var pollTimer = null;
+  var records = document.getElementById("records");
+  var recheckMs = 1000 * ((records && parseInt(records.getAttribute("data-recheck-s"), 10)) || 30);
   var timelineLoaded = false;
 
   function $(id) { return document.getElementById(id); }
@@ -52,9 +54,13 @@
     schedulePoll(pending);
   }
 
-  function schedulePoll(on) {
+  // While a request is pending: every 3 s. While granted: every recheck interval, so that an
+  // idle open page also stops showing records once the patient revokes (or the grant ends).
+  function schedulePoll(pending) {
     if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
-    if (on) { pollTimer = setTimeout(refresh, 3000); }
+    var granted = state.consent && state.consent.status === "GRANTED";
+    if (pending) { pollTimer = setTimeout(refresh, 3000); }
+    else if (granted) { pollTimer = setTimeout(refresh, recheckMs); }
   }
 
   function refresh() {
