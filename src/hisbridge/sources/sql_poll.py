@@ -1,6 +1,6 @@
 """Polling the HIS with the project's SQL mappings, into any ``Intake``.
 
-One poll of one table: run the mapping over ``(since, until]`` as a stream, map each row,
+One poll of one table: run the mapping over ``[since, until]`` as a stream, map each row,
 hand batches to the intake, and move the watermark after each batch the intake committed —
 never before. The next poll starts ``overlap_s`` before the watermark, so rows committed late
 with an older timestamp are still seen (re-read rows count as ``unchanged``). Deletes come from
@@ -32,6 +32,7 @@ from hisbridge.store.ports import Intake, Op
 __all__ = ["PollReport", "SqlPoller"]
 
 _EXAMPLES = 5
+_TICK = timedelta(microseconds=1)
 _Bad = tuple[str | None, tuple[Violation, ...]]  # (record key, why it was refused)
 log = get_logger(__name__)
 
@@ -46,6 +47,8 @@ class PollReport:
     watermark: datetime | None = None  # after the poll (the stored one when nothing moved it)
     counts: RunCounts = field(default_factory=RunCounts)
     unmapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # by optional maps
+    generalised: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     examples: list[tuple[str | None, tuple[Violation, ...]]] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -112,12 +115,19 @@ class SqlPoller:
             raise
         finally:
             report.seconds = time.monotonic() - started
-            self.state.add_unmapped(name, report.unmapped, self.clock.now())
+            self._count_codes(report)
             self.state.finish_run(run_id, report.counts, self.clock.now(), report.error)
             log.info("source.poll", source=self.project.source_name, table=name,
                      seconds=round(report.seconds, 3), error=report.error,
                      **vars_of(report.counts))
         return report
+
+    def _count_codes(self, report: PollReport) -> None:
+        now = self.clock.now()
+        self.state.add_unmapped(report.table, report.unmapped, now)
+        self.state.add_codes(report.table, "dropped",
+                             Counter({(*k, None): n for k, n in report.dropped.items()}), now)
+        self.state.add_codes(report.table, "generalised", Counter(report.generalised), now)
 
     def _since(self, mark: datetime | None) -> datetime:
         if mark is None:
@@ -167,6 +177,8 @@ class SqlPoller:
         bad: list[_Bad] = []
         for row in batch:
             report.unmapped.update(row.unmapped)
+            report.dropped.update(row.dropped)
+            report.generalised.update(row.generalised)
             report.counts.unmapped += len(row.unmapped)
             if row.filtered:
                 report.counts.filtered += 1
@@ -220,7 +232,8 @@ class SqlPoller:
         """
         name = self.project.dictionary.table(table).name
         start = datetime(day.year, day.month, day.day)
-        end = until or start + timedelta(days=1)
+        last = start + timedelta(days=1) - _TICK  # inclusive bounds: next midnight is not ours
+        end = min(until, last) if until else last
         keys: set[str] = set()
         for mapped in self.project.mapper(name).map_rows(self._rows(name, start, end)):
             if mapped.key and not mapped.filtered and mapped.op == "upsert":

@@ -28,6 +28,7 @@ __all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark", "vars_of"]
 _MARK_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _KEY_CHUNK = 1000
 Unmapped = tuple[str, str, str]  # (column, code set, hospital value)
+CodeSeen = tuple[str, str, str, str | None]  # ... and the broader code sent, if generalised
 
 
 def format_mark(value: datetime) -> str:
@@ -112,18 +113,23 @@ class SourceState:
 
     def add_unmapped(self, table: str, seen: Counter[Unmapped], now: datetime) -> None:
         """Add to the counts of hospital codes missing from the code maps."""
+        self.add_codes(table, "unmapped", Counter({(*k, None): n for k, n in seen.items()}), now)
+
+    def add_codes(self, table: str, outcome: str, seen: Counter[CodeSeen], now: datetime) -> None:
+        """Add to the counts of hospital codes by ``outcome`` (unmapped, dropped, generalised);
+        the key's last item is the broader code sent (generalised) or None."""
         t = source_unmapped_codes
         with self.engine.begin() as conn:
-            for (column, code_set, value), count in seen.items():
+            for (column, code_set, value, sent), count in seen.items():
                 key = and_(self._where(t, table), t.c.column_name == column,
                            t.c.hospital_code == value[:100])
                 done = conn.execute(update(t).where(key).values(
-                    count=t.c.count + count, last_seen=now))
+                    count=t.c.count + count, last_seen=now, outcome=outcome, mapped_to=sent))
                 if not done.rowcount:
                     conn.execute(insert(t).values(
                         source=self.source, table_name=table, column_name=column,
                         hospital_code=value[:100], code_set=code_set, count=count,
-                        first_seen=now, last_seen=now))
+                        first_seen=now, last_seen=now, outcome=outcome, mapped_to=sent))
 
     def unmapped(self) -> list[dict[str, Any]]:
         """Every unmapped hospital code of this source, most frequent first."""

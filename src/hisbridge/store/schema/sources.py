@@ -5,7 +5,9 @@
 * ``source_runs`` — one row per poll of one table: counts and the error if it failed; the
   console's source health reads the latest ones.
 * ``source_unmapped_codes`` — hospital codes with no line in a code map, with counts, so the
-  engineer knows exactly which lines to add.
+  engineer knows exactly which lines to add; ``outcome`` says whether the code was sent as is
+  (``unmapped``), left out by an optional code map (``dropped``) or sent as a broader code
+  (``generalised``, the code sent in ``mapped_to``).
 * ``source_rejects`` — rows quarantined by the mapping itself (unmapped code under
   ``strict_codes``, undecodable text, wrong types) with field-level reasons; no payload kept.
 * ``source_seen_keys`` — keys accepted per business day for tables without a delete flag; the
@@ -28,6 +30,7 @@ from sqlalchemy import (
 from hisbridge.store.schema import ID, metadata
 
 __all__ = [
+    "CODE_OUTCOMES",
     "RUN_STATES",
     "source_rejects",
     "source_runs",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 RUN_STATES = ("running", "ok", "failed")
+CODE_OUTCOMES = ("unmapped", "dropped", "generalised")
 _ID = ID
 
 source_watermarks = Table(
@@ -79,6 +83,8 @@ source_unmapped_codes = Table(
     Column("count", Integer, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(12), nullable=False, server_default="unmapped"),
+    Column("mapped_to", String(100), nullable=True),
 )
 
 source_rejects = Table(
