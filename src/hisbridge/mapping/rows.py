@@ -15,6 +15,7 @@ from typing import Any
 
 from hisbridge.mapping.codemaps import CodeMap, CodeMaps
 from hisbridge.mapping.drugs import DrugCatalogue
+from hisbridge.mapping.exclusions import Exclusions
 from hisbridge.mapping.sqlfile import CodeRef, MappingFile
 from hisbridge.mapping.values import Converted, converter
 from hisbridge.privacy import mask_field
@@ -50,6 +51,7 @@ class MappedRow:
     dropped: list[Unmapped] = field(default_factory=list)  # left out by an optional (?) map
     generalised: list[Generalised] = field(default_factory=list)
     filtered: bool = False
+    excluded: str | None = None  # the do-not-send rule (or "parent") that keeps it back
 
 
 class RowMapper:
@@ -57,7 +59,8 @@ class RowMapper:
 
     def __init__(self, mapping: MappingFile, codes: CodeMaps, drugs: DrugCatalogue, *,
                  strict_codes: bool = False, constants: Mapping[str, str] | None = None,
-                 dictionary: Dictionary | None = None) -> None:
+                 dictionary: Dictionary | None = None,
+                 exclusions: Exclusions | None = None) -> None:
         self.mapping = mapping
         self.spec: TableSpec = (dictionary or load_dictionary()).table(mapping.table)
         self.codes = codes
@@ -65,6 +68,9 @@ class RowMapper:
         self.strict = strict_codes
         self.constants = dict(constants or {})
         self._fields = {f.name: f for f in self.spec.fields}
+        self.exclusions = exclusions or Exclusions()
+        # a rule's column that is no national field is read from the query, never sent
+        self._helpers = mapping.helper_columns | (self.exclusions.columns - set(self._fields))
         self._converters: dict[str, Callable[[Any], Converted]] = {}
         self._code_refs = [(ref, codes.get(ref.code_set)) for ref in mapping.codes]
         self._drug_in_record = mapping.drugs in self._fields if mapping.drugs else False
@@ -75,7 +81,7 @@ class RowMapper:
         m = self.mapping
         out = MappedRow(None, {}, "upsert", row.get(m.watermark))
         for column, raw in row.items():
-            if raw is None or column in m.helper_columns:
+            if raw is None or column in self._helpers:
                 continue
             self._put(out, column, raw)
         for ref, code_map in self._code_refs:
@@ -87,6 +93,7 @@ class RowMapper:
         if flag is not None and str(flag).strip().lower() in _TRUTHY:
             out.op = "delete"
         out.key = out.record.get(m.key)
+        out.excluded = self.exclusions.match(self.spec.name, row, out.record)
         return out
 
     def _put(self, out: MappedRow, column: str, raw: Any) -> None:

@@ -112,8 +112,9 @@ def _columns(check: MappingCheck, mapping: MappingFile, project: Project,
         if needed and needed not in row:
             check.problems.append(f"查询结果缺少列 missing column {needed!r}")
             check.column = check.column or needed
+    helpers = mapping.helper_columns | project.exclusions.columns
     for column in row:
-        if column not in fields and column not in mapping.helper_columns:
+        if column not in fields and column not in helpers:
             check.problems.append(f"列 {column!r} 不是 {mapping.table} 的字段 not a field")
             check.column = check.column or column
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hisbridge import _json
 from hisbridge.spec import Violation
 from hisbridge.store.schema.sources import (
+    source_excluded_keys,
     source_rejects,
     source_runs,
     source_seen_keys,
@@ -153,12 +154,34 @@ class SourceState:
         """Record (day, key) pairs as seen; duplicates are ignored."""
         rows = [{"source": self.source, "table_name": table, "day": d, "record_key": k[:128]}
                 for d, k in set(day_keys)]
+        self._insert_new(source_seen_keys, rows)
+
+    def _insert_new(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows``, ignoring those whose key is already there."""
         dialect = self.engine.dialect.name
-        stmt = (postgresql.insert(source_seen_keys) if dialect == "postgresql"
-                else sqlite.insert(source_seen_keys)).on_conflict_do_nothing()
+        stmt = (postgresql.insert(table) if dialect == "postgresql"
+                else sqlite.insert(table)).on_conflict_do_nothing()
         with self.engine.begin() as conn:
             for start in range(0, len(rows), _KEY_CHUNK):
                 conn.execute(stmt, rows[start:start + _KEY_CHUNK])
+
+    def exclude_keys(self, table: str, keys: Iterable[tuple[str, str]], now: datetime) -> None:
+        """Remember (key, rule) pairs kept back by do-not-send rules; duplicates are ignored."""
+        rows = [{"source": self.source, "table_name": table, "record_key": k[:128],
+                 "rule": rule[:64], "created_at": now} for k, rule in dict(keys).items()]
+        self._insert_new(source_excluded_keys, rows)
+
+    def excluded_among(self, table: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` of ``table`` were kept back by a do-not-send rule."""
+        t = source_excluded_keys
+        wanted = sorted({k for k in keys if k})
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _KEY_CHUNK):
+                found.update(conn.execute(select(t.c.record_key).where(
+                    self._where(t, table),
+                    t.c.record_key.in_(wanted[start:start + _KEY_CHUNK]))).scalars())
+        return found
 
     def seen_keys(self, table: str, day: str) -> set[str]:
         t = source_seen_keys

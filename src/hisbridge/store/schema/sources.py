@@ -10,6 +10,8 @@
   (``generalised``, the code sent in ``mapped_to``).
 * ``source_rejects`` — rows quarantined by the mapping itself (unmapped code under
   ``strict_codes``, undecodable text, wrong types) with field-level reasons; no payload kept.
+* ``source_excluded_keys`` — keys a do-not-send rule kept back (or whose parent was kept
+  back), so the children of an excluded patient are kept back too; nothing else is stored.
 * ``source_seen_keys`` — keys accepted per business day for tables without a delete flag; the
   closing sweep compares them with the HIS to find rows deleted outright.
 """
@@ -32,6 +34,7 @@ from hisbridge.store.schema import ID, metadata
 __all__ = [
     "CODE_OUTCOMES",
     "RUN_STATES",
+    "source_excluded_keys",
     "source_rejects",
     "source_runs",
     "source_seen_keys",
@@ -107,4 +110,13 @@ source_seen_keys = Table(
     Column("day", String(10), primary_key=True),
     Column("record_key", String(128), primary_key=True),
     Index("ix_source_seen_keys_day", "day"),  # retention deletes past days
+)
+
+source_excluded_keys = Table(
+    "source_excluded_keys", metadata,
+    Column("source", String(40), primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("record_key", String(128), primary_key=True),
+    Column("rule", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
