@@ -167,10 +167,10 @@ def _print_codes(reports: list[Any]) -> None:
     for r in reports:
         for (column, code_set, value), n in r.dropped.most_common(10):
             console.print(f"[yellow]警告 {r.table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
-                          f"codemaps/{code_set}.csv", highlight=False)
+                          f"codemaps/{code_set}.csv", highlight=False, soft_wrap=True)
         if sum(r.generalised.values()):
             console.print(f"{r.table}: 泛化 generalised {sum(r.generalised.values())} 个诊断代码",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
 
 def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
