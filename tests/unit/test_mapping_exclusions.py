@@ -39,6 +39,6 @@ def test_the_mapped_field_wins_and_lists_come_from_files(tmp_path: Path) -> None
     assert rules.match("emr_ex_lab", {"patient_id": "x"}, {"patient_id": "P2"}) == "名单"
     assert rules.match("emr_ex_lab", {}, {"patient_id": "patient_id"}) is None  # header skipped
     assert rules.columns == {"patient_id"}
-    with pytest.raises(ConfigError, match="missing.csv"):
+    with pytest.raises(ConfigError, match=r"missing\.csv"):
         load_exclusions([ExcludeRule(name="x", column="id", values_file=Path("missing.csv"))],
                         tmp_path)

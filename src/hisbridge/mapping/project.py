@@ -6,7 +6,7 @@ and the demo call; relative paths in the ``his:`` section are taken from the YAM
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ class Project:
     codes: CodeMaps
     drugs: DrugCatalogue
     dictionary: Dictionary
-    exclusions: Exclusions = Exclusions()
+    exclusions: Exclusions = field(default_factory=Exclusions)
 
     @property
     def source_name(self) -> str:

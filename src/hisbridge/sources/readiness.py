@@ -18,8 +18,8 @@ from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_
 from hisbridge.sources.watermarks import parse_mark
 from hisbridge.spec import Validator
 
-__all__ = ["EXCLUSIVE_SINCE", "MappingCheck", "Readiness", "check_connections", "check_mapping", "lab_item_codes",
-           "mapped_lab_items"]
+__all__ = ["EXCLUSIVE_SINCE", "MappingCheck", "Readiness", "check_connections", "check_mapping",
+           "lab_item_codes", "mapped_lab_items"]
 
 EXCLUSIVE_SINCE = ("查询用 > :since（0.1.0 写法），恰在水位时刻的行会被跳过；请改为 >= :since / "
                    "the query reads > :since: rows stamped exactly at the watermark are skipped; "

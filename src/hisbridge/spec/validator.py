@@ -257,7 +257,7 @@ def _valid(m: re.Match[str] | None) -> bool:
     if m is None:
         return False
     try:
-        datetime(*map(int, m.groups()[:6]))  # type: ignore[misc]
+        datetime(*map(int, m.groups()[:6]))  # type: ignore[arg-type]
     except ValueError:
         return False
     return True
