@@ -78,6 +78,18 @@ def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bare_store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty store, not migrated (for migration tests): SQLite, then PostgreSQL."""
+    from hisbridge.store.engine import make_engine
+
+    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not REQUIRE_SERVICES:
         return

@@ -5,16 +5,13 @@ other tables it does not touch)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select
 
 from hisbridge.sources.watermarks import SourceState
-from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import alembic_config, current_heads, upgrade
 from hisbridge.store.schema.sources import source_unmapped_codes
 
@@ -22,16 +19,8 @@ pytestmark = pytest.mark.services
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-def test_counted_codes_survive_and_become_unmapped(engine: Engine) -> None:
+def test_counted_codes_survive_and_become_unmapped(bare_store_engine: Engine) -> None:
+    engine = bare_store_engine
     cfg = alembic_config(engine)
     for target in ("sources_0002", "outbox@head", "audit@head", "consent@head", "console@head",
                    "messages@head"):
