@@ -32,7 +32,7 @@ DIRECTIVES = ("table", "key", "watermark", "delete_flag", "codes", "drugs")
 _DIRECTIVE_RE = re.compile(r"--\s*(\w+)\s*:\s*(.*)$")
 _CONTINUATION_RE = re.compile(r"--\s{2,}(\S.*)$")
 _PARAM_RE = re.compile(r"(?<!:):(since|until)\b")
-_EXCLUSIVE_RE = re.compile(r"(?<![<>=!])>\s*:since\b")
+_EXCLUSIVE_RE = re.compile(r"(?<![<>=!])>\s*:since\b|:since\s*<(?![=>])")
 
 
 @dataclass(frozen=True, slots=True)
