@@ -42,6 +42,7 @@ class TableReconciliation:
     quarantined: int = 0
     missing: int = 0
     missing_ids: list[str] = field(default_factory=list)
+    excluded: int = 0  # kept back by do-not-send rules (never sent, not missing)
 
     @property
     def complete(self) -> bool:
@@ -114,8 +115,10 @@ def reconcile_day(poller: SqlPoller, engine: Engine, day: date,
     report = []
     until = min(datetime(day.year, day.month, day.day) + timedelta(days=1), poller.now())
     for table in tables or poller.project.tables():
-        keys = poller.source_keys(table, day, until=until)
-        report.append(compare(table, keys, key_states(engine, table, keys)))
+        scan = poller.scan_day(table, day, until=until)
+        line = compare(table, scan.keys, key_states(engine, table, scan.keys))
+        line.excluded = scan.excluded
+        report.append(line)
     return report
 
 
@@ -139,7 +142,8 @@ def totals(lines: Iterable[TableReconciliation]) -> dict[str, int]:
     """Column sums for the report's last line."""
     out: dict[str, int] = {}
     for line in lines:
-        for name in ("source", "accepted", "delivered", "pending", "dead", "quarantined", "missing"):
+        for name in ("source", "accepted", "delivered", "pending", "dead", "quarantined", "missing",
+                     "excluded"):
             out[name] = out.get(name, 0) + int(getattr(line, name))
     return out
 

@@ -3,12 +3,15 @@ mapping is wrong."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
+from hisbridge.store.engine import make_engine
 
 runner = CliRunner()
 
@@ -90,3 +93,37 @@ def test_check_says_what_would_be_rejected_and_why(project: Path) -> None:
     assert result.exit_code == 1
     assert "拒收" in text and "gender_code（性别）[code_set]" in text
     assert "未对照" in text and "gender_code (gender) = 女" in text
+
+
+def _clinical_edition(project: Path) -> None:
+    """Recode two diagnoses in the national clinical edition, as hospitals code them."""
+    engine = make_engine(f"sqlite:///{project.parent / 'his.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE diagnosis SET diag_code = 'A15.000' WHERE diag_code = 'A15.0'"))
+        conn.execute(text("UPDATE diagnosis SET diag_code = 'J10.100' WHERE diag_code = 'J10'"))
+    engine.dispose()
+
+
+def test_check_counts_dropped_and_generalised_codes(project: Path) -> None:
+    """Codes an optional map leaves out are counted with the code map to extend; codes
+    generalised to the front-end's granularity are counted as warnings."""
+    _clinical_edition(project)
+    result = runner.invoke(app, ["check", "-c", str(project / "hisbridge.yaml"),
+                                 "--table", "emr_activity_info", "--limit", "2000"])
+    out = " ".join(result.output.split())
+    codemap = str(project / "codemaps" / "infectious_disease_icd10.csv")
+    dropped = re.findall(r"警告 (\d+)× 可选代码映射丢弃 dropped disease_code = (\S+) → (\S+)", out)
+    assert len(dropped) == 10 and all(int(n) > 0 for n, _, _ in dropped)
+    assert {path for _, _, path in dropped} == {codemap}
+    assert "codes in all" in out
+    assert "诊断代码泛化 generalised disease_code (infectious_disease_icd10) A15.000 → A15.0" in out
+
+
+def test_check_warns_that_a_0_1_0_mapping_is_exclusive(project: Path) -> None:
+    """A mapping written for 0.1.0 (``> :since``) still runs, with a warning."""
+    path = project / "mappings" / "20_base_dept.sql"
+    path.write_text(path.read_text("utf-8").replace(">= :since", "> :since"), "utf-8")
+    result = runner.invoke(app, ["check", "-c", str(project / "hisbridge.yaml"),
+                                 "--table", "base_dept"])
+    assert "rows stamped exactly at the watermark are skipped" in result.output.replace("\n", " ")
+    assert "拒收" not in result.output  # it still runs: a warning, not a refusal

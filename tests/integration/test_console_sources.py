@@ -82,3 +82,23 @@ async def test_unmapped_codes_and_mapping_rejects(client: httpx.AsyncClient) -> 
     assert lines == [["hospital_code", "standard_code", "standard_label"], ["性别-男", "", ""], ["F", "", ""]]
     await login(client, "auditor1")
     assert (await client.get("/console/quality/unmapped.csv")).status_code == 403
+
+
+async def test_dropped_and_generalised_codes_on_the_quality_page(
+        client: httpx.AsyncClient, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.begin() as conn:
+        conn.execute(insert(source_unmapped_codes), [
+            {"source": "his", "code_set": "infectious_disease_icd10", "hospital_code": code,
+             "count": n, "table_name": "emr_activity_info", "column_name": "disease_code",
+             "first_seen": NOW, "last_seen": NOW, "outcome": outcome, "mapped_to": to}
+            for code, n, outcome, to in (("I10.x00", 7, "dropped", None),
+                                         ("A15.000", 3, "generalised", "A15.0"))])
+    engine.dispose()
+    await login(client, "operator1")
+    page = (await client.get("/console/quality")).text
+    assert 'data-outcome="dropped">可选映射已丢弃，未发送' in page and "I10.x00" in page
+    assert "codemaps/infectious_disease_icd10.csv" in page
+    assert 'data-outcome="generalised">已泛化为上级代码 → <code>A15.0</code>' in page
+    export = await client.get("/console/quality/unmapped.csv?code_set=infectious_disease_icd10")
+    assert export.text.lstrip("\ufeff").splitlines()[1:] == ["I10.x00,,"]  # to fill in

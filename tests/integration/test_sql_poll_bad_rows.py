@@ -118,8 +118,11 @@ def test_unmapped_codes_are_counted_and_sent_when_lenient(tmp_path: Path) -> Non
     assert "MZBAD1" not in intake.keys("emr_patient_info")   # a broken date is always an error
     with store.connect() as conn:
         rows = conn.execute(select(source_unmapped_codes)).mappings().all()
-    assert [(r["column_name"], r["hospital_code"], r["count"]) for r in rows] == [
-        ("gender_code", "X", 1)]
+    assert [(r["column_name"], r["hospital_code"], r["count"]) for r in rows
+            if r["outcome"] == "unmapped"] == [("gender_code", "X", 1)]
+    dropped = [r for r in rows if r["outcome"] == "dropped"]  # optional maps: counted too
+    assert dropped and {r["column_name"] for r in dropped} == {"disease_code"}
+    assert sum(r["count"] for r in dropped) == sum(reports["emr_activity_info"].dropped.values())
 
 
 @pytest.mark.parametrize("mode", ["lenient", "strict"])

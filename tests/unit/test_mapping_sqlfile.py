@@ -56,3 +56,17 @@ def test_header_stops_at_the_query() -> None:
 def test_double_colon_casts_are_not_parameters() -> None:
     with pytest.raises(ConfigError):
         _parse("-- table: emr_patient_info\n-- watermark: w", "SELECT x::since, y::until")
+
+
+@pytest.mark.parametrize(("where", "exclusive"), [
+    ("u > :since AND u <= :until", True),             # written for 0.1.0: still runs
+    ("u >= :since AND u <= :until", False),
+    ("u>:since AND u<=:until", True),
+    ("u >=:since AND u <= :until", False),
+    ("u BETWEEN :since AND :until", False),
+    (":since < u AND u <= :until", True),
+    (":since <= u AND u <= :until", False),
+])
+def test_an_exclusive_lower_bound_is_recognised(where: str, exclusive: bool) -> None:
+    m = _parse("-- table: emr_patient_info\n-- watermark: w", f"SELECT 1 FROM t WHERE {where}")
+    assert m.exclusive_since is exclusive

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from hisbridge.sources.readiness import MappingCheck
 
 __all__ = ["check"]
 
@@ -59,6 +62,7 @@ def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]
         lines += [_reason("警告 warning", n, r, c.keys) for r, n in c.warnings.most_common(5)]
         lines += [f"  未对照 unmapped {n}× {u}: 在 codemaps/ 中补一行 add a code-map line"
                   for u, n in c.unmapped.most_common(5)]
+        lines += _code_lines(c)
         if lines:
             console.print(f"[bold]{c.table}[/] ({c.file})", highlight=False, soft_wrap=True)
             console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
@@ -68,6 +72,16 @@ def _reason(kind: str, count: int, reason: str, keys: dict[str, list[str]]) -> s
     """One line: how many, which rule with both languages' hints, and example record keys."""
     shown = ", ".join(keys.get(reason, []))
     return f"  {kind} {count}× {reason}  (id: {shown})"
+
+
+def _code_lines(c: MappingCheck) -> list[str]:
+    """Codes an optional map left out (with the code map to extend) and codes generalised."""
+    lines = [f"  警告 {n}× 可选代码映射丢弃 dropped {d}" for d, n in c.dropped.most_common(10)]
+    if len(c.dropped) > 10:
+        lines.append(f"  … 共丢弃 {c.dropped.total()} 次、{len(c.dropped)} 个代码 "
+                     f"dropped {c.dropped.total()} times, {len(c.dropped)} codes in all")
+    lines += [f"  警告 {n}× 诊断代码泛化 generalised {g}" for g, n in c.generalised.most_common(5)]
+    return lines
 
 
 def _export_lab_items(project: object, source: object, out: Path) -> None:

@@ -59,5 +59,8 @@ def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], re
     for line in lines:
         if line.missing_ids:
             console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
+        if line.excluded:
+            console.print(f"{line.table} 按不上传规则排除 excluded by rule: {line.excluded}（未发送，"
+                          "不计为缺失 never sent, not missing）")
     if resent:
         console.print(f"已重新排队 re-queued: {requeued}")

@@ -190,6 +190,17 @@ async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> b
         await service.stop()
 
 
+def _print_codes(reports: list[Any]) -> None:
+    """Codes an optional code map left out this pass, per table and code (never silent)."""
+    for r in reports:
+        for (column, code_set, value), n in r.dropped.most_common(10):
+            console.print(f"[yellow]警告 {r.table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
+                          f"codemaps/{code_set}.csv", highlight=False, soft_wrap=True)
+        if sum(r.generalised.values()):
+            console.print(f"{r.table}: 泛化 generalised {sum(r.generalised.values())} 个诊断代码",
+                          highlight=False, soft_wrap=True)
+
+
 def _print_pass(reports: list[Any], idle: bool) -> None:
     from rich.table import Table
 
@@ -202,5 +213,6 @@ def _print_pass(reports: list[Any], idle: bool) -> None:
         view.add_row(r.table, str(c.rows_read), str(c.accepted), str(c.unchanged),
                      str(c.rejected), str(c.filtered), str(c.deleted), r.error or "")
     console.print(view)
+    _print_codes(reports)
     if not idle:
         console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")

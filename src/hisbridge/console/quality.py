@@ -45,6 +45,8 @@ class UnmappedCode:
     table: str | None
     field: str | None
     last_seen: Any
+    outcome: str = "unmapped"  # or dropped (an optional map left it out), generalised
+    mapped_to: str | None = None  # the broader code sent, when generalised
 
 
 def _add(groups: dict[tuple[str, str, str], ViolationGroup], table: str, v: dict[str, Any]) -> None:
@@ -109,19 +111,22 @@ def _violations(text: str) -> list[dict[str, Any]]:
 
 
 def unmapped_codes(engine: Engine, code_set: str | None = None) -> list[UnmappedCode] | None:
-    """Unmapped hospital codes with counts (most frequent first within each code set), or None
-    when the HIS extraction is not installed."""
+    """Hospital codes no code map knows (sent as is, or dropped by an optional map) and codes
+    generalised to a broader one, with counts (most frequent first within each code set), or
+    None when the HIS extraction is not installed."""
     table = optional_table("sources", "source_unmapped_codes")
     if table is None:
         return None
     c = table.c
-    query = select(c.code_set, c.hospital_code, func.sum(c["count"]).label("n"),
-                   func.min(c.table_name).label("table_name"), func.min(c.column_name).label("column_name"),
-                   func.max(c.last_seen).label("last_seen")).group_by(c.code_set, c.hospital_code)
+    query = select(c.code_set, c.hospital_code, c.outcome, func.sum(c["count"]).label("n"),
+                   func.min(c.table_name).label("table_name"),
+                   func.min(c.column_name).label("column_name"),
+                   func.max(c.last_seen).label("last_seen"), func.max(c.mapped_to).label("to"),
+                   ).group_by(c.code_set, c.hospital_code, c.outcome)
     if code_set:
         query = query.where(c.code_set == code_set)
     with engine.connect() as conn:
         rows = conn.execute(query.limit(10_000)).all()
-    found = [UnmappedCode(r.code_set, str(r.hospital_code), int(r.n or 0), r.table_name, r.column_name,
-                          r.last_seen) for r in rows]
+    found = [UnmappedCode(r.code_set, str(r.hospital_code), int(r.n or 0), r.table_name,
+                          r.column_name, r.last_seen, r.outcome, r.to) for r in rows]
     return sorted(found, key=lambda u: (u.code_set, -u.count, u.code))

@@ -3,6 +3,12 @@
 ``codemaps/<code_set>.csv`` has the columns ``hospital_code,standard_code,standard_label``
 (the label may be left empty: it is then taken from the code set). A value that is already a
 standard code passes through unchanged, so only the hospital's own codes need a line.
+
+Diagnosis code sets are hierarchical (``HIERARCHICAL``): a code not found as written is looked
+up without its extension and then by ever shorter prefixes down to the three-character category
+(``A15.000x001`` → ``A15.000`` → ``A15.00`` → ``A15.0`` → ``A15``), since hospitals code with
+the national clinical edition while the front-end's list mixes granularities. A hit found that
+way is a *generalisation*, reported as a warning.
 """
 
 from __future__ import annotations
@@ -17,9 +23,38 @@ from pathlib import Path
 from hisbridge.errors import ConfigError
 from hisbridge.spec import CodeSet, Dictionary, load_dictionary
 
-__all__ = ["CodeMap", "CodeMaps", "load_code_maps", "parse_code_map"]
+__all__ = ["HIERARCHICAL", "CodeMap", "CodeMaps", "Resolution", "code_candidates",
+           "load_code_maps", "parse_code_map"]
 
 _COLUMNS = ("hospital_code", "standard_code", "standard_label")
+# ICD-10 style code sets, where a shorter prefix is the broader diagnosis.
+HIERARCHICAL = frozenset({"infectious_disease_icd10", "front_end_disease_code_table", "icd10"})
+_CATEGORY = 3  # ``A15``: the three-character category, the broadest code tried
+_EXTENSION_RE = re.compile(r"(?<=\.)(\w*?)x\w*$|[+*†]+$")
+
+
+def code_candidates(code: str) -> list[str]:
+    """``code`` itself, then without its extension (``x001``, a dagger/asterisk mark), then ever
+    shorter prefixes down to the three-character category; no duplicates, no trailing dot."""
+    code = code.strip()
+    out = [code]
+    base = code
+    while (stripped := _EXTENSION_RE.sub(r"\1", base)) != base:
+        base = stripped.rstrip(".")
+    for end in range(len(base), _CATEGORY - 1, -1):
+        prefix = base[:end]
+        if prefix and not prefix.endswith(".") and prefix not in out:
+            out.append(prefix)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A standard code found for a value; ``generalised`` when only a broader code matched."""
+
+    code: str
+    label: str
+    generalised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +64,21 @@ class CodeMap:
     code_set: CodeSet
     entries: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
+    @property
+    def hierarchical(self) -> bool:
+        return self.code_set.name in HIERARCHICAL
+
+    def lookup(self, value: str) -> Resolution | None:
+        """The standard code for ``value``: exact, or (hierarchical sets) the nearest broader."""
+        candidates = code_candidates(value) if self.hierarchical else [value]
+        for n, candidate in enumerate(candidates):
+            hit = self.resolve(candidate)
+            if hit is not None:
+                return Resolution(hit[0], hit[1], generalised=n > 0)
+        return None
+
     def resolve(self, value: str) -> tuple[str, str] | None:
+        """(standard code, label) of exactly ``value``, or None."""
         hit = self.entries.get(value)
         if hit is not None:
             return hit

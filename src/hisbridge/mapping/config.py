@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from hisbridge.mapping.exclusions import ExcludeRule
+
 __all__ = ["DEFAULT_DRUG_CLASSES", "HisSettings"]
 
 # The drug classes the front-end wants (antivirals, antibacterials, antipyretics, antitussives,
@@ -49,3 +51,6 @@ class HisSettings(BaseModel):
     batch_size: int = Field(5000, ge=1, le=20_000)  # records handed to the store per intake call
     # Where the first poll of a table starts (HIS local time); set it to the go-live day.
     initial_since: datetime = datetime(2000, 1, 1)
+    # Do-not-send rules: patients of protected categories, or listed by id, are never sent,
+    # nor anything that belongs to them (docs/mapping.md, "Do-not-send rules").
+    exclude: list[ExcludeRule] = Field(default_factory=list)

@@ -6,13 +6,14 @@ and the demo call; relative paths in the ``his:`` section are taken from the YAM
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.codemaps import CodeMaps, load_code_maps
 from hisbridge.mapping.drugs import DrugCatalogue, load_drug_catalogue
+from hisbridge.mapping.exclusions import Exclusions, load_exclusions
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import MappingFile, parse_mapping_file
 from hisbridge.spec import Dictionary, load_dictionary
@@ -33,6 +34,7 @@ class Project:
     codes: CodeMaps
     drugs: DrugCatalogue
     dictionary: Dictionary
+    exclusions: Exclusions = field(default_factory=Exclusions)
 
     @property
     def source_name(self) -> str:
@@ -64,7 +66,7 @@ class Project:
         return RowMapper(self.mapping(table), self.codes, self.drugs,
                          strict_codes=self.settings.his.strict_codes,
                          constants={"org_code": front.org_code, "org_name": front.org_name},
-                         dictionary=self.dictionary)
+                         dictionary=self.dictionary, exclusions=self.exclusions)
 
 
 def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile]:
@@ -99,4 +101,5 @@ def load_project(path: Path | str, settings: Settings | None = None) -> Project:
     drugs = load_drug_catalogue(resolve(his.drug_catalogue) if his.drug_catalogue else None,
                                 wanted, dictionary)
     return Project(settings, root, load_mappings(resolve(his.mappings_dir), dictionary),
-                   load_code_maps(resolve(his.codemaps_dir), dictionary), drugs, dictionary)
+                   load_code_maps(resolve(his.codemaps_dir), dictionary), drugs, dictionary,
+                   load_exclusions(his.exclude, root))

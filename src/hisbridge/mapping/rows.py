@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hisbridge.mapping.codemaps import CodeMaps
+from hisbridge.mapping.codemaps import CodeMap, CodeMaps
 from hisbridge.mapping.drugs import DrugCatalogue
+from hisbridge.mapping.exclusions import Exclusions
 from hisbridge.mapping.sqlfile import CodeRef, MappingFile
 from hisbridge.mapping.values import Converted, converter
 from hisbridge.privacy import mask_field
 from hisbridge.spec import Dictionary, TableSpec, Violation, load_dictionary
 from hisbridge.store.ports import Op
 
-__all__ = ["MappedRow", "RowMapper", "Unmapped"]
+__all__ = ["Generalised", "MappedRow", "RowMapper", "Unmapped"]
 
 _TRUTHY = frozenset({"1", "y", "yes", "t", "true", "d", "是", "删除", "作废"})
 _ORG_FIELDS = (("org_code", "org_name"), ("apply_org_code", "apply_org_name"),
@@ -34,6 +35,7 @@ _PROBLEMS = {
     "drug_map": ("药品未对照标准药品代码", "the drug has no standard drug code"),
 }
 Unmapped = tuple[str, str, str]  # (column, code set, hospital value)
+Generalised = tuple[str, str, str, str]  # (column, code set, hospital value, broader code sent)
 
 
 @dataclass(slots=True)
@@ -46,7 +48,10 @@ class MappedRow:
     watermark: Any
     problems: list[Violation] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
+    dropped: list[Unmapped] = field(default_factory=list)  # left out by an optional (?) map
+    generalised: list[Generalised] = field(default_factory=list)
     filtered: bool = False
+    excluded: str | None = None  # the do-not-send rule (or "parent") that keeps it back
 
 
 class RowMapper:
@@ -54,7 +59,8 @@ class RowMapper:
 
     def __init__(self, mapping: MappingFile, codes: CodeMaps, drugs: DrugCatalogue, *,
                  strict_codes: bool = False, constants: Mapping[str, str] | None = None,
-                 dictionary: Dictionary | None = None) -> None:
+                 dictionary: Dictionary | None = None,
+                 exclusions: Exclusions | None = None) -> None:
         self.mapping = mapping
         self.spec: TableSpec = (dictionary or load_dictionary()).table(mapping.table)
         self.codes = codes
@@ -62,6 +68,9 @@ class RowMapper:
         self.strict = strict_codes
         self.constants = dict(constants or {})
         self._fields = {f.name: f for f in self.spec.fields}
+        self.exclusions = exclusions or Exclusions()
+        # a rule's column that is no national field is read from the query, never sent
+        self._helpers = mapping.helper_columns | (self.exclusions.columns - set(self._fields))
         self._converters: dict[str, Callable[[Any], Converted]] = {}
         self._code_refs = [(ref, codes.get(ref.code_set)) for ref in mapping.codes]
         self._drug_in_record = mapping.drugs in self._fields if mapping.drugs else False
@@ -72,11 +81,11 @@ class RowMapper:
         m = self.mapping
         out = MappedRow(None, {}, "upsert", row.get(m.watermark))
         for column, raw in row.items():
-            if raw is None or column in m.helper_columns:
+            if raw is None or column in self._helpers:
                 continue
             self._put(out, column, raw)
         for ref, code_map in self._code_refs:
-            self._apply_code(out, ref, code_map.resolve)
+            self._apply_code(out, ref, code_map)
         self._fill_constants(out.record)
         if self._drug_in_record:
             self._apply_drug(out, str(row.get(m.drugs or "") or ""))
@@ -84,6 +93,7 @@ class RowMapper:
         if flag is not None and str(flag).strip().lower() in _TRUTHY:
             out.op = "delete"
         out.key = out.record.get(m.key)
+        out.excluded = self.exclusions.match(self.spec.name, row, out.record)
         return out
 
     def _put(self, out: MappedRow, column: str, raw: Any) -> None:
@@ -96,29 +106,58 @@ class RowMapper:
         elif text:
             out.record[column] = text
 
-    def _apply_code(self, out: MappedRow, ref: CodeRef,
-                    resolve: Callable[[str], tuple[str, str] | None]) -> None:
+    def _apply_code(self, out: MappedRow, ref: CodeRef, code_map: CodeMap) -> None:
+        """Map each ``||``-joined code on its own; rejoin what maps, account for the rest."""
         value = out.record.get(ref.column)
         if not value:
             return
-        parts = value.split("||") if "||" in value else [value]
-        resolved = [resolve(part.strip()) for part in parts]
+        parts = [p.strip() for p in value.split("||")]
         name_field = ref.column[:-5] + "_name" if ref.column.endswith("_code") else ""
-        if all(resolved):
-            out.record[ref.column] = "||".join(r[0] for r in resolved if r)
-            label = "||".join(r[1] for r in resolved if r)
-            if name_field in self._fields and label and not out.record.get(name_field):
-                out.record[name_field] = label
-            return
+        given = out.record.get(name_field, "")
+        names = given.split("||") if given else []
+        names = names if len(names) == len(parts) else []
+        codes: list[str] = []
+        labels: list[str] = []
+        for n, part in enumerate(parts):
+            hit = code_map.lookup(part) if part else None
+            if hit is None:
+                if part and not self._unmapped(out, ref, part):  # optional maps drop it
+                    codes.append(part)
+                    labels.append(names[n] if names else "")
+                continue
+            if hit.generalised:
+                out.generalised.append((ref.column, ref.code_set, part, hit.code))
+            codes.append(hit.code)
+            labels.append(names[n] if names else hit.label)
+        self._put_codes(out, (ref.column, name_field), codes, labels,
+                        given if len(codes) == len(parts) else "")
+
+    def _unmapped(self, out: MappedRow, ref: CodeRef, part: str) -> bool:
+        """Record a code no map knows; True when it is dropped (the map is optional)."""
         if ref.optional:
-            out.record.pop(ref.column, None)
+            out.dropped.append((ref.column, ref.code_set, part))
+            return True
+        out.unmapped.append((ref.column, ref.code_set, part))
+        if self.strict:
+            out.problems.append(self._problem(ref.column, "code_map", part, ref.code_set))
+        return False
+
+    def _put_codes(self, out: MappedRow, fields: tuple[str, str], codes: list[str],
+                   labels: list[str], given: str) -> None:
+        """Write the codes kept; the name is the query's (when nothing was left out) or the
+        kept parts' names or labels."""
+        column, name_field = fields
+        if not codes:
+            out.record.pop(column, None)
             out.record.pop(name_field, None)
             return
-        for part, hit in zip(parts, resolved, strict=True):
-            if hit is None:
-                out.unmapped.append((ref.column, ref.code_set, part.strip()))
-                if self.strict:
-                    out.problems.append(self._problem(ref.column, "code_map", part, ref.code_set))
+        out.record[column] = "||".join(codes)
+        if name_field not in self._fields or given:
+            return
+        if all(labels):
+            out.record[name_field] = "||".join(labels)
+        else:
+            out.record.pop(name_field, None)
 
     def _apply_drug(self, out: MappedRow, hospital_code: str) -> None:
         entry = self.drugs.lookup(hospital_code)

@@ -11,7 +11,10 @@ A mapping file starts with comment lines that declare what the query returns::
     -- drugs: drug_code                 optional: the hospital drug code column to filter on
 
 The query takes ``:since`` and ``:until`` and returns spec-named columns plus the watermark
-(and the delete flag), ordered by the watermark.
+(and the delete flag), ordered by the watermark. Both bounds are inclusive
+(``watermark >= :since AND watermark <= :until``): a row stamped exactly at the watermark or at
+``initial_since`` is read, and re-reading an unchanged row enqueues nothing. Files written for
+0.1.0 with ``> :since`` still run; ``exclusive_since`` tells ``hisbridge check`` to warn.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ DIRECTIVES = ("table", "key", "watermark", "delete_flag", "codes", "drugs")
 _DIRECTIVE_RE = re.compile(r"--\s*(\w+)\s*:\s*(.*)$")
 _CONTINUATION_RE = re.compile(r"--\s{2,}(\S.*)$")
 _PARAM_RE = re.compile(r"(?<!:):(since|until)\b")
+_EXCLUSIVE_RE = re.compile(r"(?<![<>=!])>\s*:since\b|:since\s*<(?![=>])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ class MappingFile:
     delete_flag: str | None = None
     codes: tuple[CodeRef, ...] = ()
     drugs: str | None = None
+    exclusive_since: bool = False  # ``> :since`` (0.1.0 style): rows at the watermark are skipped
 
     @property
     def helper_columns(self) -> frozenset[str]:
@@ -120,12 +125,13 @@ def parse_mapping_text(text: str, path: Path, dictionary: Dictionary | None = No
     missing = {"since", "until"} - set(_PARAM_RE.findall(text))
     if missing:
         raise ConfigError(f"{where}: 查询缺少参数 query lacks :{', :'.join(sorted(missing))}",
-                          hint="用 WHERE 水位列 > :since AND 水位列 <= :until 限定增量窗口")
+                          hint="用 WHERE 水位列 >= :since AND 水位列 <= :until 限定增量窗口")
     return MappingFile(
         path=path, table=spec.name, key=key, watermark=header["watermark"], sql=text,
         delete_flag=header.get("delete_flag") or None,
         codes=_codes(header.get("codes", ""), where, d, fields),
         drugs=header.get("drugs") or None,
+        exclusive_since=_EXCLUSIVE_RE.search(text) is not None,
     )
 
 

@@ -18,8 +18,12 @@ from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_
 from hisbridge.sources.watermarks import parse_mark
 from hisbridge.spec import Validator
 
-__all__ = ["MappingCheck", "Readiness", "check_connections", "check_mapping", "lab_item_codes",
-           "mapped_lab_items"]
+__all__ = ["EXCLUSIVE_SINCE", "MappingCheck", "Readiness", "check_connections", "check_mapping",
+           "lab_item_codes", "mapped_lab_items"]
+
+EXCLUSIVE_SINCE = ("查询用 > :since（0.1.0 写法），恰在水位时刻的行会被跳过；请改为 >= :since / "
+                   "the query reads > :since: rows stamped exactly at the watermark are skipped; "
+                   "use >= :since")
 
 
 _KEYS_SHOWN = 3
@@ -38,6 +42,8 @@ class MappingCheck:
     reasons: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)  # left out by an optional code map
+    generalised: Counter[str] = field(default_factory=Counter)  # sent as a broader code
     problems: list[str] = field(default_factory=list)
     column: str | None = None
     keys: dict[str, list[str]] = field(default_factory=dict)  # reason -> a few record keys
@@ -112,8 +118,9 @@ def _columns(check: MappingCheck, mapping: MappingFile, project: Project,
         if needed and needed not in row:
             check.problems.append(f"查询结果缺少列 missing column {needed!r}")
             check.column = check.column or needed
+    helpers = mapping.helper_columns | project.exclusions.columns
     for column in row:
-        if column not in fields and column not in mapping.helper_columns:
+        if column not in fields and column not in helpers:
             check.problems.append(f"列 {column!r} 不是 {mapping.table} 的字段 not a field")
             check.column = check.column or column
 
@@ -123,6 +130,8 @@ def check_mapping(project: Project, source: Engine, table: str, *, limit: int = 
     """Run one mapping on up to ``limit`` rows and validate what it produces."""
     mapping = project.mapping(table)
     check = MappingCheck(mapping.table, str(mapping.path))
+    if mapping.exclusive_since:
+        check.warnings[EXCLUSIVE_SINCE] += 1
     since = project.settings.his.initial_since.replace(tzinfo=None)
     params = {"since": since, "until": until or datetime(2999, 1, 1)}
     try:
@@ -152,10 +161,15 @@ def _validate(check: MappingCheck, project: Project, table: str,
               rows: list[dict[str, Any]]) -> None:
     validator = Validator(project.settings.validation.mode, project.dictionary)
     primary = project.dictionary.table(table).primary_key
+    codemaps = project.resolve(project.settings.his.codemaps_dir)
     for mapped in project.mapper(table).map_rows(rows):
         check.rows += 1
         for column, code_set, value in mapped.unmapped:
             check.unmapped[f"{column} ({code_set}) = {value}"] += 1
+        for column, code_set, value in mapped.dropped:
+            check.dropped[f"{column} = {value} → {codemaps / code_set}.csv"] += 1
+        for column, code_set, value, sent in mapped.generalised:
+            check.generalised[f"{column} ({code_set}) {value} → {sent}"] += 1
         if mapped.filtered:
             check.filtered += 1
             continue

@@ -1,6 +1,6 @@
 """Polling the HIS with the project's SQL mappings, into any ``Intake``.
 
-One poll of one table: run the mapping over ``(since, until]`` as a stream, map each row,
+One poll of one table: run the mapping over ``[since, until]`` as a stream, map each row,
 hand batches to the intake, and move the watermark after each batch the intake committed —
 never before. The next poll starts ``overlap_s`` before the watermark, so rows committed late
 with an older timestamp are still seen (re-read rows count as ``unchanged``). Deletes come from
@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine
@@ -29,9 +30,10 @@ from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark, var
 from hisbridge.spec import Violation
 from hisbridge.store.ports import Intake, Op
 
-__all__ = ["PollReport", "SqlPoller"]
+__all__ = ["DayScan", "PollReport", "SqlPoller"]
 
 _EXAMPLES = 5
+_TICK = timedelta(microseconds=1)
 _Bad = tuple[str | None, tuple[Violation, ...]]  # (record key, why it was refused)
 log = get_logger(__name__)
 
@@ -46,6 +48,9 @@ class PollReport:
     watermark: datetime | None = None  # after the poll (the stored one when nothing moved it)
     counts: RunCounts = field(default_factory=RunCounts)
     unmapped: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # by optional maps
+    generalised: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    excluded: Counter[str] = field(default_factory=Counter)  # kept back, by do-not-send rule
     examples: list[tuple[str | None, tuple[Violation, ...]]] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -53,6 +58,14 @@ class PollReport:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(slots=True)
+class DayScan:
+    """A day of one table as the mapping sends it: the keys, and how many rows were kept back."""
+
+    keys: set[str] = field(default_factory=set)
+    excluded: int = 0
 
 
 class SqlPoller:
@@ -112,12 +125,19 @@ class SqlPoller:
             raise
         finally:
             report.seconds = time.monotonic() - started
-            self.state.add_unmapped(name, report.unmapped, self.clock.now())
+            self._count_codes(report)
             self.state.finish_run(run_id, report.counts, self.clock.now(), report.error)
             log.info("source.poll", source=self.project.source_name, table=name,
                      seconds=round(report.seconds, 3), error=report.error,
                      **vars_of(report.counts))
         return report
+
+    def _count_codes(self, report: PollReport) -> None:
+        now = self.clock.now()
+        self.state.add_unmapped(report.table, report.unmapped, now)
+        self.state.add_codes(report.table, "dropped",
+                             Counter({(*k, None): n for k, n in report.dropped.items()}), now)
+        self.state.add_codes(report.table, "generalised", Counter(report.generalised), now)
 
     def _since(self, mark: datetime | None) -> datetime:
         if mark is None:
@@ -146,6 +166,7 @@ class SqlPoller:
 
     def _hand_over(self, report: PollReport, batch: list[MappedRow]) -> None:
         """Give one batch to the intake, then (only then) move the watermark."""
+        self._exclude(report.table, batch)
         upserts, deletes, mapping_bad = self._sort(report, batch)
         kept, intake_bad = self._accept(report, "upsert", upserts)
         intake_bad += self._accept(report, "delete", deletes)[1]
@@ -161,14 +182,19 @@ class SqlPoller:
     @staticmethod
     def _sort(report: PollReport, batch: list[MappedRow]
               ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
-        """Upserts, deletes and rows the mapping refused; filtered rows are only counted."""
+        """Upserts, deletes and rows the mapping refused; filtered and excluded rows are only
+        counted."""
         upserts: list[MappedRow] = []
         deletes: list[MappedRow] = []
         bad: list[_Bad] = []
         for row in batch:
             report.unmapped.update(row.unmapped)
+            report.dropped.update(row.dropped)
+            report.generalised.update(row.generalised)
             report.counts.unmapped += len(row.unmapped)
-            if row.filtered:
+            if row.excluded:  # a do-not-send rule: never sent, counted by rule
+                report.excluded[row.excluded] += 1
+            elif row.filtered:
                 report.counts.filtered += 1
             elif row.op == "delete" and row.key:  # a delete needs only its key
                 deletes.append(row)
@@ -177,6 +203,21 @@ class SqlPoller:
             else:
                 upserts.append(row)
         return upserts, deletes, bad
+
+    def _exclude(self, table: str, batch: list[MappedRow]) -> None:
+        """Keep back rows whose parent a do-not-send rule kept back; remember every key kept
+        back, so that their own children follow. Nothing to do without rules."""
+        if not self.project.exclusions.rules:
+            return
+        for parent in self.project.dictionary.table(table).parent_keys:
+            values = {r.record.get(parent.field, "") for r in batch if not r.excluded}
+            gone = self.state.excluded_among(parent.table, values)
+            for row in batch:
+                if not row.excluded and row.record.get(parent.field) in gone:
+                    row.excluded = f"parent {parent.table}"
+        kept_back = [(r.key, r.excluded) for r in batch if r.excluded and r.key]
+        if kept_back:
+            self.state.exclude_keys(table, kept_back, self.clock.now())
 
     def _accept(self, report: PollReport, op: Op, rows: list[MappedRow]
                 ) -> tuple[list[MappedRow], list[_Bad]]:
@@ -215,17 +256,27 @@ class SqlPoller:
     def source_keys(self, table: str, day: date, until: datetime | None = None) -> set[str]:
         """The keys the HIS has for ``day`` (by watermark), as the mapping would send them.
 
-        Rows the drug filter drops, and rows flagged deleted, are left out: the same set the
-        front-end should hold for that day.
+        Rows the drug filter drops, rows flagged deleted and rows a do-not-send rule keeps back
+        are left out: the same set the front-end should hold for that day.
         """
+        return self.scan_day(table, day, until).keys
+
+    def scan_day(self, table: str, day: date, until: datetime | None = None) -> DayScan:
+        """``source_keys`` with the count of rows kept back by do-not-send rules."""
         name = self.project.dictionary.table(table).name
         start = datetime(day.year, day.month, day.day)
-        end = until or start + timedelta(days=1)
-        keys: set[str] = set()
-        for mapped in self.project.mapper(name).map_rows(self._rows(name, start, end)):
-            if mapped.key and not mapped.filtered and mapped.op == "upsert":
-                keys.add(mapped.key)
-        return keys
+        last = start + timedelta(days=1) - _TICK  # inclusive bounds: next midnight is not ours
+        end = min(until, last) if until else last
+        scan = DayScan()
+        rows = self.project.mapper(name).map_rows(self._rows(name, start, end))
+        while chunk := list(islice(rows, self.project.settings.his.batch_size)):
+            self._exclude(name, chunk)
+            for row in chunk:
+                if row.excluded:
+                    scan.excluded += 1
+                elif row.key and not row.filtered and row.op == "upsert":
+                    scan.keys.add(row.key)
+        return scan
 
     def sweep_deletes(self, table: str, day: date) -> PollReport:
         """Send deletes for keys seen on ``day`` that the HIS no longer returns."""

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hisbridge import _json
 from hisbridge.spec import Violation
 from hisbridge.store.schema.sources import (
+    source_excluded_keys,
     source_rejects,
     source_runs,
     source_seen_keys,
@@ -28,6 +29,7 @@ __all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark", "vars_of"]
 _MARK_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _KEY_CHUNK = 1000
 Unmapped = tuple[str, str, str]  # (column, code set, hospital value)
+CodeSeen = tuple[str, str, str, str | None]  # ... and the broader code sent, if generalised
 
 
 def format_mark(value: datetime) -> str:
@@ -112,18 +114,23 @@ class SourceState:
 
     def add_unmapped(self, table: str, seen: Counter[Unmapped], now: datetime) -> None:
         """Add to the counts of hospital codes missing from the code maps."""
+        self.add_codes(table, "unmapped", Counter({(*k, None): n for k, n in seen.items()}), now)
+
+    def add_codes(self, table: str, outcome: str, seen: Counter[CodeSeen], now: datetime) -> None:
+        """Add to the counts of hospital codes by ``outcome`` (unmapped, dropped, generalised);
+        the key's last item is the broader code sent (generalised) or None."""
         t = source_unmapped_codes
         with self.engine.begin() as conn:
-            for (column, code_set, value), count in seen.items():
+            for (column, code_set, value, sent), count in seen.items():
                 key = and_(self._where(t, table), t.c.column_name == column,
                            t.c.hospital_code == value[:100])
                 done = conn.execute(update(t).where(key).values(
-                    count=t.c.count + count, last_seen=now))
+                    count=t.c.count + count, last_seen=now, outcome=outcome, mapped_to=sent))
                 if not done.rowcount:
                     conn.execute(insert(t).values(
                         source=self.source, table_name=table, column_name=column,
                         hospital_code=value[:100], code_set=code_set, count=count,
-                        first_seen=now, last_seen=now))
+                        first_seen=now, last_seen=now, outcome=outcome, mapped_to=sent))
 
     def unmapped(self) -> list[dict[str, Any]]:
         """Every unmapped hospital code of this source, most frequent first."""
@@ -147,12 +154,34 @@ class SourceState:
         """Record (day, key) pairs as seen; duplicates are ignored."""
         rows = [{"source": self.source, "table_name": table, "day": d, "record_key": k[:128]}
                 for d, k in set(day_keys)]
+        self._insert_new(source_seen_keys, rows)
+
+    def _insert_new(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows``, ignoring those whose key is already there."""
         dialect = self.engine.dialect.name
-        stmt = (postgresql.insert(source_seen_keys) if dialect == "postgresql"
-                else sqlite.insert(source_seen_keys)).on_conflict_do_nothing()
+        stmt = (postgresql.insert(table) if dialect == "postgresql"
+                else sqlite.insert(table)).on_conflict_do_nothing()
         with self.engine.begin() as conn:
             for start in range(0, len(rows), _KEY_CHUNK):
                 conn.execute(stmt, rows[start:start + _KEY_CHUNK])
+
+    def exclude_keys(self, table: str, keys: Iterable[tuple[str, str]], now: datetime) -> None:
+        """Remember (key, rule) pairs kept back by do-not-send rules; duplicates are ignored."""
+        rows = [{"source": self.source, "table_name": table, "record_key": k[:128],
+                 "rule": rule[:64], "created_at": now} for k, rule in dict(keys).items()]
+        self._insert_new(source_excluded_keys, rows)
+
+    def excluded_among(self, table: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` of ``table`` were kept back by a do-not-send rule."""
+        t = source_excluded_keys
+        wanted = sorted({k for k in keys if k})
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _KEY_CHUNK):
+                found.update(conn.execute(select(t.c.record_key).where(
+                    self._where(t, table),
+                    t.c.record_key.in_(wanted[start:start + _KEY_CHUNK]))).scalars())
+        return found
 
     def seen_keys(self, table: str, day: str) -> set[str]:
         t = source_seen_keys

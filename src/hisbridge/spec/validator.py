@@ -20,13 +20,17 @@ from hisbridge.spec.idcard import IdCardInfo, parse_id_card
 from hisbridge.spec.model import FieldSpec, TableSpec
 from hisbridge.spec.violations import RULE_HINTS, Severity, Violation
 
-__all__ = ["Mode", "Validator", "has_errors", "normalize_key"]
+__all__ = ["DATE_TIME_RE", "Mode", "Validator", "age_at_visit", "has_errors", "normalize_key"]
 
 Mode = Literal["lenient", "strict"]
 Check = Callable[[str, list[Violation]], None]
 
 _DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+DATE_TIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?")
+_CHILD_AGE = 14  # contacts (the guardian) are required for patients aged 14 or younger
+_CONTACTS = ("contacts", "contacts_tel")
+_VISIT_DATES = ("operation_time", "report_date", "diagnose_time", "onset_date")
 _INT_RE = re.compile(r"[+-]?\d{1,18}")
 _DECIMAL_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _RESIDENT_ID_TYPE = "01"
@@ -111,13 +115,20 @@ class _TableChecks:
     def _date_check(self, f: FieldSpec) -> Check:
         def check(text: str, out: list[Violation]) -> None:
             m = _DATE_RE.fullmatch(text)
-            try:
-                ok = m is not None and bool(date(*map(int, m.groups())))
-            except ValueError:
-                ok = False
-            if not ok:
+            if m is None and _valid(DATE_TIME_RE.fullmatch(text)):
+                out.append(self._datetime_in_date(f, text))
+                return
+            if not _valid(m):
                 out.append(self.violation(f, "date", text, _DATE_HINT[0], _DATE_HINT[1]))
         return check
+
+    def _datetime_in_date(self, f: FieldSpec, text: str) -> Violation:
+        """The 2025 front-end took a datetime in a date field (its date is sent); 2026 refuses."""
+        if self.mode == "strict":
+            return self.violation(f, "date", text, "收到的是日期时间，请只发送日期部分",
+                                  "got a datetime; send only its date")
+        return self.violation(f, "date", text, f"收到日期时间，按日期 {text[:10]} 发送",
+                              f"got a datetime; its date {text[:10]} is sent", "warning")
 
     def _number_check(self, f: FieldSpec) -> Check:
         pattern, rule = (_INT_RE, "integer") if f.type == "int" else (_DECIMAL_RE, "decimal")
@@ -182,7 +193,21 @@ class _TableChecks:
                 out.append(self.violation(f, "required", None, *required_hint(f.name)))
         if self.id_card is not None and "id_card" in present:
             self._check_id_card(present, out)
+        if self.mode == "strict" and "contacts" in self.fields:
+            self._check_child_contacts(present, out)
         return out
+
+    def _check_child_contacts(self, present: Mapping[str, str], out: list[Violation]) -> None:
+        """Strict: a patient aged 14 or younger must come with contacts and contacts_tel."""
+        age = age_at_visit(present)
+        if age is None or age > _CHILD_AGE:
+            return
+        for name in _CONTACTS:
+            f = self.fields.get(name)
+            if f is not None and name not in present:
+                out.append(self.violation(
+                    f, "required", None, f"患者 {age} 岁（≤{_CHILD_AGE} 岁）须填写联系人（监护人）",
+                    f"the patient is {age} (14 or younger): the guardian is required"))
 
     def _as_text(self, f: FieldSpec, raw: Any, out: list[Violation]) -> str | None:
         if raw is None or isinstance(raw, str):
@@ -230,6 +255,35 @@ class _TableChecks:
             out.append(self.violation(
                 self.fields.get("gender_code") or "gender_code", "id_card_gender", gender,
                 "请核对性别或证件号", "check the gender or the ID number", self.dq_severity))
+
+
+def _valid(m: re.Match[str] | None) -> bool:
+    """A date or datetime match that names a real day and time."""
+    if m is None:
+        return False
+    try:
+        datetime(*map(int, m.groups()[:6]))  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
+def _day(text: str | None) -> date | None:
+    if not text or not _valid(_DATE_RE.match(text[:10])):
+        return None
+    return date(*map(int, text[:10].split("-")))
+
+
+def age_at_visit(present: Mapping[str, str]) -> int | None:
+    """Age in full years at the visit (the record's own dates); None when unknown."""
+    born = _day(present.get("birth_date"))
+    if born is None and present.get("id_card_type_code", _RESIDENT_ID_TYPE) == _RESIDENT_ID_TYPE:
+        info = parse_id_card(present.get("id_card", ""))
+        born = info.birth_date if isinstance(info, IdCardInfo) else None
+    seen = next((d for d in map(_day, map(present.get, _VISIT_DATES)) if d), None)
+    if born is None or seen is None:
+        return None
+    return seen.year - born.year - ((seen.month, seen.day) < (born.month, born.day))
 
 
 class Validator:

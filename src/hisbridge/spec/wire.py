@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any, Literal
 
 from hisbridge.spec.model import FieldSpec, TableSpec
-from hisbridge.spec.validator import normalize_key
+from hisbridge.spec.validator import DATE_TIME_RE, normalize_key
 
 __all__ = ["KeyStyle", "WireRecord", "detect_key_style", "from_wire", "to_wire", "wire_value"]
 
@@ -39,6 +39,8 @@ def wire_value(spec: FieldSpec, value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if spec.type == "date" and len(value) > 10 and DATE_TIME_RE.fullmatch(value):
+            return value[:10]  # a datetime in a date field: its date (lenient validation)
         return value or None
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d" if spec.type == "date" else "%Y-%m-%d %H:%M:%S")

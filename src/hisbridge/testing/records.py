@@ -13,6 +13,7 @@ from typing import Any
 from hisbridge.spec.dictionary import load_dictionary
 from hisbridge.spec.idcard import check_digit
 from hisbridge.spec.model import FieldSpec, TableSpec
+from hisbridge.spec.validator import age_at_visit
 
 __all__ = ["make_id_card", "valid_record"]
 
@@ -72,4 +73,15 @@ def valid_record(table: TableSpec | str, rng: random.Random | None = None,
         if name in record:
             record[name] = "测试患者"
     record.update(overrides)
+    _guardian(spec, record)
     return record
+
+
+def _guardian(spec: TableSpec, record: dict[str, Any]) -> None:
+    """A child (14 or younger) comes with contacts in strict mode: fill them when missing."""
+    if spec.field("contacts") is None or "contacts" in record:
+        return
+    age = age_at_visit({k: str(v) for k, v in record.items()})
+    if age is not None and age <= 14:
+        record.setdefault("contacts", "测试家属")
+        record.setdefault("contacts_tel", "13800138000")

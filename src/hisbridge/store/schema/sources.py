@@ -5,9 +5,13 @@
 * ``source_runs`` — one row per poll of one table: counts and the error if it failed; the
   console's source health reads the latest ones.
 * ``source_unmapped_codes`` — hospital codes with no line in a code map, with counts, so the
-  engineer knows exactly which lines to add.
+  engineer knows exactly which lines to add; ``outcome`` says whether the code was sent as is
+  (``unmapped``), left out by an optional code map (``dropped``) or sent as a broader code
+  (``generalised``, the code sent in ``mapped_to``).
 * ``source_rejects`` — rows quarantined by the mapping itself (unmapped code under
   ``strict_codes``, undecodable text, wrong types) with field-level reasons; no payload kept.
+* ``source_excluded_keys`` — keys a do-not-send rule kept back (or whose parent was kept
+  back), so the children of an excluded patient are kept back too; nothing else is stored.
 * ``source_seen_keys`` — keys accepted per business day for tables without a delete flag; the
   closing sweep compares them with the HIS to find rows deleted outright.
 """
@@ -28,7 +32,9 @@ from sqlalchemy import (
 from hisbridge.store.schema import ID, metadata
 
 __all__ = [
+    "CODE_OUTCOMES",
     "RUN_STATES",
+    "source_excluded_keys",
     "source_rejects",
     "source_runs",
     "source_seen_keys",
@@ -37,6 +43,7 @@ __all__ = [
 ]
 
 RUN_STATES = ("running", "ok", "failed")
+CODE_OUTCOMES = ("unmapped", "dropped", "generalised")
 _ID = ID
 
 source_watermarks = Table(
@@ -79,6 +86,8 @@ source_unmapped_codes = Table(
     Column("count", Integer, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(12), nullable=False, server_default="unmapped"),
+    Column("mapped_to", String(100), nullable=True),
 )
 
 source_rejects = Table(
@@ -101,4 +110,13 @@ source_seen_keys = Table(
     Column("day", String(10), primary_key=True),
     Column("record_key", String(128), primary_key=True),
     Index("ix_source_seen_keys_day", "day"),  # retention deletes past days
+)
+
+source_excluded_keys = Table(
+    "source_excluded_keys", metadata,
+    Column("source", String(40), primary_key=True),
+    Column("table_name", String(64), primary_key=True),
+    Column("record_key", String(128), primary_key=True),
+    Column("rule", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -59,11 +59,12 @@ async def unmapped_csv(request: Request) -> Response:
     writer = csv.writer(out)
     if code_set:
         writer.writerow(["hospital_code", "standard_code", "standard_label"])
-        writer.writerows([u.code, "", ""] for u in codes)
+        writer.writerows([u.code, "", ""] for u in codes if u.outcome != "generalised")
     else:
         writer.writerow(["code_set", "hospital_code", "count", "table", "column", "standard_code",
-                         "standard_label"])
-        writer.writerows([u.code_set, u.code, u.count, u.table or "", u.field or "", "", ""] for u in codes)
+                         "standard_label", "outcome", "mapped_to"])
+        writer.writerows([u.code_set, u.code, u.count, u.table or "", u.field or "", "", "",
+                          u.outcome, u.mapped_to or ""] for u in codes)
     name = f"{code_set}.csv" if code_set else "unmapped-codes.csv"
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -41,5 +41,5 @@ FROM (SELECT visit_no, patient_id, doctor, visit_time, cancel_flag, modify_time
 JOIN pat_master_index p ON p.patient_id = v.patient_id
 LEFT JOIN area_dict ca ON ca.area_code = p.area_code
 LEFT JOIN area_dict na ON na.area_code = p.native_area_code
-WHERE v.modify_time > :since AND v.modify_time <= :until
+WHERE v.modify_time >= :since AND v.modify_time <= :until
 ORDER BY v.modify_time, v.visit_no

@@ -41,5 +41,5 @@ LEFT JOIN emr_note n ON n.visit_no = d.visit_no AND n.note_type IN ('MZBL', 'RYJ
 LEFT JOIN dept_dict k ON k.dept_code = COALESCE(c.visit_dept, v.dept_admission_to)
 LEFT JOIN staff_dict s ON s.emp_no = d.doctor
 WHERE d.diag_type IN ('1', '2')
-  AND d.modify_time > :since AND d.modify_time <= :until
+  AND d.modify_time >= :since AND d.modify_time <= :until
 ORDER BY d.modify_time, d.diag_id

@@ -51,5 +51,5 @@ LEFT JOIN pat_visit v ON v.inp_no = r.visit_no
 LEFT JOIN area_dict a ON a.area_code = p.area_code
 LEFT JOIN dept_dict k ON k.dept_code = COALESCE(c.visit_dept, v.dept_admission_to)
 LEFT JOIN staff_dict s ON s.emp_no = r.report_doctor
-WHERE r.modify_time > :since AND r.modify_time <= :until
+WHERE r.modify_time >= :since AND r.modify_time <= :until
 ORDER BY r.modify_time, r.report_id

@@ -35,5 +35,5 @@ JOIN pat_master_index p ON p.patient_id = v.patient_id
 LEFT JOIN diagnosis d ON d.visit_no = n.visit_no AND d.main_flag = '1' AND d.diag_type = '2'
 LEFT JOIN dept_dict k ON k.dept_code = v.dept_admission_to
 WHERE n.note_type = 'SCBC'
-  AND n.modify_time > :since AND n.modify_time <= :until
+  AND n.modify_time >= :since AND n.modify_time <= :until
 ORDER BY n.modify_time, n.note_id

@@ -29,5 +29,5 @@ JOIN pat_visit v ON v.inp_no = n.visit_no
 JOIN pat_master_index p ON p.patient_id = v.patient_id
 LEFT JOIN dept_dict k ON k.dept_code = v.dept_admission_to
 WHERE n.note_type = 'RCBC'
-  AND n.modify_time > :since AND n.modify_time <= :until
+  AND n.modify_time >= :since AND n.modify_time <= :until
 ORDER BY n.modify_time, n.note_id

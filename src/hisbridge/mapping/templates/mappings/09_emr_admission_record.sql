@@ -41,5 +41,5 @@ LEFT JOIN diagnosis d ON d.visit_no = v.inp_no AND d.main_flag = '1' AND d.diag_
 LEFT JOIN dept_dict ka ON ka.dept_code = v.dept_admission_to
 LEFT JOIN dept_dict kd ON kd.dept_code = v.dept_discharge_from
 WHERE v.discharge_time IS NOT NULL
-  AND v.modify_time > :since AND v.modify_time <= :until
+  AND v.modify_time >= :since AND v.modify_time <= :until
 ORDER BY v.modify_time, v.inp_no

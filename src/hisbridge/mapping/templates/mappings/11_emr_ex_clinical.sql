@@ -31,5 +31,5 @@ FROM exam_master e
 JOIN pat_master_index p ON p.patient_id = e.patient_id
 LEFT JOIN dept_dict kr ON kr.dept_code = e.req_dept
 LEFT JOIN dept_dict ke ON ke.dept_code = e.exam_dept
-WHERE e.modify_time > :since AND e.modify_time <= :until
+WHERE e.modify_time >= :since AND e.modify_time <= :until
 ORDER BY e.modify_time, e.exam_no

@@ -14,5 +14,5 @@ SELECT e.exam_no AS id,
        e.exam_class AS item_code,
        e.modify_time AS updated_at
 FROM exam_master e
-WHERE e.modify_time > :since AND e.modify_time <= :until
+WHERE e.modify_time >= :since AND e.modify_time <= :until
 ORDER BY e.modify_time, e.exam_no

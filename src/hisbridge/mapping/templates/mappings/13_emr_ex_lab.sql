@@ -36,5 +36,5 @@ FROM lab_test_master t
 JOIN pat_master_index p ON p.patient_id = t.patient_id
 LEFT JOIN dept_dict ko ON ko.dept_code = t.ordering_dept
 LEFT JOIN dept_dict kl ON kl.dept_code = t.lab_dept
-WHERE t.modify_time > :since AND t.modify_time <= :until
+WHERE t.modify_time >= :since AND t.modify_time <= :until
 ORDER BY t.modify_time, t.test_no

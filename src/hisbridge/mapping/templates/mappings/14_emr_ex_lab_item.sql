@@ -23,5 +23,5 @@ SELECT r.result_id AS id,
        r.modify_time AS updated_at
 FROM lab_result r
 LEFT JOIN lab_test_master t ON t.test_no = r.test_no
-WHERE r.modify_time > :since AND r.modify_time <= :until
+WHERE r.modify_time >= :since AND r.modify_time <= :until
 ORDER BY r.modify_time, r.result_id

@@ -32,5 +32,5 @@ FROM presc_master m
 JOIN presc_detail i ON i.presc_no = m.presc_no
 JOIN pat_master_index p ON p.patient_id = m.patient_id
 LEFT JOIN dept_dict k ON k.dept_code = m.dept
-WHERE m.modify_time > :since AND m.modify_time <= :until
+WHERE m.modify_time >= :since AND m.modify_time <= :until
 ORDER BY m.modify_time, m.presc_no

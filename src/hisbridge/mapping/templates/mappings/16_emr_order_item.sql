@@ -21,5 +21,5 @@ SELECT i.detail_id AS id,
        m.modify_time AS updated_at
 FROM presc_detail i
 JOIN presc_master m ON m.presc_no = i.presc_no
-WHERE m.modify_time > :since AND m.modify_time <= :until
+WHERE m.modify_time >= :since AND m.modify_time <= :until
 ORDER BY m.modify_time, i.detail_id

@@ -28,5 +28,5 @@ SELECT r.death_id AS id,
 FROM death_record r
 JOIN pat_master_index p ON p.patient_id = r.patient_id
 LEFT JOIN dept_dict k ON k.dept_code = r.dept
-WHERE r.modify_time > :since AND r.modify_time <= :until
+WHERE r.modify_time >= :since AND r.modify_time <= :until
 ORDER BY r.modify_time, r.death_id

@@ -24,5 +24,5 @@ SELECT s.rec_id AS id,
 FROM vital_signs_rec s
 JOIN pat_master_index p ON p.patient_id = s.patient_id
 LEFT JOIN dept_dict k ON k.dept_code = s.ward_dept
-WHERE s.modify_time > :since AND s.modify_time <= :until
+WHERE s.modify_time >= :since AND s.modify_time <= :until
 ORDER BY s.modify_time, s.rec_id

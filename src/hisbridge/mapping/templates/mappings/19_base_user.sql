@@ -23,5 +23,5 @@ SELECT CASE WHEN l.main_flag = '1' THEN l.emp_no ELSE l.link_id END AS id,
        l.modify_time AS updated_at
 FROM staff_dept l
 JOIN staff_dict s ON s.emp_no = l.emp_no
-WHERE l.modify_time > :since AND l.modify_time <= :until
+WHERE l.modify_time >= :since AND l.modify_time <= :until
 ORDER BY l.modify_time, l.link_id

@@ -10,5 +10,5 @@ SELECT d.dept_code AS dept_code,
        d.input_date AS create_time,
        d.modify_time AS updated_at
 FROM dept_dict d
-WHERE d.modify_time > :since AND d.modify_time <= :until
+WHERE d.modify_time >= :since AND d.modify_time <= :until
 ORDER BY d.modify_time, d.dept_code
