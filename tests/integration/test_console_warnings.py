@@ -27,7 +27,7 @@ def _seed(engine: Engine) -> None:
             {"msg_id": f"m{n}", "seq": n, "type": "missed_report", "level": level, "title": f"疑似漏报 {n}",
              "content": f"患者身份证 {ID_NUMBER} 未上报传染病报告卡", "patient_id": "P-1",
              "serial_number": f"MZ-{n}", "org_code": "440100001", "dept_code": "D01", "user_id": "doc1",
-             "create_time": "2026-03-01 08:00:00", "polled_at": NOW, "read_at": None, "read_by": None,
+             "create_time": "2026-03-01 08:00:00", "polled_at": NOW,
              "raw": "{}"} for n, level in ((1, "high"), (2, "low"))])
         conn.execute(insert(message_poll_state).values(
             name="frontend", cursor=None, last_seq=2, last_ok_at=NOW, last_attempt_at=NOW, failures=0,

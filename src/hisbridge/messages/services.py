@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -32,6 +33,7 @@ from hisbridge.connectors.frontend.sso import (
 from hisbridge.messages.hub import MessageHub
 from hisbridge.messages.key_cache import StoreKeyCache, sealer
 from hisbridge.messages.lease import PollerLease
+from hisbridge.messages.notices import KeyLife, poll_status
 from hisbridge.messages.poller import BackoffPolicy, MessagePoller
 from hisbridge.messages.store import MessageStore
 from hisbridge.messages.webhook import WebhookSender
@@ -58,12 +60,23 @@ class MessageServices:
     sso: SsoLauncher
     http: httpx.AsyncClient
     webhook: WebhookSender | None = None
+    key_cache: StoreKeyCache | None = None
     clock: Clock = system_clock
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def interaction(self) -> InteractionSettings:
         return self.settings.interaction
+
+    def status(self) -> dict[str, Any]:
+        """The poller's health and the ranked notices every reader sees (reads the store)."""
+        state = self.store.poll_state()
+        expires = self.key_cache.expires_at() if self.key_cache is not None else None
+        key = (KeyLife(expires, self.interaction.server.refresh_margin_s)
+               if expires is not None else None)
+        return poll_status(last_ok_at=state.last_ok_at, failures=state.failures,
+                           now=self.clock.now(), key=key,
+                           stale_after_s=self.interaction.widget.stale_after_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run the poller (and the webhook sender, if configured) until ``stop`` is set."""
@@ -127,9 +140,11 @@ def build_message_services(
                       delivered=delivered or OutboxDeliveredLookup(engine))
     webhook = (WebhookSender(engine, http, interaction.webhook, clock)
                if interaction.webhook.url else None)
-    return MessageServices(settings=settings, store=store, poller=poller, keys=keys,
-                           lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,
-                           hub=MessageHub(store, check_s=p.stream_check_s))
+    services = MessageServices(settings=settings, store=store, poller=poller, keys=keys,
+                               lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,
+                               key_cache=cache, hub=MessageHub(store, check_s=p.stream_check_s))
+    services.hub.status = services.status
+    return services
 
 
 async def launch_sso(settings: Settings, user_id: str, *, client_base_url: str | None = None,
