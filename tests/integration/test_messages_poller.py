@@ -205,3 +205,22 @@ async def test_hub_fans_out_and_asks_a_slow_stream_to_resync(world: World) -> No
     hub.unsubscribe(others)
     await asyncio.sleep(0.2)
     assert hub.listeners == 0 and hub._task is not None and hub._task.done()
+
+
+async def test_a_recovered_front_end_shows_live_within_one_poll_interval(world: World) -> None:
+    """A 150 s outage: the poll that sees the front-end back comes at most one interval (5 s)
+    after it recovers. Exponential back-off to 128 s left the widget "delayed" ~2 min."""
+    world.state.down = True
+    elapsed = 0.0
+    while elapsed < 150:
+        step = await world.services.poller.step()
+        assert step.error is not None
+        world.clock.advance(step.delay_s)
+        elapsed += step.delay_s
+    world.state.down = False
+    while (step := await world.services.poller.step()).error is not None:
+        world.clock.advance(step.delay_s)
+        elapsed += step.delay_s
+    assert elapsed - 150 <= 5.0
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert status["delayed"] is False and status["notices"] == []

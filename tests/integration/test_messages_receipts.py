@@ -90,8 +90,6 @@ async def test_a_colleague_cannot_dismiss_a_warning_addressed_to_another_doctor(
 ) -> None:
     _doctor(store_engine, "D002", "张三丰")
     await _seeded(world)
-    seen = (await world.listed("D001"))["TO-D002"]
-    assert seen["userId"] == "D002" and seen["addresseeName"] == "张**"
     refused = await world.act("TO-D002", "read", "D001")
     assert refused.status_code == 403
     body = refused.json()
@@ -100,6 +98,8 @@ async def test_a_colleague_cannot_dismiss_a_warning_addressed_to_another_doctor(
     assert "department_handling" in body["hint"]
     assert (await world.act("TO-D002", "handled", "D001")).status_code == 403
     assert (await world.listed("D002"))["TO-D002"]["read"] is False  # still there for D002
+    seen = (await world.listed("D001"))["TO-D002"]
+    assert seen["userId"] == "D002" and seen["addresseeName"] == "张**"  # 发给 张** 医生
 
 
 async def test_the_addressee_reads_and_colleagues_see_who_and_when(world: World,

@@ -65,3 +65,37 @@ async def test_stream_delivers_new_message_within_two_seconds(tmp_path: Path) ->
                 assert ": heartbeat" in seen
     await services.aclose()
     engine.dispose()
+
+
+async def test_stream_tells_the_widget_at_once_when_the_front_end_goes_and_comes_back(
+    tmp_path: Path
+) -> None:
+    """The status reaches an open stream within 2 s of the poll that saw the change, not at
+    the next heartbeat (here 60 s)."""
+    state = FakeFrontendState()
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    with serving(fake_frontend_app(state)) as frontend_url:
+        settings = Settings(
+            frontend={"license": "SIM-LICENSE-0001", "base_url": frontend_url},
+            web={"secret_key": "s"},
+            interaction={"poller": {"stream_check_s": 0.2, "heartbeat_s": 60}})
+        services = build_message_services(settings, engine)
+        with serving(create_app(settings, engine, messages=services)) as gateway_url:
+            query = signed_query({"userId": "D001"}, "s", now=time.time())
+            await services.poller.step()
+            async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client, \
+                    client.stream("GET", f"/api/v1/messages/stream?{query}") as response:
+                lines = response.aiter_lines()
+                first, _ = await _next_event(lines, "status", time.monotonic() + 5)
+                assert first["delayed"] is False
+                for down, kinds in ((True, ["outage"]), (False, [])):
+                    state.down = down
+                    await services.poller.step()
+                    deadline = time.monotonic() + 2
+                    status, _ = await _next_event(lines, "status", deadline)
+                    while status["delayed"] is not down:  # an earlier, unchanged status
+                        status, _ = await _next_event(lines, "status", deadline)
+                    assert [n["kind"] for n in status["notices"]] == kinds
+    await services.aclose()
+    engine.dispose()

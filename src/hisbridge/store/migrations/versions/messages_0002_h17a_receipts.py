@@ -11,6 +11,8 @@ department-wide message (no addressee) stays read for the doctor who read it (``
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -48,14 +50,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("msg_id", "user_id", name=op.f("pk_message_receipts")),
     )
     op.execute(_MOVE)
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_column("read_by")
-        batch_op.drop_column("read_at")
+    _drop_old_columns()
+
+
+def _drop_old_columns() -> None:
+    """Drop ``messages.read_at``/``read_by`` in place. SQLite's batch mode would copy and drop
+    ``messages``, which the receipts and webhook rows point at, so SQLite uses its own
+    ``DROP COLUMN`` (3.35+); an older SQLite keeps the two unused, nullable columns."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.drop_column("messages", "read_by")
+        op.drop_column("messages", "read_at")
+    elif sqlite3.sqlite_version_info >= (3, 35):
+        op.execute("ALTER TABLE messages DROP COLUMN read_by")
+        op.execute("ALTER TABLE messages DROP COLUMN read_at")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("read_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("read_by", sa.String(length=64), nullable=True))
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("messages")}
+    if "read_at" not in columns:
+        op.add_column("messages", sa.Column("read_at", sa.DateTime(timezone=True), nullable=True))
+        op.add_column("messages", sa.Column("read_by", sa.String(length=64), nullable=True))
     op.execute(_BACK)
     op.drop_table("message_receipts")
