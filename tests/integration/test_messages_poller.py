@@ -224,3 +224,22 @@ async def test_a_recovered_front_end_shows_live_within_one_poll_interval(world: 
     assert elapsed - 150 <= 5.0
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert status["delayed"] is False and status["notices"] == []
+
+
+async def test_a_key_that_was_not_renewed_is_a_notice(world: World) -> None:
+    world.state.add_message()
+    await world.services.poller.step()
+    assert world.services.key_cache is not None
+    key = world.services.key_cache.load()
+    assert key is not None
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert status["notices"] == []
+    world.state.down = True  # renewal fails: the key ages into its last day, then past it
+    world.clock.advance(key.expires_at - world.clock.now().timestamp() - 3600)
+    await world.services.poller.step()
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert [n["kind"] for n in status["notices"]] == ["outage", "key_expiring"]
+    world.clock.advance(7200)
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert [n["kind"] for n in status["notices"]] == ["outage", "key_expired"]
+    assert "过期" in status["notices"][1]["text"]
