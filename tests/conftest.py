@@ -65,17 +65,24 @@ def mysql_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """The gateway's store, migrated: a SQLite file, then a fresh PostgreSQL database."""
+def blank_store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty store, not migrated (for migration tests): SQLite, then fresh PostgreSQL."""
     from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
 
     url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
            else request.getfixturevalue("pg_url"))
     engine = make_engine(url)
-    upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def store_engine(blank_store_engine: Engine) -> Engine:
+    """The gateway's store, migrated: a SQLite file, then a fresh PostgreSQL database."""
+    from hisbridge.store.migrate import upgrade
+
+    upgrade(blank_store_engine)
+    return blank_store_engine
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -4,66 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from hisbridge._clock import ManualClock
-from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup, SsoLauncher
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
+from hisbridge.connectors.frontend.sso import SsoLauncher
 from hisbridge.messages.hub import RESYNC, MessageHub
-from hisbridge.messages.services import MessageServices, build_message_services
-from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.messages import messages as messages_table
-from hisbridge.web.app import create_app
+from hisbridge.testing.messages import MessageWorld, message_world
 from hisbridge.web.messages_api import Reader
-from hisbridge.web.signing import signed_query
 
-SECRET = "test-web-secret"
+World = MessageWorld
 
 
-@dataclass
-class World:
-    clock: ManualClock
-    state: FakeFrontendState
-    services: MessageServices
-    api: httpx.AsyncClient
-    delivered: MemoryDeliveredLookup
-
-    def query(self, user: str = "D001", dept: str | None = None, **extra: object) -> str:
-        signed = signed_query({"userId": user, "deptCode": dept}, SECRET,
-                              now=self.clock.now().timestamp())
-        return signed + ("&" + urlencode(extra) if extra else "")
-
-    def stored_seqs(self) -> list[int]:
-        with self.services.store._engine.connect() as conn:
-            return list(conn.scalars(select(messages_table.c.seq).order_by(messages_table.c.seq)))
+def stored_seqs(world: World) -> list[int]:
+    with world.services.store._engine.connect() as conn:
+        return list(conn.scalars(select(messages_table.c.seq).order_by(messages_table.c.seq)))
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    clock = ManualClock()
-    state = FakeFrontendState(clock=clock, users={"D001": ("张医生", "感染科")})
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    settings = Settings(frontend={"license": "SIM-LICENSE-0001", "base_url": "http://fe"},
-                        web={"secret_key": SECRET},
-                        interaction={"poller": {"page_limit": 3, "interval_s": 5}})
-    delivered = MemoryDeliveredLookup({("base_user", "D001")})
-    services = build_message_services(
-        settings, engine, clock, transport=httpx.ASGITransport(app=fake_frontend_app(state)),
-        delivered=delivered)
-    app = create_app(settings, engine, clock=clock, messages=services)
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
-    yield World(clock, state, services, api, delivered)
-    await api.aclose()
-    await services.aclose()
+    async with message_world(engine, interaction={"poller": {"page_limit": 3, "interval_s": 5}}
+                             ) as built:
+        yield built
     engine.dispose()
 
 
@@ -75,7 +43,7 @@ async def test_full_pages_are_followed_at_once_and_stored_in_order(world: World)
     await world.services.poller.step()
     last = await world.services.poller.step()
     assert last.stored == 1 and last.delay_s == 5
-    assert world.stored_seqs() == list(range(1, 8))
+    assert stored_seqs(world) == list(range(1, 8))
 
 
 async def test_resent_and_backward_messages_are_not_stored_twice(world: World) -> None:
@@ -93,7 +61,7 @@ async def test_resent_and_backward_messages_are_not_stored_twice(world: World) -
     world.services.store._engine.dispose()
     result = await world.services.poller.step()
     assert result.stored == 1
-    assert world.stored_seqs() == [1, 2, 3, 6]
+    assert stored_seqs(world) == [1, 2, 3, 6]
 
 
 async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -> None:
@@ -108,7 +76,7 @@ async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -
     world.state.down = False
     while (await world.services.poller.step()).delay_s == 0.0:
         pass
-    assert world.stored_seqs() == [1, 2, 3, 4, 5]
+    assert stored_seqs(world) == [1, 2, 3, 4, 5]
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert status["delayed"] is False and status["failures"] == 0
 

@@ -3,15 +3,12 @@ read before the upgrade stays read for its addressee (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
 
-from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import alembic_config, current_heads, pending, upgrade
 from hisbridge.store.schema.messages import message_receipts, messages
 
@@ -28,15 +25,6 @@ OLD = [("TO-D2-READ", "D2", "A03", "D2"),
        ("DEPT-UNREAD", None, "A03", None)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
 def _old_rows(engine: Engine) -> None:
     sql = text("INSERT INTO messages (msg_id, seq, type, level, title, content, dept_code,"
                " user_id, polled_at, read_at, read_by, raw) VALUES (:id, :seq, 'missed_report',"
@@ -48,7 +36,8 @@ def _old_rows(engine: Engine) -> None:
                                "read_at": READ_AT if read_by else None})
 
 
-def test_read_state_moves_to_the_addressee(engine: Engine) -> None:
+def test_read_state_moves_to_the_addressee(blank_store_engine: Engine) -> None:
+    engine = blank_store_engine
     cfg = alembic_config(engine)
     for target in BEFORE:
         command.upgrade(cfg, target)
