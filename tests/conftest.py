@@ -65,24 +65,29 @@ def mysql_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def blank_store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty store, not migrated (for migration tests): SQLite, then fresh PostgreSQL."""
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store: a SQLite file, then a fresh PostgreSQL database."""
+    return (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+            else str(request.getfixturevalue("pg_url")))
+
+
+@pytest.fixture
+def unmigrated_engine(store_url: str) -> Iterator[Engine]:
+    """The empty store's engine, for tests that migrate step by step."""
     from hisbridge.store.engine import make_engine
 
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
+    engine = make_engine(store_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def store_engine(blank_store_engine: Engine) -> Engine:
+def store_engine(unmigrated_engine: Engine) -> Engine:
     """The gateway's store, migrated: a SQLite file, then a fresh PostgreSQL database."""
     from hisbridge.store.migrate import upgrade
 
-    upgrade(blank_store_engine)
-    return blank_store_engine
+    upgrade(unmigrated_engine)
+    return unmigrated_engine
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -36,8 +36,8 @@ def _old_rows(engine: Engine) -> None:
                                "read_at": READ_AT if read_by else None})
 
 
-def test_read_state_moves_to_the_addressee(blank_store_engine: Engine) -> None:
-    engine = blank_store_engine
+def test_read_state_moves_to_the_addressee(unmigrated_engine: Engine) -> None:
+    engine = unmigrated_engine
     cfg = alembic_config(engine)
     for target in BEFORE:
         command.upgrade(cfg, target)
