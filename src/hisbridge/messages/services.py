@@ -148,15 +148,25 @@ def build_message_services(
 
 
 async def launch_sso(settings: Settings, user_id: str, *, client_base_url: str | None = None,
-                     delivered: DeliveredLookup | None = None) -> SsoOutcome:
-    """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session."""
+                     delivered: DeliveredLookup | None = None, msg_id: str | None = None,
+                     dept_code: str | None = None) -> SsoOutcome:
+    """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session;
+    for the warning ``msg_id`` (the doctor's, or ``dept_code``'s) at its patient's visit when
+    ``interaction.client.deep_link_template`` is set."""
     from hisbridge.store.engine import make_engine
 
     engine = make_engine(settings.store.url)
     licence = settings.frontend.license.get_secret_value() if settings.frontend.license else None
     try:
+        context = None
+        if msg_id:
+            context = MessageStore(engine, system_clock).context_of(
+                msg_id, user_id=user_id, dept_code=dept_code,
+                card_field=settings.interaction.server.fields.card_id)
+            if context is None:
+                return SsoOutcome.fail("no_such_message", msg_id)
         launcher = SsoLauncher(settings.interaction.client, license_code=licence,
                                delivered=delivered or OutboxDeliveredLookup(engine))
-        return await launcher.launch(user_id, client_base_url=client_base_url)
+        return await launcher.launch(user_id, client_base_url=client_base_url, context=context)
     finally:
         engine.dispose()
