@@ -94,8 +94,7 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
             settings = Settings(
                 frontend={"license": "SIM-LICENSE-0001", "base_url": frontend, "org_code": ORG},
                 web={"secret_key": "e2e-secret"},
-                interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2,
-                                        "backoff_cap_s": 1.0},
+                interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2},
                              "client": {"base_url": client}})
             services = build_message_services(settings, engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
@@ -183,23 +182,45 @@ async def test_diagnosis_reaches_the_widget_and_sso_opens_the_session(
     assert "已登录" in await session.inner_text("body")
 
 
-async def test_department_warning_marked_read_stays_read(chain: Chain, context: Any) -> None:
-    await chain.deliver("emr_activity_info", _diagnosis("V010", doctor="D009", dept="A03"))
-    await chain.deliver("emr_activity_info", _diagnosis("V011", doctor="D009", dept="B01"))
-    page = await _open(context, chain.widget())
-    await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
-    await page.click("#hb-popup-ok")  # 知道了: closes and marks read
-    await page.wait_for_selector(".hb-item.hb-read", timeout=5_000)
-    assert "MZ-V011" not in await page.inner_text("#hb-list")  # another department
-    again = await _open(context, chain.widget())
-    await again.wait_for_selector(".hb-item.hb-read", timeout=5_000)
-    assert await again.is_hidden("#hb-popup")
+async def test_warning_handled_by_its_addressee_not_dismissable_by_a_colleague(
+    chain: Chain, context: Any
+) -> None:
+    await chain.deliver("base_user", _doctor())
+    await chain.deliver("base_user", _doctor("D002", "王医生"))
+    doctor = await _open(context, chain.widget("D001"))
+    colleague = await _open(context, chain.widget("D002"))
+    await chain.deliver("emr_activity_info", _diagnosis("V010", doctor="D001", dept="A03"))
+    await doctor.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    theirs = colleague.locator(".hb-item", has_text="MZ-V010")
+    await theirs.wait_for(timeout=10_000)  # live in the colleague's list too
+    assert "发给 张** 医生" in await theirs.inner_text()
+    assert await theirs.locator(".hb-mark-read, .hb-btn-go").count() == 0  # nothing to dismiss
+    assert await colleague.is_hidden("#hb-popup")
+    msg_id = await theirs.get_attribute("data-id")
+    status = await colleague.evaluate(
+        """id => new Promise(done => { var x = new XMLHttpRequest();
+             x.open("POST", "../api/v1/messages/" + id + "/read?" + HisBridgeConfig.auth);
+             x.onload = () => done([x.status, x.responseText]); x.send(); })""", msg_id)
+    assert status[0] == 403 and "发给了其他医生" in status[1]
+    await doctor.click("#hb-popup-ok")  # 知道了: marks read for the addressee
+    mine = doctor.locator(".hb-item", has_text="MZ-V010")
+    await mine.locator(".hb-item-state >> text=已读（张**").wait_for(timeout=5_000)
+    assert await mine.locator(".hb-visit-no").input_value() == "MZ-V010"  # no deep link: copy
+    await mine.locator(".hb-copy").click()
+    await mine.locator(".hb-copied >> text=复制").wait_for(timeout=5_000)
+    async with context.expect_page() as opened:
+        await mine.locator(".hb-btn-go").click()
+    session = await opened.value
+    await session.wait_for_selector("text=张医生", timeout=10_000)
+    await doctor.wait_for_selector(".hb-item-state >> text=已处理（张**", timeout=5_000)
+    again = await _open(context, chain.widget("D002"))
+    await again.wait_for_selector(".hb-item-state >> text=已处理（张**", timeout=5_000)
 
 
 async def test_doctor_not_in_base_user_gets_a_clear_message(chain: Chain, context: Any) -> None:
     await chain.deliver("emr_activity_info", _diagnosis("V020", doctor="D404", dept="X01"))
     page = await _open(context, chain.widget(user="D404", dept=None))
-    assert "尚未同步到前置软件" in await page.inner_text("#hb-notice")
+    assert "尚未同步到前置软件" in await page.inner_text("#hb-notices")
     await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
     async with context.expect_page():
         await page.click("#hb-popup-go")
@@ -227,17 +248,52 @@ async def test_tampered_link_gets_a_403_page_and_no_data(chain: Chain, context: 
     assert "无法打开预警提醒页面" in body and "传染病漏报提醒" not in body
 
 
-async def test_front_end_down_then_caught_up(chain: Chain, context: Any) -> None:
+async def test_notices_list_during_an_outage_then_live_after_recovery(
+    chain: Chain, context: Any
+) -> None:
+    """A doctor not yet in base_user still sees the outage, ranked first; once the front-end is
+    back the widget is live again within about one poll interval (not at a 60 s heartbeat)."""
     chain.settings.interaction.widget.stale_after_s = 0.5
-    chain.settings.interaction.poller.heartbeat_s = 0.5
+    chain.settings.interaction.poller.heartbeat_s = 60
+    page = await _open(context, chain.widget(user="D404", dept=None))
+    await page.wait_for_selector("text=尚未同步到前置软件", timeout=5_000)
+    await chain.faults({"outage_seconds": 600})
+    await page.wait_for_selector("text=预警消息可能延迟", timeout=10_000)  # not hidden by it
+    kinds = await page.eval_on_selector_all("#hb-notices li", "els => els.map(e => e.dataset.kind)")
+    assert kinds == ["outage", "user_not_synced"]
+    await chain.faults({})  # the front-end is back
+    recovered = time.monotonic()
+    await page.wait_for_selector("[data-kind=outage]", state="detached", timeout=10_000)
+    elapsed = time.monotonic() - recovered
+    print(f"\nfront-end back -> widget live: {elapsed:.2f} s")
+    assert elapsed < 3.0
+    assert await page.inner_text("#hb-conn") == "实时"
+    assert await page.eval_on_selector_all(
+        "#hb-notices li", "els => els.map(e => e.dataset.kind)") == ["user_not_synced"]
+    await chain.deliver("emr_activity_info", _diagnosis("V040", doctor="D404", dept="X01"))
+    await page.wait_for_selector("text=MZ-V040", timeout=15_000)
+    assert "按时间倒序" in await page.inner_text("#hb-order")  # the order is stated
+
+
+async def test_go_handle_opens_the_patients_visit_with_the_template(
+    chain: Chain, context: Any
+) -> None:
+    chain.settings.interaction.client.deep_link_template = (
+        "{session_url}/report-card?patientId={patient_id}&visitId={visit_id}&cardId={card_id}")
     await chain.deliver("base_user", _doctor())
     page = await _open(context, chain.widget())
-    await chain.faults({"outage_seconds": 600})
-    await page.wait_for_selector("text=预警消息可能延迟", timeout=10_000)
-    await chain.faults({})  # the front-end is back: the poller catches up, the notice goes
-    await chain.deliver("emr_activity_info", _diagnosis("V040"))
-    await page.wait_for_selector("text=MZ-V040", timeout=15_000)
-    await page.wait_for_selector("#hb-notice", state="hidden", timeout=10_000)
+    await chain.deliver("emr_activity_info", _diagnosis("V060"))
+    await page.wait_for_selector("#hb-popup", state="visible", timeout=10_000)
+    item = page.locator(".hb-item", has_text="MZ-V060")
+    assert await item.locator(".hb-copy").count() == 0  # the client opens at the visit itself
+    async with context.expect_page() as opened:
+        await page.click("#hb-popup-go")
+    client = await opened.value
+    await client.wait_for_selector("#report-card", timeout=10_000)
+    assert "/report-card?patientId=P001&visitId=MZ-V060" in client.url
+    assert "患者 P001 · 就诊号 MZ-V060" in await client.inner_text("#visit")
+    assert "患者已在前置软件" in await client.inner_text("#patient-known")
+    assert "张医生" in await client.inner_text("#who")
 
 
 async def test_old_browser_without_eventsource_falls_back_to_polling(

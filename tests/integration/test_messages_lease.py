@@ -60,7 +60,7 @@ def test_a_node_that_lost_its_lease_stores_nothing(engine: Engine) -> None:
     store.save_page(_page(3), b)
     with pytest.raises(LeaseLost):
         store.save_page(_page(3, 4), a)
-    assert [row.seq for row in store.after(0)] == [1, 2, 3]
+    assert [m["seq"] for m in store.after(0)] == [1, 2, 3]
     state = store.poll_state()
     assert (state.cursor, state.last_seq) == ("3", 3)
 

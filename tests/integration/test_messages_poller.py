@@ -4,66 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from hisbridge._clock import ManualClock
-from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup, SsoLauncher
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
+from hisbridge.connectors.frontend.sso import SsoLauncher
 from hisbridge.messages.hub import RESYNC, MessageHub
-from hisbridge.messages.services import MessageServices, build_message_services
-from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.messages import messages as messages_table
-from hisbridge.web.app import create_app
+from hisbridge.testing.messages import MessageWorld, message_world
 from hisbridge.web.messages_api import Reader
-from hisbridge.web.signing import signed_query
 
-SECRET = "test-web-secret"
+World = MessageWorld
 
 
-@dataclass
-class World:
-    clock: ManualClock
-    state: FakeFrontendState
-    services: MessageServices
-    api: httpx.AsyncClient
-    delivered: MemoryDeliveredLookup
-
-    def query(self, user: str = "D001", dept: str | None = None, **extra: object) -> str:
-        signed = signed_query({"userId": user, "deptCode": dept}, SECRET,
-                              now=self.clock.now().timestamp())
-        return signed + ("&" + urlencode(extra) if extra else "")
-
-    def stored_seqs(self) -> list[int]:
-        with self.services.store._engine.connect() as conn:
-            return list(conn.scalars(select(messages_table.c.seq).order_by(messages_table.c.seq)))
+def stored_seqs(world: World) -> list[int]:
+    with world.services.store._engine.connect() as conn:
+        return list(conn.scalars(select(messages_table.c.seq).order_by(messages_table.c.seq)))
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    clock = ManualClock()
-    state = FakeFrontendState(clock=clock, users={"D001": ("张医生", "感染科")})
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    settings = Settings(frontend={"license": "SIM-LICENSE-0001", "base_url": "http://fe"},
-                        web={"secret_key": SECRET},
-                        interaction={"poller": {"page_limit": 3, "interval_s": 5}})
-    delivered = MemoryDeliveredLookup({("base_user", "D001")})
-    services = build_message_services(
-        settings, engine, clock, transport=httpx.ASGITransport(app=fake_frontend_app(state)),
-        delivered=delivered)
-    app = create_app(settings, engine, clock=clock, messages=services)
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
-    yield World(clock, state, services, api, delivered)
-    await api.aclose()
-    await services.aclose()
+    async with message_world(engine, interaction={"poller": {"page_limit": 3, "interval_s": 5}}
+                             ) as built:
+        yield built
     engine.dispose()
 
 
@@ -75,7 +43,7 @@ async def test_full_pages_are_followed_at_once_and_stored_in_order(world: World)
     await world.services.poller.step()
     last = await world.services.poller.step()
     assert last.stored == 1 and last.delay_s == 5
-    assert world.stored_seqs() == list(range(1, 8))
+    assert stored_seqs(world) == list(range(1, 8))
 
 
 async def test_resent_and_backward_messages_are_not_stored_twice(world: World) -> None:
@@ -93,14 +61,14 @@ async def test_resent_and_backward_messages_are_not_stored_twice(world: World) -
     world.services.store._engine.dispose()
     result = await world.services.poller.step()
     assert result.stored == 1
-    assert world.stored_seqs() == [1, 2, 3, 6]
+    assert stored_seqs(world) == [1, 2, 3, 6]
 
 
 async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -> None:
     world.state.down = True
     world.state.add_message()
     delays = [(await world.services.poller.step()).delay_s for _ in range(4)]
-    assert delays == [2.0, 4.0, 8.0, 16.0]
+    assert delays == [2.0, 4.0, 5.0, 5.0]  # never longer than one poll interval while down
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert status["delayed"] is True and status["failures"] == 4
     for _ in range(4):
@@ -108,7 +76,7 @@ async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -
     world.state.down = False
     while (await world.services.poller.step()).delay_s == 0.0:
         pass
-    assert world.stored_seqs() == [1, 2, 3, 4, 5]
+    assert stored_seqs(world) == [1, 2, 3, 4, 5]
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert status["delayed"] is False and status["failures"] == 0
 
@@ -122,10 +90,10 @@ async def test_api_lists_marks_read_and_filters(world: World) -> None:
     assert [m["id"] for m in mine] == ["M000001"]
     dept = (await world.api.get(f"/api/v1/messages?{world.query(dept='A03')}")).json()
     assert [m["seq"] for m in dept["messages"]] == [1, 2]
-    read = await world.api.post(f"/api/v1/messages/M000002/read?{world.query(dept='A03')}")
+    read = await world.api.post(f"/api/v1/messages/M000001/read?{world.query(dept='A03')}")
     assert read.status_code == 200
     unread = await world.api.get(f"/api/v1/messages?{world.query(dept='A03', unread='true')}")
-    assert [m["id"] for m in unread.json()["messages"]] == ["M000001"]
+    assert [m["id"] for m in unread.json()["messages"]] == ["M000002"]
     since = await world.api.get(f"/api/v1/messages?{world.query(dept='A03', since=1)}")
     assert [m["seq"] for m in since.json()["messages"]] == [2]
     other = await world.api.post(f"/api/v1/messages/M000003/read?{world.query()}")
@@ -205,3 +173,41 @@ async def test_hub_fans_out_and_asks_a_slow_stream_to_resync(world: World) -> No
     hub.unsubscribe(others)
     await asyncio.sleep(0.2)
     assert hub.listeners == 0 and hub._task is not None and hub._task.done()
+
+
+async def test_a_recovered_front_end_shows_live_within_one_poll_interval(world: World) -> None:
+    """A 150 s outage: the poll that sees the front-end back comes at most one interval (5 s)
+    after it recovers. Exponential back-off to 128 s left the widget "delayed" ~2 min."""
+    world.state.down = True
+    elapsed = 0.0
+    while elapsed < 150:
+        step = await world.services.poller.step()
+        assert step.error is not None
+        world.clock.advance(step.delay_s)
+        elapsed += step.delay_s
+    world.state.down = False
+    while (step := await world.services.poller.step()).error is not None:
+        world.clock.advance(step.delay_s)
+        elapsed += step.delay_s
+    assert elapsed - 150 <= 5.0
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert status["delayed"] is False and status["notices"] == []
+
+
+async def test_a_key_that_was_not_renewed_is_a_notice(world: World) -> None:
+    world.state.add_message()
+    await world.services.poller.step()
+    assert world.services.key_cache is not None
+    key = world.services.key_cache.load()
+    assert key is not None
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert status["notices"] == []
+    world.state.down = True  # renewal fails: the key ages into its last day, then past it
+    world.clock.advance(key.expires_at - world.clock.now().timestamp() - 3600)
+    await world.services.poller.step()
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert [n["kind"] for n in status["notices"]] == ["outage", "key_expiring"]
+    world.clock.advance(7200)
+    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    assert [n["kind"] for n in status["notices"]] == ["outage", "key_expired"]
+    assert "过期" in status["notices"][1]["text"]

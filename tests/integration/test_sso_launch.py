@@ -151,3 +151,31 @@ async def test_licence_and_key_never_reach_the_logs(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "/client/sso" in logged and "secretKey=***" in logged
     assert "SIM-LICENSE-0001" not in logged and "license=***" in logged
+
+
+def test_cli_launch_for_a_warning_opens_its_patients_visit(store_url: str,
+                                                           client_url: str) -> None:
+    from sqlalchemy import insert
+
+    from hisbridge._clock import system_clock
+    from hisbridge.store.schema.messages import messages
+
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(insert(messages).values(
+            msg_id="W1", seq=1, type="missed_report", level="高", title="疑似漏报", content="…",
+            patient_id="P001", serial_number="MZ-1", user_id="D001", dept_code="A03",
+            polled_at=system_clock.now(), raw='{"cardId": "C9"}'))
+    engine.dispose()
+    env = {**_env(store_url, client_url), "HISBRIDGE_INTERACTION__CLIENT__DEEP_LINK_TEMPLATE":
+           "{session_url}/report-card?patientId={patient_id}&visitId={visit_id}&cardId={card_id}"}
+    result = CliRunner().invoke(_cli(), ["sso", "launch", "--user", "D001", "--msg", "W1",
+                                         "--no-open"], env=env)
+    assert result.exit_code == 0, result.output
+    url = result.output.strip().replace("\n", "")
+    assert url.endswith("/report-card?patientId=P001&visitId=MZ-1&cardId=C9")
+    page = httpx.get(url).text
+    assert "患者 P001 · 就诊号 MZ-1" in page and "报告卡 C9" in page
+    other = CliRunner().invoke(_cli(), ["sso", "launch", "--user", "D002", "--msg", "W1",
+                                        "--no-open"], env=env)
+    assert other.exit_code == 1 and "没有这条预警" in other.output

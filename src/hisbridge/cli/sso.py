@@ -27,11 +27,17 @@ def launch(
     client: Annotated[str | None, typer.Option(help="客户端地址，默认 interaction.client.base_url")
                       ] = None,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="打开浏览器")] = True,
+    msg: Annotated[str | None, typer.Option(
+        "--msg", help="去处理的预警 msgId：配置了 interaction.client.deep_link_template 时直接打开"
+                      "该患者的就诊与报告卡")] = None,
+    dept: Annotated[str | None, typer.Option(
+        "--dept", "-d", help="科室代码（--msg 为科室预警时）")] = None,
 ) -> None:
-    """C/S 工作站：为医生单点登录前置软件客户端并打开会话页面。"""
+    """C/S 工作站：为医生单点登录前置软件客户端并打开会话页面（或某条预警的患者就诊）。"""
     from hisbridge.messages.services import launch_sso
 
-    outcome = asyncio.run(launch_sso(load_settings(config), user, client_base_url=client))
+    outcome = asyncio.run(launch_sso(load_settings(config), user, client_base_url=client,
+                                     msg_id=msg, dept_code=dept))
     if not outcome.ok or not outcome.url:
         err_console.print(f"[bold red]单点登录失败:[/] {outcome.message or '客户端未返回会话地址'}",
                           soft_wrap=True)

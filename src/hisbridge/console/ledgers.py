@@ -48,7 +48,8 @@ def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
 
 
 _MESSAGE_COLS = ("msg_id", "seq", "type", "level", "title", "content", "patient_id", "serial_number",
-                 "dept_code", "user_id", "create_time", "polled_at", "read_at")
+                 "dept_code", "user_id", "create_time", "polled_at")
+_RECEIPT_COLS = ("msg_id", "user_id", "read_at", "read_by", "handled_at", "handled_by")
 
 
 def warnings(engine: Engine, *, level: str | None, since: datetime | None, until: datetime | None,
@@ -69,9 +70,24 @@ def warnings(engine: Engine, *, level: str | None, since: datetime | None, until
         query = query.where(c.title.contains(text, autoescape=True) | (c.serial_number == text)
                             | (c.patient_id == text))
     rows = _rows(engine, query)
+    receipts = _receipts(engine, [row["msg_id"] for row in rows])
     for row in rows:
-        row["polled_at"], row["read_at"] = from_store(row["polled_at"]), from_store(row["read_at"])
+        row["polled_at"] = from_store(row["polled_at"])
+        row["receipts"] = receipts.get(row["msg_id"], [])
     return rows
+
+
+def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each doctor's read/handled state of the messages: who did it and when."""
+    table = _usable("messages", "message_receipts", _RECEIPT_COLS)
+    if table is None or not msg_ids:
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in _rows(engine, select(table).where(table.c.msg_id.in_(msg_ids))
+                     .order_by(table.c.read_at)):
+        row["read_at"], row["handled_at"] = from_store(row["read_at"]), from_store(row["handled_at"])
+        found.setdefault(row["msg_id"], []).append(row)
+    return found
 
 
 def poll_states(engine: Engine) -> list[dict[str, Any]]:

@@ -5,6 +5,10 @@ not the local poller: one task per process reads the messages after the last ``s
 every ``check_s`` seconds and hands each to the subscribers it concerns. The task runs only
 while someone listens. A slow subscriber's queue is bounded; when full it is emptied and told
 to resync (reload from the store), cheaper than holding thousands of messages per stream.
+
+The same task watches the poller's health (``status``): when it changes (the front-end went
+down, came back, the key is expiring) every stream is told at once, so a recovered connection
+shows live within one check rather than at the next heartbeat.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hisbridge.messages.store import MessageStore, public_message
+from hisbridge.messages.store import MessageStore
 
 __all__ = ["MessageHub", "Subscription"]
 
@@ -28,16 +32,24 @@ RESYNC: dict[str, Any] = {"resync": True}
 class Subscription:
     """One open stream: which messages it wants and its queue of public messages."""
 
-    wants: Callable[[Any], bool]
+    wants: Callable[[dict[str, Any]], bool]
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(256))
     overflowed: bool = False
     """Set when the queue ran full: it then holds only ``RESYNC`` until the reader takes it."""
 
-    def offer(self, row: Any) -> None:
-        if self.overflowed or not self.wants(row):
+    def offer(self, message: dict[str, Any]) -> None:
+        if self.overflowed or not self.wants(message):
             return
+        self._put(message)
+
+    def tell(self, status: dict[str, Any]) -> None:
+        """Hand the stream a changed poller status (``{"status": ...}``)."""
+        if not self.overflowed:
+            self._put({"status": status})
+
+    def _put(self, item: dict[str, Any]) -> None:
         try:
-            self.queue.put_nowait(public_message(row))
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             while not self.queue.empty():
                 self.queue.get_nowait()
@@ -54,8 +66,10 @@ class MessageHub:
         self._subs: set[Subscription] = set()
         self._task: asyncio.Task[None] | None = None
         self._last_seq = 0
+        self.status: Callable[[], dict[str, Any]] | None = None
+        self._last_status: tuple[Any, ...] | None = None
 
-    async def subscribe(self, wants: Callable[[Any], bool]) -> Subscription:
+    async def subscribe(self, wants: Callable[[dict[str, Any]], bool]) -> Subscription:
         """A new subscription; messages stored from now on reach its queue."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
@@ -75,12 +89,23 @@ class MessageHub:
     async def _watch(self) -> None:
         while self._subs:
             try:
-                rows = await asyncio.to_thread(self._store.after, self._last_seq)
+                found = await asyncio.to_thread(self._store.after, self._last_seq)
+                status = await asyncio.to_thread(self.status) if self.status else None
             except Exception:  # the store may be briefly unreachable; streams stay open
                 log.warning("message hub could not read the store", exc_info=True)
-                rows = []
-            for row in rows:
-                self._last_seq = max(self._last_seq, row.seq)
+                found, status = [], None
+            for message in found:
+                self._last_seq = max(self._last_seq, message["seq"])
                 for sub in list(self._subs):
-                    sub.offer(row)
+                    sub.offer(message)
+            if status is not None:
+                self._announce(status)
             await asyncio.sleep(self._check_s)
+
+    def _announce(self, status: dict[str, Any]) -> None:
+        """Tell every stream when the status changed in what a reader sees."""
+        seen = (status["delayed"], tuple(n["text"] for n in status["notices"]))
+        if seen != self._last_status:
+            self._last_status = seen
+            for sub in list(self._subs):
+                sub.tell(status)

@@ -49,6 +49,13 @@ class StoreKeyCache:
             return None
         return SecretKey(value=value, obtained_at=row.obtained_at, expires_at=row.expires_at)
 
+    def expires_at(self) -> float | None:
+        """When the cached key ends (Unix seconds), without unsealing it; None if none."""
+        with self._engine.connect() as conn:
+            value = conn.scalar(select(keys_table.c.expires_at)
+                                .where(keys_table.c.purpose == self._purpose))
+        return float(value) if value is not None else None
+
     def save(self, key: SecretKey) -> None:
         values = {
             "sealed": self._fernet.encrypt(key.value.encode()).decode(),

@@ -3,8 +3,11 @@
 Each step takes (or renews) the poller lease; a node without it stands by. The holder reads the
 persisted cursor, asks the front-end for the next page with the current secret key (renewed and
 retried once on errorCode 02), and stores the page and the new cursor in one fenced
-transaction. A full page is followed at once by the next (catching up); failures back off
-exponentially up to a cap and are recorded for the widget's "may be delayed" notice.
+transaction. A full page is followed at once by the next (catching up); failures are recorded
+for the widget's "may be delayed" notice and back off exponentially, but while the front-end is
+unreachable (a transient failure) never longer than one poll interval: one small query per
+interval is the normal load anyway, and a longer wait kept the widget "delayed" for minutes
+after the front-end came back. Terminal failures (licence refused) back off up to the cap.
 """
 
 from __future__ import annotations
@@ -32,16 +35,21 @@ log = logging.getLogger("hisbridge.messages.poller")
 
 @dataclass(frozen=True, slots=True)
 class BackoffPolicy:
-    """Delay before the next poll after ``failures`` consecutive failures (pure)."""
+    """Delay before the next poll after ``failures`` consecutive failures (pure).
+
+    Transient failures wait at most ``interval_s`` (a recovered front-end is seen within one
+    interval); terminal ones up to ``cap_s``.
+    """
 
     interval_s: float
     base_s: float
     cap_s: float
 
-    def delay(self, failures: int, *, more: bool = False) -> float:
+    def delay(self, failures: int, *, more: bool = False, terminal: bool = False) -> float:
         if failures <= 0:
             return 0.0 if more else self.interval_s
-        return float(min(self.cap_s, self.base_s * 2 ** min(failures - 1, 30)))
+        cap = self.cap_s if terminal else min(self.cap_s, self.interval_s)
+        return float(min(cap, self.base_s * 2 ** min(failures - 1, 30)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +157,7 @@ class MessagePoller:
         if record:
             with contextlib.suppress(SQLAlchemyError):
                 await asyncio.to_thread(self._store.record_failure, str(exc))
-        delay = self._policy.delay(self._failures)
+        delay = self._policy.delay(self._failures, terminal=isinstance(exc, Terminal))
         return StepResult(False, 0, delay, error=str(exc))
 
 

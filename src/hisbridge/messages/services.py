@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -32,6 +33,7 @@ from hisbridge.connectors.frontend.sso import (
 from hisbridge.messages.hub import MessageHub
 from hisbridge.messages.key_cache import StoreKeyCache, sealer
 from hisbridge.messages.lease import PollerLease
+from hisbridge.messages.notices import KeyLife, poll_status
 from hisbridge.messages.poller import BackoffPolicy, MessagePoller
 from hisbridge.messages.store import MessageStore
 from hisbridge.messages.webhook import WebhookSender
@@ -58,12 +60,23 @@ class MessageServices:
     sso: SsoLauncher
     http: httpx.AsyncClient
     webhook: WebhookSender | None = None
+    key_cache: StoreKeyCache | None = None
     clock: Clock = system_clock
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def interaction(self) -> InteractionSettings:
         return self.settings.interaction
+
+    def status(self) -> dict[str, Any]:
+        """The poller's health and the ranked notices every reader sees (reads the store)."""
+        state = self.store.poll_state()
+        expires = self.key_cache.expires_at() if self.key_cache is not None else None
+        key = (KeyLife(expires, self.interaction.server.refresh_margin_s)
+               if expires is not None else None)
+        return poll_status(last_ok_at=state.last_ok_at, failures=state.failures,
+                           now=self.clock.now(), key=key,
+                           stale_after_s=self.interaction.widget.stale_after_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run the poller (and the webhook sender, if configured) until ``stop`` is set."""
@@ -127,21 +140,33 @@ def build_message_services(
                       delivered=delivered or OutboxDeliveredLookup(engine))
     webhook = (WebhookSender(engine, http, interaction.webhook, clock)
                if interaction.webhook.url else None)
-    return MessageServices(settings=settings, store=store, poller=poller, keys=keys,
-                           lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,
-                           hub=MessageHub(store, check_s=p.stream_check_s))
+    services = MessageServices(settings=settings, store=store, poller=poller, keys=keys,
+                               lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,
+                               key_cache=cache, hub=MessageHub(store, check_s=p.stream_check_s))
+    services.hub.status = services.status
+    return services
 
 
 async def launch_sso(settings: Settings, user_id: str, *, client_base_url: str | None = None,
-                     delivered: DeliveredLookup | None = None) -> SsoOutcome:
-    """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session."""
+                     delivered: DeliveredLookup | None = None, msg_id: str | None = None,
+                     dept_code: str | None = None) -> SsoOutcome:
+    """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session;
+    for the warning ``msg_id`` (the doctor's, or ``dept_code``'s) at its patient's visit when
+    ``interaction.client.deep_link_template`` is set."""
     from hisbridge.store.engine import make_engine
 
     engine = make_engine(settings.store.url)
     licence = settings.frontend.license.get_secret_value() if settings.frontend.license else None
     try:
+        context = None
+        if msg_id:
+            context = MessageStore(engine, system_clock).context_of(
+                msg_id, user_id=user_id, dept_code=dept_code,
+                card_field=settings.interaction.server.fields.card_id)
+            if context is None:
+                return SsoOutcome.fail("no_such_message", msg_id)
         launcher = SsoLauncher(settings.interaction.client, license_code=licence,
                                delivered=delivered or OutboxDeliveredLookup(engine))
-        return await launcher.launch(user_id, client_base_url=client_base_url)
+        return await launcher.launch(user_id, client_base_url=client_base_url, context=context)
     finally:
         engine.dispose()

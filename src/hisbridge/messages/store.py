@@ -9,19 +9,22 @@ so the stored order is always the front-end's order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, Clock
 from hisbridge.connectors.frontend.messages import FrontendMessage, MessagePage
+from hisbridge.messages.addressee import plan_change
 from hisbridge.messages.lease import PollerLease
+from hisbridge.messages.receipts import apply_change, doctor_names
 from hisbridge.store.schema.messages import message_poll_state as state_table
+from hisbridge.store.schema.messages import message_receipts as receipts_table
 from hisbridge.store.schema.messages import message_webhook_deliveries as webhook_table
 from hisbridge.store.schema.messages import messages as messages_table
 
@@ -58,15 +61,30 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=CHINA_TZ)
 
 
-def public_message(row: Any) -> dict[str, Any]:
-    """A stored message as the JSON API, the stream and the webhook show it."""
-    read_at = _aware(row.read_at)
+def _when(value: datetime | None) -> str | None:
+    aware = _aware(value)
+    return aware.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if aware else None
+
+
+def public_message(row: Any, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A stored message as the JSON API, the stream and the webhook show it.
+
+    ``row`` may carry the owner's receipt (``read_at``, ``read_by``, ``handled_at``,
+    ``handled_by``); without one the message is unread. ``names`` masks doctors' names.
+    """
+    names = names or {}
+    receipt = {k: getattr(row, k, None) for k in ("read_at", "read_by", "handled_at", "handled_by")}
     return {
         "id": row.msg_id, "seq": row.seq, "type": row.type, "level": row.level,
         "title": row.title, "content": row.content, "patientId": row.patient_id,
         "serialNumber": row.serial_number, "orgCode": row.org_code, "deptCode": row.dept_code,
-        "userId": row.user_id, "createTime": row.create_time, "read": read_at is not None,
-        "readAt": read_at.strftime("%Y-%m-%d %H:%M:%S") if read_at else None,
+        "userId": row.user_id, "addresseeName": names.get(row.user_id or ""),
+        "createTime": row.create_time,
+        "read": receipt["read_at"] is not None, "readAt": _when(receipt["read_at"]),
+        "readBy": receipt["read_by"], "readByName": names.get(receipt["read_by"] or ""),
+        "handled": receipt["handled_at"] is not None, "handledAt": _when(receipt["handled_at"]),
+        "handledBy": receipt["handled_by"],
+        "handledByName": names.get(receipt["handled_by"] or ""),
     }
 
 
@@ -163,37 +181,72 @@ class MessageStore:
             base = {"name": self.name, "cursor": None, "last_seq": 0, "failures": 0}
             conn.execute(insert(state_table).values(**(base | values)))
 
-    def find(self, *, user_id: str | None, dept_code: str | None, unread: bool = False,
+    def find(self, *, user_id: str, dept_code: str | None, unread: bool = False,
              since_seq: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-        """Messages for a doctor/department after ``since_seq``, oldest first."""
-        m = messages_table.c
-        query = select(messages_table).where(audience(user_id, dept_code), m.seq > since_seq)
+        """Messages for a doctor/department after ``since_seq``, oldest first, each with its
+        owner's state (the addressee's; the reader's own for department-wide messages)."""
+        m, r = messages_table.c, receipts_table.c
+        owner = func.coalesce(m.user_id, literal(user_id))
+        joined = messages_table.outerjoin(
+            receipts_table, and_(r.msg_id == m.msg_id, r.user_id == owner))
+        query = (select(messages_table, r.read_at, r.read_by, r.handled_at, r.handled_by)
+                 .select_from(joined).where(audience(user_id, dept_code), m.seq > since_seq))
         if unread:
-            query = query.where(m.read_at.is_(None))
+            query = query.where(r.read_at.is_(None))
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(m.seq.desc()).limit(limit)).all()
-        return [public_message(r) for r in reversed(rows)]
+            names = doctor_names(conn, _people(rows))
+        return [public_message(r, names) for r in reversed(rows)]
 
-    def after(self, seq: int, limit: int = 500) -> list[Any]:
-        """Every message after ``seq`` (for the stream fan-out), oldest first."""
+    def after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Every message after ``seq`` (for the stream fan-out), oldest first, as published."""
         m = messages_table.c
         with self._engine.connect() as conn:
-            return list(conn.execute(
-                select(messages_table).where(m.seq > seq).order_by(m.seq).limit(limit)).all())
+            rows = conn.execute(
+                select(messages_table).where(m.seq > seq).order_by(m.seq).limit(limit)).all()
+            names = doctor_names(conn, _people(rows))
+        return [public_message(r, names) for r in rows]
 
     def max_seq(self) -> int:
         with self._engine.connect() as conn:
             return int(conn.scalar(select(func.coalesce(func.max(messages_table.c.seq), 0))) or 0)
 
-    def mark_read(self, msg_id: str, *, user_id: str | None, dept_code: str | None) -> bool:
-        """Mark one of the doctor's messages read; False if there is no such message for them."""
+    def context_of(self, msg_id: str, *, user_id: str, dept_code: str | None,
+                   card_field: str) -> dict[str, str | None] | None:
+        """A visible message's patient, visit and report card (for 去处理 deep links)."""
+        m = messages_table.c
+        with self._engine.connect() as conn:
+            row = conn.execute(select(m.patient_id, m.serial_number, m.raw).where(
+                and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
+        if row is None:
+            return None
+        raw = _json.loads(row.raw) if row.raw else {}
+        card = raw.get(card_field) if isinstance(raw, dict) else None
+        return {"patient_id": row.patient_id, "visit_id": row.serial_number,
+                "card_id": str(card) if card not in (None, "") else None, "msg_id": msg_id}
+
+    def change_state(self, msg_id: str, action: str, *, user_id: str, dept_code: str | None,
+                     department_handling: bool = False) -> bool:
+        """Mark one of the reader's visible messages read or handled, for its owner.
+
+        False if the reader cannot see such a message; ``NotAddressee`` if it is addressed to a
+        colleague (and department handling is off). Idempotent.
+        """
         m = messages_table.c
         with self._engine.begin() as conn:
-            found = conn.execute(select(m.read_at).where(
+            found = conn.execute(select(m.user_id).where(
                 and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
             if found is None:
                 return False
-            if found.read_at is None:
-                conn.execute(update(messages_table).where(m.msg_id == msg_id)
-                             .values(read_at=self._clock.now(), read_by=user_id))
+            change = plan_change(msg_id, action, addressee=found.user_id, actor=user_id,
+                                 department_handling=department_handling)
+            apply_change(conn, change, self._clock.now())
         return True
+
+
+def _people(rows: Sequence[Any]) -> set[str | None]:
+    """Every doctor a page of messages names: addressees and who read or handled them."""
+    people: set[str | None] = set()
+    for row in rows:
+        people |= {row.user_id, getattr(row, "read_by", None), getattr(row, "handled_by", None)}
+    return people

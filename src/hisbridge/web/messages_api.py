@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from hisbridge import _json
+from hisbridge.messages.addressee import NotAddressee
 from hisbridge.messages.hub import RESYNC
 from hisbridge.messages.services import MessageServices
 from hisbridge.web.signing import SignatureError, verify
@@ -40,9 +41,10 @@ class Reader:
     user_id: str
     dept_code: str | None
 
-    def wants(self, row: Any) -> bool:
-        same_dept = bool(self.dept_code) and row.dept_code == self.dept_code
-        return bool(row.user_id == self.user_id or same_dept)
+    def wants(self, message: dict[str, Any]) -> bool:
+        """Is the published ``message`` for this reader (theirs, or their department's)?"""
+        same_dept = bool(self.dept_code) and message["deptCode"] == self.dept_code
+        return bool(message["userId"] == self.user_id or same_dept)
 
 
 def reader_of(request: Request) -> Reader:
@@ -64,23 +66,17 @@ def _reader(request: Request) -> Reader:
 
 
 def poll_status(services: MessageServices) -> dict[str, Any]:
-    """Is the poller keeping up? ``delayed`` when the last good poll is old or polls fail."""
-    state = services.store.poll_state()
-    now = services.clock.now()
-    stale = services.interaction.widget.stale_after_s
-    age = (now - state.last_ok_at).total_seconds() if state.last_ok_at else None
-    return {
-        "delayed": age is None or age > stale or state.failures > 0,
-        "lastOkAt": state.last_ok_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_ok_at else None,
-        "failures": state.failures,
-    }
+    """Is the poller keeping up? ``delayed`` when the last good poll is old or polls fail;
+    ``notices``: what every reader is told, ranked (see ``hisbridge.messages.notices``)."""
+    return services.status()
 
 
 @router.get("")
 async def list_messages(request: Request, unread: bool = False,
                         since: int = Query(0, ge=0), limit: int = Query(200, ge=1, le=1000)
                         ) -> JSONResponse:
-    """The reader's messages after ``since`` (a seq), oldest first, and the poller's status."""
+    """The reader's messages after ``since`` (a seq), oldest first (by the front-end's
+    ``seq``), each with its owner's state, and the poller's status."""
     who = _reader(request)
     services: MessageServices = request.app.state.messages
     found = await asyncio.to_thread(services.store.find, user_id=who.user_id,
@@ -90,16 +86,32 @@ async def list_messages(request: Request, unread: bool = False,
     return JSONResponse({"messages": found, "status": status})
 
 
-@router.post("/{msg_id}/read")
-async def mark_read(msg_id: str, request: Request) -> JSONResponse:
-    """Mark one of the reader's messages read (idempotent)."""
+async def _change(request: Request, msg_id: str, action: str) -> JSONResponse:
     who = _reader(request)
     services: MessageServices = request.app.state.messages
-    done = await asyncio.to_thread(services.store.mark_read, msg_id, user_id=who.user_id,
-                                   dept_code=who.dept_code)
+    try:
+        done = await asyncio.to_thread(
+            services.store.change_state, msg_id, action, user_id=who.user_id,
+            dept_code=who.dept_code, department_handling=services.interaction.department_handling)
+    except NotAddressee as exc:
+        return JSONResponse({"result": False, "problem": "not_addressee", "desc": exc.message,
+                             "hint": exc.hint, "id": msg_id}, 403)
     if not done:
         raise HTTPException(404, f"没有这条消息 no such message for this doctor: {msg_id}")
     return JSONResponse({"result": True, "id": msg_id})
+
+
+@router.post("/{msg_id}/read")
+async def mark_read(msg_id: str, request: Request) -> JSONResponse:
+    """Mark a message read for its addressee (idempotent; who and when are kept). A colleague
+    gets 403 for a message addressed to another doctor unless department handling is on."""
+    return await _change(request, msg_id, "read")
+
+
+@router.post("/{msg_id}/handled")
+async def mark_handled(msg_id: str, request: Request) -> JSONResponse:
+    """Mark a message handled (去处理; implies read), with the same rules as ``read``."""
+    return await _change(request, msg_id, "handled")
 
 
 def _event(name: str, data: Any, event_id: int | None = None) -> str:
@@ -130,6 +142,8 @@ async def _events(request: Request, who: Reader, since: int) -> AsyncIterator[st
             if item is RESYNC:
                 sub.overflowed = False
                 yield _event("resync", {"since": last})
+            elif "status" in item:
+                yield _event("status", item["status"])
             elif item["seq"] > last:
                 last = item["seq"]
                 yield _event("message", item, last)

@@ -24,7 +24,8 @@ from fastapi.templating import Jinja2Templates
 
 from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
-from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, with_host
+from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, deep_link, with_host
+from hisbridge.messages.notices import user_notice
 from hisbridge.messages.services import MessageServices
 from hisbridge.settings import Settings
 from hisbridge.web.messages_api import IDENTITY, REFUSALS, Reader, reader_of
@@ -77,13 +78,17 @@ async def alerts(request: Request) -> HTMLResponse:
     except SignatureError as exc:
         return _forbidden(request, exc.reason)
     services: MessageServices = request.app.state.messages
+    known = await asyncio.to_thread(_known_user, services, who.user_id)
     config = {
         "auth": urlencode({k: v for k, v in request.query_params.items() if k in IDENTITY}),
         "userId": who.user_id,
         "deptCode": who.dept_code,
         "highLevels": services.interaction.widget.high_levels,
         "typeLabels": services.interaction.widget.type_labels,
-        "knownUser": await asyncio.to_thread(_known_user, services, who.user_id),
+        "knownUser": known,
+        "userNotices": user_notice(known),
+        "deepLink": bool(services.interaction.client.deep_link_template),
+        "departmentHandling": services.interaction.department_handling,
         "problems": SSO_PROBLEMS,
     }
     # "</" would end the inline <script> early; JSON allows "<\/".
@@ -135,13 +140,18 @@ async def _prepare(request: Request) -> JSONResponse:
     if refused is not None:
         return JSONResponse(refused.as_json())
     c = services.interaction.client
+    context = await _context(request, services, who)
     client: dict[str, Any] = {
         "baseUrl": c.base_url, "secretKeyPath": c.secret_key_path, "ssoPath": c.sso_path,
         "licenseParam": c.license_param, "secretKeyParam": c.secret_key_param,
         "userParam": c.user_param, "secretKeyField": c.secret_key_field, "urlField": c.url_field,
     }
     body = {"result": True, "userId": who.user_id, "client": client, "problems": SSO_PROBLEMS,
-            "license": licence.get_secret_value() if licence else None}
+            "license": licence.get_secret_value() if licence else None,
+            "deepLink": deep_link(c.deep_link_template, {**context, "client_base_url": c.base_url,
+                                                         "user_id": who.user_id})
+            if context else None,
+            "visitId": context.get("visit_id") if context else None}
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -156,8 +166,21 @@ async def sso_launch(request: Request) -> JSONResponse:
     base = client.base_url
     if client.launch_target == "caller" and request.client is not None:
         base = with_host(base, request.client.host)
-    outcome = await services.sso.launch(who.user_id, client_base_url=base)
+    context = await _context(request, services, who)
+    outcome = await services.sso.launch(who.user_id, client_base_url=base, context=context)
     return _cors(request, JSONResponse(outcome.as_json()))
+
+
+async def _context(request: Request, services: MessageServices,
+                   who: Reader) -> dict[str, str | None] | None:
+    """The patient/visit/card of the warning ``msgId`` the doctor acts on (if any, and theirs
+    to see); what a deep-link template is filled with."""
+    msg_id = request.query_params.get("msgId")
+    if not msg_id:
+        return None
+    return await asyncio.to_thread(
+        services.store.context_of, msg_id, user_id=who.user_id, dept_code=who.dept_code,
+        card_field=services.interaction.server.fields.card_id)
 
 
 def mount(app: FastAPI) -> None:

@@ -9,9 +9,12 @@ code, when the real specification is known. YAML section ``interaction``; enviro
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+import string
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 __all__ = [
+    "DEEP_LINK_PLACEHOLDERS",
     "ClientApiSettings",
     "InteractionSettings",
     "MessageFieldNames",
@@ -22,6 +25,16 @@ __all__ = [
 ]
 
 DAY_S = 86_400.0
+
+# What a deep-link template may name: the session URL the client's SSO answered, the client's
+# base URL (both inserted as they are), and the warning's context (URL-encoded).
+DEEP_LINK_PLACEHOLDERS = ("session_url", "client_base_url", "patient_id", "visit_id",
+                          "card_id", "msg_id", "user_id")
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{names}`` a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 class MessageFieldNames(BaseModel):
@@ -39,6 +52,7 @@ class MessageFieldNames(BaseModel):
     dept_code: str = "deptCode"  # wire name of the department code
     user_id: str = "userId"  # wire name of the doctor's user id
     create_time: str = "createTime"  # wire name of the creation time
+    card_id: str = "cardId"  # wire name of the report card id (kept in raw; for deep links)
 
 
 class ServerApiSettings(BaseModel):
@@ -82,6 +96,25 @@ class ClientApiSettings(BaseModel):
     check_delivered: bool = True
     """Refuse SSO while the doctor's base_user row is not delivered to the front-end."""
     timeout_s: float = Field(10.0, gt=0)  # seconds to wait for the client's reply
+    deep_link_template: str = ""
+    """Where 去处理 opens the client: a URL template with {session_url} {client_base_url}
+    {patient_id} {visit_id} {card_id} {msg_id} {user_id}, e.g. the simulator's
+    ``{session_url}/report-card?patientId={patient_id}&visitId={visit_id}&cardId={card_id}``.
+    Empty (default): the client's deep-link form is unknown, so 去处理 opens its start page and
+    the widget shows the visit number to copy. A warning without the patient or visit the
+    template names also opens the start page; a missing report card id is left empty."""
+
+    @field_validator("deep_link_template")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            unknown = placeholders(value) - set(DEEP_LINK_PLACEHOLDERS)
+        except ValueError as exc:
+            raise ValueError(f"深度链接模板格式错误 malformed deep_link_template: {exc}") from exc
+        if unknown:
+            raise ValueError(f"深度链接模板含未知占位符 unknown placeholders {sorted(unknown)}; "
+                             f"allowed: {', '.join(DEEP_LINK_PLACEHOLDERS)}")
+        return value
 
 
 class PollerSettings(BaseModel):
@@ -90,9 +123,11 @@ class PollerSettings(BaseModel):
     enabled: bool = True  # run the poller in ``hisbridge run`` (needs frontend.license)
     interval_s: float = Field(5.0, gt=0)  # seconds between polls while all is well
     page_limit: int = Field(100, ge=1, le=1000)  # messages asked for per query
-    # After a failed poll wait this long, doubling per consecutive failure up to backoff_cap_s.
+    # After a failed poll wait this long, doubling per consecutive failure: while the front-end
+    # is unreachable up to interval_s (so its recovery shows within one interval), after a
+    # terminal failure (licence refused) up to backoff_cap_s.
     backoff_base_s: float = Field(2.0, gt=0)
-    backoff_cap_s: float = Field(300.0, gt=0)  # longest wait between failed polls, in seconds
+    backoff_cap_s: float = Field(300.0, gt=0)  # longest wait after terminal failures, in seconds
     lease_s: float = Field(30.0, gt=0)
     """The poller lease; a node that stops renewing loses it after this long."""
     stream_check_s: float = Field(0.5, gt=0)
@@ -142,3 +177,6 @@ class InteractionSettings(BaseModel):
     poller: PollerSettings = Field(default_factory=PollerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     widget: WidgetSettings = Field(default_factory=WidgetSettings)
+    department_handling: bool = False
+    """Let any doctor of the department mark read or handle a warning addressed to a colleague
+    (recorded as done by them). Off: only the addressee can; colleagues see it as theirs."""

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import Engine, text
 
-from hisbridge.connectors.frontend.interaction_config import ClientApiSettings
+from hisbridge.connectors.frontend.interaction_config import ClientApiSettings, placeholders
 from hisbridge.errors import TargetUnavailable
 
 __all__ = [
@@ -32,8 +33,12 @@ __all__ = [
     "OutboxDeliveredLookup",
     "SsoLauncher",
     "SsoOutcome",
+    "deep_link",
     "with_host",
 ]
+
+_AS_IS = frozenset({"session_url", "client_base_url"})
+_REQUIRED = frozenset({"patient_id", "visit_id"})
 
 # Problem codes shared with /ws/sso.js, and what the doctor reads.
 SSO_PROBLEMS: dict[str, str] = {
@@ -46,6 +51,7 @@ SSO_PROBLEMS: dict[str, str] = {
     "sso_refused": "前置软件客户端拒绝登录",
     "lookup_unavailable": "无法确认该医生的用户信息是否已上报（网关存储不可用），请稍后再试。",
     "not_configured": "网关未配置机构授权码（frontend.license），请联系信息科。",
+    "no_such_message": "没有这条预警，或它不是发给该医生（科室）的 no such warning for this doctor",
 }
 
 
@@ -147,6 +153,23 @@ def with_host(base_url: str, host: str) -> str:
     return urlunsplit((parts.scheme, f"{host}{port}", parts.path, "", ""))
 
 
+def deep_link(template: str, context: Mapping[str, str | None]) -> str | None:
+    """``template`` filled from ``context`` (values URL-encoded, the two base URLs as they are).
+
+    None when the template is empty or names a patient or visit the warning lacks (the client
+    then opens on its start page); another empty value (no report card yet) is left empty.
+    A name missing from ``context`` altogether stays ``{name}`` (the browser fills
+    ``{session_url}``).
+    """
+    names = placeholders(template)
+    if not template or any(n in context and not context[n] for n in names & _REQUIRED):
+        return None
+    values = {n: (f"{{{n}}}" if n not in context else
+                  str(context[n] or "") if n in _AS_IS else quote(str(context[n] or ""), safe=""))
+              for n in names}
+    return template.format(**values)
+
+
 class SsoLauncher:
     """Check the doctor was delivered, then get a key and a session from the doctor-PC client."""
 
@@ -170,8 +193,10 @@ class SsoLauncher:
             return SsoOutcome.fail("lookup_unavailable")
         return SsoOutcome.fail("user_not_delivered")
 
-    async def launch(self, user_id: str, *, client_base_url: str | None = None) -> SsoOutcome:
-        """The session URL for ``user_id`` from the client at ``client_base_url``."""
+    async def launch(self, user_id: str, *, client_base_url: str | None = None,
+                     context: Mapping[str, str | None] | None = None) -> SsoOutcome:
+        """The session URL for ``user_id`` from the client at ``client_base_url``; with a
+        warning's ``context`` and a deep-link template, the URL of that patient's visit."""
         refused = self.check_user(user_id)
         if refused is not None:
             return refused
@@ -180,7 +205,13 @@ class SsoLauncher:
         base = (client_base_url or self._settings.base_url).rstrip("/")
         # A client per sign-on: SSO is rare, and a pooled connection would outlive its loop.
         async with httpx.AsyncClient(transport=self._transport, trust_env=False) as http:
-            return await self._sign_on(http, base, user_id)
+            outcome = await self._sign_on(http, base, user_id)
+        if not outcome.ok or outcome.url is None or context is None:
+            return outcome
+        link = deep_link(self._settings.deep_link_template,
+                         {**context, "session_url": outcome.url, "client_base_url": base,
+                          "user_id": user_id})
+        return SsoOutcome(ok=True, url=link or outcome.url)
 
     async def _sign_on(self, http: httpx.AsyncClient, base: str, user_id: str) -> SsoOutcome:
         s = self._settings

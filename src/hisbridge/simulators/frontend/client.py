@@ -8,7 +8,13 @@ header. Provisional contract (docs/frontend-simulator.md):
 - ``GET /client/secretKey?license=`` -> ``{result, secretKey, expireTime}`` (asks the server);
 - ``GET /client/sso?secretKey=&userId=`` -> ``{result, desc, url, user}`` when the user was
   delivered to base_user (the server's user lookup), else ``result`` false, ``用户未同步``;
-- ``GET /client/session/{token}`` -> a small page "已登录：<doctor>，<dept>".
+- ``GET /client/session/{token}`` -> a small page "已登录：<doctor>，<dept>";
+- ``GET /client/session/{token}/report-card?patientId=&visitId=&cardId=&msgId=`` -> the same
+  session opened at that patient's visit and report card (the deep link 去处理 uses when
+  ``interaction.client.deep_link_template`` is
+  ``{session_url}/report-card?patientId={patient_id}&visitId={visit_id}&cardId={card_id}``).
+  **The simulator's assumption**: the real client's deep-link form is unknown
+  (spec/frontend/protocol.md §4.1); this path exists so the template can be tested end to end.
 """
 
 from __future__ import annotations
@@ -116,13 +122,42 @@ _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <p lang="en">logged in as {name}, {dept}</p></body></html>"""
 
 
-async def session_page(request: Request) -> Response:
-    user = _state(request).session(request.path_params["token"])
-    if user is None:
-        return HTMLResponse("<p>会话不存在或已过期 / no such session</p>", status_code=404)
+_CARD = """<section id="report-card"><h2>传染病报告卡（模拟） report card</h2>
+<p id="visit">患者 {patient} · 就诊号 {visit}</p><p id="card">报告卡 {card}</p>
+<p id="patient-known">{known}</p></section>"""
+
+
+def _session_user(request: Request) -> dict[str, Any] | None:
+    return _state(request).session(request.path_params["token"])
+
+
+def _who(user: dict[str, Any]) -> str:
     name = html.escape(str(user.get("userName") or user.get("id") or ""))
     dept = html.escape(str(user.get("deptName") or user.get("deptCode") or ""))
-    return HTMLResponse(_PAGE.format(name=name, dept=dept))
+    return _PAGE.format(name=name, dept=dept)
+
+
+_GONE = HTMLResponse("<p>会话不存在或已过期 / no such session</p>", status_code=404)
+
+
+async def session_page(request: Request) -> Response:
+    user = _session_user(request)
+    return _GONE if user is None else HTMLResponse(_who(user))
+
+
+async def report_card_page(request: Request) -> Response:
+    """The session opened at a patient's visit and report card (the simulator's deep link)."""
+    user = _session_user(request)
+    if user is None:
+        return _GONE
+    q = request.query_params
+    patient = q.get("patientId", "")
+    found = await _state(request).call("GET", f"/sim/tables/emr_patient_info/{patient}")
+    known = ("患者已在前置软件 patient known to the front-end" if found.get("id") == patient
+             else "前置软件中没有该患者 patient not found")
+    card = _CARD.format(patient=html.escape(patient), visit=html.escape(q.get("visitId", "")),
+                        card=html.escape(q.get("cardId") or "（新建 new）"), known=known)
+    return HTMLResponse(_who(user).replace("</body>", card + "</body>"))
 
 
 class CorsLayer:
@@ -187,6 +222,7 @@ def create_client_app(
         Route("/client/secretKey", secret_key),
         Route("/client/sso", sso),
         Route("/client/session/{token}", session_page),
+        Route("/client/session/{token}/report-card", report_card_page),
     ], lifespan=lifespan)
     app.state.client = state
     return app

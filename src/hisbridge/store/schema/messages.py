@@ -2,6 +2,9 @@
 
 - ``messages``: one row per front-end message, keyed by its ``msg_id``; ``seq`` is the
   front-end's strictly increasing sequence, so the order of arrival is the order of ``seq``.
+- ``message_receipts``: each doctor's own state of a message (read, handled), with who changed
+  it and when. The state belongs to the addressee (``messages.user_id``); a department-wide
+  message (no ``user_id``) has one row per doctor who acted on it.
 - ``message_poll_state``: the poller's persisted cursor and health (last good poll, failures).
 - ``message_poller_lease``: the single-poller lease; one row per poller name, held by one node
   until ``expires_at`` (Unix seconds). Works the same on SQLite and PostgreSQL.
@@ -31,6 +34,7 @@ __all__ = [
     "frontend_secret_keys",
     "message_poll_state",
     "message_poller_lease",
+    "message_receipts",
     "message_webhook_deliveries",
     "messages",
 ]
@@ -56,13 +60,22 @@ messages = Table(
     Column("user_id", String(64), nullable=True),
     Column("create_time", String(32), nullable=True),
     Column("polled_at", _TS, nullable=False),
-    Column("read_at", _TS, nullable=True),
-    Column("read_by", String(64), nullable=True),
     Column("raw", Text, nullable=False),
 )
 Index("ix_messages_seq", messages.c.seq, unique=True)
 Index("ix_messages_user_id_seq", messages.c.user_id, messages.c.seq)
 Index("ix_messages_dept_code_seq", messages.c.dept_code, messages.c.seq)
+
+message_receipts = Table(
+    "message_receipts",
+    metadata,
+    Column("msg_id", String(64), ForeignKey("messages.msg_id"), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("read_at", _TS, nullable=True),
+    Column("read_by", String(64), nullable=True),
+    Column("handled_at", _TS, nullable=True),
+    Column("handled_by", String(64), nullable=True),
+)
 
 message_poll_state = Table(
     "message_poll_state",

@@ -2,6 +2,11 @@
  * The workstation warning widget (/ws/alerts). ES5 only, no libraries: it must run in old
  * embedded browser controls. Live over server-sent events; where EventSource is missing it
  * polls the JSON API every few seconds instead.
+ *
+ * Warnings are listed newest first (the API pages oldest first). A warning addressed to a
+ * colleague is marked "发给 张** 医生" and offers no 标记已读/去处理 (unless the hospital turned
+ * on department handling); read/handled state shows who did it and when. Notices (outage, key
+ * expiring, base_user not synced) form a small list ranked by the server.
  */
 (function (window, document) {
   "use strict";
@@ -13,7 +18,9 @@
   var order = [];
   var highLevels = cfg.highLevels || [];
   var typeLabels = cfg.typeLabels || {};
+  var statusNotices = [];
   var popupMessage = null;
+  var live = "实时";
 
   function $(id) { return document.getElementById(id); }
   function show(el, on) { el.className = el.className.replace(/\s*hb-hidden/g, "") + (on ? "" : " hb-hidden"); }
@@ -23,11 +30,19 @@
     el.appendChild(document.createTextNode(value == null ? "" : String(value)));
     return el;
   }
+  function button(cls, label, onclick) {
+    var b = text("button", "hb-btn " + cls, label);
+    b.type = "button";
+    b.onclick = onclick;
+    return b;
+  }
   function typeLabel(m) { return typeLabels[m.type] || m.type; }
   function isHigh(m) {
     for (var i = 0; i < highLevels.length; i++) { if (highLevels[i] === m.level) { return true; } }
     return false;
   }
+  function isMine(m) { return !m.userId || m.userId === cfg.userId; }
+  function canChange(m) { return isMine(m) || cfg.departmentHandling === true; }
   function request(method, url, done) {
     var xhr = new XMLHttpRequest();
     xhr.open(method, url, true);
@@ -40,44 +55,83 @@
     xhr.send(null);
   }
 
-  function setNotice(message) { var el = $("hb-notice"); el.innerHTML = ""; if (message) { el.appendChild(document.createTextNode(message)); } show(el, !!message); }
+  function renderNotices() {
+    var all = (cfg.userNotices || []).concat(statusNotices);
+    all.sort(function (a, b) { return a.rank - b.rank; });
+    var list = $("hb-notices");
+    list.innerHTML = "";
+    for (var i = 0; i < all.length; i++) {
+      var li = text("li", "hb-notice hb-notice-" + all[i].kind, all[i].text);
+      li.setAttribute("data-kind", all[i].kind);
+      list.appendChild(li);
+    }
+    show(list, all.length > 0);
+  }
   function setError(message) { var el = $("hb-error"); el.innerHTML = ""; if (message) { el.appendChild(document.createTextNode(message)); } show(el, !!message); }
   function setConn(label) { var el = $("hb-conn"); el.innerHTML = ""; el.appendChild(document.createTextNode(label)); }
   function setStatus(status) {
-    if (cfg.knownUser === false) { return; }
-    setNotice(status && status.delayed ? "前置软件暂时无法连接，预警消息可能延迟，恢复后将按顺序补齐。" : "");
+    statusNotices = (status && status.notices) || [];
+    setConn(status && !status.delayed ? live : "可能延迟");
+    renderNotices();
   }
 
-  function handle(m) {
-    setError("");
-    window.HisBridge.sso({ userId: cfg.userId, auth: cfg.auth, gateway: "..", patientId: m.patientId,
-      onError: function (message) { setError(message); } });
-  }
-  function markRead(m) {
-    request("POST", api + "/" + encodeURIComponent(m.id) + "/read?" + cfg.auth, function (status) {
-      if (status === 200) { m.read = true; render(); }
+  function change(m, action) {
+    request("POST", api + "/" + encodeURIComponent(m.id) + "/" + action + "?" + cfg.auth, function (status, body) {
+      if (status === 200) { load(false); return; }
+      setError((body && (body.desc || body.detail)) || "操作失败，请稍后重试。");
     });
   }
+  function handle(m) {
+    setError("");
+    window.HisBridge.sso({ userId: cfg.userId, auth: cfg.auth, gateway: "..", msgId: m.id,
+      onSuccess: function () { change(m, "handled"); },
+      onError: function (message) { setError(message); } });
+  }
+  function copyVisit(m, input, note) {
+    input.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    note.innerHTML = "";
+    note.appendChild(document.createTextNode(ok ? "已复制" : "已选中，请按 Ctrl+C 复制"));
+  }
 
+  function who(id, name) { return name || id || ""; }
+  function stateLine(m) {
+    var parts = [];
+    if (m.handled) { parts.push("已处理（" + who(m.handledBy, m.handledByName) + " " + m.handledAt + "）"); }
+    else if (m.read) { parts.push("已读（" + who(m.readBy, m.readByName) + " " + m.readAt + "）"); }
+    return parts.join(" ");
+  }
+  function visitBox(m) {
+    var box = text("span", "hb-visit", "就诊号 ");
+    var input = document.createElement("input");
+    input.className = "hb-visit-no";
+    input.readOnly = true;
+    input.value = m.serialNumber;
+    input.size = Math.max(8, m.serialNumber.length);
+    var note = text("span", "hb-copied", "");
+    box.appendChild(input);
+    box.appendChild(button("hb-copy", "复制", function () { copyVisit(m, input, note); }));
+    box.appendChild(note);
+    return box;
+  }
   function item(m) {
     var li = document.createElement("li");
-    li.className = "hb-item" + (m.read ? " hb-read" : "") + (isHigh(m) ? " hb-high" : "");
+    li.className = "hb-item" + (m.read ? " hb-read" : "") + (isHigh(m) ? " hb-high" : "") + (isMine(m) ? "" : " hb-others");
     li.setAttribute("data-id", m.id);
     var title = text("div", "hb-item-title", "");
     title.appendChild(text("span", "hb-tag" + (isHigh(m) ? " hb-tag-high" : ""), typeLabel(m)));
+    if (!isMine(m)) { title.appendChild(text("span", "hb-to", "发给 " + who(m.userId, m.addresseeName) + " 医生")); }
     if (m.title !== typeLabel(m)) { title.appendChild(document.createTextNode(m.title)); }
     li.appendChild(title);
-    li.appendChild(text("div", "hb-item-meta", (m.createTime || "") + (m.serialNumber ? "  就诊号 " + m.serialNumber : "") + (m.read ? "  已读" : "")));
+    li.appendChild(text("div", "hb-item-meta", (m.createTime || "") + (m.serialNumber ? "  就诊号 " + m.serialNumber : "")));
     li.appendChild(text("div", "hb-item-content", m.content));
-    var go = text("button", "hb-btn hb-btn-go", "去处理");
-    go.type = "button";
-    go.onclick = function () { handle(m); };
-    li.appendChild(go);
-    if (!m.read) {
-      var ok = text("button", "hb-btn hb-mark-read", "标记已读");
-      ok.type = "button";
-      ok.onclick = function () { markRead(m); };
-      li.appendChild(ok);
+    var state = stateLine(m);
+    if (state) { li.appendChild(text("div", "hb-item-state", state)); }
+    if (canChange(m)) {
+      li.appendChild(button("hb-btn-go", "去处理", function () { handle(m); }));
+      if (!cfg.deepLink && m.serialNumber) { li.appendChild(visitBox(m)); }
+      if (!m.read) { li.appendChild(button("hb-mark-read", "标记已读", function () { change(m, "read"); })); }
     }
     return li;
   }
@@ -99,18 +153,22 @@
     show($("hb-mask"), true);
   }
   function closePopup() { show($("hb-popup"), false); show($("hb-mask"), false); }
+  function wantsPopup(m) { return !m.read && isHigh(m) && canChange(m); }
 
   function add(m, live) {
     if (m.seq > lastSeq) { lastSeq = m.seq; }
-    if (byId[m.id]) { return; }
+    var known = !!byId[m.id];
     byId[m.id] = m;
+    if (known) { return; }
     order.push(m.id);
-    if (live && !m.read && isHigh(m)) { popup(m); }
+    if (live && wantsPopup(m)) { popup(m); }
   }
 
-  function load(live) {
-    request("GET", api + "?" + cfg.auth + "&since=" + lastSeq, function (status, body) {
-      if (status !== 200 || !body) { setConn("离线，重试中"); setStatus({ delayed: true }); return; }
+  // Everything again (states change), or only what is new (``since``).
+  function load(live, since) {
+    var from = since ? "&since=" + lastSeq : "";
+    request("GET", api + "?" + cfg.auth + from, function (status, body) {
+      if (status !== 200 || !body) { setConn("离线，重试中"); setStatus({ delayed: true, notices: statusNotices }); return; }
       for (var i = 0; i < body.messages.length; i++) { add(body.messages[i], live); }
       setStatus(body.status);
       render();
@@ -119,30 +177,28 @@
 
   function connect() {
     if (!window.EventSource) {
-      setConn("定时刷新");
-      window.setInterval(function () { load(true); }, POLL_MS);
+      live = "定时刷新";
+      setConn(live);
+      window.setInterval(function () { load(true, true); }, POLL_MS);
       return;
     }
     var source = new window.EventSource(api + "/stream?" + cfg.auth + "&since=" + lastSeq);
-    source.onopen = function () { setConn("实时"); };
     source.onerror = function () { setConn("重新连接中…"); };
     source.addEventListener("message", function (e) { add(JSON.parse(e.data), true); render(); });
     source.addEventListener("status", function (e) { setStatus(JSON.parse(e.data)); });
-    source.addEventListener("resync", function () { load(true); });
+    source.addEventListener("resync", function () { load(true, true); });
   }
 
   function start() {
-    if (cfg.knownUser === false) {
-      setNotice("该医生的用户信息尚未同步到前置软件（base_user），暂时收不到预警，也无法单点登录；请联系信息科。");
-    }
-    $("hb-popup-ok").onclick = function () { if (popupMessage) { markRead(popupMessage); } closePopup(); };
+    renderNotices();
+    $("hb-popup-ok").onclick = function () { if (popupMessage) { change(popupMessage, "read"); } closePopup(); };
     $("hb-popup-go").onclick = function () { closePopup(); if (popupMessage) { handle(popupMessage); } };
     request("GET", api + "?" + cfg.auth, function (status, body) {
       if (status === 200 && body) {
         var urgent = null;
         for (var i = 0; i < body.messages.length; i++) {
           add(body.messages[i], false);
-          if (!body.messages[i].read && isHigh(body.messages[i])) { urgent = body.messages[i]; }
+          if (wantsPopup(body.messages[i])) { urgent = body.messages[i]; }
         }
         if (urgent) { popup(urgent); }  // the newest unread high-level warning, once
         setStatus(body.status);

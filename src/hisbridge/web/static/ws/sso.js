@@ -11,7 +11,9 @@
  *
  * Options: userId (required), auth (the signed query "userId=..&deptCode=..&exp=..&sig=..";
  * default HisBridgeConfig.auth of a /ws page), gateway (default: where this file came from),
- * target ("_blank" default, or "_self"), onError, onSuccess(url).
+ * target ("_blank" default, or "_self"), msgId (the warning acted on: with the gateway's
+ * interaction.client.deep_link_template set, opens that patient's visit in the client instead
+ * of its start page), onError, onSuccess(url).
  * ES3/ES5 only (XMLHttpRequest, no Promise, no fetch) so old embedded browsers run it.
  */
 (function (window) {
@@ -77,7 +79,8 @@
       win = window.open("", "_blank");
       if (win && win.document) { win.document.title = "正在登录前置软件…"; }
     }
-    request("POST", gateway + "/api/v1/sso/prepare?" + auth, function (status, ready) {
+    var about = opts.msgId ? "&msgId=" + encodeURIComponent(opts.msgId) : "";
+    request("POST", gateway + "/api/v1/sso/prepare?" + auth + about, function (status, ready) {
       if (!ready) { fail("gateway_unreachable"); return; }
       if (ready.problems) { problems = ready.problems; }
       if (ready.result !== true) { say(ready.desc || FALLBACK.sso_refused, ready.problem); return; }
@@ -93,6 +96,7 @@
           if (!session) { fail("client_not_running"); return; }
           if (session.result !== true) { fail("sso_refused", session.desc); return; }
           var url = session[c.urlField];
+          if (ready.deepLink && url) { url = ready.deepLink.split("{session_url}").join(url); }
           if (opts.onSuccess) { opts.onSuccess(url); }
           if (win && !win.closed) { win.location.href = url; } else if (url) { window.location.href = url; }
         });
