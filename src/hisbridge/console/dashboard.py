@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.rules import TargetHealth
 from hisbridge.console.alerts.snapshot import last_polls, target_health
 from hisbridge.console.optional import optional_table
 from hisbridge.spec import load_dictionary
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["COUNTERS", "Dashboard", "HourBar", "SourceHealth", "TableLine", "read_dashboard",
            "source_health", "start_of_day"]

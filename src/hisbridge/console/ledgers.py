@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, Table, func, select
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.optional import optional_module, optional_table
+from hisbridge.store.times import from_store, to_store
 
 __all__ = [
     "AUDIT_COLUMNS",

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, case, exists, func, select
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import to_store
 from hisbridge.spec import load_dictionary
+from hisbridge.store.times import to_store
 
 __all__ = ["DayLine", "day_bounds", "day_report"]
 

@@ -5,10 +5,12 @@ Relative paths are resolved against the folder holding ``hisbridge.yaml`` by ``l
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from hisbridge._clock import time_zone
 
 __all__ = ["DEFAULT_DRUG_CLASSES", "HisSettings"]
 
@@ -49,3 +51,16 @@ class HisSettings(BaseModel):
     batch_size: int = Field(5000, ge=1, le=20_000)  # records handed to the store per intake call
     # Where the first poll of a table starts (HIS local time); set it to the go-live day.
     initial_since: datetime = datetime(2000, 1, 1)
+    # Time zone of the HIS's naive timestamps (database columns and API bodies): an IANA name
+    # (Asia/Shanghai), UTC or an offset (+08:00). The gateway's own store keeps UTC.
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    def zone(self) -> tzinfo:
+        """The HIS's time zone."""
+        return time_zone(self.timezone)

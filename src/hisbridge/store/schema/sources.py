@@ -17,7 +17,6 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import ID, metadata
+from hisbridge.store.schema import ID, TIMESTAMP, metadata
 
 __all__ = [
     "RUN_STATES",
@@ -44,7 +43,7 @@ source_watermarks = Table(
     Column("source", String(40), primary_key=True),
     Column("table_name", String(64), primary_key=True),
     Column("watermark", String(40), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
 )
 
 source_runs = Table(
@@ -52,8 +51,8 @@ source_runs = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("source", String(40), nullable=False),
     Column("table_name", String(64), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", TIMESTAMP, nullable=False),
+    Column("finished_at", TIMESTAMP, nullable=True),
     Column("status", String(8), nullable=False),
     Column("since", String(40), nullable=True),
     Column("until", String(40), nullable=True),
@@ -77,8 +76,8 @@ source_unmapped_codes = Table(
     Column("hospital_code", String(100), primary_key=True),
     Column("code_set", String(64), nullable=False),
     Column("count", Integer, nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("first_seen", TIMESTAMP, nullable=False),
+    Column("last_seen", TIMESTAMP, nullable=False),
 )
 
 source_rejects = Table(
@@ -89,7 +88,7 @@ source_rejects = Table(
     Column("record_id", String(128), nullable=True),
     Column("stage", String(8), nullable=False),
     Column("violations", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", TIMESTAMP, nullable=False),
     CheckConstraint("stage IN ('mapping', 'intake')", name="stage"),
     Index("ix_source_rejects_source_table_name_created_at", "source", "table_name", "created_at"),
 )

@@ -1,0 +1,36 @@
+"""Consent branch: times in UTC. Consents and encounters were written as China time, which
+SQLite kept as Beijing wall time; they become UTC (PostgreSQL's timestamptz needs nothing).
+
+Revision ID: consent_0002_htime
+Revises: consent_0001
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_to_utc
+
+revision = "consent_0002_htime"
+down_revision = "consent_0001"
+branch_labels = None
+depends_on = None
+
+TIMESTAMPS = {
+    "gd_consent": ("created_at", "updated_at", "request_expires_at", "granted_at", "valid_from",
+                   "valid_to", "ended_at"),
+    "gd_encounter": ("slot_start", "admitted_at", "discharged_at", "updated_at"),
+}
+
+
+def _shift(hours: int) -> None:
+    for table, columns in TIMESTAMPS.items():
+        shift_to_utc(op.get_bind(), table, columns, as_text=False, hours=hours)
+
+
+def upgrade() -> None:
+    _shift(-CHINA_OFFSET_HOURS)
+
+
+def downgrade() -> None:
+    _shift(CHINA_OFFSET_HOURS)
