@@ -21,6 +21,7 @@ __all__ = [
     "format_local",
     "in_zone",
     "parse_local",
+    "parse_text",
     "system_clock",
     "time_zone",
 ]
@@ -104,11 +105,18 @@ def in_zone(moment: datetime, zone: tzinfo) -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
-def parse_local(value: str | datetime, zone: tzinfo) -> datetime:
+def parse_local(value: object, zone: tzinfo) -> datetime:
     """A date-time text (``2026-11-25 03:49:45``, ISO, ``/`` dates) as an aware time; naive
     text is wall time in ``zone``. Numbers and anything else are refused with ``ValueError``."""
+    return in_zone(parse_text(value), zone)
+
+
+def parse_text(value: object) -> datetime:
+    """A date-time text as written (naive when it names no zone); ``ValueError`` otherwise.
+
+    Stricter than pydantic: a number or a run of digits is not taken for Unix seconds."""
     if isinstance(value, datetime):
-        return in_zone(value, zone)
+        return value
     text = value.strip() if isinstance(value, str) else ""
     if not _LOCAL_TEXT.match(text):
         raise ValueError("不是合法的日期时间 not a date-time (expected yyyy-MM-dd HH:mm:ss)")
@@ -116,7 +124,7 @@ def parse_local(value: str | datetime, zone: tzinfo) -> datetime:
     year, month, day = date_part.replace("/", "-").split("-")
     iso = f"{int(year):04d}-{int(month):02d}-{int(day):02d}" + (f" {rest}" if rest else "")
     try:
-        return in_zone(datetime.fromisoformat(iso.replace("Z", "+00:00")), zone)
+        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"不是合法的日期时间 not a valid date-time: {exc}") from exc
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
@@ -26,6 +28,10 @@ _TIMES = (
     "valid_to",
     "ended_at",
 )
+
+
+# The transaction of the ``atomic`` block running in this task, if any.
+_ATOMIC: ContextVar[Connection | None] = ContextVar("consent_atomic", default=None)
 
 
 class DuplicateOpen(Exception):
@@ -60,6 +66,31 @@ class ConsentRepository:
     def __init__(self, engine: Engine, org_code: str) -> None:
         self._engine = engine
         self._org = org_code
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Writes inside the block commit together or not at all (one HIS event, one outcome).
+
+        Keep awaits out of the block: SQLite holds its write lock until the block ends.
+        """
+        if _ATOMIC.get() is not None:
+            yield
+            return
+        with self._engine.begin() as conn:
+            token = _ATOMIC.set(conn)
+            try:
+                yield
+            finally:
+                _ATOMIC.reset(token)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        conn = _ATOMIC.get()
+        if conn is not None:
+            yield conn
+            return
+        with self._engine.begin() as own:
+            yield own
 
     def open_key(self, consent: Consent) -> str:
         return "|".join(
@@ -96,7 +127,7 @@ class ConsentRepository:
 
     def save(self, consent: Consent) -> None:
         values = self._values(consent)
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(update(gd_consent).where(gd_consent.c.id == consent.id).values(**values))
 
     @staticmethod
@@ -165,7 +196,7 @@ class ConsentRepository:
             gd_encounter.c.encounter_type == ref.encounter_type.value,
             gd_encounter.c.encounter_id == ref.encounter_id,
         )
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             done = conn.execute(update(gd_encounter).where(*key).values(**values))
             if not done.rowcount:
                 conn.execute(
