@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -86,7 +86,7 @@ def time_zone(name: str) -> tzinfo:
     """
     text = name.strip()
     if text.upper() in ("UTC", "Z", "GMT"):
-        return timezone.utc
+        return UTC
     offset = _OFFSET.match(text)
     if offset:
         sign, hours, minutes = offset.groups()
@@ -135,7 +135,7 @@ def format_local(moment: datetime | None, zone: tzinfo, *, seconds: bool = True)
     A naive ``moment`` is taken to be UTC (what the store keeps)."""
     if moment is None:
         return ""
-    aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     local = aware.astimezone(zone)
     offset = local.strftime("%z")
     stamp = local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from hisbridge import _json
-from hisbridge._clock import CHINA_TZ, system_clock
+from hisbridge._clock import system_clock
 from hisbridge.cli.prune import prune_cmd
 from hisbridge.settings import load_settings
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
@@ -74,14 +74,15 @@ def dead(config: ConfigOpt = None,
     console.print(view)
 
 
-def _moment(text: str | None) -> datetime | None:
+def _moment(text: str | None, zone: tzinfo) -> datetime | None:
+    """A time typed on the command line; without a zone it is wall time in ``zone``."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"时间格式应为 2026-03-01 或 2026-03-01T08:00 : {text}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 @app.command("replay")
@@ -89,7 +90,7 @@ def replay_cmd(
     table: Annotated[str, typer.Option("--table", "-t", help="表名 table")],
     config: ConfigOpt = None,
     state: Annotated[str, typer.Option(help="dead | retry_wait")] = "dead",
-    since: Annotated[str | None, typer.Option(help="接收时间起 accepted since (北京时间)")] = None,
+    since: Annotated[str | None, typer.Option(help="接收时间起 since (显示时区 display zone)")] = None,
     until: Annotated[str | None, typer.Option(help="接收时间止 accepted before")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="如 04")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览数量 preview only")] = False,
@@ -101,8 +102,9 @@ def replay_cmd(
     if state not in ("dead", "retry_wait"):
         raise typer.BadParameter("--state 只能是 dead 或 retry_wait")
     engine = _engine(config)
+    zone = load_settings(config).display_zone()
     flt = ReplayFilter(load_dictionary().table(table).name, state,  # type: ignore[arg-type]
-                       _moment(since), _moment(until), error_code)
+                       _moment(since, zone), _moment(until, zone), error_code)
     preview = replay(engine, flt, system_clock.now(), dry_run=True)
     console.print(f"匹配 matched {preview.matched}，其中已被新版本取代 superseded "
                   f"{preview.superseded}，将重发 to replay {preview.matched - preview.superseded}")

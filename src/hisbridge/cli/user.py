@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hisbridge._clock import format_local
 from hisbridge.console.roles import ROLE_LABELS
 from hisbridge.console.sessions import SessionStore
 from hisbridge.console.users import UserStore
@@ -81,11 +82,12 @@ def role(name: Annotated[str, typer.Argument(help="user name")],
 def list_users(config: ConfigOpt = None) -> None:
     """列出用户 / list console users."""
     users, _ = _stores(config)
+    zone = load_settings(config).display_zone()
     view = Table(title="控制台用户 console users")
     for col in ("name", "role", "角色", "created", "password changed"):
         view.add_column(col)
     for u in users.all():
         label = ROLE_LABELS.get(u.role, (u.role, u.role))[0]  # type: ignore[call-overload]
-        view.add_row(u.name, u.role, label, u.created_at.isoformat(timespec="seconds"),
-                     u.password_changed_at.isoformat(timespec="seconds"))
+        view.add_row(u.name, u.role, label, format_local(u.created_at, zone),
+                     format_local(u.password_changed_at, zone))
     console.print(view)
