@@ -9,11 +9,11 @@ of the zone they were written in (Asia/Shanghai: +08:00, no daylight saving sinc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, text
 
-__all__ = ["CHINA_OFFSET_HOURS", "shift_to_utc"]
+__all__ = ["CHINA_OFFSET_HOURS", "shift_tables", "shift_to_utc"]
 
 CHINA_OFFSET_HOURS = 8
 
@@ -38,3 +38,13 @@ def shift_to_utc(conn: Connection, table: str, columns: Iterable[str], *, as_tex
         quoted = conn.dialect.identifier_preparer.quote(column)
         conn.execute(text(f"UPDATE {table} SET {quoted} = {_shifted(dialect, quoted, hours)} "
                           f"WHERE {quoted} IS NOT NULL"))
+
+
+def shift_tables(conn: Connection, timestamps: Mapping[str, Iterable[str]],
+                 texts: Mapping[str, Iterable[str]] | None = None, *,
+                 hours: int = -CHINA_OFFSET_HOURS) -> None:
+    """``shift_to_utc`` over timestamp columns and text columns, table by table."""
+    for table, columns in timestamps.items():
+        shift_to_utc(conn, table, columns, as_text=False, hours=hours)
+    for table, columns in (texts or {}).items():
+        shift_to_utc(conn, table, columns, as_text=True, hours=hours)

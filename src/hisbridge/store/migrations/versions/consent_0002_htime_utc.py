@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_to_utc
+from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_tables
 
 revision = "consent_0002_htime"
 down_revision = "consent_0001"
@@ -23,14 +23,9 @@ TIMESTAMPS = {
 }
 
 
-def _shift(hours: int) -> None:
-    for table, columns in TIMESTAMPS.items():
-        shift_to_utc(op.get_bind(), table, columns, as_text=False, hours=hours)
-
-
 def upgrade() -> None:
-    _shift(-CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, hours=-CHINA_OFFSET_HOURS)
 
 
 def downgrade() -> None:
-    _shift(CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, hours=CHINA_OFFSET_HOURS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_to_utc
+from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_tables
 
 revision = "messages_0002_htime"
 down_revision = "messages_0001"
@@ -24,14 +24,9 @@ TIMESTAMPS = {
 }
 
 
-def _shift(hours: int) -> None:
-    for table, columns in TIMESTAMPS.items():
-        shift_to_utc(op.get_bind(), table, columns, as_text=False, hours=hours)
-
-
 def upgrade() -> None:
-    _shift(-CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, hours=-CHINA_OFFSET_HOURS)
 
 
 def downgrade() -> None:
-    _shift(CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, hours=CHINA_OFFSET_HOURS)

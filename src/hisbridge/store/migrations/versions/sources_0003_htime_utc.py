@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_to_utc
+from hisbridge.store.utc_shift import CHINA_OFFSET_HOURS, shift_tables
 
 revision = "sources_0003_htime"
 down_revision = "sources_0002"
@@ -29,17 +29,9 @@ TIMESTAMPS = {
 TEXTS = {"source_watermarks": ("watermark",), "source_runs": ("since", "until")}
 
 
-def _shift(hours: int) -> None:
-    conn = op.get_bind()
-    for table, columns in TIMESTAMPS.items():
-        shift_to_utc(conn, table, columns, as_text=False, hours=hours)
-    for table, columns in TEXTS.items():
-        shift_to_utc(conn, table, columns, as_text=True, hours=hours)
-
-
 def upgrade() -> None:
-    _shift(-CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, TEXTS, hours=-CHINA_OFFSET_HOURS)
 
 
 def downgrade() -> None:
-    _shift(CHINA_OFFSET_HOURS)
+    shift_tables(op.get_bind(), TIMESTAMPS, TEXTS, hours=CHINA_OFFSET_HOURS)
