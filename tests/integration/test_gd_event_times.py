@@ -111,7 +111,7 @@ _TIMES = st.one_of(
     .map(lambda d: d.replace(microsecond=0).isoformat()),
     st.sampled_from(MALFORMED),
 )
-_IDS = st.sampled_from(["1", "2"])
+_IDS = st.sampled_from(["1", "2", "9"])
 
 
 @st.composite
@@ -133,10 +133,14 @@ def _events(draw: st.DrawFn) -> tuple[str, dict[str, Any], str | None]:
     return "/api/v1/encounters", body, field
 
 
+# a valid ID number of nobody the platform knows: it refuses to apply for them
+STRANGER = {"hisPatientId": "P9", "idNo": "11010519491231002X", "name": "某某"}
+
+
 def _with_identity(rig: GdHealthRig, body: dict[str, Any]) -> dict[str, Any]:
     if "patient" in body:
         n = int(body["patient"]["hisPatientId"][1:])
-        body = {**body, "patient": _patient(rig, n)}
+        body = {**body, "patient": STRANGER if n == 9 else _patient(rig, n)}
     return body
 
 
@@ -188,3 +192,17 @@ def test_strategy_makes_all_kinds(tmp_path: Path) -> None:
 
     collect()
     assert len(seen) >= 12
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bookings", "/api/v1/consents"])
+async def test_a_request_the_platform_refuses_leaves_no_encounter_behind(
+        rig: GdHealthRig, path: str) -> None:
+    before = _state(rig)
+    body: dict[str, Any] = (
+        {"bookingId": "BK9", "patient": STRANGER, "slotStart": "2026-11-26 09:00:00"}
+        if path.endswith("bookings") else
+        {"patient": STRANGER, "channel": "APP", "operator": {"userId": "D1"},
+         "encounter": {"type": "outpatient", "id": "MZ9", "admittedAt": NAIVE}})
+    reply = await rig.gateway.post(path, json=body)
+    assert reply.status_code == 422 and reply.json()["platformCode"] == "2001"
+    assert _state(rig) == before

@@ -167,11 +167,14 @@ class EncounterHooks:
     async def booked(
         self, patient: PatientIdentity, booking: EncounterRef, operator: Operator = SYSTEM
     ) -> Consent:
-        """Online booking succeeded: create the BOOKING request (flows.md §4.1)."""
-        self.consents.note_encounter(patient, booking)
-        consent, _ = await self.consents.request(
-            EncounterType.BOOKING, booking.encounter_id, Channel.BOOKING, operator
-        )
+        """Online booking succeeded: create the BOOKING request (flows.md §4.1); if the
+        platform refuses it, the booking is not remembered either."""
+        with self.consents.repo.encounter_restored_on_error(EncounterType.BOOKING.value,
+                                                            booking.encounter_id):
+            self.consents.note_encounter(patient, booking)
+            consent, _ = await self.consents.request(
+                EncounterType.BOOKING, booking.encounter_id, Channel.BOOKING, operator
+            )
         return consent
 
     async def booking_cancelled(self, appointment_id: str, operator: Operator = SYSTEM) -> Consent | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
@@ -91,6 +91,27 @@ class ConsentRepository:
             return
         with self._engine.begin() as own:
             yield own
+
+    @contextmanager
+    def encounter_restored_on_error(self, encounter_type: str, encounter_id: str) -> Iterator[None]:
+        """If the block fails, put the encounter's row back as it was before the block.
+
+        For events that must note the encounter before asking the platform (the request reads
+        it back) and so cannot hold one transaction across the call: a refused event then
+        leaves nothing behind.
+        """
+        key = (gd_encounter.c.encounter_type == encounter_type,
+               gd_encounter.c.encounter_id == encounter_id)
+        with self._engine.connect() as conn:
+            before = conn.execute(select(gd_encounter).where(*key)).mappings().first()
+        try:
+            yield
+        except BaseException:
+            with self._writing() as conn:
+                conn.execute(delete(gd_encounter).where(*key))
+                if before is not None:
+                    conn.execute(gd_encounter.insert().values(**dict(before)))
+            raise
 
     def open_key(self, consent: Consent) -> str:
         return "|".join(

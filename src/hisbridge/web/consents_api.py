@@ -200,13 +200,12 @@ def _consent_routes(router: APIRouter) -> None:
     async def create(body: ConsentIn, request: Request) -> JSONResponse:
         require_token(request)
         consents, _ = services(request)
-        consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
-        consent, created = await consents.request(
-            EncounterType.parse(body.encounter.type),
-            body.encounter.id,
-            Channel.parse(body.channel),
-            body.operator.value(request),
-        )
+        kind = EncounterType.parse(body.encounter.type)
+        with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
+            consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
+            consent, created = await consents.request(
+                kind, body.encounter.id, Channel.parse(body.channel), body.operator.value(request)
+            )
         return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
 
     @router.get("/api/v1/consents")
@@ -236,14 +235,13 @@ def _consent_routes(router: APIRouter) -> None:
     async def redeem(body: RedeemIn, request: Request) -> dict[str, Any]:
         require_token(request)
         consents = services(request)[0]
-        if body.patient is not None:
-            consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
-        consent = await consents.redeem(
-            body.authCode,
-            EncounterType.parse(body.encounter.type),
-            body.encounter.id,
-            body.operator.value(request),
-        )
+        kind = EncounterType.parse(body.encounter.type)
+        with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
+            if body.patient is not None:
+                consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
+            consent = await consents.redeem(
+                body.authCode, kind, body.encounter.id, body.operator.value(request)
+            )
         return consent.public()
 
     @router.post("/api/v1/consents/{consent_id}/cancel")
