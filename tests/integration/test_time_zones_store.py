@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
+from hisbridge.audit.log import AuditLog
 from hisbridge.mapping import load_project
 from hisbridge.mapping.example import write_example
 from hisbridge.settings import load_settings
@@ -84,12 +85,13 @@ def _polled_store(tmp_path: Path) -> Engine:
     return store
 
 
-async def _dashboard(store: Engine, **settings: Any) -> str:
+async def _dashboard(store: Engine, path: str = "/console/", user: str = "operator1",
+                     **settings: Any) -> str:
     app = create_app(load_settings(console={"argon2": FAST_ARGON2}, **settings), store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://c.test") as client:
-        await login(client, "operator1")
-        return (await client.get("/console/")).text
+        await login(client, user)
+        return (await client.get(path)).text
 
 
 async def test_the_dashboard_shows_the_last_poll_in_beijing_time_not_8_hours_off(
@@ -107,4 +109,16 @@ async def test_a_display_zone_of_its_own_shows_the_same_instant_there(tmp_path: 
     assert "2026-03-03 00:00:00 +00:00" in page and "2026-03-03 08:00:00" not in page
     page = await _dashboard(store, his={"timezone": "UTC"})  # the HIS's zone by default
     assert "2026-03-03 00:00:00 +00:00" in page
+    store.dispose()
+
+
+async def test_audit_entries_show_in_the_display_zone_with_their_offset(tmp_path: Path) -> None:
+    """The audit log keeps its hashed +08:00 text; the page shows it like every other time."""
+    store = _polled_store(tmp_path)
+    clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
+    AuditLog(store, clock=clock).append("RECORD_VIEW", "D0001", role="DOCTOR")
+    page = await _dashboard(store, "/console/audit", "auditor1")
+    assert "2026-03-03 08:00:00 +08:00" in page
+    page = await _dashboard(store, "/console/audit", "auditor1", web={"display_timezone": "UTC"})
+    assert "2026-03-03 00:00:00 +00:00" in page and "2026-03-03 08:00:00" not in page
     store.dispose()

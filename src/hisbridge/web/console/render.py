@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from hisbridge._clock import CHINA_TZ, format_local
+from hisbridge._clock import CHINA_TZ, format_local, parse_local
 from hisbridge.console.i18n import pick_lang, translator
 from hisbridge.console.roles import ROLE_LABELS, Permission, allowed
 from hisbridge.console.sessions import Principal
@@ -52,8 +52,11 @@ def fmt_time(moment: datetime | None, zone: tzinfo = CHINA_TZ) -> str:
 
 
 @pass_context
-def _time_filter(context: Context, moment: datetime | None) -> str:
+def _time_filter(context: Context, moment: datetime | str | None) -> str:
+    """``{{ x|time }}``: a datetime, or a time stored as ISO text with its offset (audit)."""
     request = context.get("request")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment) if moment else None
     return fmt_time(moment, display_zone(request) if request is not None else CHINA_TZ)
 
 
@@ -71,7 +74,18 @@ def fmt_age(seconds: float | None, lang: str = "zh") -> str:
 
 env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+@pass_context
+def _wire_time_filter(context: Context, text: str | None) -> str:
+    """``{{ x|wire_time }}``: a front-end time (Beijing wall time, no zone) in the display zone."""
+    try:
+        moment = parse_local(text or "", CHINA_TZ)
+    except ValueError:
+        return text or ""
+    return _time_filter(context, moment)  # type: ignore[no-any-return]
+
+
 env.filters["time"] = _time_filter
+env.filters["wire_time"] = _wire_time_filter
 env.filters["scrub"] = lambda v: scrub(str(v)) if v is not None else ""
 
 
