@@ -81,7 +81,7 @@ def _wire_time_filter(context: Context, text: str | None) -> str:
         moment = parse_local(text or "", CHINA_TZ)
     except ValueError:
         return text or ""
-    return _time_filter(context, moment)  # type: ignore[no-any-return]
+    return _time_filter(context, moment)
 
 
 env.filters["time"] = _time_filter
