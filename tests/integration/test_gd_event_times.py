@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hisbridge._clock import CHINA_TZ, ManualClock
+from hisbridge._clock import CHINA_TZ, ManualClock, parse_local
 from hisbridge.mapping.config import HisSettings
 from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
@@ -144,6 +144,18 @@ def _with_identity(rig: GdHealthRig, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+_COLUMNS = {"admittedAt": "admitted_at", "dischargedAt": "discharged_at", "slotStart": "slot_start"}
+
+
+def _stored_time(rig: GdHealthRig, body: dict[str, Any], field: str | None) -> Any:
+    """The time the store kept for the event's encounter (UTC)."""
+    encounter = body.get("encounter") or {"type": "booking", "id": body["bookingId"]}
+    with rig.engine.connect() as conn:
+        return conn.execute(select(gd_encounter.c[_COLUMNS[str(field)]]).where(
+            gd_encounter.c.encounter_type == encounter["type"].upper(),
+            gd_encounter.c.encounter_id == encounter["id"])).scalar_one()
+
+
 async def _one_event(rig: GdHealthRig, path: str, body: dict[str, Any], field: str | None) -> None:
     before = _state(rig)
     reply = await rig.gateway.post(path, json=_with_identity(rig, body))
@@ -153,6 +165,8 @@ async def _one_event(rig: GdHealthRig, path: str, body: dict[str, Any], field: s
     when = (body.get("encounter") or body).get(field)
     if when in MALFORMED:
         assert reply.status_code == 422 and field in reply.text
+    elif reply.status_code < 300 and body.get("status") != "CANCELLED":
+        assert _stored_time(rig, body, field) == parse_local(when, CHINA_TZ).astimezone(UTC)
     consent = reply.json().get("consent") if reply.status_code < 300 else None
     if consent and consent["status"] == "PENDING" and body.get("event") == "ADMITTED":
         rig.platform.patient_decides(consent["authId"], "approve")  # so discharges narrow grants

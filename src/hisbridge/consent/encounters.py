@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hisbridge._clock import CHINA_TZ
+from hisbridge._clock import CHINA_TZ, parse_local
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import (
     SYSTEM,
@@ -49,16 +49,14 @@ class EncounterEvent:
 
 
 def parse_when(value: Any) -> datetime | None:
-    """``2026-01-01 08:00:00`` / ISO text / datetime -> aware China time."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+    """A national-table time (``2026-01-01 08:00:00``, the front-end's Beijing wall time, or a
+    datetime) as an aware time; None when empty or malformed (the record is then no event)."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(str(value).replace("/", "-"))
+        return parse_local(value, CHINA_TZ)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
 
 
 def encounter_event(table: str, record: Mapping[str, Any]) -> EncounterEvent | None:
