@@ -106,3 +106,23 @@ def test_upgrade_turns_china_times_into_utc_and_keeps_queued_rows(engine: Engine
     # the HIS (Asia/Shanghai) is asked from the same wall time as before the upgrade
     assert SourceState(engine, "his", CHINA_TZ).watermark("emr_ex_lab") == datetime(
         2026, 3, 3, 7, 59, 30)
+
+
+def _raw(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(conn.execute(text(f"SELECT * FROM {t}")).one()) for t in (
+            "source_watermarks", "source_runs", "source_rejects", "gd_encounter", "gd_consent",
+            "messages")]
+
+
+def test_downgrade_gives_back_the_china_time_rows(engine: Engine) -> None:
+    cfg = alembic_config(engine)
+    for target in BEFORE:
+        command.upgrade(cfg, target)
+    _old_rows(engine)
+    before = _raw(engine)
+    upgrade(engine)
+    assert _raw(engine) != before  # watermark text moves on both stores
+    for branch in ("sources", "consent", "messages"):
+        command.downgrade(cfg, f"{branch}@-1")
+    assert _raw(engine) == before
