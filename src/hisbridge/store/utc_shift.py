@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 __all__ = ["CHINA_OFFSET_HOURS", "shift_tables", "shift_to_utc"]
 
@@ -43,8 +43,12 @@ def shift_to_utc(conn: Connection, table: str, columns: Iterable[str], *, as_tex
 def shift_tables(conn: Connection, timestamps: Mapping[str, Iterable[str]],
                  texts: Mapping[str, Iterable[str]] | None = None, *,
                  hours: int = -CHINA_OFFSET_HOURS) -> None:
-    """``shift_to_utc`` over timestamp columns and text columns, table by table."""
+    """``shift_to_utc`` over timestamp columns and text columns, table by table; a table this
+    store does not have (yet) is skipped, so the revision can sit anywhere in its branch."""
+    present = set(inspect(conn).get_table_names())
     for table, columns in timestamps.items():
-        shift_to_utc(conn, table, columns, as_text=False, hours=hours)
+        if table in present:
+            shift_to_utc(conn, table, columns, as_text=False, hours=hours)
     for table, columns in (texts or {}).items():
-        shift_to_utc(conn, table, columns, as_text=True, hours=hours)
+        if table in present:
+            shift_to_utc(conn, table, columns, as_text=True, hours=hours)

@@ -1,5 +1,6 @@
 """Consent branch: times in UTC. Consents and encounters were written as China time, which
 SQLite kept as Beijing wall time; they become UTC (PostgreSQL's timestamptz needs nothing).
+Chain it after the callback ledger's revision when both exist: its times are shifted too.
 
 Revision ID: consent_0002_htime
 Revises: consent_0001
@@ -20,6 +21,7 @@ TIMESTAMPS = {
     "gd_consent": ("created_at", "updated_at", "request_expires_at", "granted_at", "valid_from",
                    "valid_to", "ended_at"),
     "gd_encounter": ("slot_start", "admitted_at", "discharged_at", "updated_at"),
+    "gd_callback": ("first_at", "last_at"),  # where the callback ledger exists (branch h17b)
 }
 
 
