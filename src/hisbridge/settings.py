@@ -10,11 +10,12 @@ through constructors.
 from __future__ import annotations
 
 import os
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -22,6 +23,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from hisbridge._clock import time_zone
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
@@ -162,6 +164,15 @@ class WebSettings(BaseModel):
     # PEM certificate and key; with both set the gateway serves HTTPS.
     tls_cert: Path | None = None
     tls_key: Path | None = None  # PEM private key of tls_cert
+    # Time zone the console and CLI show times in; empty = the HIS's zone (his.timezone).
+    display_timezone: str = ""
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value:
+            time_zone(value)
+        return value
 
 
 class LogSettings(BaseModel):
@@ -195,6 +206,10 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+    def display_zone(self) -> tzinfo:
+        """The zone people see times in: ``web.display_timezone``, else the HIS's zone."""
+        return time_zone(self.web.display_timezone) if self.web.display_timezone else self.his.zone()
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import Engine, select
 
 from hisbridge.sources.watermarks import SourceState
-from hisbridge.store.migrate import alembic_config, current_heads, upgrade
+from hisbridge.store.migrate import alembic_config, applied, upgrade
 from hisbridge.store.schema.sources import source_unmapped_codes
 
 pytestmark = pytest.mark.services
@@ -37,7 +37,7 @@ def test_counted_codes_survive_and_become_unmapped(unmigrated_engine: Engine) ->
                 + (" (?, ?, ?, ?, ?, ?, ?, ?)" if engine.dialect.name == "sqlite"
                    else " (%s, %s, %s, %s, %s, %s, %s, %s)"), tuple(row.values()))
     upgrade(engine)
-    assert "sources_0003_h15a" in current_heads(engine)
+    assert "sources_0003_h15a" in applied(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(t.c.hospital_code, t.c["count"], t.c.outcome, t.c.mapped_to)
                             .order_by(t.c.hospital_code)).all()

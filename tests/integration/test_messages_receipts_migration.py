@@ -9,7 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
 
-from hisbridge.store.migrate import alembic_config, current_heads, pending, upgrade
+from hisbridge._clock import CHINA_TZ
+from hisbridge.store.migrate import alembic_config, applied, current_heads, pending, upgrade
 from hisbridge.store.schema.messages import message_receipts, messages
 
 pytestmark = pytest.mark.services
@@ -26,14 +27,18 @@ OLD = [("TO-D2-READ", "D2", "A03", "D2"),
 
 
 def _old_rows(engine: Engine) -> None:
+    """As the China-time code wrote them: SQLite kept Beijing wall time as text."""
+    at: object = READ_AT
+    if engine.dialect.name == "sqlite":
+        at = READ_AT.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S.%f")
     sql = text("INSERT INTO messages (msg_id, seq, type, level, title, content, dept_code,"
                " user_id, polled_at, read_at, read_by, raw) VALUES (:id, :seq, 'missed_report',"
                " '高', '疑似漏报', '…', :dept, :user, :polled, :read_at, :read_by, '{}')")
     with engine.begin() as conn:
         for seq, (msg_id, user, dept, read_by) in enumerate(OLD, start=1):
             conn.execute(sql, {"id": msg_id, "seq": seq, "dept": dept, "user": user,
-                               "polled": READ_AT, "read_by": read_by,
-                               "read_at": READ_AT if read_by else None})
+                               "polled": at, "read_by": read_by,
+                               "read_at": at if read_by else None})
 
 
 def test_read_state_moves_to_the_addressee(unmigrated_engine: Engine) -> None:
@@ -44,7 +49,7 @@ def test_read_state_moves_to_the_addressee(unmigrated_engine: Engine) -> None:
     assert "messages_0001" in current_heads(engine) and pending(engine)
     _old_rows(engine)
     upgrade(engine)
-    assert not pending(engine) and "messages_0002_h17a" in current_heads(engine)
+    assert not pending(engine) and "messages_0002_h17a" in applied(engine)
     with engine.connect() as conn:
         kept = list(conn.scalars(select(messages.c.msg_id).order_by(messages.c.seq)))
         receipts = {(r.msg_id, r.user_id): (r.read_by, r.read_at, r.handled_at)

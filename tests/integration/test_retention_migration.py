@@ -49,7 +49,7 @@ def test_upgrade_from_the_previous_heads_keeps_queued_rows(engine: Engine) -> No
     OutboxQueue(engine, clock=clock).claim("w", 5, 60.0)  # some in flight, the rest pending
     before = _rows(engine)
     upgrade(engine)
-    assert not pending(engine) and "outbox_0002" in current_heads(engine)  # sources: its head
+    assert not pending(engine) and "outbox_0002" in current_heads(engine)  # sources: past 0002
     assert _rows(engine) == before and len(before[0]) == 20
     names = {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
     assert {"ix_outbox_finished_at_id", "ix_outbox_replay_of"} <= names

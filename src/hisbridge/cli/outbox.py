@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from hisbridge._clock import CHINA_TZ, system_clock
+from hisbridge._clock import format_local, system_clock
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.cli.prune import prune_cmd
 from hisbridge.settings import load_settings
@@ -76,14 +76,15 @@ def dead(config: ConfigOpt = None,
     emit(listing, as_json=as_json, console=console)
 
 
-def _moment(text: str | None) -> datetime | None:
+def _moment(text: str | None, zone: tzinfo) -> datetime | None:
+    """A time typed on the command line; without a zone it is wall time in ``zone``."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"时间格式应为 2026-03-01 或 2026-03-01T08:00 : {text}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 @app.command("replay")
@@ -91,7 +92,7 @@ def replay_cmd(
     table: Annotated[str, typer.Option("--table", "-t", help="表名 table")],
     config: ConfigOpt = None,
     state: Annotated[str, typer.Option(help="dead | retry_wait")] = "dead",
-    since: Annotated[str | None, typer.Option(help="接收时间起 accepted since (北京时间)")] = None,
+    since: Annotated[str | None, typer.Option(help="接收时间起 since (显示时区 display zone)")] = None,
     until: Annotated[str | None, typer.Option(help="接收时间止 accepted before")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="如 04")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览数量 preview only")] = False,
@@ -102,8 +103,9 @@ def replay_cmd(
 
     if state not in ("dead", "retry_wait"):
         raise typer.BadParameter("--state 只能是 dead 或 retry_wait")
+    zone = load_settings(config).display_zone()
     flt = ReplayFilter(load_dictionary().table(table).name, state,  # type: ignore[arg-type]
-                       _moment(since), _moment(until), error_code)
+                       _moment(since, zone), _moment(until, zone), error_code)
     with _engine(config) as engine:
         preview = replay(engine, flt, system_clock.now(), dry_run=True)
         console.print(f"匹配 matched {preview.matched}，其中已被新版本取代 superseded "
@@ -133,8 +135,9 @@ def held(config: ConfigOpt = None,
     name = load_dictionary().table(table).name if table else None
     with _engine(config) as engine:
         found = held_records(engine, name)
+    zone = load_settings(config).display_zone()
     listing = Listing(f"扣留 held ({len(found)})", HELD_COLUMNS,
-                      [_held_row(h) for h in found], [h.as_dict() for h in found])
+                      [_held_row(h, zone) for h in found], [h.as_dict() for h in found])
     emit(listing, as_json=as_json, console=console)
 
 
@@ -142,8 +145,8 @@ HELD_COLUMNS = ("kind", "table", "id", "field", "中文标签", "rule", "value (
                 "waits for", "提示", "hint")
 
 
-def _held_row(h: Any) -> tuple[Any, ...]:
-    since = h.since.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if h.since else ""
+def _held_row(h: Any, zone: tzinfo) -> tuple[Any, ...]:
+    since = format_local(h.since, zone)
     parent = f"{h.parent_table} {h.parent_id}" if h.parent_id else ""
     return (h.kind, h.table, h.record_id or "", h.field, h.label_zh, h.rule, h.value or "",
             since, parent, h.hint_zh, h.hint_en)

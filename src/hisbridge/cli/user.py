@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hisbridge._clock import format_local
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.console.roles import ROLE_LABELS
 from hisbridge.console.sessions import SessionStore
@@ -81,10 +82,11 @@ def role(name: Annotated[str, typer.Argument(help="user name")],
 def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """列出用户 / list console users."""
     users, _ = _stores(config)
+    zone = load_settings(config).display_zone()
     listing = Listing("控制台用户 console users",
                       ("name", "role", "角色", "created", "password changed"))
     for u in users.all():
         label = ROLE_LABELS.get(u.role, (u.role, u.role))[0]  # type: ignore[call-overload]
-        listing.rows.append((u.name, u.role, label, u.created_at.isoformat(timespec="seconds"),
-                             u.password_changed_at.isoformat(timespec="seconds")))
+        listing.rows.append((u.name, u.role, label, format_local(u.created_at, zone),
+                             format_local(u.password_changed_at, zone)))
     emit(listing, as_json=as_json, console=console)

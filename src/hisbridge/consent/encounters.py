@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hisbridge._clock import CHINA_TZ
+from hisbridge._clock import CHINA_TZ, parse_local
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import (
     SYSTEM,
@@ -49,16 +49,14 @@ class EncounterEvent:
 
 
 def parse_when(value: Any) -> datetime | None:
-    """``2026-01-01 08:00:00`` / ISO text / datetime -> aware China time."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+    """A national-table time (``2026-01-01 08:00:00``, the front-end's Beijing wall time, or a
+    datetime) as an aware time; None when empty or malformed (the record is then no event)."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(str(value).replace("/", "-"))
+        return parse_local(value, CHINA_TZ)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
 
 
 def encounter_event(table: str, record: Mapping[str, Any]) -> EncounterEvent | None:
@@ -141,40 +139,51 @@ class EncounterHooks:
     async def discharged(
         self, encounter_id: str, discharged_at: datetime, operator: Operator = SYSTEM
     ) -> Consent | None:
-        """Discharge: the grant lasts to discharge + grace, or closes now if grace is 0."""
+        """Discharge: the grant lasts to discharge + grace, or closes now if grace is 0.
+
+        One event, one outcome: everything that can refuse it (unknown encounter, the
+        platform's cancel) runs before the encounter is closed, and the closed encounter and
+        the narrowed grant commit in one transaction.
+        """
         stored = self.consents.encounter(EncounterType.INPATIENT, encounter_id)
         patient = self.consents.identity(stored)
         ref = replace(stored.ref, discharged_at=discharged_at)
-        self.consents.note_encounter(patient, ref, state="CLOSED")
         consent = self.consents.current_for(patient.his_patient_id, EncounterType.INPATIENT, encounter_id)
-        if consent is None or consent.status != "GRANTED":
-            return consent
         grace = timedelta(days=self.consents.settings.windows.inpatient_grace_days)
-        if self.consents.settings.close_at_discharge and not grace:
-            return await self.consents.cancel(consent.id, "DISCHARGED", operator)
-        end = discharged_at + grace
-        consent.valid_to = min(consent.valid_to, end) if consent.valid_to else end
-        self.consents.repo.save(consent)
+        granted = consent is not None and consent.status == "GRANTED"
+        if consent is not None and granted and self.consents.settings.close_at_discharge and not grace:
+            consent = await self.consents.cancel(consent.id, "DISCHARGED", operator)
+            granted = False
+        with self.consents.repo.atomic():
+            self.consents.note_encounter(patient, ref, state="CLOSED")
+            if consent is not None and granted:
+                end = discharged_at + grace
+                consent.valid_to = min(consent.valid_to, end) if consent.valid_to else end
+                self.consents.repo.save(consent)
         return consent
 
     async def booked(
         self, patient: PatientIdentity, booking: EncounterRef, operator: Operator = SYSTEM
     ) -> Consent:
-        """Online booking succeeded: create the BOOKING request (flows.md §4.1)."""
-        self.consents.note_encounter(patient, booking)
-        consent, _ = await self.consents.request(
-            EncounterType.BOOKING, booking.encounter_id, Channel.BOOKING, operator
-        )
+        """Online booking succeeded: create the BOOKING request (flows.md §4.1); if the
+        platform refuses it, the booking is not remembered either."""
+        with self.consents.repo.encounter_restored_on_error(EncounterType.BOOKING.value,
+                                                            booking.encounter_id):
+            self.consents.note_encounter(patient, booking)
+            consent, _ = await self.consents.request(
+                EncounterType.BOOKING, booking.encounter_id, Channel.BOOKING, operator
+            )
         return consent
 
     async def booking_cancelled(self, appointment_id: str, operator: Operator = SYSTEM) -> Consent | None:
-        """A cancelled booking cancels its request (or closes its grant)."""
+        """A cancelled booking cancels its request (or closes its grant); the platform is asked
+        first, so a refusal leaves the booking as it was."""
         stored = self.consents.encounter(EncounterType.BOOKING, appointment_id)
-        self.consents.note_encounter(self.consents.identity(stored), stored.ref, state="CANCELLED")
         consent = self.consents.current_for(stored.his_patient_id, EncounterType.BOOKING, appointment_id)
-        if consent is None or not consent.is_open():
-            return consent
-        return await self.consents.cancel(consent.id, "BOOKING_CANCELLED", operator)
+        if consent is not None and consent.is_open():
+            consent = await self.consents.cancel(consent.id, "BOOKING_CANCELLED", operator)
+        self.consents.note_encounter(self.consents.identity(stored), stored.ref, state="CANCELLED")
+        return consent
 
     async def observe(self, table: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Feed records seen by intake (push or polled visit activity); returns events acted on."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
@@ -27,6 +29,10 @@ _TIMES = (
     "valid_to",
     "ended_at",
 )
+
+
+# The transaction of the ``atomic`` block running in this task, if any.
+_ATOMIC: ContextVar[Connection | None] = ContextVar("consent_atomic", default=None)
 
 
 class DuplicateOpen(Exception):
@@ -61,6 +67,52 @@ class ConsentRepository:
     def __init__(self, engine: Engine, org_code: str) -> None:
         self._engine = engine
         self._org = org_code
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Writes inside the block commit together or not at all (one HIS event, one outcome).
+
+        Keep awaits out of the block: SQLite holds its write lock until the block ends.
+        """
+        if _ATOMIC.get() is not None:
+            yield
+            return
+        with self._engine.begin() as conn:
+            token = _ATOMIC.set(conn)
+            try:
+                yield
+            finally:
+                _ATOMIC.reset(token)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        conn = _ATOMIC.get()
+        if conn is not None:
+            yield conn
+            return
+        with self._engine.begin() as own:
+            yield own
+
+    @contextmanager
+    def encounter_restored_on_error(self, encounter_type: str, encounter_id: str) -> Iterator[None]:
+        """If the block fails, put the encounter's row back as it was before the block.
+
+        For events that must note the encounter before asking the platform (the request reads
+        it back) and so cannot hold one transaction across the call: a refused event then
+        leaves nothing behind.
+        """
+        key = (gd_encounter.c.encounter_type == encounter_type,
+               gd_encounter.c.encounter_id == encounter_id)
+        with self._engine.connect() as conn:
+            before = conn.execute(select(gd_encounter).where(*key)).mappings().first()
+        try:
+            yield
+        except BaseException:
+            with self._writing() as conn:
+                conn.execute(delete(gd_encounter).where(*key))
+                if before is not None:
+                    conn.execute(gd_encounter.insert().values(**dict(before)))
+            raise
 
     def open_key(self, consent: Consent) -> str:
         return "|".join(
@@ -102,7 +154,7 @@ class ConsentRepository:
         where = [gd_consent.c.id == consent.id]
         if expect_status is not None:
             where.append(gd_consent.c.status == expect_status)
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             done = conn.execute(update(gd_consent).where(*where).values(**values))
         return bool(done.rowcount)
 
@@ -195,7 +247,7 @@ class ConsentRepository:
             gd_encounter.c.encounter_type == ref.encounter_type.value,
             gd_encounter.c.encounter_id == ref.encounter_id,
         )
-        with self._engine.begin() as conn:
+        with self._writing() as conn:
             done = conn.execute(update(gd_encounter).where(*key).values(**values))
             if not done.rowcount:
                 conn.execute(

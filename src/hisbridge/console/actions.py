@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select
 
 from hisbridge import _json
-from hisbridge.console._time import from_store, to_store
 from hisbridge.store.schema.console import console_actions
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Action", "list_actions", "record_action"]
 

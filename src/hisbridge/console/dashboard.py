@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.rules import TargetHealth
 from hisbridge.console.alerts.snapshot import last_polls, target_health
 from hisbridge.console.optional import optional_table
 from hisbridge.spec import load_dictionary
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["COUNTERS", "Dashboard", "HourBar", "SourceHealth", "TableLine", "read_dashboard",
            "source_health", "start_of_day"]
@@ -74,8 +73,8 @@ class Dashboard:
 
 
 def start_of_day(now: datetime) -> datetime:
-    local = now.astimezone(CHINA_TZ)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Midnight of ``now``'s day in ``now``'s own zone (the display zone)."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _grouped(conn: Any, query: Any) -> dict[str, int]:
@@ -113,13 +112,14 @@ def _hours(conn: Any, now: datetime) -> list[HourBar]:
     """Attempts of the last 24 hours per hour: delivered vs not (bucketed in Python: ≤ 1 row/attempt)."""
     from hisbridge.store.schema.outbox import attempts
 
-    top = now.astimezone(CHINA_TZ).replace(minute=0, second=0, microsecond=0)
+    top = now.replace(minute=0, second=0, microsecond=0)
     first = top - timedelta(hours=23)
     buckets = {first + timedelta(hours=i): [0, 0] for i in range(24)}
     a = attempts.c
     rows = conn.execute(select(a.started_at, a.verdict).where(a.started_at >= to_store(first)))
     for started, verdict in rows:
-        hour = from_store(started).astimezone(CHINA_TZ).replace(minute=0, second=0, microsecond=0)  # type: ignore[union-attr]
+        hour = from_store(started).astimezone(now.tzinfo).replace(  # type: ignore[union-attr]
+            minute=0, second=0, microsecond=0)
         if hour in buckets:
             buckets[hour][0 if verdict == "delivered" else 1] += 1
     return [HourBar(h, ok, bad) for h, (ok, bad) in buckets.items()]
@@ -161,7 +161,9 @@ def source_health(conn: Any) -> list[SourceHealth]:
 
 
 def read_dashboard(engine: Engine, now: datetime) -> Dashboard:
-    """Everything the dashboard shows; ``installed`` is False without the outbox store."""
+    """Everything the dashboard shows; ``installed`` is False without the outbox store.
+
+    ``now`` is in the display zone: "today" and the hourly bars are days and hours there."""
     if optional_table("outbox", "outbox") is None:
         with engine.connect() as conn:
             return Dashboard(False, [], {}, None, 0, [], source_health(conn), {})

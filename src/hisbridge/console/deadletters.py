@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from hisbridge.console._time import from_store, to_store
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["DeadFilter", "DeadRow", "list_dead"]
 

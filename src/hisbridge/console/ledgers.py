@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
 
-from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import from_store, to_store
+from hisbridge.audit.log import format_time  # the audit log's fixed-width text, which sorts
 from hisbridge.console.optional import optional_module, optional_table
+from hisbridge.store.times import from_store, to_store
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -137,11 +137,6 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def _audit_text(moment: datetime) -> str:
-    # the audit log keeps fixed-width China time text, which sorts like the time itself
-    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M:%S.%f+08:00")
-
-
 def _audit_query(table: Table, f: AuditFilter) -> Any:
     c = table.c
     query = select(*(c[n] for n in AUDIT_COLUMNS))
@@ -151,9 +146,9 @@ def _audit_query(table: Table, f: AuditFilter) -> Any:
     if f.actor:
         query = query.where((c.actor_id == f.actor) | (c.actor_name == f.actor))
     if f.since:
-        query = query.where(c.occurred_at >= _audit_text(f.since))
+        query = query.where(c.occurred_at >= format_time(f.since))
     if f.until:
-        query = query.where(c.occurred_at <= _audit_text(f.until))
+        query = query.where(c.occurred_at <= format_time(f.until))
     return query
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from hisbridge import _json
-from hisbridge.console._time import to_store
 from hisbridge.console.optional import optional_table
 from hisbridge.privacy import scrub
+from hisbridge.store.times import to_store
 
 __all__ = ["SCAN_LIMIT", "UnmappedCode", "ViolationGroup", "group_violations", "unmapped_codes"]
 

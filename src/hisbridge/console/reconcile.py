@@ -10,14 +10,14 @@ this module reads only the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, case, exists, func, select
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.console._time import to_store
 from hisbridge.spec import load_dictionary
+from hisbridge.store.times import to_store
 
 __all__ = ["DayLine", "day_bounds", "day_report"]
 
@@ -40,9 +40,9 @@ class DayLine:
         return max(self.missing - self.dead, 0)
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The China calendar day as [start, end)."""
-    start = datetime.combine(day, time.min, CHINA_TZ)
+def day_bounds(day: date, zone: tzinfo = CHINA_TZ) -> tuple[datetime, datetime]:
+    """The calendar day in ``zone`` (the hospital's: ``his.timezone``) as [start, end)."""
+    start = datetime.combine(day, time.min, zone)
     return start, start + timedelta(days=1)
 
 
@@ -70,9 +70,9 @@ def _dead(conn: Any, start: datetime, end: datetime) -> dict[str, int]:
     return {t: int(n) for t, n in rows}
 
 
-def day_report(engine: Engine, day: date) -> list[DayLine]:
-    """One line per table of the dictionary, for ``day``."""
-    start, end = day_bounds(day)
+def day_report(engine: Engine, day: date, zone: tzinfo = CHINA_TZ) -> list[DayLine]:
+    """One line per table of the dictionary, for ``day`` (a calendar day in ``zone``)."""
+    start, end = day_bounds(day, zone)
     with engine.connect() as conn:
         accepted, dead = _accepted(conn, start, end), _dead(conn, start, end)
     lines = []

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from hisbridge import _json
-from hisbridge.console._time import from_store, to_store
 from hisbridge.privacy import mask_field
 from hisbridge.spec import load_dictionary
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Found", "RecordQuery", "RecordStory", "find_records", "masked", "read_story"]
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.console._time import from_store, to_store
 from hisbridge.store.schema.console import console_sessions, console_users
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Principal", "SessionPolicy", "SessionStore", "expires_at", "same_token"]
 

@@ -15,13 +15,13 @@ from typing import Literal
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.config import Argon2Settings
 from hisbridge.console.lockout import LockoutPolicy, locked_until
 from hisbridge.console.passwords import Passwords, password_problems
 from hisbridge.console.roles import ROLE_LABELS, is_role
 from hisbridge.errors import HisbridgeError
 from hisbridge.store.schema.console import console_login_attempts, console_users
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["AuthResult", "User", "UserError", "UserStore"]
 

@@ -5,11 +5,12 @@ Relative paths are resolved against the folder holding ``hisbridge.yaml`` by ``l
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from hisbridge._clock import time_zone
 from hisbridge.mapping.exclusions import ExcludeRule
 
 __all__ = ["DEFAULT_DRUG_CLASSES", "HisSettings"]
@@ -54,3 +55,16 @@ class HisSettings(BaseModel):
     # Do-not-send rules: patients of protected categories, or listed by id, are never sent,
     # nor anything that belongs to them (docs/mapping.md, "Do-not-send rules").
     exclude: list[ExcludeRule] = Field(default_factory=list)
+    # Time zone of the HIS's naive timestamps (database columns and API bodies): an IANA name
+    # (Asia/Shanghai), UTC or an offset (+08:00). The gateway's own store keeps UTC.
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
+    def zone(self) -> tzinfo:
+        """The HIS's time zone."""
+        return time_zone(self.timezone)

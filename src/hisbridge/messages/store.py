@@ -55,10 +55,8 @@ class SaveResult:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were written in China time."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=CHINA_TZ)
+    """A stored (UTC) time in China time, as the widget and the message API show it."""
+    return value.astimezone(CHINA_TZ) if value is not None else None
 
 
 def _when(value: datetime | None) -> str | None:

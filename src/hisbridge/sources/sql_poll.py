@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from hisbridge._clock import CHINA_TZ, Clock, system_clock
+from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.logs import get_logger
 from hisbridge.mapping import MappedRow, Project
 from hisbridge.privacy import scrub
 from hisbridge.sources.sql_session import open_source, stream_rows
-from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark, vars_of
+from hisbridge.sources.watermarks import RunCounts, SourceState, his_mark, vars_of
 from hisbridge.spec import Violation
 from hisbridge.store.ports import Intake, Op
 
@@ -80,7 +80,8 @@ class SqlPoller:
         self.project = project
         self.intake = intake
         self.clock = clock
-        self.state = SourceState(store, project.source_name)
+        self.zone = his.zone()
+        self.state = SourceState(store, project.source_name, self.zone)
         self._owns_source = source_engine is None
         self.source = source_engine or open_source(str(his.source_url),
                                                    statement_timeout_s=his.statement_timeout_s)
@@ -97,8 +98,8 @@ class SqlPoller:
         self.close()
 
     def now(self) -> datetime:
-        """The HIS's local time (naive, China Standard Time)."""
-        return self.clock.now().astimezone(CHINA_TZ).replace(tzinfo=None, microsecond=0)
+        """The HIS's local time (naive, in ``his.timezone``)."""
+        return self.clock.now().astimezone(self.zone).replace(tzinfo=None, microsecond=0)
 
     # ---- polling -------------------------------------------------------------------------
     def poll_all(self, group: str | None = None) -> list[PollReport]:
@@ -173,7 +174,7 @@ class SqlPoller:
         self._record_rejects(report, "mapping", mapping_bad)
         self._record_rejects(report, "intake", intake_bad)
         self._remember(report.table, kept)
-        marks = [m for m in (parse_mark(r.watermark) for r in batch) if m is not None]
+        marks = [m for m in (his_mark(r.watermark, self.zone) for r in batch) if m is not None]
         if marks and (report.watermark is None or max(marks) > report.watermark):
             # never backwards: a re-extraction of an earlier window leaves the watermark alone
             report.watermark = max(marks)
@@ -246,7 +247,7 @@ class SqlPoller:
             return
         pairs = []
         for row in rows:
-            mark = parse_mark(row.watermark)
+            mark = his_mark(row.watermark, self.zone)
             if row.key and mark is not None:
                 pairs.append((mark.date().isoformat(), row.key))
         if pairs:

@@ -1,5 +1,10 @@
 """The sources' own state in the gateway's store: watermarks, runs, unmapped codes, rejects,
 seen keys. All writes are small and batched; nothing here holds record payloads.
+
+Like every time in the store, watermarks and poll windows are kept in UTC (text, so that both
+stores read them back exactly); ``SourceState`` converts them from and to the HIS's own naive
+local times (``his.timezone``), which is what the mapping queries bind. Seen-key days stay HIS
+business days: the closing sweep asks the HIS for the same day.
 """
 
 from __future__ import annotations
@@ -7,13 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hisbridge import _json
+from hisbridge._clock import CHINA_TZ, in_zone
 from hisbridge.spec import Violation
 from hisbridge.store.schema.sources import (
     source_excluded_keys,
@@ -24,7 +30,7 @@ from hisbridge.store.schema.sources import (
     source_watermarks,
 )
 
-__all__ = ["RunCounts", "SourceState", "format_mark", "parse_mark", "vars_of"]
+__all__ = ["RunCounts", "SourceState", "format_mark", "his_mark", "parse_mark", "vars_of"]
 
 _MARK_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _KEY_CHUNK = 1000
@@ -47,6 +53,14 @@ def parse_mark(value: Any) -> datetime | None:
         return None
 
 
+def his_mark(value: Any, zone: tzinfo) -> datetime | None:
+    """A HIS watermark value as naive HIS local time (an aware value is converted to ``zone``)."""
+    mark = parse_mark(value)
+    if mark is None or mark.tzinfo is None:
+        return mark
+    return mark.astimezone(zone).replace(tzinfo=None)
+
+
 @dataclass(slots=True)
 class RunCounts:
     """What one poll of one table did."""
@@ -63,9 +77,21 @@ class RunCounts:
 class SourceState:
     """Reads and writes the ``source_*`` tables of the store for one source."""
 
-    def __init__(self, engine: Engine, source: str) -> None:
+    def __init__(self, engine: Engine, source: str, zone: tzinfo = CHINA_TZ) -> None:
         self.engine = engine
         self.source = source
+        self.zone = zone  # the HIS's zone: naive HIS times are wall times there
+
+    def to_utc(self, his_time: datetime) -> str:
+        """A naive HIS time as the store keeps it: UTC text."""
+        return format_mark(in_zone(his_time, self.zone).astimezone(UTC))
+
+    def from_utc(self, stored: Any) -> datetime | None:
+        """Stored UTC text back as a naive HIS time (what the HIS query binds)."""
+        moment = parse_mark(stored)
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=UTC).astimezone(self.zone).replace(tzinfo=None)
 
     def _where(self, table: Any, name: str) -> Any:
         return and_(table.c.source == self.source, table.c.table_name == name)
@@ -74,11 +100,11 @@ class SourceState:
         with self.engine.connect() as conn:
             value = conn.execute(select(source_watermarks.c.watermark).where(
                 self._where(source_watermarks, table))).scalar_one_or_none()
-        return parse_mark(value)
+        return self.from_utc(value)
 
     def set_watermark(self, table: str, mark: datetime, now: datetime) -> None:
-        """Move the watermark (callers do so only after the intake committed)."""
-        values = {"watermark": format_mark(mark), "updated_at": now}
+        """Move the watermark to ``mark`` (HIS time; only after the intake committed)."""
+        values = {"watermark": self.to_utc(mark), "updated_at": now}
         with self.engine.begin() as conn:
             done = conn.execute(update(source_watermarks).where(
                 self._where(source_watermarks, table)).values(**values))
@@ -90,7 +116,7 @@ class SourceState:
         with self.engine.begin() as conn:
             result = conn.execute(insert(source_runs).values(
                 source=self.source, table_name=table, started_at=now, status="running",
-                since=format_mark(since), until=format_mark(until),
+                since=self.to_utc(since), until=self.to_utc(until),
                 **vars_of(RunCounts())))
             key = result.inserted_primary_key
             assert key is not None

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-__all__ = ["alembic_config", "current_heads", "pending", "upgrade"]
+__all__ = ["alembic_config", "applied", "current_heads", "pending", "upgrade"]
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -39,3 +39,10 @@ def pending(engine: Engine) -> bool:
     """True when the store is behind the code (``hisbridge run`` refuses to start then)."""
     script = ScriptDirectory.from_config(alembic_config(engine))
     return current_heads(engine) != set(script.get_heads())
+
+
+def applied(engine: Engine) -> set[str]:
+    """Every revision the store has: its heads and all they stand on."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    heads = tuple(current_heads(engine))
+    return {rev.revision for rev in script.iterate_revisions(heads, "base") if rev is not None}

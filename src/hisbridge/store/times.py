@@ -1,14 +1,21 @@
 """Times in the store are UTC: SQLite keeps naive text, PostgreSQL ``timestamptz``.
 
-Everything written goes through ``to_store`` and everything read through ``from_store``, so both
-stores compare and return the same instants.
+Every timestamp column is a ``UtcDateTime``: whatever aware time is written (China time from
+the clock, UTC, another zone) is stored as UTC, and every read gives back an aware UTC time, on
+both stores. ``to_store``/``from_store`` do the same for values handled outside a column.
+Showing a time to people is ``hisbridge._clock.format_local``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["from_store", "to_store"]
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UtcDateTime", "from_store", "to_store"]
 
 
 def to_store(moment: datetime) -> datetime:
@@ -23,3 +30,16 @@ def from_store(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A ``timestamptz`` column that always stores and returns UTC (SQLite included)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        return to_store(value) if isinstance(value, datetime) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return from_store(value) if isinstance(value, datetime) else value

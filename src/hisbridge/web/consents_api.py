@@ -5,19 +5,25 @@ Called by the HIS (booking, registration, admission, discharge) and by workstati
 (401), never served openly. The platform's callback
 arrives at ``/api/v1/consents/callback``, checked with the callback secret (signature,
 timestamp window, nonce replay); refusals are audited.
+
+Times in bodies may name their zone (``2026-11-25T03:49:45+08:00``); a time without one
+(``2026-11-25 03:49:45``, as Chinese HIS systems send) is wall time in ``his.timezone``. A
+malformed time (a number, ``2026-13-01``...) is refused with 422 naming the field, before
+anything is written.
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, tzinfo
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from hisbridge import _json
+from hisbridge._clock import in_zone, parse_text
 from hisbridge.connectors.gdhealth.errors import PlatformError, PlatformUnavailable
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
 from hisbridge.consent.callbacks import parse_callback
@@ -37,6 +43,18 @@ __all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "
 
 
 _ENCOUNTER_TYPES = "(?i)^(outpatient|emergency|inpatient|booking)$"
+# A date-time as text, zoned or not (never a number taken for Unix seconds).
+HisTime = Annotated[datetime, BeforeValidator(parse_text)]
+
+
+def his_zone(request: Request) -> tzinfo:
+    """The zone of naive times in HIS bodies (``his.timezone``)."""
+    return request.app.state.settings.his.zone()  # type: ignore[no-any-return]
+
+
+def _zoned(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    return in_zone(moment, zone) if moment is not None else None
+
 
 class PatientIn(BaseModel):
     hisPatientId: str = Field(min_length=1, max_length=64)
@@ -60,20 +78,21 @@ class EncounterIn(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     visitDate: date | None = None
     appointmentId: str | None = None
-    admittedAt: datetime | None = None
-    dischargedAt: datetime | None = None
-    slotStart: datetime | None = None
+    admittedAt: HisTime | None = None
+    dischargedAt: HisTime | None = None
+    slotStart: HisTime | None = None
     deptCode: str = ""
 
-    def value(self) -> EncounterRef:
+    def value(self, zone: tzinfo) -> EncounterRef:
+        """The encounter, its naive times read in the HIS's ``zone``."""
         return EncounterRef(
             EncounterType.parse(self.type),
             self.id,
             self.visitDate,
             self.appointmentId,
-            self.admittedAt,
-            self.dischargedAt,
-            self.slotStart,
+            _zoned(self.admittedAt, zone),
+            _zoned(self.dischargedAt, zone),
+            _zoned(self.slotStart, zone),
             self.deptCode,
         )
 
@@ -120,7 +139,7 @@ class BookingIn(BaseModel):
     status: str = Field("BOOKED", pattern="^(BOOKED|CANCELLED)$")
     patient: PatientIn | None = None
     visitDate: date | None = None
-    slotStart: datetime | None = None
+    slotStart: HisTime | None = None
     deptCode: str = ""
     operator: OperatorIn | None = None
 
@@ -182,13 +201,12 @@ def _consent_routes(router: APIRouter) -> None:
     async def create(body: ConsentIn, request: Request) -> JSONResponse:
         require_token(request)
         consents, _ = services(request)
-        consents.note_encounter(body.patient.value(), body.encounter.value())
-        consent, created = await consents.request(
-            EncounterType.parse(body.encounter.type),
-            body.encounter.id,
-            Channel.parse(body.channel),
-            body.operator.value(request),
-        )
+        kind = EncounterType.parse(body.encounter.type)
+        with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
+            consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
+            consent, created = await consents.request(
+                kind, body.encounter.id, Channel.parse(body.channel), body.operator.value(request)
+            )
         return JSONResponse({**consent.public(), "existing": not created}, 201 if created else 200)
 
     @router.get("/api/v1/consents")
@@ -218,14 +236,13 @@ def _consent_routes(router: APIRouter) -> None:
     async def redeem(body: RedeemIn, request: Request) -> dict[str, Any]:
         require_token(request)
         consents = services(request)[0]
-        if body.patient is not None:
-            consents.note_encounter(body.patient.value(), body.encounter.value())
-        consent = await consents.redeem(
-            body.authCode,
-            EncounterType.parse(body.encounter.type),
-            body.encounter.id,
-            body.operator.value(request),
-        )
+        kind = EncounterType.parse(body.encounter.type)
+        with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
+            if body.patient is not None:
+                consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
+            consent = await consents.redeem(
+                body.authCode, kind, body.encounter.id, body.operator.value(request)
+            )
         return consent.public()
 
     @router.post("/api/v1/consents/{consent_id}/cancel")
@@ -251,7 +268,7 @@ def _hook_routes(router: APIRouter) -> None:
             body.bookingId,
             body.visitDate,
             body.bookingId,
-            slot_start=body.slotStart,
+            slot_start=_zoned(body.slotStart, his_zone(request)),
             dept_code=body.deptCode,
         )
         consent = await hooks.booked(body.patient.value(), ref, operator)
@@ -261,9 +278,9 @@ def _hook_routes(router: APIRouter) -> None:
     async def encounter(body: EncounterEventIn, request: Request) -> JSONResponse:
         require_token(request)
         _, hooks = services(request)
-        ref = body.encounter.value()
+        ref = body.encounter.value(his_zone(request))
         if body.event == "DISCHARGED":
-            at = body.encounter.dischargedAt
+            at = ref.discharged_at
             if at is None:
                 raise ConsentProblem("DISCHARGE_TIME", "出院事件需提供 dischargedAt", status=422)
             found = await hooks.discharged(ref.encounter_id, at)

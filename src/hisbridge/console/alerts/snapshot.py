@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Engine, case, func, select
 
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.rules import Snapshot, TargetHealth
 from hisbridge.console.optional import optional_table
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["last_polls", "read_snapshot", "target_health"]
 

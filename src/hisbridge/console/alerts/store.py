@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Engine, and_, insert, select, update
 
-from hisbridge.console._time import from_store, to_store
 from hisbridge.console.alerts.cooldown import OpenAlert, Plan
 from hisbridge.store.schema.console import alert_events
+from hisbridge.store.times import from_store, to_store
 
 __all__ = ["AlertRow", "apply_plan", "list_alerts", "open_alerts"]
 

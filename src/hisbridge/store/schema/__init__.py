@@ -10,13 +10,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import BigInteger, Integer, MetaData
+
+from hisbridge.store.times import UtcDateTime
 
 __all__ = ["ID", "TIMESTAMP", "load_all", "metadata"]
 
-# Shared column types: surrogate keys (SQLite autoincrements INTEGER only) and aware timestamps.
+# Shared column types: surrogate keys (SQLite autoincrements INTEGER only) and UTC timestamps.
 ID = BigInteger().with_variant(Integer(), "sqlite")
-TIMESTAMP = DateTime(timezone=True)
+TIMESTAMP = UtcDateTime()
 
 metadata = MetaData(
     naming_convention={

@@ -13,7 +13,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from hisbridge.store.schema import metadata
+from hisbridge.store.schema import TIMESTAMP, metadata
 
 __all__ = ["CONSENT_STATUSES", "gd_callback", "gd_consent", "gd_encounter"]
 
@@ -42,13 +41,13 @@ gd_consent = Table(
     Column("open_key", String(200), nullable=True, unique=True),
     Column("operator_id", String(64), nullable=False, server_default=""),
     Column("dept_code", String(64), nullable=False, server_default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("request_expires_at", DateTime(timezone=True), nullable=True),
-    Column("granted_at", DateTime(timezone=True), nullable=True),
-    Column("valid_from", DateTime(timezone=True), nullable=True),
-    Column("valid_to", DateTime(timezone=True), nullable=True),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", TIMESTAMP, nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
+    Column("request_expires_at", TIMESTAMP, nullable=True),
+    Column("granted_at", TIMESTAMP, nullable=True),
+    Column("valid_from", TIMESTAMP, nullable=True),
+    Column("valid_to", TIMESTAMP, nullable=True),
+    Column("ended_at", TIMESTAMP, nullable=True),
     Column("reason", String(64), nullable=True),
     Column("sms_attempts", Integer, nullable=False, server_default=text("0")),
     Column("channel_info", Text, nullable=False, server_default="{}"),
@@ -74,11 +73,11 @@ gd_encounter = Table(
     Column("dept_code", String(64), nullable=False, server_default=""),
     Column("visit_date", Date, nullable=True),
     Column("appointment_id", String(64), nullable=True),
-    Column("slot_start", DateTime(timezone=True), nullable=True),
-    Column("admitted_at", DateTime(timezone=True), nullable=True),
-    Column("discharged_at", DateTime(timezone=True), nullable=True),
+    Column("slot_start", TIMESTAMP, nullable=True),
+    Column("admitted_at", TIMESTAMP, nullable=True),
+    Column("discharged_at", TIMESTAMP, nullable=True),
     Column("state", String(16), nullable=False, server_default="OPEN"),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
     CheckConstraint("state IN ('OPEN','CLOSED','CANCELLED')", name="state"),
     Index(None, "his_patient_id"),
     Index(None, "appointment_id"),
@@ -92,7 +91,7 @@ gd_callback = Table(
     Column("status", String(16), nullable=False),
     Column("occurred_at", String(40), nullable=False),
     Column("deliveries", Integer, nullable=False, server_default=text("1")),
-    Column("first_at", DateTime(timezone=True), nullable=False),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("first_at", TIMESTAMP, nullable=False),
+    Column("last_at", TIMESTAMP, nullable=False),
     Index(None, "auth_id"),
 )

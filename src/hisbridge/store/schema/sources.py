@@ -21,7 +21,6 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Integer,
     String,
@@ -29,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hisbridge.store.schema import ID, metadata
+from hisbridge.store.schema import ID, TIMESTAMP, metadata
 
 __all__ = [
     "CODE_OUTCOMES",
@@ -51,7 +50,7 @@ source_watermarks = Table(
     Column("source", String(40), primary_key=True),
     Column("table_name", String(64), primary_key=True),
     Column("watermark", String(40), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
 )
 
 source_runs = Table(
@@ -59,8 +58,8 @@ source_runs = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("source", String(40), nullable=False),
     Column("table_name", String(64), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", TIMESTAMP, nullable=False),
+    Column("finished_at", TIMESTAMP, nullable=True),
     Column("status", String(8), nullable=False),
     Column("since", String(40), nullable=True),
     Column("until", String(40), nullable=True),
@@ -84,8 +83,8 @@ source_unmapped_codes = Table(
     Column("hospital_code", String(100), primary_key=True),
     Column("code_set", String(64), nullable=False),
     Column("count", Integer, nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("first_seen", TIMESTAMP, nullable=False),
+    Column("last_seen", TIMESTAMP, nullable=False),
     Column("outcome", String(12), nullable=False, server_default="unmapped"),
     Column("mapped_to", String(100), nullable=True),
 )
@@ -98,7 +97,7 @@ source_rejects = Table(
     Column("record_id", String(128), nullable=True),
     Column("stage", String(8), nullable=False),
     Column("violations", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", TIMESTAMP, nullable=False),
     CheckConstraint("stage IN ('mapping', 'intake')", name="stage"),
     Index("ix_source_rejects_source_table_name_created_at", "source", "table_name", "created_at"),
 )
@@ -118,5 +117,5 @@ source_excluded_keys = Table(
     Column("table_name", String(64), primary_key=True),
     Column("record_key", String(128), primary_key=True),
     Column("rule", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", TIMESTAMP, nullable=False),
 )

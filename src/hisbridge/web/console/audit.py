@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +24,7 @@ from hisbridge.console.ledgers import (
 from hisbridge.privacy import scrub
 from hisbridge.web.console.common import NotConfigured, log_action, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 
 __all__ = ["router"]
 
@@ -31,8 +32,8 @@ router = APIRouter(include_in_schema=False)
 _FIELDS = ("action", "actor", "category", "outcome", "from", "to")
 
 
-def _filter(values: Any) -> tuple[AuditFilter, Checked]:
-    q = Checked(values)
+def _filter(values: Any, zone: tzinfo) -> tuple[AuditFilter, Checked]:
+    q = Checked(values, zone=zone)
     f = AuditFilter(q.text("action", "操作 action", 40), q.text("actor", "操作人 actor", 64),
                     q.text("category", "类别 category", 32), q.text("outcome", "结果 outcome", 32),
                     q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True))
@@ -48,7 +49,7 @@ def _algorithm(request: Request) -> str:
 @router.get("/console/audit")
 async def audit_page(request: Request) -> Response:
     who = require(request, "view_audit")
-    f, q = _filter(request.query_params)
+    f, q = _filter(request.query_params, display_zone(request))
     engine = request.app.state.engine
     found = await asyncio.to_thread(audit_rows, engine, f if not q.problems else AuditFilter())
     if found is None:
@@ -79,7 +80,7 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 async def audit_csv(request: Request) -> Response:
     """The matching entries as CSV (UTF-8 with BOM so that Excel opens Chinese correctly)."""
     who = require(request, "export_audit")
-    f, q = _filter(request.query_params)
+    f, q = _filter(request.query_params, display_zone(request))
     if q.problems:
         return page(request, "message.html", 400, title="bad_input", detail="bad_input")
     if not audit_installed():

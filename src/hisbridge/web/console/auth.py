@@ -13,7 +13,7 @@ from hisbridge.console.i18n import translator
 from hisbridge.console.sessions import same_token
 from hisbridge.web.console.common import checked_form
 from hisbridge.web.console.guard import SESSION_COOKIE, safe_next
-from hisbridge.web.console.render import fmt_time, page
+from hisbridge.web.console.render import display_zone, fmt_time, page
 
 __all__ = ["router"]
 
@@ -73,7 +73,8 @@ async def login(request: Request) -> Response:
     remote = request.client.host if request.client else None
     result = await asyncio.to_thread(services.users.authenticate, name, password[:1024], remote)
     if result.status == "locked":
-        return _login_page(request, 429, t("login.locked", until=fmt_time(result.locked_until)), name, back)
+        until = fmt_time(result.locked_until, display_zone(request))
+        return _login_page(request, 429, t("login.locked", until=until), name, back)
     if result.status != "ok":
         return _login_page(request, 401, t("login.bad"), name, back)
     token = await asyncio.to_thread(services.sessions.create, name, remote)

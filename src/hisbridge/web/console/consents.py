@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from hisbridge.console.ledgers import consents
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 
 __all__ = ["STATUSES", "router"]
 
@@ -21,7 +21,7 @@ STATUSES = ("PENDING", "GRANTED", "DENIED", "EXPIRED", "REVOKED", "CANCELLED", "
 @router.get("/console/consents")
 async def consents_page(request: Request) -> Response:
     require(request, "view_consents")
-    q = Checked(request.query_params)
+    q = Checked(request.query_params, zone=display_zone(request))
     status = q.choice("status", "状态 status", STATUSES)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     rows = await asyncio.to_thread(consents, request.app.state.engine, status=status, since=since,

@@ -19,7 +19,7 @@ from hisbridge.console.alerts import store as alert_store
 from hisbridge.console.chart import throughput_svg
 from hisbridge.console.dashboard import COUNTERS, Dashboard, read_dashboard
 from hisbridge.web.console.common import require
-from hisbridge.web.console.render import page, principal_of
+from hisbridge.web.console.render import display_zone, page, principal_of
 
 __all__ = ["STREAM_EVERY_S", "STREAM_FOR_S", "router"]
 
@@ -29,7 +29,8 @@ STREAM_FOR_S = 300.0
 
 
 async def _read(request: Request) -> Dashboard:
-    return await asyncio.to_thread(read_dashboard, request.app.state.engine, request.app.state.clock.now())
+    now = request.app.state.clock.now().astimezone(display_zone(request))  # days and hours there
+    return await asyncio.to_thread(read_dashboard, request.app.state.engine, now)
 
 
 @router.get("/console/")

@@ -8,6 +8,7 @@ to the console's action log (and the outbox's own ``replays`` table).
 from __future__ import annotations
 
 import asyncio
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from hisbridge.console.deadletters import DeadFilter, list_dead
 from hisbridge.console.optional import optional_module
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 from hisbridge.web.console.tables import table_choices, table_names
 
 __all__ = ["router"]
@@ -27,8 +28,8 @@ router = APIRouter(include_in_schema=False)
 _FIELDS = ("table", "error_code", "from", "to")
 
 
-def _filter(values: Any) -> tuple[DeadFilter, Checked]:
-    q = Checked(values)
+def _filter(values: Any, zone: tzinfo) -> tuple[DeadFilter, Checked]:
+    q = Checked(values, zone=zone)
     f = DeadFilter(q.choice("table", "表 table", table_names()),
                    q.text("error_code", "错误码 error code", 16),
                    q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True))
@@ -55,7 +56,7 @@ def _preview(request: Request, f: DeadFilter) -> Any:
 async def dead_page(request: Request) -> Response:
     require(request, "view_dead")
     _queries()  # NotConfigured without the outbox
-    f, q = _filter(request.query_params)
+    f, q = _filter(request.query_params, display_zone(request))
     shown = {k: request.query_params.get(k, "") for k in _FIELDS}
     if q.problems:
         f, shown = DeadFilter(), dict.fromkeys(_FIELDS, "")
@@ -72,7 +73,7 @@ async def dead_page(request: Request) -> Response:
 async def replay(request: Request) -> Response:
     """Replay the dead letters of the posted filter, if the previewed count still holds."""
     who, form = await checked_form(request, "replay")
-    f, q = _filter(form)
+    f, q = _filter(form, display_zone(request))
     if not f.table:
         q.problems.append("请选择要重发的表 choose the table to replay")
     if q.problems:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 
 from hisbridge._clock import CHINA_TZ
 
@@ -25,6 +25,7 @@ class Checked:
 
     values: Mapping[str, str]
     problems: list[str] = field(default_factory=list)
+    zone: tzinfo = CHINA_TZ  # times typed without a zone are wall times here (the display zone)
 
     def _raw(self, name: str) -> str | None:
         value = self.values.get(name)
@@ -71,16 +72,16 @@ class Checked:
             return None
 
     def moment(self, name: str, label: str, *, end_of_day: bool = False) -> datetime | None:
-        """A day (``yyyy-MM-dd``) or a time (``yyyy-MM-ddTHH:mm``), in China time."""
+        """A day (``yyyy-MM-dd``) or a time (``yyyy-MM-ddTHH:mm``), in the display zone."""
         value = self._raw(name)
         if value is None:
             return None
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 day = date.fromisoformat(value)
-                return datetime.combine(day, time.max if end_of_day else time.min, CHINA_TZ)
+                return datetime.combine(day, time.max if end_of_day else time.min, self.zone)
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", value):
-                return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=CHINA_TZ)
+                return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=self.zone)
             _bad()
         except ValueError:
             pass

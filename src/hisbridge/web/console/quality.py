@@ -15,7 +15,7 @@ from hisbridge.console.quality import group_violations, unmapped_codes
 from hisbridge.store.held import held_records
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 from hisbridge.web.console.tables import table_choices, table_names
 
 __all__ = ["router"]
@@ -29,7 +29,7 @@ async def quality_page(request: Request) -> Response:
     require(request, "view_quality")
     if optional_table("outbox", "quarantine") is None:
         raise NotConfigured("hisbridge.store.schema.outbox")
-    q = Checked(request.query_params)
+    q = Checked(request.query_params, zone=display_zone(request))
     table = q.choice("table", "表 table", table_names())
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     engine = request.app.state.engine
@@ -48,7 +48,7 @@ async def unmapped_csv(request: Request) -> Response:
     (``codemaps/<code_set>.csv``: hospital_code, standard_code, standard_label) with the standard
     columns empty, ready to fill in and append; without: every code set with counts."""
     require(request, "export_codes")
-    q = Checked(request.query_params)
+    q = Checked(request.query_params, zone=display_zone(request))
     code_set = q.text("code_set", "值域 code set", 64)
     if q.problems:
         return page(request, "message.html", 400, title="bad_input", detail="bad_input")

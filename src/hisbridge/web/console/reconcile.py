@@ -13,13 +13,12 @@ through the dead-letter page.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge._clock import CHINA_TZ
 from hisbridge.console.optional import optional_table
 from hisbridge.console.reconcile import day_report
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
@@ -39,7 +38,7 @@ def poller_of(request: Request) -> Any:
 
 
 def _day(request: Request, q: Checked) -> date:
-    today: date = request.app.state.clock.now().astimezone(CHINA_TZ).date()
+    today: date = request.app.state.clock.now().astimezone(_zone(request)).date()
     return q.day("date", "日期 date") or today
 
 
@@ -50,8 +49,13 @@ def _his_side(poller: Any, engine: Any, day: date) -> tuple[list[Any], dict[str,
     return lines, totals(lines)
 
 
-def _store_side(engine: Any, day: date) -> tuple[list[Any], dict[str, int]]:
-    lines = [ln for ln in day_report(engine, day) if ln.accepted or ln.dead]
+def _zone(request: Request) -> tzinfo:
+    """Reconciliation days are the hospital's calendar days (``his.timezone``)."""
+    return request.app.state.settings.his.zone()  # type: ignore[no-any-return]
+
+
+def _store_side(engine: Any, day: date, zone: tzinfo) -> tuple[list[Any], dict[str, int]]:
+    lines = [ln for ln in day_report(engine, day, zone) if ln.accepted or ln.dead]
     names = ("accepted", "delivered", "missing", "dead")
     return lines, {k: sum(getattr(ln, k) for ln in lines) for k in names}
 
@@ -66,7 +70,7 @@ async def reconcile_page(request: Request) -> Response:
     if poller is not None:
         lines, sums = await asyncio.to_thread(_his_side, poller, engine, day)
     else:
-        lines, sums = await asyncio.to_thread(_store_side, engine, day)
+        lines, sums = await asyncio.to_thread(_store_side, engine, day, _zone(request))
     done = request.query_params.get("requeued", "")
     notice = f"已重新排队 re-queued: {done}" if done.isdigit() else None
     return page(request, "reconcile.html", 400 if q.problems else 200, problems=q.problems,

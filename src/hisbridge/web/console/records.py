@@ -14,7 +14,7 @@ from hisbridge.errors import SpecError
 from hisbridge.spec import load_dictionary
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 from hisbridge.web.console.tables import STATES, table_choices, table_names
 
 __all__ = ["router"]
@@ -45,7 +45,7 @@ def _query(q: Checked) -> RecordQuery:
 async def records_page(request: Request) -> Response:
     require(request, "view_records")
     _installed()
-    q = Checked(request.query_params)
+    q = Checked(request.query_params, zone=display_zone(request))
     query = _query(q)
     searched = any(request.query_params.get(k) for k in _FIELDS)
     rows: list[Found] = []

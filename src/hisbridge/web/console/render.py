@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
-from hisbridge._clock import CHINA_TZ
+from hisbridge._clock import CHINA_TZ, format_local, parse_local
 from hisbridge.console.i18n import pick_lang, translator
 from hisbridge.console.roles import ROLE_LABELS, Permission, allowed
 from hisbridge.console.sessions import Principal
 from hisbridge.privacy import scrub
 
-__all__ = ["LANG_COOKIE", "NAV", "env", "fmt_age", "fmt_time", "page", "principal_of"]
+__all__ = ["LANG_COOKIE", "NAV", "display_zone", "env", "fmt_age", "fmt_time", "page",
+           "principal_of"]
 
 LANG_COOKIE = "hb_lang"
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -38,9 +40,24 @@ NAV: list[tuple[str, str, Permission]] = [
 ]
 
 
-def fmt_time(moment: datetime | None) -> str:
-    """China time, to the second; empty for None."""
-    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+def display_zone(request: Request) -> tzinfo:
+    """The zone this gateway shows times in (``web.display_timezone``, else ``his.timezone``)."""
+    settings = getattr(request.app.state, "settings", None)
+    return settings.display_zone() if settings is not None else CHINA_TZ
+
+
+def fmt_time(moment: datetime | None, zone: tzinfo = CHINA_TZ) -> str:
+    """Local time with its offset (``2026-03-03 08:00:00 +08:00``); empty for None."""
+    return format_local(moment, zone)
+
+
+@pass_context
+def _time_filter(context: Context, moment: datetime | str | None) -> str:
+    """``{{ x|time }}``: a datetime, or a time stored as ISO text with its offset (audit)."""
+    request = context.get("request")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment) if moment else None
+    return fmt_time(moment, display_zone(request) if request is not None else CHINA_TZ)
 
 
 def fmt_age(seconds: float | None, lang: str = "zh") -> str:
@@ -57,7 +74,18 @@ def fmt_age(seconds: float | None, lang: str = "zh") -> str:
 
 env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-env.filters["time"] = fmt_time
+@pass_context
+def _wire_time_filter(context: Context, text: str | None) -> str:
+    """``{{ x|wire_time }}``: a front-end time (Beijing wall time, no zone) in the display zone."""
+    try:
+        moment = parse_local(text or "", CHINA_TZ)
+    except ValueError:
+        return text or ""
+    return _time_filter(context, moment)
+
+
+env.filters["time"] = _time_filter
+env.filters["wire_time"] = _wire_time_filter
 env.filters["scrub"] = lambda v: scrub(str(v)) if v is not None else ""
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from hisbridge.console.ledgers import poll_states, warnings
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import display_zone, page
 
 __all__ = ["router"]
 
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/console/warnings")
 async def warnings_page(request: Request) -> Response:
     require(request, "view_warnings")
-    q = Checked(request.query_params)
+    q = Checked(request.query_params, zone=display_zone(request))
     level = q.text("level", "级别 level", 32)
     text = q.text("q", "关键字 keyword", 64)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)

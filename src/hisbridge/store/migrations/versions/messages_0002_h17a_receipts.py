@@ -1,7 +1,7 @@
 """messages branch: each doctor's own read/handled state (message_receipts)
 
 Revision ID: messages_0002_h17a
-Revises: messages_0001
+Revises: messages_0002_htime
 
 The read state used to sit on the message itself (``messages.read_at``/``read_by``), shared by
 everyone who could see it. It moves to ``message_receipts``, one row per (message, doctor).
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "messages_0002_h17a"
-down_revision = "messages_0001"
+down_revision = "messages_0002_htime"
 branch_labels = None
 depends_on = None
 
