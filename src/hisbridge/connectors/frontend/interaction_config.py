@@ -127,9 +127,6 @@ class WidgetSettings(BaseModel):
     """Chinese labels of message types sent as codes (others are shown as sent)."""
     stale_after_s: float = Field(120.0, gt=0)
     """The widget warns that messages may be delayed when the last good poll is older."""
-    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
-    """Origins of HIS pages that may call the SSO API cross-origin (``/ws/sso.js`` loaded into a
-    HIS page); the signed query is what protects it, this narrows it further."""
     public_base_url: str = "http://127.0.0.1:8700"
     """How HIS workstations reach the gateway (printed in widget URLs)."""
 
