@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from hisbridge.cli import _register, app as cli_app
+from hisbridge.cli import _register
+from hisbridge.cli import app as cli_app
 from hisbridge.console.config import Argon2Settings
 from hisbridge.console.passwords import new_password, password_problems
 from hisbridge.console.users import UserError, UserStore

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, Select, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, or_, select
 
 from hisbridge._clock import Clock
 from hisbridge.console._time import from_store, to_store
@@ -62,16 +62,18 @@ class LoginAttempts:
             return conn.execute(delete(console_login_attempts).where(_a.at < limit)).rowcount
 
     @staticmethod
-    def _last(conn: Connection, name: str, condition: object) -> datetime | None:
+    def _last(conn: Connection, name: str, condition: ColumnElement[bool]) -> datetime | None:
         found = conn.execute(select(func.max(_a.at)).where(_a.user_name == name, condition)).scalar()
         return from_store(found) if found is not None else None
 
     @staticmethod
-    def _times(conn: Connection, condition: object, after: datetime, limit: int) -> list[datetime]:
-        query: Select[tuple[datetime]] = (select(_a.at).where(condition, _a.at > to_store(after))
-                                          .order_by(_a.at.desc()).limit(limit))
-        return [t for t in (from_store(r[0]) for r in conn.execute(query)) if t is not None]
+    def _times(conn: Connection, condition: ColumnElement[bool], after: datetime,
+               limit: int) -> list[datetime]:
+        query = (select(_a.at).where(condition, _a.at > to_store(after))
+                 .order_by(_a.at.desc()).limit(limit))
+        found = (from_store(at) for at in conn.execute(query).scalars())
+        return [t for t in found if t is not None]
 
 
-def _failed(*conditions: object) -> object:
+def _failed(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return and_(_a.ok.is_(False), *conditions)

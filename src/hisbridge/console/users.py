@@ -18,8 +18,8 @@ from sqlalchemy import Engine, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.console._time import from_store, to_store
-from hisbridge.console.config import Argon2Settings
 from hisbridge.console.attempts import LoginAttempts
+from hisbridge.console.config import Argon2Settings
 from hisbridge.console.lockout import LockoutPolicy
 from hisbridge.console.passwords import Passwords, password_problems
 from hisbridge.console.roles import ROLE_LABELS, is_role
