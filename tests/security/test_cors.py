@@ -52,3 +52,10 @@ async def test_only_listed_origins_are_named_back(app: FastAPI, path: str, signe
 
 def test_the_default_lists_no_origin() -> None:
     assert Settings().web.workstation_origins == []
+
+
+def test_the_old_wildcard_setting_says_where_it_moved() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="web.workstation_origins"):
+        Settings(interaction={"widget": {"allowed_origins": ["*"]}})

@@ -9,7 +9,9 @@ code, when the real specification is known. YAML section ``interaction``; enviro
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 __all__ = [
     "ClientApiSettings",
@@ -129,6 +131,15 @@ class WidgetSettings(BaseModel):
     """The widget warns that messages may be delayed when the last good poll is older."""
     public_base_url: str = "http://127.0.0.1:8700"
     """How HIS workstations reach the gateway (printed in widget URLs)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allowed_origins" in data:
+            raise ValueError("interaction.widget.allowed_origins 已移到 web.workstation_origins "
+                             "(moved; lists the HIS origins allowed to frame pages and call the "
+                             "SSO API; '*' is no longer possible), see docs/security.md")
+        return data
 
 
 class InteractionSettings(BaseModel):
