@@ -57,5 +57,5 @@ def test_the_default_lists_no_origin() -> None:
 def test_the_old_wildcard_setting_says_where_it_moved() -> None:
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="web.workstation_origins"):
+    with pytest.raises(ValidationError, match=r"web\.workstation_origins"):
         Settings(interaction={"widget": {"allowed_origins": ["*"]}})

@@ -4,8 +4,7 @@ refused too, while tab and newline in free text are kept."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,8 +15,6 @@ from sqlalchemy import Engine
 
 from hisbridge.settings import Settings
 from hisbridge.spec import Validator
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import upgrade
 from hisbridge.testing import sample_record
 from hisbridge.web.app import create_app
 
@@ -25,13 +22,13 @@ TOKEN = "push-token-for-key-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TABLE = "emr_patient_info"
 
+pytestmark = pytest.mark.services  # SQLite, then PostgreSQL
+
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+def engine(store_engine: Engine) -> Engine:
+    """The migrated store: SQLite, then PostgreSQL (tests/conftest.py)."""
+    return store_engine
 
 
 @pytest.fixture

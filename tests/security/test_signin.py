@@ -33,13 +33,13 @@ FAST = Argon2Settings(**FAST_ARGON2)
 ADMIN, ADMIN_PW = "admin1", ROLE_USERS["admin1"][1]
 OFFICE, ATTACKER = "10.1.2.3", "10.66.66.66"
 
+pytestmark = pytest.mark.services  # SQLite, then PostgreSQL
+
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+def engine(store_engine: Engine) -> Engine:
+    """The migrated store: SQLite, then PostgreSQL (tests/conftest.py)."""
+    return store_engine
 
 
 @pytest.fixture
@@ -183,7 +183,6 @@ def bare_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
     eng.dispose()
 
 
-@pytest.mark.services
 def test_the_outcome_migration_keeps_every_attempt(bare_engine: Engine) -> None:
     cfg = alembic_config(bare_engine)
     command.upgrade(cfg, "console_0001")
