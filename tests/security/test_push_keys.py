@@ -50,9 +50,9 @@ def _only_violation(reply: dict[str, Any], rule: str | None = None) -> dict[str,
     """The one rejected record's violation of ``rule`` (else its first error)."""
     assert reply["accepted"] == 0 and len(reply["rejected"]) == 1, reply
     errors = [v for v in reply["rejected"][0]["violations"] if v["severity"] == "error"]
-    chosen = [v for v in errors if rule is None or v["rule"] == rule]
-    assert chosen, errors
-    return chosen[0]  # type: ignore[no-any-return]
+    assert len(errors) == 1, errors  # one clear reason, not also "required field empty"
+    assert rule is None or errors[0]["rule"] == rule, errors
+    return errors[0]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(("key", "rule"), [

@@ -165,6 +165,8 @@ class _TableChecks:
                                           self.dq_severity))
                 continue
             text = self._as_text(f, raw, out)
+            if text is None and raw is not None:
+                present[f.name] = ""  # sent but refused above: not also "missing"
             if text is None or text == "":
                 continue
             present[f.name] = text
@@ -183,7 +185,7 @@ class _TableChecks:
             if f.name not in present:
                 out.append(self.violation(f, "required", None, "请在映射中提供该值",
                                           "provide a value in the mapping"))
-        if self.id_card is not None and "id_card" in present:
+        if self.id_card is not None and present.get("id_card"):
             self._check_id_card(present, out)
         return out
 
