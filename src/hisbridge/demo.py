@@ -142,13 +142,12 @@ class _Demo:
 
     def console_login(self) -> tuple[str, str]:
         """A demo console administrator; the password is made once and kept in the data folder."""
-        import secrets
-
+        from hisbridge.console.passwords import new_password
         from hisbridge.console.users import UserStore
 
         secret = self.data_dir / "console-password.txt"
         if not secret.exists():
-            secret.write_text(f"Hb-{secrets.token_urlsafe(12)}", "utf-8")
+            secret.write_text(new_password("demo"), "utf-8")
             secret.chmod(0o600)
         password = secret.read_text("utf-8").strip()
         users = UserStore(self.gateway.engine, clock=self.clock)

@@ -31,6 +31,7 @@ from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
 
 __all__ = [
+    "ConsentSettings",
     "DeliverySettings",
     "FrontendSettings",
     "PushSettings",
@@ -161,6 +162,14 @@ class WebSettings(BaseModel):
     port: int = Field(8700, ge=1, le=65535)  # port ``hisbridge run`` listens on
     # HMAC key of the signed URLs (warning widget, message API, record viewer) the HIS builds.
     secret_key: SecretStr = SecretStr("change-me-in-production")
+    # Keys of a rotation still accepted when verifying signed URLs (new links always use
+    # secret_key); remove them once every HIS signs with the new key.
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
+    # Origins (scheme://host[:port]) of the HIS workstation pages allowed to embed the patient
+    # pages in a frame and to call the SSO API cross-origin; empty = same origin only.
+    workstation_origins: list[str] = Field(default_factory=list)
+    # A proxy in front terminates TLS: mark cookies Secure and send HSTS as under tls_cert.
+    behind_tls_proxy: bool = False
     # PEM certificate and key; with both set the gateway serves HTTPS.
     tls_cert: Path | None = None
     tls_key: Path | None = None  # PEM private key of tls_cert
@@ -174,6 +183,16 @@ class WebSettings(BaseModel):
             time_zone(value)
         return value
 
+    @property
+    def https(self) -> bool:
+        """Do browsers reach the gateway over TLS (served here or by a declared proxy)?"""
+        return self.behind_tls_proxy or (self.tls_cert is not None and self.tls_key is not None)
+
+    def verification_keys(self) -> list[str]:
+        """The keys a signed URL may be signed with: the current one, then the rotated ones."""
+        return [self.secret_key.get_secret_value(),
+                *(k.get_secret_value() for k in self.previous_secret_keys)]
+
 
 class LogSettings(BaseModel):
     """What ``hisbridge run`` writes to its log besides errors (format: HISBRIDGE_LOG_JSON)."""
@@ -181,6 +200,15 @@ class LogSettings(BaseModel):
     # Seconds between summary lines (polled, accepted, delivered, held, dead, backlog, oldest
     # waiting age, per platform); 0 = no summary lines.
     summary_every_s: float = Field(60.0, ge=0)
+
+
+class ConsentSettings(BaseModel):
+    """Who may use a patient's grant to view records (``consent.viewer_scope``)."""
+
+    # institution: any doctor of the hospital; department: doctors of the encounter's department
+    # (the doctor's department is taken from their base_user record when the gateway has it);
+    # doctor: only the doctor who asked for the grant.
+    viewer_scope: Literal["institution", "department", "doctor"] = "department"
 
 
 class Settings(BaseSettings):
@@ -201,6 +229,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     interaction: InteractionSettings = Field(default_factory=InteractionSettings)
     gdhealth: GdHealthSettings = Field(default_factory=GdHealthSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     his: HisSettings = Field(default_factory=HisSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)

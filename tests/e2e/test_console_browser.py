@@ -259,7 +259,7 @@ def test_login_failure_and_language_switch(gateway: Gateway, page: Page) -> None
         page.fill("input[name=user]", "operator1")
         page.fill("input[name=password]", "wrong-password-1")
         page.click("button[type=submit]")
-        expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码错误")
+        expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
         page.fill("input[name=password]", ROLE_USERS["operator1"][1])
         page.click("button[type=submit]")
         expect(page).to_have_url(f"{gateway.url}/console/dead")

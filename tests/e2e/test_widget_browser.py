@@ -336,6 +336,7 @@ async def test_his_page_on_another_origin_signs_on_with_the_sdk(
     await chain.deliver("base_user", _doctor())
     auth = chain.widget().split("?", 1)[1]
     with serving(_his_page(chain.gateway_url, auth)) as his:
+        chain.settings.web.workstation_origins = [his]  # the HIS page's origin is listed
         page = await _open(context, f"{his}/doctor")
         async with context.expect_page() as opened:
             await page.click("#report")
@@ -343,7 +344,7 @@ async def test_his_page_on_another_origin_signs_on_with_the_sdk(
         await session.wait_for_selector("text=张医生", timeout=10_000)
         assert await page.inner_text("#problem") == ""
         # An origin the gateway does not allow cannot read the answer: a clear message instead.
-        chain.settings.interaction.widget.allowed_origins = ["http://his.example"]
+        chain.settings.web.workstation_origins = ["http://his.example"]
         async with context.expect_page():
             await page.click("#report")
         await page.wait_for_selector("text=无法连接 hisbridge 网关", timeout=10_000)

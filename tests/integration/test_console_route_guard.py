@@ -9,18 +9,16 @@ parameter and verify it themselves.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.routing import Mount, Route
 
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing.routes import walk_routes
 from hisbridge.web.app import create_app
 
 OPEN_PREFIXES = ("/healthz", "/console/login", "/console/static", "/ws", "/api/v1/events", "/metrics",
@@ -33,29 +31,9 @@ def _app(tmp_path: Path, **console: object) -> FastAPI:
     return create_app(load_settings(console=console, push={"token": "push-token-1"}), engine)
 
 
-def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "x1", path)
-
-
-def _walk(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
-    """(method, concrete path) of every route, descending into included routers and mounts."""
-    found = []
-    for route in routes:
-        inner = getattr(route, "original_router", None)  # FastAPI's included routers
-        if inner is not None:
-            found.extend(_walk(inner.routes, prefix + getattr(route.include_context, "prefix", "")))
-        elif isinstance(route, Mount):
-            found.append(("GET", prefix + _concrete(route.path) + "/anything"))
-        elif isinstance(route, Route) or hasattr(route, "methods"):
-            for method in sorted(getattr(route, "methods", None) or {"GET"}):
-                if method != "HEAD":
-                    found.append((method, prefix + _concrete(route.path)))
-    return found
-
-
 async def test_every_route_needs_a_session(tmp_path: Path) -> None:
     app = _app(tmp_path)
-    routes = _walk(app.routes)
+    routes = walk_routes(app.routes)
     assert len(routes) > 10
     checked = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:

@@ -60,7 +60,7 @@ def test_invalid_records_are_rejected_with_violations_and_the_rest_accepted(
         intake: Intake) -> None:
     bad = {**sample_record("emr_patient_info", "bad"), "operation_time": "31/02/2026"}
     nul = sample_record("base_user", "u\x00")  # PostgreSQL text cannot hold NUL
-    assert intake.accept("base_user", [nul]).rejected[0].violations[0].rule == "key"
+    assert intake.accept("base_user", [nul]).rejected[0].violations[0].rule == "control_chars"
     result = intake.accept("emr_patient_info", [*rows(2), bad, 42])
     assert result.accepted == 2
     assert [(r.index, r.record_id) for r in result.rejected] == [(2, "bad"), (3, None)]

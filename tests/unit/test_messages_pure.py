@@ -120,11 +120,13 @@ def test_javascript_widget_url_helper_matches_python() -> None:
         pytest.skip(reason)
     helper = resources.files("hisbridge.web") / "static" / "ws" / "widget-url.js"
     script = (f"const h = require({json.dumps(str(helper))});"
-              "console.log(h.signedQuery({userId: 'D001', deptCode: 'A03', x: null}, 's3cret',"
+              "console.log(h.signedQuery({userId: 'D001', deptCode: 'A03', x: null,"
+              " userName: \"张医生 (主任)*~!'&a=b\"}, 's3cret',"
               " {now: 1767225600, ttlSeconds: 600}));")
     query = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True,
                            timeout=30).stdout.strip()
-    python = signed_query({"userId": "D001", "deptCode": "A03", "x": None}, "s3cret",
+    python = signed_query({"userId": "D001", "deptCode": "A03", "x": None,
+                           "userName": "张医生 (主任)*~!'&a=b"}, "s3cret",
                           now=1767225600, ttl_s=600)
-    assert query == python
+    assert parse_qsl(query) == parse_qsl(python)  # the same parameters and signature
     verify(dict(parse_qsl(query)), "s3cret", now=1767225600)

@@ -1,4 +1,4 @@
-"""``hisbridge user``: console users (add, change password, change role, list).
+"""``hisbridge user``: console users (add, change password, change role, unlock, list).
 
 Passwords are read from a hidden prompt (asked twice) or, for scripts, from standard input
 with ``--password-stdin``; never from the command line, where they would land in the shell
@@ -36,7 +36,8 @@ def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
     settings = load_settings(config)
     engine = make_engine(settings.store.url)
     upgrade(engine)
-    return UserStore(engine, argon2=settings.console.argon2), SessionStore(engine)
+    users = UserStore(engine, lockout=settings.console.lockout(), argon2=settings.console.argon2)
+    return users, SessionStore(engine)
 
 
 def _password(from_stdin: bool) -> str:
@@ -76,6 +77,14 @@ def role(name: Annotated[str, typer.Argument(help="user name")],
     users.set_role(name, new_role)
     sessions.end_all(name)
     console.print(f"角色已修改 role changed: {name} -> {new_role}")
+
+
+@app.command("unlock")
+def unlock(name: Annotated[str, typer.Argument(help="user name")], config: ConfigOpt = None) -> None:
+    """解除登录锁定 / lift the login lock-out of a user now (locks also expire by themselves)."""
+    users, _ = _stores(config)
+    users.unlock(name)
+    console.print(f"已解锁 unlocked: {name}")
 
 
 @app.command("list")

@@ -27,6 +27,7 @@ from hisbridge.consent.service import ConsentService
 from hisbridge.records.cache import GrantBoundCache
 from hisbridge.records.service import RecordService
 from hisbridge.settings import Settings
+from hisbridge.store.directory import StoreDoctorDirectory
 from hisbridge.web.signing import signed_query
 
 __all__ = ["GdHealthServices", "build_gdhealth_services", "viewer_url"]
@@ -77,7 +78,9 @@ def build_gdhealth_services(
     consents = ConsentService(ConsentRepository(engine, gd.org_code), platform, audit, gd, clock)
     cache = GrantBoundCache(gd.cache_max_entries)
     consents.on_end(cache.purge)  # cached documents never outlive the grant
-    records = RecordService(consents, platform, audit, cache, clock)
+    records = RecordService(consents, platform, audit, cache, clock,
+                            scope=settings.consent.viewer_scope,
+                            doctor_dept=StoreDoctorDirectory(engine).dept_of)
     return GdHealthServices(consents, EncounterHooks(consents), records, audit, platform)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
+
+from hisbridge.console.lockout import LockoutPolicy
 
 __all__ = ["AlertSettings", "Argon2Settings", "ConsoleSettings"]
 
@@ -38,10 +41,16 @@ class ConsoleSettings(BaseModel):
 
     session_idle_minutes: float = Field(30.0, gt=0)  # a session unused this long ends
     session_max_hours: float = Field(12.0, gt=0)  # a session ends this long after login, used or not
-    # Failed logins of one name, within lockout_window_minutes, that lock it.
+    # Failed logins of one name from one address, within lockout_window_minutes, that lock that
+    # name at that address (the real user elsewhere is not locked out).
     lockout_failures: int = Field(5, ge=1)
     lockout_window_minutes: float = Field(15.0, gt=0)  # the window failed logins are counted in
-    lockout_minutes: float = Field(15.0, gt=0)  # how long a locked name stays locked
+    lockout_minutes: float = Field(15.0, gt=0)  # how long a lock lasts (hisbridge user unlock lifts it)
+    # Failed logins from one address over any names that stop all logins from it (guessing names).
+    lockout_address_failures: int = Field(20, ge=1)
+    # Checked failed logins of one name from all addresses that lock the name everywhere: keep it
+    # far above the others, so only an attack spread over many addresses reaches it.
+    lockout_user_failures: int = Field(100, ge=1)
     api_token: SecretStr | None = Field(None, description="Bearer token for /api/v1 without a session")
     metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it (Bearer)")
     open_api_prefixes: list[str] = Field(
@@ -55,6 +64,13 @@ class ConsoleSettings(BaseModel):
                                  "/api/v1/encounters", "/api/v1/records"],
         description="also accept the HIS push token (push.token) as a Bearer token")
     default_lang: Literal["zh", "en"] = "zh"  # console language until the user picks one
-    secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over TLS)")
+    secure_cookies: bool = Field(
+        False, description="always mark cookies Secure (they are anyway under web TLS or behind_tls_proxy)")
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     argon2: Argon2Settings = Field(default_factory=Argon2Settings)
+
+    def lockout(self) -> LockoutPolicy:
+        """The lock-out policy these settings describe."""
+        return LockoutPolicy(self.lockout_failures, timedelta(minutes=self.lockout_window_minutes),
+                             timedelta(minutes=self.lockout_minutes),
+                             self.lockout_address_failures, self.lockout_user_failures)

@@ -32,9 +32,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login.user": ("用户名", "User name"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
-    "login.bad": ("用户名或密码错误", "Wrong user name or password"),
-    "login.locked": ("登录失败次数过多，账户已锁定至 {until}",
-                     "Too many failed logins; locked until {until}"),
+    "login.bad": ("用户名或密码错误（多次失败后会暂停登录一段时间，管理员可解锁）",
+                  "Wrong user name or password (after repeated failures logins pause for a while;"
+                  " an administrator can unlock)"),
     "login.missing": ("请输入用户名和密码", "Enter your user name and password"),
     "login.expired": ("会话已过期，请重新登录", "Your session ended; please log in again"),
     "csrf.bad": ("表单已过期或来源不明，请刷新页面后重试",

@@ -1,8 +1,10 @@
 """Console users in the store: add, change password, authenticate with lock-out.
 
 Passwords are kept only as argon2 hashes. Every login attempt is written down with the
-address it came from; a name with too many recent failures is locked (``lockout``), and the
-same answer is given for an unknown name and a wrong password so names cannot be probed.
+address it came from and its outcome; too many recent failures of a name from an address, of
+an address, or (far more) of a name lock further attempts (``lockout``). An unknown name, a
+wrong password and a lock all answer alike, after the same password-hash work, so neither
+names nor locks can be probed; ``unlock`` (``hisbridge user unlock``) lifts a name's locks.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.console.attempts import LoginAttempts
 from hisbridge.console.config import Argon2Settings
-from hisbridge.console.lockout import LockoutPolicy, locked_until
+from hisbridge.console.lockout import LockoutPolicy
 from hisbridge.console.passwords import Passwords, password_problems
 from hisbridge.console.roles import ROLE_LABELS, is_role
 from hisbridge.errors import HisbridgeError
-from hisbridge.store.schema.console import console_login_attempts, console_users
+from hisbridge.store.schema.console import console_users
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["AuthResult", "User", "UserError", "UserStore"]
@@ -43,7 +46,9 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class AuthResult:
-    """``ok`` with the user, or why not: ``bad`` (wrong name or password), ``locked``."""
+    """``ok`` with the user, or why not: ``bad`` (wrong name or password), ``locked``.
+
+    The web answers ``bad`` and ``locked`` alike; the difference is for logs and tests."""
 
     status: Literal["ok", "bad", "locked"]
     user: User | None = None
@@ -64,6 +69,7 @@ class UserStore:
         self.engine = engine
         self.clock = clock
         self.lockout = lockout or LockoutPolicy()
+        self.attempts = LoginAttempts(engine, clock, self.lockout)
         cost = argon2 or Argon2Settings()
         self.passwords = Passwords(cost.time_cost, cost.memory_kib, cost.parallelism)
 
@@ -111,52 +117,38 @@ class UserStore:
 
     def authenticate(self, name: str, password: str, remote: str | None = None) -> AuthResult:
         """Check a login, write the attempt down, apply the lock-out."""
-        now = self.clock.now()
         name = name.strip()[:64]
-        until = self._locked_until(name)
-        if until is not None and now < until:
-            self._record(name, False, remote)
+        until = self.attempts.locked_until(name, remote)
+        if until is not None:
+            self.passwords.verify(None, password)  # the same work as a real check
+            self.attempts.record(name, "refused", remote)
             return AuthResult("locked", locked_until=until)
         with self.engine.connect() as conn:
             row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
         hashed = row._mapping["password_hash"] if row and not row._mapping["disabled"] else None
         ok = self.passwords.verify(hashed, password)
-        self._record(name, ok, remote)
+        self.attempts.record(name, "ok" if ok else "bad", remote)
         if not ok:
-            until = self._locked_until(name)
-            locked = until is not None and now < until
-            return AuthResult("locked" if locked else "bad", locked_until=until if locked else None)
+            until = self.attempts.locked_until(name, remote)
+            return AuthResult("locked", locked_until=until) if until else AuthResult("bad")
         self._maybe_rehash(name, hashed, password)  # type: ignore[arg-type]
         return AuthResult("ok", user=_user(row))
 
+    def unlock(self, name: str) -> None:
+        """Lift every lock of ``name`` now (its counters start again); address throttles stay."""
+        if self.get(name) is None:
+            raise UserError(f"用户不存在 no such user: {name}", hint="用 hisbridge user list 查看")
+        self.attempts.record(name, "unlock", "")
+
     def purge_attempts(self, older_than: timedelta = timedelta(days=90)) -> int:
         """Forget login attempts older than ``older_than`` (lock-out looks at minutes only)."""
-        limit = to_store(self.clock.now() - older_than)
-        with self.engine.begin() as conn:
-            return conn.execute(delete(console_login_attempts)
-                                .where(console_login_attempts.c.at < limit)).rowcount
+        return self.attempts.purge(older_than)
 
     def _maybe_rehash(self, name: str, hashed: str, password: str) -> None:
         if self.passwords.needs_rehash(hashed):
             with self.engine.begin() as conn:
                 conn.execute(update(console_users).where(console_users.c.name == name)
                              .values(password_hash=self.passwords.hash(password)))
-
-    def _record(self, name: str, ok: bool, remote: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(console_login_attempts).values(
-                user_name=name, at=to_store(self.clock.now()), ok=ok, remote=(remote or "")[:64]))
-
-    def _locked_until(self, name: str) -> datetime | None:
-        a = console_login_attempts.c
-        with self.engine.connect() as conn:
-            last_ok = conn.execute(select(func.max(a.at)).where(a.user_name == name, a.ok.is_(True))).scalar()
-            query = (select(a.at).where(a.user_name == name, a.ok.is_(False))
-                     .order_by(a.at.desc()).limit(self.lockout.failures))
-            if last_ok is not None:
-                query = query.where(a.at > last_ok)
-            failures = [from_store(r[0]) for r in conn.execute(query)]
-        return locked_until(sorted(f for f in failures if f is not None), self.lockout)
 
 
 def _check_name(name: str) -> None:

@@ -3,6 +3,7 @@ audited, and cached content never outlives the grant (flows.md §3.1 rule 5, §6
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hisbridge._clock import Clock
@@ -11,6 +12,7 @@ from hisbridge.connectors.gdhealth.errors import PlatformError
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import Consent, Operator
 from hisbridge.consent.platform import Document, IndexEntry, IndexFilter, ProvincialPlatform
+from hisbridge.consent.scope import OUT_OF_SCOPE_ZH, ScopeCheck, ViewerScope, out_of_scope
 from hisbridge.consent.service import ConsentService
 from hisbridge.records.cache import GrantBoundCache
 
@@ -28,12 +30,17 @@ class RecordService:
         audit: AuditRecorder,
         cache: GrantBoundCache,
         clock: Clock,
+        *,
+        scope: ViewerScope = "department",
+        doctor_dept: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         self.consents = consents
         self.platform = platform
         self.audit = audit
         self.cache = cache
         self.clock = clock
+        self.scope: ViewerScope = scope
+        self.doctor_dept = doctor_dept  # the doctor's department from base_user, if known
 
     async def index(self, consent_id: str, operator: Operator, flt: IndexFilter) -> list[IndexEntry]:
         """The other institutions' documents for a GRANTED consent (never cached: fresh check)."""
@@ -87,9 +94,12 @@ class RecordService:
 
     def _granted(self, consent_id: str, operator: Operator, action: str, doc_id: str = "") -> Consent:
         try:
-            return self.consents.require_granted(consent_id, operator)
+            consent = self.consents.require_granted(consent_id, operator)
+            self._require_in_scope(consent, operator)
+            return consent
         except ConsentProblem as problem:
-            self.cache.purge(consent_id)
+            if problem.code not in OUT_OF_SCOPE_ZH:  # the grant itself is fine for others
+                self.cache.purge(consent_id)
             known = self.consents.repo.get(consent_id)
             self.audit.record(
                 action,
@@ -103,6 +113,21 @@ class RecordService:
                 detail={"status": problem.data.get("status")},
             )
             raise
+
+    def _require_in_scope(self, consent: Consent, operator: Operator) -> None:
+        """``consent.viewer_scope``: may this doctor use a grant asked for by another?"""
+        stored = self.consents.repo.encounter(consent.encounter_type.value, consent.encounter_id)
+        check = ScopeCheck(
+            grant_doctor=consent.operator_id,
+            grant_dept=consent.dept_code,
+            encounter_dept=stored.ref.dept_code if stored else "",
+            viewer=operator.user_id,
+            viewer_dept=self.doctor_dept(operator.user_id) or operator.dept_code,
+        )
+        code = out_of_scope(self.scope, check)
+        if code is not None:
+            raise ConsentProblem(code, OUT_OF_SCOPE_ZH[code], status=403,
+                                 data={"status": consent.status, "scope": self.scope})
 
     def _refused(
         self,

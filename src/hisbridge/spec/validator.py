@@ -37,6 +37,9 @@ _RESIDENT_ID_TYPE = "01"
 _DATE_HINT = ("应为真实存在的日期 yyyy-MM-dd，例如 1990-05-17；日期本身有误时请在 HIS 中更正",
               "a real date as yyyy-MM-dd, for example 1990-05-17; correct a wrong date in the HIS")
 _SHOWN_CHARS = 40
+# C0 controls, DEL and C1 controls; tab, line feed and carriage return are kept in free text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_KEY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_key(key: str) -> str:
@@ -72,6 +75,7 @@ class _TableChecks:
         )
         self.checks = {f.name: self._compile(dictionary, f) for f in table.fields}
         self.id_card = self.fields.get("id_card")
+        self.keys = frozenset({table.primary_key, *parent_fields})
 
     def violation(
         self, field: FieldSpec | str, rule: str, value: Any, zh: str, en: str,
@@ -178,9 +182,15 @@ class _TableChecks:
                                           self.dq_severity))
                 continue
             text = self._as_text(f, raw, out)
+            if text is None and raw is not None:
+                present[f.name] = ""  # sent but refused above: not also "missing"
             if text is None or text == "":
                 continue
             present[f.name] = text
+            if f.name in self.keys and not text.strip():
+                out.append(self.violation(f, "key_blank", text, "请填写有效的键值，不要只有空格",
+                                          "send a real key, not only blanks"))
+                continue
             for check in self.checks[f.name]:
                 check(text, out)
         for f in self.parents:
@@ -191,7 +201,7 @@ class _TableChecks:
         for f in self.required:
             if f.name not in present:
                 out.append(self.violation(f, "required", None, *required_hint(f.name)))
-        if self.id_card is not None and "id_card" in present:
+        if self.id_card is not None and present.get("id_card"):
             self._check_id_card(present, out)
         if self.mode == "strict" and "contacts" in self.fields:
             self._check_child_contacts(present, out)
@@ -222,6 +232,8 @@ class _TableChecks:
             text = raw.isoformat()
         else:
             text = format(raw, "f") if isinstance(raw, Decimal) else str(raw)
+        if text and self._has_control(f, text, out):
+            return None
         if text and not text.isascii():
             try:
                 text.encode("utf-8")
@@ -230,6 +242,18 @@ class _TableChecks:
                                           "check the source database character set"))
                 return None
         return text
+
+    def _has_control(self, f: FieldSpec, text: str, out: list[Violation]) -> bool:
+        """Control characters are refused; free text keeps tab and newline, keys allow none."""
+        found = (_KEY_CONTROL_RE if f.name in self.keys else _CONTROL_RE).search(text)
+        if found is None:
+            return False
+        at, code = found.start() + 1, ord(found.group())
+        out.append(self.violation(
+            f, "control_chars", None,
+            f"第 {at} 个字符为 U+{code:04X}，请在源头去掉（键值中制表符、换行也不允许）",
+            f"character {at} is U+{code:04X}; remove it at the source (keys allow no tab or newline)"))
+        return True
 
     def _check_id_card(self, present: Mapping[str, str], out: list[Violation]) -> None:
         if present.get("id_card_type_code", _RESIDENT_ID_TYPE) != _RESIDENT_ID_TYPE:

@@ -29,6 +29,8 @@ RULE_HINTS: Mapping[str, tuple[str, str]] = {
     "id_card_gender": ("身份证号中的性别与性别字段不一致", "gender disagrees with ID number"),
     "parent_key": ("缺少上级记录的关联键", "the key linking to the parent record is missing"),
     "text_encoding": ("文本含无法识别的字符", "text holds characters that cannot be decoded"),
+    "control_chars": ("文本含控制字符（如 NUL）", "text holds control characters (such as NUL)"),
+    "key_blank": ("关联键或主键去掉空白后为空", "a key is empty once blanks are trimmed"),
 }
 
 

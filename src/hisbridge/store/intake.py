@@ -64,8 +64,9 @@ def _bad_key(spec: TableSpec) -> Violation:
 def _missing_key(spec: TableSpec) -> Violation:
     field = spec.field(spec.primary_key)
     return Violation(spec.name, spec.primary_key, field.label_zh if field else "", "required",
-                     "error", None, f"缺少主键 {spec.primary_key}，无法按主键更新或删除",
-                     f"the primary key {spec.primary_key} is missing")
+                     "error", None,
+                     f"缺少主键 {spec.primary_key}（或去掉空白后为空），无法按主键更新或删除",
+                     f"the primary key {spec.primary_key} is missing or blank once trimmed")
 
 
 def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op) -> list[Violation]:
@@ -76,7 +77,7 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op) -> lis
         found = []
     if isinstance(raw, Mapping) and not has_errors(found):
         key = normalize_record(spec, raw).get(spec.primary_key)
-        if not key:
+        if not key or not key.strip():
             found.append(_missing_key(spec))
         elif len(key) > _KEY_CHARS or not key.isprintable():
             found.append(_bad_key(spec))

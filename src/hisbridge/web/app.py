@@ -22,6 +22,7 @@ from hisbridge import __version__, _ids
 from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import HisbridgeError
 from hisbridge.settings import Settings
+from hisbridge.web.page_headers import PageHeaders
 
 __all__ = ["MOUNTS", "create_app"]
 
@@ -100,4 +101,5 @@ def create_app(
     _install_error_handlers(app)
     for module in MOUNTS:
         importlib.import_module(module).mount(app)
+    app.add_middleware(PageHeaders, settings=settings)  # outermost: also on the guard's answers
     return app

@@ -20,16 +20,11 @@ from hisbridge import _json
 from hisbridge.messages.addressee import NotAddressee
 from hisbridge.messages.hub import RESYNC
 from hisbridge.messages.services import MessageServices
-from hisbridge.web.signing import SignatureError, verify
+from hisbridge.web.signing import REFUSALS, SignatureError, single_values, verify
 
-__all__ = ["Reader", "mount", "poll_status", "reader_of"]
+__all__ = ["IDENTITY", "Reader", "mount", "poll_status", "reader_of"]
 
 IDENTITY = ("userId", "deptCode", "exp", "sig")
-REFUSALS = {
-    "missing": "链接缺少签名 signed parameters missing",
-    "bad": "链接签名无效 signature does not match",
-    "expired": "链接已过期 link expired",
-}
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
@@ -49,10 +44,11 @@ class Reader:
 
 def reader_of(request: Request) -> Reader:
     """The verified reader of ``request``, or ``SignatureError``."""
-    params = {k: v for k, v in request.query_params.items() if k in IDENTITY}
+    pairs = request.query_params.multi_items()
+    params = single_values((k, v) for k, v in pairs if k in IDENTITY)
     services: MessageServices = request.app.state.messages
-    secret = services.settings.web.secret_key.get_secret_value()
-    verify(params, secret, now=services.clock.now().timestamp())
+    keys = services.settings.web.verification_keys()
+    verify(params, keys, now=services.clock.now().timestamp())
     if not params.get("userId"):
         raise SignatureError("missing")
     return Reader(params["userId"], params.get("deptCode") or None)

@@ -27,7 +27,7 @@ from hisbridge.consent.service import NOT_GRANTED_ZH, ConsentService
 from hisbridge.records.viewer_model import CATEGORY_LABELS, detail_view, timeline
 from hisbridge.web.consents_api import services
 from hisbridge.web.records_api import record_service
-from hisbridge.web.signing import SignatureError, verify
+from hisbridge.web.signing import REFUSALS, SignatureError, single_values, verify
 
 __all__ = ["mount"]
 
@@ -35,11 +35,6 @@ _TEMPLATES = Jinja2Templates(directory=str(resources.files("hisbridge.web") / "t
 _STATUS_ZH = {"GRANTED": "已授权", **NOT_GRANTED_ZH}
 _CHANNEL_IDS = {"APP": "app", "SMS": "sms", "AUTH_CODE": "code"}  # data-testid suffixes
 _CHANNEL_ZH = {"APP": "粤健通", "SMS": "短信验证码", "AUTH_CODE": "授权码", "BOOKING": "预约授权"}
-_SIGNATURE_ZH = {
-    "missing": "链接缺少签名参数",
-    "bad": "链接签名无效",
-    "expired": "链接已过期,请从工作站重新打开",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +48,9 @@ class ViewerContext:
 
 def _context(request: Request) -> ViewerContext:
     """The verified signed parameters, or ``SignatureError``."""
-    params = dict(request.query_params)
+    params = single_values(request.query_params.multi_items())
     now = request.app.state.clock.now().timestamp()
-    verify(params, request.app.state.settings.web.secret_key.get_secret_value(), now=now)
+    verify(params, request.app.state.settings.web.verification_keys(), now=now)
     try:
         kind = EncounterType.parse(params.get("encounterType", ""))
     except ValueError:
@@ -75,7 +70,7 @@ def _context(request: Request) -> ViewerContext:
 
 def _forbidden(request: Request, reason: str) -> HTMLResponse:
     return _TEMPLATES.TemplateResponse(
-        request, "viewer/forbidden.html", {"reason": _SIGNATURE_ZH.get(reason, reason)}, 403
+        request, "viewer/forbidden.html", {"reason": REFUSALS.get(reason, reason)}, 403
     )
 
 
@@ -162,7 +157,7 @@ def _api_routes(app: FastAPI) -> None:
         try:
             ctx = _context(request)
         except SignatureError as exc:
-            return JSONResponse({"error": _SIGNATURE_ZH[exc.reason]}, 403)
+            return JSONResponse({"error": REFUSALS[exc.reason]}, 403)
         return ctx, services(request)[0]
 
     @app.get("/ws/records/api/state", include_in_schema=False)

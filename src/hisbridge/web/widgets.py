@@ -28,8 +28,8 @@ from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, deep_lin
 from hisbridge.messages.notices import user_notice
 from hisbridge.messages.services import MessageServices
 from hisbridge.settings import Settings
-from hisbridge.web.messages_api import IDENTITY, REFUSALS, Reader, reader_of
-from hisbridge.web.signing import SignatureError, signed_query
+from hisbridge.web.messages_api import IDENTITY, Reader, reader_of
+from hisbridge.web.signing import REFUSALS, SignatureError, signed_query
 
 __all__ = ["mount", "print_widget_url", "widget_url"]
 
@@ -104,13 +104,17 @@ async def sso_js() -> Response:
 
 
 def _cors(request: Request, response: JSONResponse) -> JSONResponse:
-    """Let a HIS page on another origin read the SSO API's answers (``sso.js`` runs there)."""
+    """Let a listed HIS page (``web.workstation_origins``) read the SSO API's answers.
+
+    Only an exactly listed origin is named back; any other origin gets no CORS header at all
+    (its page cannot read the answer), and credentials are never allowed: the signed query is
+    the credential, not a cookie.
+    """
     origin = request.headers.get("origin")
+    response.headers["Vary"] = "Origin"
     services: MessageServices = request.app.state.messages
-    allowed = services.interaction.widget.allowed_origins
-    if origin and ("*" in allowed or origin in allowed):
+    if origin and origin in services.settings.web.workstation_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
     return response
 
 

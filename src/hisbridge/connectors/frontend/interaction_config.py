@@ -10,8 +10,9 @@ code, when the real specification is known. YAML section ``interaction``; enviro
 from __future__ import annotations
 
 import string
+from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 __all__ = [
     "DEEP_LINK_PLACEHOLDERS",
@@ -162,11 +163,17 @@ class WidgetSettings(BaseModel):
     """Chinese labels of message types sent as codes (others are shown as sent)."""
     stale_after_s: float = Field(120.0, gt=0)
     """The widget warns that messages may be delayed when the last good poll is older."""
-    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
-    """Origins of HIS pages that may call the SSO API cross-origin (``/ws/sso.js`` loaded into a
-    HIS page); the signed query is what protects it, this narrows it further."""
     public_base_url: str = "http://127.0.0.1:8700"
     """How HIS workstations reach the gateway (printed in widget URLs)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allowed_origins" in data:
+            raise ValueError("interaction.widget.allowed_origins 已移到 web.workstation_origins "
+                             "(moved; lists the HIS origins allowed to frame pages and call the "
+                             "SSO API; '*' is no longer possible), see docs/security.md")
+        return data
 
 
 class InteractionSettings(BaseModel):

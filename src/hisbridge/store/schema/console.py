@@ -6,7 +6,8 @@
   only its SHA-256 (``token_hash``), the CSRF token of the session and both expiry limits, so a
   stolen database does not hand out live sessions and logout really ends a session.
 - ``console_login_attempts``: every login attempt (success or not) with the address it came
-  from; lock-out is decided from the recent failures of a user name.
+  from and its outcome; lock-out is decided from the recent failures of a user name from an
+  address, of an address, and of a user name (``console.lockout``).
 - ``console_actions``: what users did that changes things (replays, resends, user changes,
   exports), with the filter used and the outcome, for the record.
 - ``alert_events``: one row per alert (rule + subject) while it fires, with its cool-down
@@ -75,8 +76,12 @@ console_login_attempts = Table(
     Column("at", _TS, nullable=False),
     Column("ok", Boolean, nullable=False),
     Column("remote", String(64), nullable=True),
+    # ok | bad (a checked wrong password) | refused (not checked: locked) | unlock (admin)
+    Column("outcome", String(8), nullable=True),
 )
 Index("ix_console_login_attempts_user_name_at", console_login_attempts.c.user_name,
+      console_login_attempts.c.at)
+Index("ix_console_login_attempts_remote_at", console_login_attempts.c.remote,
       console_login_attempts.c.at)
 
 console_actions = Table(

@@ -24,7 +24,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hisbridge.console.access import AccessPolicy
 from hisbridge.console.alerts.service import AlertService
 from hisbridge.console.config import ConsoleSettings
-from hisbridge.console.lockout import LockoutPolicy
 from hisbridge.console.sessions import SessionPolicy, SessionStore
 from hisbridge.console.users import UserStore
 from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
@@ -59,8 +58,7 @@ def console_settings(app: FastAPI) -> ConsoleSettings:
 
 def _services(app: FastAPI) -> ConsoleServices:
     cfg = console_settings(app)
-    lockout = LockoutPolicy(cfg.lockout_failures, timedelta(minutes=cfg.lockout_window_minutes),
-                            timedelta(minutes=cfg.lockout_minutes))
+    lockout = cfg.lockout()
     sessions = SessionPolicy(timedelta(minutes=cfg.session_idle_minutes),
                              timedelta(hours=cfg.session_max_hours))
     access = AccessPolicy(tuple(cfg.open_api_prefixes), tuple(cfg.signed_api_prefixes),

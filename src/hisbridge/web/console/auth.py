@@ -13,7 +13,7 @@ from hisbridge.console.i18n import translator
 from hisbridge.console.sessions import same_token
 from hisbridge.web.console.common import checked_form
 from hisbridge.web.console.guard import SESSION_COOKIE, safe_next
-from hisbridge.web.console.render import display_zone, fmt_time, page
+from hisbridge.web.console.render import page
 
 __all__ = ["router"]
 
@@ -37,8 +37,13 @@ def _login_page(request: Request, status: int = 200, error: str = "", name: str 
     nxt = safe_next(next_path or request.query_params.get("next"))
     response = page(request, "login.html", status, error=error, login_csrf=token, next=nxt, name=name)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.app.state.console.settings.secure_cookies)
+                        secure=secure_cookies(request))
     return response
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies are ``Secure`` when browsers come over TLS (here or at a declared proxy)."""
+    return bool(request.app.state.console.settings.secure_cookies or request.app.state.settings.web.https)
 
 
 def _housekeeping(services: Any) -> None:
@@ -57,7 +62,7 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/console/login")
 async def login(request: Request) -> Response:
-    """Check the form's CSRF cookie, then the password; lock-out answers like a wrong password."""
+    """Check the form's CSRF cookie, then the password; a lock answers like a wrong password."""
     services = request.app.state.console
     t = translator(request.cookies.get("hb_lang") or services.settings.default_lang)
     try:
@@ -72,16 +77,13 @@ async def login(request: Request) -> Response:
         return _login_page(request, 400, t("login.missing"), name, back)
     remote = request.client.host if request.client else None
     result = await asyncio.to_thread(services.users.authenticate, name, password[:1024], remote)
-    if result.status == "locked":
-        until = fmt_time(result.locked_until, display_zone(request))
-        return _login_page(request, 429, t("login.locked", until=until), name, back)
-    if result.status != "ok":
+    if result.status != "ok":  # "locked" too: a lock must not tell a guesser the name exists
         return _login_page(request, 401, t("login.bad"), name, back)
     token = await asyncio.to_thread(services.sessions.create, name, remote)
     await asyncio.to_thread(_housekeeping, services)
     response = RedirectResponse(safe_next(form.get("next")), 303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=services.settings.secure_cookies, path="/")
+                        secure=secure_cookies(request), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

@@ -114,11 +114,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         age=lambda s: fmt_age(s, lang), can=lambda p: bool(who and allowed(who.role, p)),
         **context)
     response = HTMLResponse(html, status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'")
+    # no-store, CSP, frame-ancestors 'none': hisbridge.web.page_headers, for every page
     if chosen:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response

@@ -6,15 +6,22 @@
  *   const { widgetUrl } = require("./widget-url.js");
  *   widgetUrl("http://10.0.0.5:8700", { userId: "D001", deptCode: "A03" }, process.env.HISBRIDGE_WEB_SECRET);
  *
- * Algorithm (same as hisbridge.web.signing): drop empty parameters, add exp = now + ttl (Unix
- * seconds), sort the keys, join "k=v" with "&" (raw values), sig = hex HMAC-SHA256 of that
- * string with the secret; the query is then URL-encoded.
+ * Algorithm v2 (same as hisbridge.web.signing; docs/security.md): drop empty parameters, add
+ * exp = now + ttl (Unix seconds), percent-encode every key and value by RFC 3986, sort by key,
+ * join "k=v" with "&", prefix "v2\n", sig = "v2." + hex HMAC-SHA256 of that string with the
+ * secret; the query is then URL-encoded.
  */
 "use strict";
 const crypto = require("crypto");
 
+function enc(text) {  // RFC 3986: encodeURIComponent leaves !'()* alone, the signer does not
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
 function canonical(params) {
-  return Object.keys(params).filter((k) => k !== "sig").sort().map((k) => k + "=" + params[k]).join("&");
+  const pairs = Object.keys(params).filter((k) => k !== "sig").map((k) => [enc(k), enc(params[k])]);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return "v2\n" + pairs.map(([k, v]) => k + "=" + v).join("&");
 }
 
 function signedQuery(params, secret, options) {
@@ -26,7 +33,7 @@ function signedQuery(params, secret, options) {
     if (v !== undefined && v !== null) { values[k] = String(v); }
   }
   values.exp = String(Math.floor(now) + ttl);
-  values.sig = crypto.createHmac("sha256", secret).update(canonical(values), "utf8").digest("hex");
+  values.sig = "v2." + crypto.createHmac("sha256", secret).update(canonical(values), "utf8").digest("hex");
   return new URLSearchParams(values).toString();
 }
 
