@@ -157,8 +157,9 @@ class WebSettings(BaseModel):
 
     host: str = "127.0.0.1"  # address ``hisbridge run`` listens on
     port: int = Field(8700, ge=1, le=65535)  # port ``hisbridge run`` listens on
-    # HMAC key of the signed URLs (warning widget, message API, record viewer) the HIS builds.
-    secret_key: SecretStr = SecretStr("change-me-in-production")
+    # HMAC key of the signed URLs (warning widget, message API, record viewer) the HIS builds;
+    # no default: hisbridge init generates one, hisbridge run refuses to start without it.
+    secret_key: SecretStr = SecretStr("")
     # PEM certificate and key; with both set the gateway serves HTTPS.
     tls_cert: Path | None = None
     tls_key: Path | None = None  # PEM private key of tls_cert
