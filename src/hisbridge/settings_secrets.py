@@ -46,9 +46,7 @@ FORMER_DEFAULTS: frozenset[str] = frozenset({
     "__PUSH_TOKEN__",  # the init template's placeholder, if it was never filled in
     "…", "...", "secret", "s3cret", "changeme", "change-me", "password", "token",
 })
-# ``testing-only``: the values hisbridge.testing gives tests (they ship with the package).
-_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret",
-                      "testing-only")
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret")
 
 GENERATE = "hisbridge secrets new {name}"
 

@@ -28,6 +28,7 @@ from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing import secret_settings
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -111,7 +112,7 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     gw_port, sim_port = _free_port(), _free_port()
     gateway, sim = f"http://127.0.0.1:{gw_port}", f"http://127.0.0.1:{sim_port}"
-    settings = Settings(
+    settings = secret_settings(
         push={"token": TOKEN},
         gdhealth={"base_url": sim, "callback_url": f"{gateway}/api/v1/consents/callback"},
     )

@@ -14,7 +14,7 @@ from hisbridge.testing.receiver import (
     serve_receiver,
 )
 from hisbridge.testing.samples import sample_record
-from hisbridge.testing.secrets import TEST_SECRETS, secret_settings, with_test_secrets
+from hisbridge.testing.secrets import TEST_SECRETS, secret_env, secret_settings, with_test_secrets
 from hisbridge.testing.targets import RecordingTarget, Sent
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "fake_frontend_app",
     "free_ports",
     "sample_record",
+    "secret_env",
     "secret_settings",
     "serve_app",
     "serve_receiver",

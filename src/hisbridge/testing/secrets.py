@@ -1,7 +1,8 @@
 """Secrets for tests: settings carry no secret defaults, so tests that build a gateway get these.
 
-Every value contains ``testing-only``, a word ``hisbridge run`` refuses (settings_secrets), so
-copying them into a real configuration cannot work.
+They are drawn at random once per test process (``hisbridge secrets new``'s generator), never
+written in the source, so no value here can become a published default. A child process gets
+the same ones through ``secret_env()``.
 """
 
 from __future__ import annotations
@@ -9,16 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from hisbridge.settings import Settings
+from hisbridge.settings_secrets import new_secret
 
-__all__ = ["TEST_SECRETS", "secret_settings", "with_test_secrets"]
+__all__ = ["TEST_SECRETS", "secret_env", "secret_settings", "with_test_secrets"]
 
-TEST_SECRETS: dict[str, dict[str, str]] = {
-    "web": {"secret_key": "testing-only-web-secret-key-1234567890"},
-    "push": {"token": "testing-only-push-token-1234567890"},
-    "gdhealth": {"partner_secret": "testing-only-partner-secret-123",
-                 "callback_secret": "testing-only-callback-secret-123",
-                 "sm4_key": "testing-only-sm4"},  # 16 bytes
-}
+_NAMES = ("web.secret_key", "push.token", "gdhealth.partner_secret", "gdhealth.callback_secret",
+          "gdhealth.sm4_key")
+
+
+def _draw() -> dict[str, dict[str, str]]:
+    drawn: dict[str, dict[str, str]] = {}
+    for name in _NAMES:
+        section, key = name.split(".")
+        drawn.setdefault(section, {})[key] = new_secret(name)
+    return drawn
+
+
+TEST_SECRETS: dict[str, dict[str, str]] = _draw()
 
 
 def with_test_secrets(**sections: Any) -> dict[str, Any]:
@@ -35,3 +43,10 @@ def with_test_secrets(**sections: Any) -> dict[str, Any]:
 def secret_settings(**sections: Any) -> Settings:
     """``Settings`` with the test secrets under ``sections``."""
     return Settings(**with_test_secrets(**sections))
+
+
+def secret_env() -> dict[str, str]:
+    """``TEST_SECRETS`` as ``HISBRIDGE_…`` variables for a child ``hisbridge run`` (they beat
+    the config file, so a test's own token must be ``TEST_SECRETS["push"]["token"]``)."""
+    return {f"HISBRIDGE_{section.upper()}__{key.upper()}": value
+            for section, values in TEST_SECRETS.items() for key, value in values.items()}
