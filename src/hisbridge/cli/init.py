@@ -30,6 +30,9 @@ def init(
     config = written[0]
     source = load_settings(config).his.source_url
     console.print(f"已生成 {len(written)} 个文件 wrote {len(written)} files in {folder}")
+    console.print(f"密钥 secrets (random; --force keeps usable ones) in {config} (0600): web.secret_key, "
+                  "push.token, gdhealth.partner_secret/callback_secret/sm4_key — docs/security.md",
+                  highlight=False, soft_wrap=True)
     console.print("下一步 next:\n"
                   f"  hisbridge simulate his --db {source}    # 模拟 HIS（示例）\n"
                   f"  hisbridge check -c {config}", highlight=False, soft_wrap=True)
