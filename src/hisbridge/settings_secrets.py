@@ -4,8 +4,8 @@ No secret has a usable default: each is empty until ``hisbridge init`` (or ``his
 new NAME``) generates it. ``hisbridge run`` refuses to start while a required secret is missing,
 shorter than its minimum or equal to a value that once shipped as a default or an example
 (``FORMER_DEFAULTS``); ``hisbridge check`` reports each as set / missing / weak without showing
-it. Pure: the settings (and the environment, for ``HISBRIDGE_PUSH_TOKEN``) go in, verdicts come
-out. See docs/security.md.
+it. No I/O: the settings (and the environment, for ``HISBRIDGE_PUSH_TOKEN``) go in, verdicts
+come out; ``new_secret`` draws from ``secrets``. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -43,12 +43,14 @@ FORMER_DEFAULTS: frozenset[str] = frozenset({
     "change-me-partner-secret",  # gdhealth.partner_secret
     "change-me-callback-secret",  # gdhealth.callback_secret
     "0123456789abcdef",  # gdhealth.sm4_key
-    "__PUSH_TOKEN__",  # the init template's placeholder, if it was never filled in
+    # the init template's placeholders, should a copy of it never be filled in
+    "__PUSH_TOKEN__", "__WEB_SECRET_KEY__", "__GD_PARTNER_SECRET__", "__GD_CALLBACK_SECRET__",
+    "__GD_SM4_KEY__",
     "…", "...", "secret", "s3cret", "changeme", "change-me", "password", "token",
 })
 _PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret")
 
-GENERATE = "hisbridge secrets new {name}"
+_GENERATE = "hisbridge secrets new {name}"
 
 Kind = Literal["token", "sm4"]
 Verdict = Literal["set", "missing", "weak", "off"]
@@ -166,7 +168,7 @@ def secret_entries(settings: Settings, environ: Mapping[str, str] = os.environ) 
 
 def secret_verdicts(entries: Iterable[SecretEntry]) -> list[SecretVerdict]:
     """``judge`` over a list of entries (``secret_entries`` or any other)."""
-    return [judge(entry) for entry in entries]
+    return [judge(item) for item in entries]
 
 
 def require_secrets(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
@@ -174,7 +176,7 @@ def require_secrets(settings: Settings, environ: Mapping[str, str] = os.environ)
     bad = [v for v in secret_verdicts(secret_entries(settings, environ)) if v.blocks]
     if not bad:
         return
-    lines = "; ".join(f"{v.name}: {v.reason}（{GENERATE.format(name=v.name.split('[')[0])}）"
+    lines = "; ".join(f"{v.name}: {v.reason}（{_GENERATE.format(name=v.name.split('[')[0])}）"
                       for v in bad)
     raise ConfigError(
         f"密钥缺失或不安全，网关不启动 refusing to start, missing or unsafe secrets: {lines}",
