@@ -70,14 +70,13 @@ def _print_secrets(settings: Settings) -> bool:
 
 def _print_exposed(config: Path, store_url: str) -> None:
     """Warn about the config and the SQLite store (with -wal/-shm) open to other users."""
-    from sqlalchemy.engine import make_url
-
     from hisbridge._files import open_to_others
+    from hisbridge.store.engine import sqlite_file
 
     files = [config]
-    database = make_url(store_url).database if store_url.startswith("sqlite") else None
-    if database and database != ":memory:":
-        files += [Path(database + suffix) for suffix in ("", "-wal", "-shm")]
+    database = sqlite_file(store_url)
+    if database is not None:
+        files += [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")]
     for path in files:
         if open_to_others(path):
             console.print(f"[yellow]⚠ 其他用户可读写 readable by others[/]: {path}"

@@ -12,7 +12,8 @@ from sqlalchemy.exc import ArgumentError
 from hisbridge._files import touch_private
 from hisbridge.errors import StoreUnreachable
 
-__all__ = ["SQLITE_CACHED_STATEMENTS", "is_postgres", "is_sqlite", "make_engine", "unreachable"]
+__all__ = ["SQLITE_CACHED_STATEMENTS", "is_postgres", "is_sqlite", "make_engine", "sqlite_file",
+           "unreachable"]
 
 _HINT = ("检查 store.url（或 HISBRIDGE_STORE__URL）、数据库是否在运行、账号与网络 / check the URL, "
          "that the database is running and accepts this account, and the network or file path")
@@ -79,12 +80,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite ``url`` (None: not SQLite, in memory or a ``file:`` URI)."""
+    parsed = make_url(url)
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def _engine(url: str, kwargs: dict[str, Any]) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith(
-                "file:"):
-            _sqlite_file(url, Path(parsed.database))
+        database = sqlite_file(url)
+        if database is not None:
+            _sqlite_file(url, database)
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("timeout", 30)
         connect_args.setdefault("cached_statements", SQLITE_CACHED_STATEMENTS)
