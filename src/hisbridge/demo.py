@@ -52,7 +52,10 @@ def _server(app: Any, port: int) -> _QuietServer:
 
 
 def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
-    """The worked-example project, tuned for a lively demo (fast schedules, local simulators)."""
+    """The worked-example project, tuned for a lively demo (fast schedules, local simulators).
+
+    Its secrets are random, made on the first run and kept by later ones (per data folder)."""
+    from hisbridge._files import write_private
     from hisbridge.mapping.example import write_example
 
     his_url = f"sqlite:///{data_dir / 'his.db'}"
@@ -72,7 +75,7 @@ def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
         org_name="示例市第一人民医院",  # synthetic: the name patients read in their SMS
         base_url=f"http://127.0.0.1:{ports.gdhealth}",
         callback_url=f"http://127.0.0.1:{ports.gateway}/api/v1/consents/callback")
-    config.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), "utf-8")
+    write_private(config, yaml.safe_dump(values, allow_unicode=True, sort_keys=False))
     return config
 
 
@@ -142,13 +145,13 @@ class _Demo:
 
     def console_login(self) -> tuple[str, str]:
         """A demo console administrator; the password is made once and kept in the data folder."""
+        from hisbridge._files import write_private
         from hisbridge.console.passwords import new_password
         from hisbridge.console.users import UserStore
 
         secret = self.data_dir / "console-password.txt"
         if not secret.exists():
-            secret.write_text(new_password("demo"), "utf-8")
-            secret.chmod(0o600)
+            write_private(secret, new_password("demo"))
         password = secret.read_text("utf-8").strip()
         users = UserStore(self.gateway.engine, clock=self.clock)
         if users.get("demo") is None:
@@ -187,10 +190,11 @@ class _Demo:
 async def run_demo(data_dir: Path, *, ports: DemoPorts = DemoPorts(), duration: float | None = None,
                    console: Console | None = None, clock: Clock = system_clock) -> int:
     """Run the demo until Ctrl-C / SIGTERM or ``duration`` seconds; 0 when it stopped cleanly."""
+    from hisbridge._files import private_folder
     from hisbridge.demo_view import DemoView
 
     console = console or Console()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)  # stores, generated secrets and the console password live here
     demo = _Demo(data_dir.resolve(), ports, clock, console)
     demo.build()
     try:

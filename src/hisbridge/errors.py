@@ -8,6 +8,7 @@
     │   ├── ValidationFailed the record breaks the dictionary (carries the violations)
     │   └── OperationRefused the operation is not allowed (deleting a base_dept row)
     ├── ConfigError          a setting is missing or wrong; says where it was looked for
+    ├── StoreUnreachable     a database (the store) cannot be opened; URL masked, cause, hint
     └── SpecError            asking the dictionary for something it does not hold
         ├── UnknownTable
         └── UnknownField
@@ -30,6 +31,7 @@ __all__ = [
     "OperationRefused",
     "RecordRejected",
     "SpecError",
+    "StoreUnreachable",
     "TargetUnavailable",
     "Terminal",
     "Transient",
@@ -93,6 +95,10 @@ class OperationRefused(Terminal):
 
 class ConfigError(HisbridgeError):
     """A setting is missing or invalid."""
+
+
+class StoreUnreachable(HisbridgeError):
+    """A database hisbridge keeps its own data in could not be opened (connection or file)."""
 
 
 class SpecError(HisbridgeError):

@@ -2,7 +2,7 @@
 
 ``walk_settings`` reads the pydantic models (recursively through nested sections) and the source
 comments next to each field; ``hisbridge.settings_reference`` renders docs/configuration.md.
-A secret's default value is never read out: it shows as ``(secret)``.
+A secret's default value is never read out: it shows as ``(secret)`` (none has one today).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def value_text(value: Any) -> str:
 def _default(info: FieldInfo, secret: bool) -> str:
     value = info.get_default(call_default_factory=True)
     if secret:
-        return "secret, no default" if value is None else "(secret)"
+        empty = value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
+        return "secret, no default" if empty else "(secret)"
     return value_text(value)
 
 

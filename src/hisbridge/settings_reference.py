@@ -56,8 +56,10 @@ the comments next to each field; do not edit by hand (a test checks that it is c
 given to `load_settings()` merged into it) → secrets files → defaults. Sources are merged key
 by key: an environment variable overrides one key and leaves the rest of the file's section.
 
-Secrets (`SecretStr`) are never printed here: `secret, no default` means unset until you
-configure it; `(secret)` means a built-in placeholder exists — replace it in production.
+Secrets (`SecretStr`) are never printed here, and none has a built-in value: `secret, no
+default` means unset until you configure it. `hisbridge init` generates every secret the
+gateway needs, `hisbridge secrets new NAME` makes one more, and `hisbridge run` refuses to start
+while a required one is missing or weak (see [security.md](security.md)).
 `allowed` lists bounds (`≥`, `>`, `≤`), a pattern, or the only accepted values.
 """
 

@@ -25,7 +25,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.outbox import attempts, outbox
-from hisbridge.testing import ReceiverState, sample_record, serve_receiver
+from hisbridge.testing import ReceiverState, sample_record, secret_env, serve_receiver
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 SRC = str(Path(hisbridge.__file__).resolve().parents[1])
@@ -47,7 +47,7 @@ def write_config(path: Path, store_url: str, receiver_url: str, *, lease_s: floa
 
 
 def start_gateway(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": SRC}
+    env = {**os.environ, **secret_env(), "PYTHONPATH": SRC}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
                                  "--port", str(free_port())], stdout=out, stderr=out, env=env)

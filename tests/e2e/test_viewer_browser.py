@@ -31,7 +31,7 @@ from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import free_ports
+from hisbridge.testing import free_ports, secret_settings
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -131,7 +131,7 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     gw_port, sim_port = free_ports(2)
     gateway, sim = f"http://127.0.0.1:{gw_port}", f"http://127.0.0.1:{sim_port}"
-    settings = Settings(
+    settings = secret_settings(
         push={"token": TOKEN},
         gdhealth={"base_url": sim, "callback_url": f"{gateway}/api/v1/consents/callback",
                   "org_name": HOSPITAL, "viewer_recheck_s": RECHECK_S},

@@ -9,14 +9,14 @@ import httpx
 
 from hisbridge.runtime.gateway import assemble
 from hisbridge.settings import Settings
-from hisbridge.testing import serve_app
+from hisbridge.testing import secret_settings, serve_app
 from hisbridge.testing.records import make_id_card, valid_record
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(store={"url": f"sqlite:///{tmp_path / 'store.db'}"},
-                    push={"token": "tok"}, frontend={"base_url": "http://127.0.0.1:9"},
-                    interaction={"poller": {"enabled": False}})
+    return secret_settings(
+        store={"url": f"sqlite:///{tmp_path / 'store.db'}"}, push={"token": "tok"},
+        frontend={"base_url": "http://127.0.0.1:9"}, interaction={"poller": {"enabled": False}})
 
 
 def test_pushed_registration_is_known_to_the_consent_service(tmp_path: Path) -> None:

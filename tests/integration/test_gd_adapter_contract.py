@@ -18,6 +18,7 @@ from hisbridge.consent.platform import ApplyRequest, IndexFilter, ProvincialPlat
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.inmemory import InMemoryPlatform
 from hisbridge.simulators.gdhealth.platform import SimPlatform
+from hisbridge.testing import TEST_SECRETS
 
 OP = Operator("D1", "张医生", dept_code="0301")
 RENAMED = {
@@ -39,7 +40,8 @@ async def contract(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[tuple[ProvincialPlatform, SimPlatform, ManualClock]]:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
-    settings = GdHealthSettings(**(RENAMED if request.param == "http-renamed-hmac" else {}))
+    settings = GdHealthSettings(**TEST_SECRETS["gdhealth"],
+                                **(RENAMED if request.param == "http-renamed-hmac" else {}))
     sim_app = create_gdhealth_sim_app(settings, clock=clock, seed=3, residents=3)
     sim: SimPlatform = sim_app.state.platform
     adapter: ProvincialPlatform

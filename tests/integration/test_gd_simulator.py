@@ -15,8 +15,9 @@ from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.content import CATEGORY_OF
 from hisbridge.spec.idcard import parse_id_card
+from hisbridge.testing import TEST_SECRETS
 
-SETTINGS = GdHealthSettings()
+SETTINGS = GdHealthSettings(**TEST_SECRETS["gdhealth"])
 CLOCK = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
 NOW_MS = int(CLOCK.now().timestamp() * 1000)
 

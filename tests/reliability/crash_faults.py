@@ -35,10 +35,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import sample_record, serve_app
+from hisbridge.testing import TEST_SECRETS, sample_record, serve_app
 
 TABLE = "emr_patient_info"
-TOKEN = "reliability-token"
+TOKEN = TEST_SECRETS["push"]["token"]  # start_gateway hands the test secrets to the gateway
 BATCH = 100
 
 

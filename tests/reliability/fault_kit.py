@@ -29,6 +29,7 @@ from sqlalchemy import Engine, select
 
 import hisbridge
 from hisbridge.store.schema.outbox import outbox
+from hisbridge.testing import secret_env
 
 SRC = str(Path(hisbridge.__file__).resolve().parents[1])
 TERMINAL = ("delivered", "dead", "replayed")
@@ -138,7 +139,7 @@ def start_gateway(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
                                  "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=out, stderr=out, env=subprocess_env())
+                                stdout=out, stderr=out, env={**subprocess_env(), **secret_env()})
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 30) -> None:

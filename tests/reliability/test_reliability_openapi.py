@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from hisbridge.runtime.gateway import assemble
-from hisbridge.settings import Settings
+from hisbridge.testing import secret_settings
 
 TOKEN = "openapi-token"
 EXAMPLES = 20
@@ -55,8 +55,8 @@ def crashed(reply: httpx.Response) -> bool:
 
 @pytest.fixture
 def gateway_app(tmp_path: Path) -> object:
-    settings = Settings(store={"url": f"sqlite:///{tmp_path / 'store.db'}"},
-                        push={"token": TOKEN}, frontend={"base_url": "http://127.0.0.1:9"})
+    settings = secret_settings(store={"url": f"sqlite:///{tmp_path / 'store.db'}"},
+                               push={"token": TOKEN}, frontend={"base_url": "http://127.0.0.1:9"})
     gateway = assemble(settings)
     yield gateway.app
     gateway.engine.dispose()

@@ -21,7 +21,7 @@ from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import serve_app
+from hisbridge.testing import TEST_SECRETS, serve_app
 from hisbridge.web.app import create_app
 
 GATEWAY = "http://gateway.test"
@@ -30,7 +30,8 @@ TOKEN = "his-push-token"
 
 @pytest.fixture
 async def viewing(tmp_path: Path) -> AsyncIterator[dict[str, object]]:
-    config = GdHealthSettings(callback_url=f"{GATEWAY}/api/v1/consents/callback",
+    config = GdHealthSettings(**TEST_SECRETS["gdhealth"],
+                              callback_url=f"{GATEWAY}/api/v1/consents/callback",
                               org_name="示例市第一人民医院")
     sim_app = create_gdhealth_sim_app(config, seed=7, residents=4)
     with ExitStack() as stack:

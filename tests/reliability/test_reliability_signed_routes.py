@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hisbridge.runtime.gateway import assemble
-from hisbridge.settings import Settings
+from hisbridge.testing import secret_settings
 from hisbridge.web.signing import signed_query
 
 SIGNED = [("GET", "/ws/alerts"), ("GET", "/ws/records"), ("GET", "/ws/records/doc/d1"),
@@ -29,7 +29,7 @@ PARAMS = {"userId": "D0001", "deptCode": "0301", "userName": "张医生", "patie
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Any:
     store = tmp_path_factory.mktemp("signed") / "store.db"
-    built = assemble(Settings(store={"url": f"sqlite:///{store}"}, push={"token": "t"},
+    built = assemble(secret_settings(store={"url": f"sqlite:///{store}"}, push={"token": "t"},
                               web={"secret_key": "signed-routes-secret"}))
     yield built
     built.engine.dispose()

@@ -64,8 +64,8 @@ def test_no_secret_default_is_printed() -> None:
     secrets = [(p, d) for p, d in leaves(Settings) if isinstance(d, SecretStr)]
     assert {".".join(p) for p, _ in secrets} >= {"web.secret_key", "gdhealth.partner_secret"}
     for path, default in secrets:
-        assert default.get_secret_value() not in text, path
-        assert f"| `{'.'.join(path)}` |" in text and "| (secret) |" in text
+        assert not default.get_secret_value(), path  # no secret has a usable default
+        assert f"| `{'.'.join(path)}` |" in text and "| secret, no default |" in text
 
 
 def test_every_command_appears() -> None:

@@ -24,6 +24,7 @@ err_console = Console(stderr=True)
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sso, sync
+    from hisbridge.cli import secrets as secrets_cli
     from hisbridge.cli import user as user_cli
 
     app.add_typer(spec.app, name="spec")
@@ -35,6 +36,7 @@ def _register() -> None:
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
     app.command("init")(init.init)
+    app.add_typer(secrets_cli.app, name="secrets")
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
     app.command("demo")(demo.demo)
@@ -44,10 +46,14 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Entry point: every HisbridgeError becomes one clear line and exit code 2."""
+    """Entry point: every HisbridgeError, and a store that cannot be reached, becomes one clear
+    line and exit code 2 (never a traceback)."""
     import os
 
+    from sqlalchemy.exc import DBAPIError
+
     from hisbridge.logs import configure_logging
+    from hisbridge.store.engine import unreachable
 
     configure_logging(os.environ.get("HISBRIDGE_LOG_LEVEL", "WARNING"),
                       json=os.environ.get("HISBRIDGE_LOG_JSON", "") not in ("", "0", "false"))
@@ -55,5 +61,16 @@ def main() -> None:
     try:
         app()
     except HisbridgeError as exc:
-        err_console.print(f"[bold red]错误 error:[/] {exc}")
-        sys.exit(2)
+        _fail(exc)
+    except DBAPIError as exc:
+        store = unreachable(exc)
+        if store is None:
+            raise
+        _fail(store)
+
+
+def _fail(exc: HisbridgeError) -> None:
+    # One line: soft-wrapped, and the message is not read as rich markup (``keys[0]``).
+    err_console.print("[bold red]错误 error:[/] ", end="")
+    err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+    sys.exit(2)

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hisbridge.settings import Settings
+
 if TYPE_CHECKING:
     from hisbridge.sources.readiness import MappingCheck
 
@@ -35,6 +37,8 @@ def check(
     for name, state in report.connections.items():
         mark = "[green]✓" if state == "ok" else "[red]✗"
         console.print(f"{mark} {name}[/]: {state}")
+    secrets_ok = _print_secrets(project.settings)
+    _print_exposed(config, project.settings.store.url)
     if source is not None:
         for name in table or project.tables():
             report.mappings.append(check_mapping(project, source, name, limit=limit))
@@ -42,9 +46,44 @@ def check(
         if lab_items is not None:
             _export_lab_items(project, source, lab_items)
         source.dispose()
-    verdict = "[green]就绪 ready" if report.ready else "[red]未就绪 not ready"
+    ready = report.ready and secrets_ok
+    verdict = "[green]就绪 ready" if ready else "[red]未就绪 not ready"
     console.print(f"\n{verdict}[/]（未发送任何数据 nothing was sent）")
-    raise typer.Exit(0 if report.ready else 1)
+    raise typer.Exit(0 if ready else 1)
+
+
+_SECRET_MARKS = {"set": ("[green]✓", "已设置 set"), "missing": ("[red]✗", "未设置 missing"),
+                 "weak": ("[red]✗", "不安全 weak"), "off": ("[dim]·", "未设置（可选）off")}
+
+
+def _print_secrets(settings: Settings) -> bool:
+    """One line per secret setting (never its value); False when ``run`` would refuse."""
+    from hisbridge.settings_secrets import secret_entries, secret_verdicts
+
+    verdicts = secret_verdicts(secret_entries(settings))
+    for v in verdicts:
+        mark, label = _SECRET_MARKS[v.verdict]
+        why = f"（{v.reason}）" if v.verdict == "weak" else ""
+        console.print(f"{mark} 密钥 secret {v.name}[/]: {label}{why}", highlight=False,
+                      soft_wrap=True)
+    if any(v.blocks for v in verdicts):
+        console.print("  生成 generate: hisbridge secrets new NAME（docs/security.md）", highlight=False)
+    return not any(v.blocks for v in verdicts)
+
+
+def _print_exposed(config: Path, store_url: str) -> None:
+    """Warn about the config and the SQLite store (with -wal/-shm) open to other users."""
+    from hisbridge._files import open_to_others
+    from hisbridge.store.engine import sqlite_file
+
+    files = [config]
+    database = sqlite_file(store_url)
+    if database is not None:
+        files += [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")]
+    for path in files:
+        if open_to_others(path):
+            console.print(f"[yellow]⚠ 其他用户可读写 readable by others[/]: {path}"
+                          f"（chmod 600 {path}）", highlight=False, soft_wrap=True)
 
 
 def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]

@@ -31,6 +31,9 @@ def init(
                             store_url=store_url, force=force)
     config = written[0]
     console.print(f"已生成 {len(written)} 个文件 wrote {len(written)} files in {folder}")
+    console.print(f"密钥 secrets (random; --force keeps usable ones) in {config} (0600): web.secret_key, "
+                  "push.token, gdhealth.partner_secret/callback_secret/sm4_key — docs/security.md",
+                  highlight=False, soft_wrap=True)
     console.print(next_steps(config, load_settings(config)), highlight=False, soft_wrap=True,
                   markup=False)
 

@@ -187,12 +187,15 @@ def _run_jobs_in_lifespan(gateway: Gateway) -> None:
 
 
 async def serve(config: Path, *, host: str | None = None, port: int | None = None) -> None:
-    """``hisbridge run``: the assembled gateway under uvicorn until SIGTERM/SIGINT."""
+    """``hisbridge run``: the assembled gateway under uvicorn until SIGTERM/SIGINT; refuses to
+    start while a secret is missing, too short or a published default (docs/security.md)."""
     import uvicorn
 
     from hisbridge.settings import load_settings
+    from hisbridge.settings_secrets import require_secrets
 
     settings = load_settings(config)
+    require_secrets(settings)
     logging.getLogger("hisbridge.activity").setLevel(logging.INFO)  # summaries show by default
     gateway = assemble(settings, config=config)
     web = settings.web

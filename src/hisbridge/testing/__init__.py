@@ -14,9 +14,11 @@ from hisbridge.testing.receiver import (
     serve_receiver,
 )
 from hisbridge.testing.samples import sample_record
+from hisbridge.testing.secrets import TEST_SECRETS, secret_env, secret_settings, with_test_secrets
 from hisbridge.testing.targets import RecordingTarget, Sent
 
 __all__ = [
+    "TEST_SECRETS",
     "AcceptedVersion",
     "FakeFrontendState",
     "InMemoryIntake",
@@ -32,6 +34,9 @@ __all__ = [
     "fake_frontend_app",
     "free_ports",
     "sample_record",
+    "secret_env",
+    "secret_settings",
     "serve_app",
     "serve_receiver",
+    "with_test_secrets",
 ]

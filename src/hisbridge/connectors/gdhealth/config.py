@@ -94,9 +94,11 @@ class GdHealthSettings(BaseModel):
     enabled: bool = True  # wire authorization and record viewing into ``hisbridge run``
     base_url: str = "http://127.0.0.1:8900"  # root URL of the provincial platform's API
     partner_id: str = "HB-PARTNER-0001"  # our partner id at the platform
-    partner_secret: SecretStr = SecretStr("change-me-partner-secret")  # key that signs our requests
-    # SM4 key (16 bytes) encrypting personal fields, exchanged at onboarding.
-    sm4_key: SecretStr = SecretStr("0123456789abcdef")
+    # Key that signs our requests, issued at onboarding; no default (hisbridge init makes one).
+    partner_secret: SecretStr = SecretStr("")
+    # SM4 key encrypting personal fields (32 hex digits or 16 bytes), exchanged at onboarding;
+    # no default (hisbridge init makes one).
+    sm4_key: SecretStr = SecretStr("")
     sign_method: SignMethod = "sm3"  # request signature scheme
     # Seconds a signed callback's timestamp may differ from our clock (nonces are kept as long).
     timestamp_window_s: int = Field(900, ge=1)
@@ -106,8 +108,8 @@ class GdHealthSettings(BaseModel):
     org_name: str = ""
     # Our URL the platform calls when a patient answers (sent with each request).
     callback_url: str = "http://127.0.0.1:8700/api/v1/consents/callback"
-    # Key that verifies the platform's signed callbacks.
-    callback_secret: SecretStr = SecretStr("change-me-callback-secret")
+    # Key that verifies the platform's signed callbacks; no default (hisbridge init makes one).
+    callback_secret: SecretStr = SecretStr("")
     # Endpoint name → path at the platform (missing names use the built-in paths).
     paths: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PATHS))
     headers: HeaderNames = Field(default_factory=HeaderNames)

@@ -1,7 +1,8 @@
 """SM4 field encryption of ID numbers, phones and names inside ``data`` (api.md A.1).
 
 SM4-ECB with PKCS#7 padding, base64 text — our proposal; the guide may ask for CBC or AES
-[ANALOG:S46]. The key is exchanged at onboarding (``settings.gdhealth.sm4_key``, 16 bytes).
+[ANALOG:S46]. The key is exchanged at onboarding (``settings.gdhealth.sm4_key``): 16 bytes of
+text, or 32 hexadecimal digits for the 16 raw bytes (what ``hisbridge init`` generates).
 """
 
 from __future__ import annotations
@@ -16,17 +17,28 @@ from hisbridge.errors import ConfigError
 __all__ = ["FieldCipher"]
 
 
+def _key_bytes(key: str) -> bytes:
+    """16 raw bytes from 32 hex digits, or the 16 bytes of a 16-byte text key."""
+    if len(key) == 32:
+        try:
+            return bytes.fromhex(key)
+        except ValueError:
+            pass
+    raw = key.encode("utf-8")
+    if len(raw) != 16:
+        raise ConfigError(
+            "gdhealth.sm4_key 必须是 32 位十六进制或 16 字节 / must be 32 hex digits or 16 bytes",
+            hint="使用平台入网时交换的 SM4 密钥，或 hisbridge secrets new gdhealth.sm4_key "
+                 "/ use the key exchanged at onboarding",
+        )
+    return raw
+
+
 class FieldCipher:
     """Encrypt/decrypt one text field with the onboarding SM4 key."""
 
     def __init__(self, key: str) -> None:
-        raw = key.encode("utf-8")
-        if len(raw) != 16:
-            raise ConfigError(
-                "gdhealth.sm4_key 必须是 16 字节 / must be 16 bytes",
-                hint="使用平台入网时交换的 SM4 密钥 / use the key exchanged at onboarding",
-            )
-        self._key = raw
+        self._key = _key_bytes(key)
 
     def encrypt(self, plain: str) -> str:
         """Base64 of the SM4 ciphertext of ``plain``."""

@@ -7,7 +7,26 @@ from typing import Annotated
 
 import typer
 
+from hisbridge.connectors.gdhealth.config import GdHealthSettings
+
 __all__ = ["register"]
+
+_SECRETS = ("partner_secret", "callback_secret", "sm4_key")
+
+
+def _with_secrets(gd: GdHealthSettings) -> GdHealthSettings:
+    """The platform's secrets, random for this run where the config has none (say so: a gateway
+    can only talk to this simulator when both read the same ``-c`` file)."""
+    from pydantic import SecretStr
+
+    from hisbridge.settings_secrets import new_secret
+
+    missing = {n: SecretStr(new_secret(f"gdhealth.{n}")) for n in _SECRETS
+               if not getattr(gd, n).get_secret_value()}
+    if missing:
+        typer.echo("未配置省平台密钥，本次使用随机值；网关须用同一 -c 配置 / no gdhealth secrets "
+                   "configured: random ones for this run (give -c hisbridge.yaml to share them)")
+    return gd.model_copy(update=missing)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +44,7 @@ def register(app: typer.Typer) -> None:
         from hisbridge.settings import load_settings
         from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 
-        settings = load_settings(config)
-        sim = create_gdhealth_sim_app(settings.gdhealth, seed=seed, residents=residents)
+        gd = _with_secrets(load_settings(config).gdhealth)
+        sim = create_gdhealth_sim_app(gd, seed=seed, residents=residents)
         typer.echo(f"gdhealth simulator on http://{host}:{port}  (/sim/residents lists residents)")
         uvicorn.run(sim, host=host, port=port, log_level="warning")

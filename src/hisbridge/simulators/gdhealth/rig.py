@@ -106,12 +106,15 @@ def build_rig(
     **gdhealth: Any,
 ) -> GdHealthRig:
     """Migrate ``store_url``, build the simulator and the gateway wired to each other."""
+    from hisbridge.testing.secrets import TEST_SECRETS
     from hisbridge.web.app import create_app
 
     settings = Settings(
         push={"token": RIG_TOKEN},
+        web=TEST_SECRETS["web"],
         gdhealth=GdHealthSettings(
             **{
+                **TEST_SECRETS["gdhealth"],
                 "base_url": SIM,
                 "callback_url": f"{GATEWAY}/api/v1/consents/callback",
                 "org_name": SIM_ORG_NAME,
