@@ -25,6 +25,7 @@ from hisbridge.settings_secrets import (
     secret_verdicts,
 )
 from hisbridge.testing import free_ports, secret_settings
+from hisbridge.web.signing import signed_query
 
 GENERATED = ("web.secret_key", "push.token", "gdhealth.partner_secret",
              "gdhealth.callback_secret", "gdhealth.sm4_key")
@@ -179,7 +180,18 @@ def test_run_refuses_a_former_default_or_missing_secret(project: Path, tmp_path:
     assert f"hisbridge secrets new {name}" in lines[0]
 
 
+def _refuses_former_default_keys(base: str) -> None:
+    """A link signed with any value that ever shipped as a default or example is refused,
+    and one signed with the project's own key is accepted (so the refusal means something)."""
+    now = time.time()
+    for key in sorted(FORMER_DEFAULTS):
+        query = signed_query({"userId": "D001", "deptCode": "A03"}, key, now=now)
+        got = httpx.get(f"{base}/api/v1/messages?{query}", timeout=5)
+        assert got.status_code == 403, (key, got.status_code)
+
+
 def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
+    own_key = load_settings(project).web.secret_key.get_secret_value()
     port = free_ports(1)[0]
     process = start_cli("run", "-c", str(project), "--port", str(port), log=tmp_path / "run.log")
     try:
@@ -191,6 +203,10 @@ def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         assert process.poll() is None, (tmp_path / "run.log").read_text("utf-8")
+        base = f"http://127.0.0.1:{port}"
+        _refuses_former_default_keys(base)
+        query = signed_query({"userId": "D001", "deptCode": "A03"}, own_key, now=time.time())
+        assert httpx.get(f"{base}/api/v1/messages?{query}", timeout=5).status_code == 200
     finally:
         process.terminate()
         process.wait(30)
