@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from hisbridge import _json
-from hisbridge.reconcile import TableReconciliation
+from hisbridge.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
 
 __all__ = ["reconcile"]
 
 console = Console()
-_COLUMNS = ("source", "accepted", "delivered", "pending", "dead", "quarantined", "missing")
+_HEADERS = {"pending": "in flight 在途", "withdrawn": "withdrawn 随上级删除",
+            "frontend_only": "only at front-end 仅前置机有"}
 
 
 def reconcile(
@@ -26,7 +27,9 @@ def reconcile(
     resend_missing: Annotated[bool, typer.Option("--resend", help="重新排队缺失与死信")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
 ) -> None:
-    """对账 / per table: HIS keys vs accepted vs delivered vs dead vs missing; exit 1 if missing."""
+    """对账 / per table: HIS keys vs accepted vs delivered vs in flight vs dead vs missing, and
+    what only the front-end still holds; exit 1 if anything is missing or only at the front-end.
+    """
     from hisbridge._clock import system_clock
     from hisbridge.reconcile import reconcile_day, resend, totals
     from hisbridge.runtime.extraction import open_pipeline
@@ -38,7 +41,7 @@ def reconcile(
         requeued = 0
         if resend_missing:
             for line in lines:
-                if line.missing or line.dead:
+                if line.missing or line.dead or line.frontend_only:
                     requeued += resend(pipe.poller, pipe.engine, wanted, line, system_clock.now())
     if as_json:
         typer.echo(_json.dumps_str({"date": wanted.isoformat(), "tables": [
@@ -47,22 +50,31 @@ def reconcile(
         _print(wanted, lines, totals(lines), requeued, resend_missing)
     if any(x.missing for x in lines):
         raise typer.Exit(1)
+    if any(x.frontend_only for x in lines) and not resend_missing:
+        if not as_json:
+            console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
+                          "deleted; "
+                          f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+        raise typer.Exit(1)
 
 
 def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], requeued: int,
            resent: bool) -> None:
     view = Table(title=f"对账 reconciliation {day.isoformat()}")
     view.add_column("table")
-    for col in _COLUMNS:
-        view.add_column(col, justify="right")
+    for col in COLUMNS:
+        view.add_column(_HEADERS.get(col, col), justify="right")
     for line in lines:
-        cells = [str(getattr(line, c)) for c in _COLUMNS]
-        style = "red" if line.missing else ("yellow" if not line.complete else "green")
+        cells = [str(getattr(line, c)) for c in COLUMNS]
+        style = "red" if line.missing or line.frontend_only else ("yellow" if not line.complete else "green")
         view.add_row(line.table, *cells, style=style)
-    view.add_row("合计 total", *[str(sums.get(c, 0)) for c in _COLUMNS], style="bold")
+    view.add_row("合计 total", *[str(sums.get(c, 0)) for c in COLUMNS], style="bold")
     console.print(view)
     for line in lines:
         if line.missing_ids:
             console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
+        if line.frontend_only_ids:
+            console.print(f"{line.table} 仅前置机有 only at the front-end (前 50): "
+                          + ", ".join(line.frontend_only_ids))
     if resent:
         console.print(f"已重新排队 re-queued: {requeued}")

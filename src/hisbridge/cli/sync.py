@@ -95,6 +95,8 @@ def sync_once(
     table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只同步这些表")] = None,
     since: Annotated[datetime | None, typer.Option(help="从此时间起重新抽取 (HIS 本地时间)")] = None,
     timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+    sweep_deletes: Annotated[bool, typer.Option(
+        "--sweep-deletes", help="抽取后比对键集，发送 HIS 物理删除的记录 (昨天与今天)")] = False,
 ) -> None:
     """手动同步一轮 / one manual pass: extract from the HIS, then deliver until idle.
 
@@ -107,6 +109,8 @@ def sync_once(
             pipe.project.tables()
         dead_before = _dead(pipe.engine)
         reports = _extract_with_progress(pipe.poller, tables, since)
+        if sweep_deletes:
+            reports += pipe.poller.sweep(tables)
         idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
         dead = _dead(pipe.engine) - dead_before
     _print_pass(reports, idle, dead)
@@ -178,3 +182,31 @@ def _print_pass(reports: list[Any], idle: bool, dead: int) -> None:
         console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
     colour = "red" if dead else "green"
     console.print(f"[{colour}]本轮死信 dead letters this pass: {dead}[/]")
+
+
+@app.command("deletes")
+def sync_deletes(
+    config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
+    day: Annotated[datetime | None, typer.Option(
+        "--date", formats=["%Y-%m-%d"], help="比对的日期；默认昨天与今天")] = None,
+    table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只比对这些表")] = None,
+    timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+) -> None:
+    """发送物理删除 / send the deletes of rows deleted outright in the HIS, now.
+
+    The same key-set sweep ``hisbridge run`` does at 23:30 (his.closing_sweep_cron): the keys
+    sent for the day minus the keys the HIS still returns become deletes (children first), then
+    they are delivered. For sites that run ``sync once`` from a scheduler.
+    退出码 exit code 1 when a table failed or anything ended dead.
+    """
+    from hisbridge.runtime.extraction import open_pipeline
+
+    with open_pipeline(config) as pipe:
+        tables = [pipe.project.dictionary.table(t).name for t in table] if table else None
+        dead_before = _dead(pipe.engine)
+        reports = pipe.poller.sweep(tables, [day.date()] if day else None)
+        idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
+        dead = _dead(pipe.engine) - dead_before
+    _print_pass(reports, idle, dead)
+    if dead or any(r.error for r in reports) or not idle:
+        raise typer.Exit(1)

@@ -227,6 +227,16 @@ class SqlPoller:
                 keys.add(mapped.key)
         return keys
 
+    def sweep(self, tables: Iterable[str] | None = None,
+              days: Iterable[date] | None = None) -> list[PollReport]:
+        """The key-set sweep for ``tables`` (default: every mapped one) and ``days`` (default:
+        yesterday and today): what ``run``'s closing sweep, ``sync deletes`` and
+        ``sync once --sweep-deletes`` do."""
+        today = self.now().date()
+        wanted = list(days) if days is not None else [today - timedelta(days=1), today]
+        return [self.sweep_deletes(table, day)
+                for table in (tables or self.project.tables()) for day in wanted]
+
     def sweep_deletes(self, table: str, day: date) -> PollReport:
         """Send deletes for keys seen on ``day`` that the HIS no longer returns."""
         name = self.project.dictionary.table(table).name

@@ -94,7 +94,8 @@ def intake_service(app: FastAPI) -> Intake:
             return service  # type: ignore[no-any-return]
     settings: Settings = app.state.settings
     app.state.intake = StoreIntake(app.state.engine, Validator(settings.validation.mode),
-                                   clock=app.state.clock)
+                                   clock=app.state.clock,
+                                   on_parent_delete=settings.delivery.on_parent_delete)
     return app.state.intake  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,114 @@
+"""Deletes that keep the front-end whole: a parent's delete first deletes its children.
+
+The front-end's tables have foreign keys (every clinical table to ``emr_patient_info``, lab and
+exam items to their report, order items to their order). When a parent record is deleted, the
+children the gateway delivered for it must go first. ``record_keys`` holds each record's latest
+op and parent, so the children of a deleted parent are a lookup away:
+
+- ``cascade`` (``delivery.on_parent_delete``, the default): in the same transaction as the
+  parent's delete, every live descendant gets a delete version (deepest first), marked with the
+  source ``cascade:<parent table>``; the parent's delete waits until those are delivered
+  (``hisbridge.store.outbox``).
+- ``hold``: the parent's delete is stored with the note ``held_for_children`` and waits until
+  the HIS has deleted every child itself; ``hisbridge outbox status`` shows it waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, bindparam, select, tuple_, update
+
+from hisbridge import _ids, _json
+from hisbridge.spec import Dictionary
+from hisbridge.store.schema.outbox import outbox, record_keys, records
+
+__all__ = ["CASCADE_SOURCE", "HELD_FOR_CHILDREN", "Child", "OnParentDelete", "cascade_deletes",
+           "delete_hash", "live_children"]
+
+OnParentDelete = Literal["cascade", "hold"]
+CASCADE_SOURCE = "cascade:"
+HELD_FOR_CHILDREN = "held_for_children"
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A live record whose parent is being deleted: its key, latest version and parent."""
+
+    table: str
+    record_id: str
+    version: int
+    parent: tuple[str, str]
+
+
+def delete_hash(payload: str) -> str:
+    """The content hash of a delete with ``payload`` (as the intake computes it)."""
+    return _ids.content_hash(f"delete\n{payload}".encode())
+
+
+def live_children(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[Child]:
+    """Records whose latest version is an upsert naming one of ``parents`` as its parent."""
+    k = record_keys.c
+    wanted = sorted(set(parents))
+    found: list[Child] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        rows = conn.execute(select(k.table_name, k.record_id, k.version, k.parent_table,
+                                   k.parent_id).where(
+            tuple_(k.parent_table, k.parent_id).in_(chunk), k.op == "upsert"))
+        found += [Child(t, rid, v, (pt, pid)) for t, rid, v, pt, pid in rows]
+    return found
+
+
+def _descendants(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[Child]:
+    """Every live descendant, deepest first (a lab item before its report)."""
+    levels: list[list[Child]] = []
+    frontier = list(parents)
+    seen: set[tuple[str, str]] = set(frontier)
+    while frontier:
+        level = [c for c in live_children(conn, frontier) if (c.table, c.record_id) not in seen]
+        if not level:
+            break
+        levels.append(level)
+        frontier = [(c.table, c.record_id) for c in level]
+        seen.update(frontier)
+    return [child for level in reversed(levels) for child in level]
+
+
+def cascade_deletes(conn: Connection, dictionary: Dictionary, parents: Iterable[tuple[str, str]],
+                    now: datetime) -> int:
+    """Write a delete version (and its outbox entry) for every live descendant of ``parents``."""
+    children = _descendants(conn, parents)
+    if not children:
+        return 0
+    versions, entries, latest = [], [], []
+    for child in children:
+        key = dictionary.table(child.table).primary_key
+        payload = _json.dumps_str({key: child.record_id}, sort_keys=True)
+        digest, version = delete_hash(payload), child.version + 1
+        versions.append({"table_name": child.table, "record_id": child.record_id,
+                         "version": version, "op": "delete", "content_hash": digest,
+                         "payload": payload, "source": f"{CASCADE_SOURCE}{child.parent[0]}",
+                         "received_at": now})
+        entries.append(_entry(child, version, now))
+        latest.append({"b_t": child.table, "b_i": child.record_id, "b_v": version,
+                       "b_h": digest})
+    conn.execute(records.insert(), versions)
+    conn.execute(outbox.insert(), entries)
+    k = record_keys.c
+    conn.execute(update(record_keys).where(
+        k.table_name == bindparam("b_t"), k.record_id == bindparam("b_i")).values(
+        version=bindparam("b_v"), content_hash=bindparam("b_h"), op="delete"), latest)
+    return len(children)
+
+
+def _entry(child: Child, version: int, now: datetime) -> dict[str, Any]:
+    return {"table_name": child.table, "record_id": child.record_id, "version": version,
+            "op": "delete", "parent_table": child.parent[0], "parent_id": child.parent[1],
+            "state": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
+            "replayed": False, "note": "cascade"}
+
