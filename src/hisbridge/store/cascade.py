@@ -9,6 +9,10 @@ op and parent, so the children of a deleted parent are a lookup away:
   parent's delete, every live descendant gets a delete version (deepest first), marked with the
   source ``cascade:<parent table>``; the parent's delete waits until those are delivered
   (``hisbridge.store.outbox``).
+- an upsert of a child whose parent's latest version is a delete is *withheld*: kept as a
+  delete (source ``cascade:``), never sent, counted in ``AcceptResult.withheld``; so the
+  children of a cancelled visit that the HIS still returns stay away from the front-end, and
+  reconciliation lists them as withdrawn with their parent.
 - ``hold``: the parent's delete is stored with the note ``held_for_children`` and waits until
   the HIS has deleted every child itself; ``hisbridge outbox status`` shows it waiting.
 """
@@ -27,7 +31,7 @@ from hisbridge.spec import Dictionary
 from hisbridge.store.schema.outbox import outbox, record_keys, records
 
 __all__ = ["CASCADE_SOURCE", "HELD_FOR_CHILDREN", "Child", "OnParentDelete", "cascade_deletes",
-           "delete_hash", "live_children"]
+           "delete_hash", "deleted_parents", "live_children"]
 
 OnParentDelete = Literal["cascade", "hold"]
 CASCADE_SOURCE = "cascade:"
@@ -48,6 +52,20 @@ class Child:
 def delete_hash(payload: str) -> str:
     """The content hash of a delete with ``payload`` (as the intake computes it)."""
     return _ids.content_hash(f"delete\n{payload}".encode())
+
+
+def deleted_parents(conn: Connection, parents: Iterable[tuple[str, str]]
+                    ) -> set[tuple[str, str]]:
+    """The ``parents`` whose latest version is a delete."""
+    k = record_keys.c
+    wanted = sorted(set(parents))
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(select(k.table_name, k.record_id).where(
+            tuple_(k.table_name, k.record_id).in_(wanted[start:start + _CHUNK]),
+            k.op == "delete"))
+        found.update((t, rid) for t, rid in rows)
+    return found
 
 
 def live_children(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[Child]:

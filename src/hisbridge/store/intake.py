@@ -22,7 +22,15 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import OperationRefused
 from hisbridge.spec import TableSpec, Validator, Violation, has_errors, load_dictionary
 from hisbridge.spec.wire import from_wire, wire_value
-from hisbridge.store.cascade import HELD_FOR_CHILDREN, OnParentDelete, cascade_deletes, live_children
+from hisbridge.store.cascade import (
+    CASCADE_SOURCE,
+    HELD_FOR_CHILDREN,
+    OnParentDelete,
+    cascade_deletes,
+    delete_hash,
+    deleted_parents,
+    live_children,
+)
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 from hisbridge.store.times import to_store
@@ -138,7 +146,7 @@ class StoreIntake:
             except IntegrityError:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
-                result.accepted = result.unchanged = 0
+                result.accepted = result.unchanged = result.withheld = 0
         return result
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
@@ -146,28 +154,40 @@ class StoreIntake:
                result: AcceptResult) -> None:
         latest = _latest(conn, spec.name, {p.record_id for p in prepared})
         known = set(latest)
+        cascade = op == "upsert" and self.on_parent_delete == "cascade"
+        gone = deleted_parents(conn, {p.parent for p in prepared if p.parent}) if cascade else set()
         version_rows: list[dict[str, Any]] = []
         entry_rows: list[dict[str, Any]] = []
         for item in prepared:
             current = latest.get(item.record_id)
+            item_op, item_source = op, source
             if current is not None and current.content_hash == item.content_hash:
                 result.unchanged += 1
                 continue
+            if item.parent in gone:  # its parent was deleted: it must not reach the front-end
+                result.withheld += 1
+                if current is not None and current.op == "delete":
+                    continue
+                item_op, item_source = "delete", f"{CASCADE_SOURCE}{item.parent[0]}"
+                item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
+                item.content_hash = delete_hash(item.payload)
             if op == "delete" and current is not None:
                 item.parent = current.parent  # a delete names only its key: keep the link
             version = (current.version if current else 0) + 1
-            latest[item.record_id] = _Latest(version, item.content_hash, op, item.parent)
+            latest[item.record_id] = _Latest(version, item.content_hash, item_op, item.parent)
             version_rows.append({"table_name": spec.name, "record_id": item.record_id,
-                                 "version": version, "op": op, "content_hash": item.content_hash,
-                                 "payload": item.payload, "source": source[:200],
-                                 "received_at": now})
-            entry_rows.append(_entry_row(spec.name, item, version, op, now))
-        result.accepted = len(entry_rows)
+                                 "version": version, "op": item_op,
+                                 "content_hash": item.content_hash, "payload": item.payload,
+                                 "source": item_source[:200], "received_at": now})
+            if item_op == op or current is not None:  # a withheld new record sends nothing
+                entry_rows.append(_entry_row(spec.name, item, version, item_op, now))
+        result.accepted = sum(e["op"] == op for e in entry_rows)
         if version_rows:
             if op == "delete":
                 self._before_parent_deletes(conn, spec.name, entry_rows, now)
             conn.execute(records.insert(), version_rows)
-            conn.execute(outbox.insert(), entry_rows)
+            if entry_rows:
+                conn.execute(outbox.insert(), entry_rows)
             _save_latest(conn, spec.name, latest, known, {r["record_id"] for r in version_rows})
         if parked:
             for row in parked:
