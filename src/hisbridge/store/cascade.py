@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
 
 from hisbridge import _ids, _json
 from hisbridge.spec import Dictionary
 from hisbridge.store.schema.outbox import outbox, record_keys, records
 
 __all__ = ["CASCADE_SOURCE", "HELD_FOR_CHILDREN", "Child", "OnParentDelete", "cascade_deletes",
-           "delete_hash", "deleted_parents", "live_children"]
+           "delete_hash", "deleted_parents", "drop_obsolete", "live_children"]
 
 OnParentDelete = Literal["cascade", "hold"]
 CASCADE_SOURCE = "cascade:"
@@ -98,11 +98,12 @@ def _descendants(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[C
 
 
 def cascade_deletes(conn: Connection, dictionary: Dictionary, parents: Iterable[tuple[str, str]],
-                    now: datetime) -> int:
-    """Write a delete version (and its outbox entry) for every live descendant of ``parents``."""
+                    now: datetime) -> set[tuple[str, str]]:
+    """Write a delete version (and its outbox entry) for every live descendant of ``parents``;
+    the descendants' keys."""
     children = _descendants(conn, parents)
     if not children:
-        return 0
+        return set()
     versions, entries, latest = [], [], []
     for child in children:
         key = dictionary.table(child.table).primary_key
@@ -121,7 +122,28 @@ def cascade_deletes(conn: Connection, dictionary: Dictionary, parents: Iterable[
     conn.execute(update(record_keys).where(
         k.table_name == bindparam("b_t"), k.record_id == bindparam("b_i")).values(
         version=bindparam("b_v"), content_hash=bindparam("b_h"), op="delete"), latest)
-    return len(children)
+    return {(c.table, c.record_id) for c in children}
+
+
+def drop_obsolete(conn: Connection, parents: Iterable[tuple[str, str]]) -> int:
+    """Remove unclaimed upserts naming a deleted parent that a newer version has replaced.
+
+    Such an entry could only ever put an orphan at the front-end, so it waits for its parent for
+    ever, and the newer versions of its record (the cascaded delete, or the move to another
+    parent) would wait behind it. The front-end keeps only the latest version of a record, so
+    nothing is lost; the version itself stays in ``records``.
+    """
+    o, k = outbox.c, record_keys.c
+    newer = select(k.version).where(k.table_name == o.table_name,
+                                    k.record_id == o.record_id).scalar_subquery()
+    wanted = sorted(set(parents))
+    dropped = 0
+    for start in range(0, len(wanted), _CHUNK):
+        result = conn.execute(delete(outbox).where(
+            tuple_(o.parent_table, o.parent_id).in_(wanted[start:start + _CHUNK]),
+            o.op == "upsert", o.state == "pending", o.attempts == 0, o.version < newer))
+        dropped += int(result.rowcount or 0)
+    return dropped
 
 
 def _entry(child: Child, version: int, now: datetime) -> dict[str, Any]:

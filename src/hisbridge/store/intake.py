@@ -29,6 +29,7 @@ from hisbridge.store.cascade import (
     cascade_deletes,
     delete_hash,
     deleted_parents,
+    drop_obsolete,
     live_children,
 )
 from hisbridge.store.ports import AcceptResult, Op, Rejected
@@ -184,27 +185,31 @@ class StoreIntake:
         result.accepted = sum(e["op"] == op for e in entry_rows)
         if version_rows:
             if op == "delete":
-                self._before_parent_deletes(conn, spec.name, entry_rows, now)
+                gone |= self._before_parent_deletes(conn, spec.name, entry_rows, now)
             conn.execute(records.insert(), version_rows)
             if entry_rows:
                 conn.execute(outbox.insert(), entry_rows)
             _save_latest(conn, spec.name, latest, known, {r["record_id"] for r in version_rows})
+            if self.on_parent_delete == "cascade":
+                drop_obsolete(conn, gone)
         if parked:
             for row in parked:
                 row.update(source=source[:200], received_at=now, op=op)
             conn.execute(quarantine.insert(), parked)
 
     def _before_parent_deletes(self, conn: Connection, table: str,
-                               entries: list[dict[str, Any]], now: datetime) -> None:
-        """Cascade to the children of the deleted records, or hold the deletes (by setting)."""
+                               entries: list[dict[str, Any]], now: datetime
+                               ) -> set[tuple[str, str]]:
+        """Cascade to the children of the deleted records, or hold the deletes (by setting);
+        the keys deleted here and by the cascade."""
         deleted = [(table, e["record_id"]) for e in entries]
         if self.on_parent_delete == "cascade":
-            cascade_deletes(conn, self.dictionary, deleted, now)
-            return
+            return set(deleted) | cascade_deletes(conn, self.dictionary, deleted, now)
         held = {child.parent[1] for child in live_children(conn, deleted)}
         for entry in entries:
             if entry["record_id"] in held:
                 entry["note"] = HELD_FOR_CHILDREN
+        return set(deleted)
 
 
 def _raw_id(spec: TableSpec, raw: Any) -> str | None:
