@@ -43,7 +43,7 @@ pytestmark = pytest.mark.services
 TREE = {"emr_patient_info": None, "emr_activity_info": "emr_patient_info",
         "emr_ex_lab": "emr_patient_info", "emr_ex_lab_item": "emr_ex_lab",
         "emr_order": "emr_patient_info", "emr_order_item": "emr_order"}
-KEYS = 3
+KEYS = 2
 _RUNS = itertools.count()
 
 Step = tuple[str, str, int, int]  # (op, table, key number, parent key number)
@@ -111,8 +111,8 @@ def _apply(intake: StoreIntake, model: Model, run: str, step: Step, serial: int)
         intake.accept(table, [{"id": key[1]}], op="delete")
         model.delete(key)
         return True
-    if parent is not None and parent not in model.parent:
-        return False  # the HIS writes a child after its parent
+    if parent is not None and parent not in model.parent:  # the HIS writes the parent first
+        _apply(intake, model, run, ("upsert", parent[0], parent_number, parent_number), serial)
     intake.accept(table, [sample_record(table, key[1], parent_id=parent[1] if parent else None,
                                         serial=serial)])
     model.upsert(key, parent)
@@ -161,7 +161,7 @@ def _check(engine: Engine, simulator: tuple[Any, str, str], sequence: list[Step]
     assert _front_end(db, run) == model.expected()
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sequence=steps)
 def test_no_orphan_after_any_sequence_sqlite(tmp_path: Path, simulator: tuple[Any, str, str],
@@ -200,3 +200,92 @@ def test_no_orphan_postgres_example(pg_url: str, simulator: tuple[Any, str, str]
         _check(engine, simulator, sequence)
     finally:
         engine.dispose()
+
+
+def _delete_paths(db: str) -> list[str]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return [p.rsplit("/", 1)[1] for (p,) in conn.execute(text(
+                "SELECT path FROM sim_request WHERE method = 'DELETE' ORDER BY seq"))]
+    finally:
+        engine.dispose()
+
+
+def _order_with_items(intake: StoreIntake, run: str) -> None:
+    intake.accept("emr_patient_info", [sample_record("emr_patient_info", f"{run}-p")])
+    intake.accept("emr_order", [sample_record("emr_order", f"{run}-o", parent_id=f"{run}-p")])
+    intake.accept("emr_order_item", [sample_record("emr_order_item", f"{run}-oi{i}",
+                                                   parent_id=f"{run}-o") for i in range(2)])
+
+
+def test_deletes_go_children_first(simulator: tuple[Any, str, str], tmp_path: Path) -> None:
+    """The HIS flags a prescription and its items deleted; the sweep hands them over parents
+    first (tables are polled in that order). The front-end gets the items' DELETEs first."""
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    sim, url, db = simulator
+    engine, clock = make_engine(f"sqlite:///{tmp_path / 'store.db'}"), ManualClock()
+    upgrade(engine)
+    intake = StoreIntake(engine, Validator("lenient"), clock=clock)
+    _order_with_items(intake, "d")
+    asyncio.run(_deliver(engine, url, clock))
+    intake.accept("emr_order", [{"id": "d-o"}], op="delete")
+    again = intake.accept("emr_order_item", [{"id": f"d-oi{i}"} for i in range(2)], op="delete")
+    assert again.unchanged == 2  # already deleted with their order
+    asyncio.run(_deliver(engine, url, clock))
+    sim.store.commit()
+    assert _delete_paths(db) == ["emrOrderItem", "emrOrderItem", "emrOrder"]
+    assert _orphans(db) == []
+    engine.dispose()
+
+
+def test_a_cancelled_registration_takes_its_visit_along(simulator: tuple[Any, str, str],
+                                                        tmp_path: Path) -> None:
+    """The HIS deletes emr_patient_info (cancelled registration) but keeps the visit's rows:
+    the front-end loses the whole visit, and re-extracting the kept rows sends nothing."""
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    sim, url, db = simulator
+    engine, clock = make_engine(f"sqlite:///{tmp_path / 'store.db'}"), ManualClock()
+    upgrade(engine)
+    intake = StoreIntake(engine, Validator("lenient"), clock=clock)
+    _order_with_items(intake, "c")
+    intake.accept("emr_activity_info", [sample_record("emr_activity_info", "c-a",
+                                                      parent_id="c-p")])
+    asyncio.run(_deliver(engine, url, clock))
+    intake.accept("emr_patient_info", [{"id": "c-p"}], op="delete")
+    kept = intake.accept("emr_activity_info", [sample_record("emr_activity_info", "c-a",
+                                                             parent_id="c-p", serial=9)])
+    assert (kept.accepted, kept.withheld) == (0, 1)
+    asyncio.run(_deliver(engine, url, clock))
+    sim.store.commit()
+    assert _orphans(db) == []
+    assert _front_end(db, "c") == {t: set() for t in TREE}
+    engine.dispose()
+
+
+def test_hold_keeps_the_parent_until_the_his_deletes_the_children(
+        simulator: tuple[Any, str, str], tmp_path: Path) -> None:
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.queries import outbox_status
+
+    sim, url, db = simulator
+    engine, clock = make_engine(f"sqlite:///{tmp_path / 'store.db'}"), ManualClock()
+    upgrade(engine)
+    intake = StoreIntake(engine, Validator("lenient"), clock=clock, on_parent_delete="hold")
+    _order_with_items(intake, "h")
+    asyncio.run(_deliver(engine, url, clock))
+    intake.accept("emr_order", [{"id": "h-o"}], op="delete")
+    asyncio.run(_deliver(engine, url, clock))
+    sim.store.commit()
+    assert "h-o" in _front_end(db, "h")["emr_order"]  # held: its items are still there
+    assert outbox_status(engine, clock.now()).counts["emr_order"].get("pending") == 1
+    intake.accept("emr_order_item", [{"id": f"h-oi{i}"} for i in range(2)], op="delete")
+    asyncio.run(_deliver(engine, url, clock))
+    sim.store.commit()
+    assert _front_end(db, "h")["emr_order"] == set() and _orphans(db) == []
+    engine.dispose()
