@@ -56,3 +56,29 @@ async def test_missing_keys_are_shown_and_resent(tmp_path: Path) -> None:
             await login(client, "admin1")
             log = (await client.get("/console/actions?action=reconcile.resend")).text
             assert "operator1" in log and "emr_outpatient_record" in log
+
+
+async def test_records_in_flight_are_in_flight_not_missing(tmp_path: Path) -> None:
+    """Without the HIS side, accepted records still on their way are shown as in flight; only
+    the dead are marked (they used to be counted as "not delivered", in red)."""
+    from hisbridge.spec import Validator
+    from hisbridge.store.intake import StoreIntake
+    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.outbox import OutboxQueue
+    from hisbridge.testing import sample_record
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
+    StoreIntake(engine, Validator("lenient"), clock=clock).accept(
+        "emr_patient_info", [sample_record("emr_patient_info", f"p{i}", serial=i) for i in range(5)])
+    OutboxQueue(engine, clock=clock).claim("w", 2, 60.0)  # two in flight, three pending
+    add_role_users(engine)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), engine, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+        await login(client, "operator1")
+        page = (await client.get("/console/reconcile?date=2026-03-03")).text
+    line = page.split("<code>emr_patient_info</code>", 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="in-flight-emr_patient_info">5<' in line
+    assert "sev-critical" not in line
+    engine.dispose()
