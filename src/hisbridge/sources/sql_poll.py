@@ -23,6 +23,7 @@ from hisbridge._clock import CHINA_TZ, Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.logs import get_logger
 from hisbridge.mapping import MappedRow, Project
+from hisbridge.mapping.rows import triage
 from hisbridge.privacy import scrub
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, parse_mark, vars_of
@@ -162,21 +163,13 @@ class SqlPoller:
     def _sort(report: PollReport, batch: list[MappedRow]
               ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
         """Upserts, deletes and rows the mapping refused; filtered rows are only counted."""
-        upserts: list[MappedRow] = []
-        deletes: list[MappedRow] = []
-        bad: list[_Bad] = []
         for row in batch:
             report.unmapped.update(row.unmapped)
             report.counts.unmapped += len(row.unmapped)
-            if row.filtered:
-                report.counts.filtered += 1
-            elif row.op == "delete" and row.key:  # a delete needs only its key
-                deletes.append(row)
-            elif row.problems:
-                bad.append((row.key, tuple(row.problems)))
-            else:
-                upserts.append(row)
-        return upserts, deletes, bad
+        sorted_rows = triage(batch)
+        report.counts.filtered += len(sorted_rows.filtered)
+        bad = [(row.key, tuple(row.problems)) for row in sorted_rows.refused]
+        return sorted_rows.upserts, sorted_rows.deletes, bad
 
     def _accept(self, report: PollReport, op: Op, rows: list[MappedRow]
                 ) -> tuple[list[MappedRow], list[_Bad]]:
