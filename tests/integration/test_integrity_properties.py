@@ -123,7 +123,7 @@ def _front_end(db: str, run: str) -> dict[str, set[str]]:
     engine = create_engine(db)
     try:
         with engine.connect() as conn:
-            return {t: {r[0] for r in conn.execute(text(f"SELECT id FROM {t}"))  # noqa: S608
+            return {t: {r[0] for r in conn.execute(text(f"SELECT id FROM {t}"))
                         if str(r[0]).startswith(f"{run}-")} for t in TREE}
     finally:
         engine.dispose()
@@ -138,7 +138,7 @@ def _orphans(db: str) -> list[str]:
             for spec in load_dictionary():
                 for link in spec.parent_keys:
                     found += [f"{spec.name}.{rid} -> {link.table}.{pid}" for rid, pid in conn.execute(
-                        text(f"SELECT c.id, c.{link.field} FROM {spec.name} c LEFT JOIN "  # noqa: S608
+                        text(f"SELECT c.id, c.{link.field} FROM {spec.name} c LEFT JOIN "
                              f"{link.table} p ON p.{link.column} = c.{link.field} "
                              f"WHERE p.{link.column} IS NULL"))]
     finally:
