@@ -180,6 +180,7 @@ class SqlPoller:
                                     source=self.project.source_name)
         report.counts.accepted += result.accepted
         report.counts.unchanged += result.unchanged
+        report.counts.withheld += result.withheld
         if op == "delete":
             report.counts.deleted += result.accepted
         refused = {rj.index for rj in result.rejected}
