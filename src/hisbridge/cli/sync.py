@@ -47,6 +47,7 @@ def _accept_file(settings: Settings, path: Path, table: str, op: str,
                                 source=f"file:{path.name}")
         total.accepted += result.accepted
         total.unchanged += result.unchanged
+        total.withheld += result.withheld
         total.rejected += [type(x)(good[x.index].line, x.record_id, x.violations)
                            for x in result.rejected]
     return total, unreadable, service
@@ -69,6 +70,8 @@ def sync_file(
     total, unreadable, service = _accept_file(settings, path, table, op, encoding)
     console.print(f"接收 accepted {total.accepted}，未变化 unchanged {total.unchanged}，"
                   f"隔离 quarantined {len(total.rejected)}，无法读取 unreadable {len(unreadable)}")
+    if total.withheld:
+        console.print(f"上级记录已删除、不发送 withheld (parent deleted): {total.withheld}")
     for row in unreadable[:20]:
         console.print(f"  第 {row.line} 行 line {row.line}: {row.error}")
     for rejected in total.rejected[:20]:
