@@ -19,12 +19,12 @@ op and parent, so the children of a deleted parent are a lookup away:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from hisbridge import _ids, _json
 from hisbridge.spec import Dictionary
@@ -54,31 +54,38 @@ def delete_hash(payload: str) -> str:
     return _ids.content_hash(f"delete\n{payload}".encode())
 
 
+def _by_table(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """(table, ids) in chunks: ``table = x AND id IN (...)`` uses the primary key's index where
+    a row-value ``IN`` may not (SQLite)."""
+    tables: dict[str, set[str]] = {}
+    for table, record_id in keys:
+        tables.setdefault(table, set()).add(record_id)
+    for table, ids in sorted(tables.items()):
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), _CHUNK):
+            yield table, wanted[start:start + _CHUNK]
+
+
 def deleted_parents(conn: Connection, parents: Iterable[tuple[str, str]]
                     ) -> set[tuple[str, str]]:
     """The ``parents`` whose latest version is a delete."""
     k = record_keys.c
-    wanted = sorted(set(parents))
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(select(k.table_name, k.record_id).where(
-            tuple_(k.table_name, k.record_id).in_(wanted[start:start + _CHUNK]),
-            k.op == "delete"))
-        found.update((t, rid) for t, rid in rows)
+    for table, ids in _by_table(parents):
+        rows = conn.execute(select(k.record_id).where(
+            k.table_name == table, k.record_id.in_(ids), k.op == "delete"))
+        found.update((table, rid) for (rid,) in rows)
     return found
 
 
 def live_children(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[Child]:
     """Records whose latest version is an upsert naming one of ``parents`` as its parent."""
     k = record_keys.c
-    wanted = sorted(set(parents))
     found: list[Child] = []
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        rows = conn.execute(select(k.table_name, k.record_id, k.version, k.parent_table,
-                                   k.parent_id).where(
-            tuple_(k.parent_table, k.parent_id).in_(chunk), k.op == "upsert"))
-        found += [Child(t, rid, v, (pt, pid)) for t, rid, v, pt, pid in rows]
+    for table, ids in _by_table(parents):
+        rows = conn.execute(select(k.table_name, k.record_id, k.version, k.parent_id).where(
+            k.parent_table == table, k.parent_id.in_(ids), k.op == "upsert"))
+        found += [Child(t, rid, v, (table, pid)) for t, rid, v, pid in rows]
     return found
 
 
@@ -136,12 +143,11 @@ def drop_obsolete(conn: Connection, parents: Iterable[tuple[str, str]]) -> int:
     o, k = outbox.c, record_keys.c
     newer = select(k.version).where(k.table_name == o.table_name,
                                     k.record_id == o.record_id).scalar_subquery()
-    wanted = sorted(set(parents))
     dropped = 0
-    for start in range(0, len(wanted), _CHUNK):
+    for table, ids in _by_table(parents):
         result = conn.execute(delete(outbox).where(
-            tuple_(o.parent_table, o.parent_id).in_(wanted[start:start + _CHUNK]),
-            o.op == "upsert", o.state == "pending", o.attempts == 0, o.version < newer))
+            o.parent_table == table, o.parent_id.in_(ids), o.op == "upsert",
+            o.state == "pending", o.attempts == 0, o.version < newer))
         dropped += int(result.rowcount or 0)
     return dropped
 
