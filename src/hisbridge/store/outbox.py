@@ -11,8 +11,7 @@ An entry is claimable when it is due, no earlier version of the same (table, id)
 - an upsert: its parent record is at the front-end (a delivered upsert not followed by a
   delivered delete), or the entry has waited longer than ``parent_wait_s``: then it is handed
   out with the note ``parent_wait_exceeded`` and the worker sends it anyway or dead-letters it,
-  per its ``on_parent_timeout`` setting. While the parent's latest version is a delete it waits
-  whatever the time (it would be an orphan at the front-end);
+  per its ``on_parent_timeout`` setting (a child of a deleted parent is withheld at intake);
 - a delete: no delete of one of its children is unfinished (deletes go children first, the
   mirror of inserts), and, when it is held (``hisbridge.store.cascade``), no child is left.
 """
@@ -106,7 +105,7 @@ class OutboxQueue:
         query = (
             select(o.c.id)
             .where(o.c.state == state, ~unfinished_before,
-                   or_(and_(o.c.op == "upsert", _upsert_ready(o)),
+                   or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
                        and_(o.c.op == "delete", _delete_ready(o))))
             .limit(bindparam("b_limit"))
         )
@@ -131,12 +130,10 @@ class OutboxQueue:
                    and from_store(row.created_at) <= deadline]  # type: ignore[operator]
         if not waiting:
             return set()
-        p = outbox.alias("p")
-        parents = {(row.parent_table, row.parent_id) for row in waiting}
-        delivered = {(t, i) for t, i in conn.execute(
-            select(p.c.table_name, p.c.record_id).where(
-                tuple_(p.c.table_name, p.c.record_id).in_(list(parents)), _live(p)))}
-        return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
+        o = outbox.alias("o")
+        ready = {i for (i,) in conn.execute(select(o.c.id).where(
+            o.c.id.in_([row.id for row in waiting]), _at_front_end(o, self._skip_locked)))}
+        return {row.id for row in waiting if row.id not in ready}
 
     def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
         payload = payloads.get(row.id, "{}")
@@ -209,27 +206,37 @@ class OutboxQueue:
                     conn.execute(_FINISH[action], rows)
 
 
-def _live(p: Any) -> Any:
-    """``p`` is a delivered upsert of its record not followed by a delivered delete."""
-    later = outbox.alias("later")
-    deleted_after = exists().where(
-        later.c.table_name == p.c.table_name, later.c.record_id == p.c.record_id,
-        later.c.id > p.c.id, later.c.op == "delete", later.c.state == "delivered")
-    return and_(p.c.state == "delivered", p.c.op == "upsert", ~deleted_after)
+def _at_front_end(o: Any, hashed: bool) -> Any:
+    """``o``'s parent is at the front-end: a delivered upsert of it that no delivered delete
+    followed (so a re-inserted parent counts once its new upsert is there).
+
+    The same rule in the form each store plans best: uncorrelated ``IN`` subqueries that
+    PostgreSQL hashes once per claim (``hashed``), correlated ``EXISTS`` probes for SQLite."""
+    if not hashed:
+        parent, later = outbox.alias("parent"), outbox.alias("later")
+        deleted_after = exists().where(
+            later.c.table_name == parent.c.table_name, later.c.record_id == parent.c.record_id,
+            later.c.id > parent.c.id, later.c.state == "delivered", later.c.op == "delete")
+        return exists().where(
+            parent.c.table_name == o.c.parent_table, parent.c.record_id == o.c.parent_id,
+            parent.c.state == "delivered", parent.c.op == "upsert", ~deleted_after)
+    d, u, later = outbox.alias("d"), outbox.alias("u"), outbox.alias("later")
+    upserted = select(u.c.table_name, u.c.record_id).where(
+        u.c.state == "delivered", u.c.op == "upsert")
+    reinserted = exists().where(
+        later.c.table_name == d.c.table_name, later.c.record_id == d.c.record_id,
+        later.c.id > d.c.id, later.c.state == "delivered", later.c.op == "upsert")
+    gone = select(d.c.table_name, d.c.record_id).where(
+        d.c.state == "delivered", d.c.op == "delete", ~reinserted)
+    parent_key = tuple_(o.c.parent_table, o.c.parent_id)
+    return and_(parent_key.in_(upserted), parent_key.not_in(gone))
 
 
-def _upsert_ready(o: Any) -> Any:
-    """A child upsert goes once its parent is at the front-end, or after ``parent_wait_s``;
-    never while the parent's latest version is a delete (it would be an orphan)."""
-    parent = outbox.alias("parent")
-    keys = record_keys.alias("pkey")
-    parent_live = exists().where(parent.c.table_name == o.c.parent_table,
-                                 parent.c.record_id == o.c.parent_id, _live(parent))
-    parent_deleted = exists().where(keys.c.table_name == o.c.parent_table,
-                                    keys.c.record_id == o.c.parent_id, keys.c.op == "delete")
-    return or_(o.c.parent_id.is_(None),
-               and_(~parent_deleted,
-                    or_(o.c.created_at <= bindparam("b_deadline"), parent_live)))
+def _upsert_ready(o: Any, hashed: bool) -> Any:
+    """A child upsert goes once its parent is at the front-end, or after ``parent_wait_s``.
+    (A child of a deleted parent never gets here: the intake withholds it.)"""
+    return or_(o.c.parent_id.is_(None), o.c.created_at <= bindparam("b_deadline"),
+               _at_front_end(o, hashed))
 
 
 def _delete_ready(o: Any) -> Any:
