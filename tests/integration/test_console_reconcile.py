@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.mapping.example import write_example
@@ -82,3 +83,32 @@ async def test_records_in_flight_are_in_flight_not_missing(tmp_path: Path) -> No
     assert 'data-testid="in-flight-emr_patient_info">5<' in line
     assert "sev-critical" not in line
     engine.dispose()
+
+
+async def test_rows_deleted_outright_show_as_only_at_the_front_end(tmp_path: Path) -> None:
+    """A lab result deleted outright in the HIS after it was sent: the page counts it in
+    "仅前置机有", names the command, and its resend button sends the delete."""
+    his_url = f"sqlite:///{tmp_path / 'his.sqlite'}"
+    his = make_engine(his_url)
+    build_day(his, DAY, 20, seed=4)
+    write_example(tmp_path, his_url=his_url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
+    with open_pipeline(tmp_path / "hisbridge.yaml", clock=clock) as pipe:
+        extract(pipe.poller, ["emr_ex_lab", "emr_ex_lab_item"])
+        with his.begin() as conn:
+            gone = conn.execute(text("SELECT min(result_id) FROM lab_result")).scalar_one()
+            conn.execute(text("DELETE FROM lab_result WHERE result_id = :k"), {"k": gone})
+        add_role_users(pipe.engine)
+        app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
+        app.state.poller = pipe.poller
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+            token = await login(client, "operator1")
+            page = (await client.get(f"/console/reconcile?date={DAY}")).text
+            assert 'data-testid="frontend-only-emr_ex_lab_item">1<' in page
+            assert "仅前置机有" in page and "hisbridge sync deletes" in page
+            done = await client.post("/console/reconcile/resend", data={
+                "csrf": token, "table": "emr_ex_lab_item", "date": DAY.isoformat()})
+            assert done.status_code == 303
+            after = (await client.get(done.headers["location"])).text
+            assert 'data-testid="frontend-only-emr_ex_lab_item">0<' in after
+    his.dispose()
