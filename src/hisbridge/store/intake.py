@@ -161,25 +161,17 @@ class StoreIntake:
         entry_rows: list[dict[str, Any]] = []
         for item in prepared:
             current = latest.get(item.record_id)
-            item_op, item_source = op, source
-            if current is not None and current.content_hash == item.content_hash:
-                result.unchanged += 1
+            item_op = _next_op(spec, op, item, current, gone, result)
+            if item_op is None:
                 continue
-            if item.parent in gone:  # its parent was deleted: it must not reach the front-end
-                result.withheld += 1
-                if current is not None and current.op == "delete":
-                    continue
-                item_op, item_source = "delete", f"{CASCADE_SOURCE}{item.parent[0]}"
-                item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
-                item.content_hash = delete_hash(item.payload)
-            if op == "delete" and current is not None:
-                item.parent = current.parent  # a delete names only its key: keep the link
             version = (current.version if current else 0) + 1
             latest[item.record_id] = _Latest(version, item.content_hash, item_op, item.parent)
+            withheld_from = item.parent[0] if item_op != op and item.parent else ""
             version_rows.append({"table_name": spec.name, "record_id": item.record_id,
                                  "version": version, "op": item_op,
                                  "content_hash": item.content_hash, "payload": item.payload,
-                                 "source": item_source[:200], "received_at": now})
+                                 "source": (f"{CASCADE_SOURCE}{withheld_from}" if withheld_from
+                                            else source)[:200], "received_at": now})
             if item_op == op or current is not None:  # a withheld new record sends nothing
                 entry_rows.append(_entry_row(spec.name, item, version, item_op, now))
         result.accepted = sum(e["op"] == op for e in entry_rows)
@@ -210,6 +202,25 @@ class StoreIntake:
             if entry["record_id"] in held:
                 entry["note"] = HELD_FOR_CHILDREN
         return set(deleted)
+
+
+def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
+             gone: set[tuple[str, str]], result: AcceptResult) -> Op | None:
+    """The op to store for ``item``: ``op``; a delete when its parent was deleted (withheld, it
+    must not reach the front-end); None when there is nothing new to store."""
+    if current is not None and current.content_hash == item.content_hash:
+        result.unchanged += 1
+        return None
+    if item.parent in gone:
+        result.withheld += 1
+        if current is not None and current.op == "delete":
+            return None
+        item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
+        item.content_hash = delete_hash(item.payload)
+        return "delete"
+    if op == "delete" and current is not None:
+        item.parent = current.parent  # a delete names only its key: keep the link
+    return op
 
 
 def _raw_id(spec: TableSpec, raw: Any) -> str | None:
