@@ -4,8 +4,11 @@ resending what is missing from the browser's form."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -29,6 +32,17 @@ def _row(html: str, table: str) -> list[int]:
     return [int(n) for n in re.findall(r'class="num[^"]*">(\d+)<', line)]
 
 
+@asynccontextmanager
+async def _console(pipe: Any, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The console over the pipeline's store, with the HIS side wired, and its users."""
+    add_role_users(pipe.engine)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
+    app.state.poller = pipe.poller
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://c") as client:
+        yield client
+
+
 async def test_missing_keys_are_shown_and_resent(tmp_path: Path) -> None:
     his_url = f"sqlite:///{tmp_path / 'his.sqlite'}"
     build_day(make_engine(his_url), DAY, 20, seed=4)
@@ -36,10 +50,7 @@ async def test_missing_keys_are_shown_and_resent(tmp_path: Path) -> None:
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
     with open_pipeline(tmp_path / "hisbridge.yaml", clock=clock) as pipe:
         extract(pipe.poller, ["emr_patient_info"])  # the visits are not extracted yet
-        add_role_users(pipe.engine)
-        app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
-        app.state.poller = pipe.poller
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+        async with _console(pipe, clock) as client:
             token = await login(client, "operator1")
             page = (await client.get(f"/console/reconcile?date={DAY}")).text
             source, accepted, *_, missing = _row(page, "emr_patient_info")
@@ -98,10 +109,7 @@ async def test_rows_deleted_outright_show_as_only_at_the_front_end(tmp_path: Pat
         with his.begin() as conn:
             gone = conn.execute(text("SELECT min(result_id) FROM lab_result")).scalar_one()
             conn.execute(text("DELETE FROM lab_result WHERE result_id = :k"), {"k": gone})
-        add_role_users(pipe.engine)
-        app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
-        app.state.poller = pipe.poller
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+        async with _console(pipe, clock) as client:
             token = await login(client, "operator1")
             page = (await client.get(f"/console/reconcile?date={DAY}")).text
             assert 'data-testid="frontend-only-emr_ex_lab_item">1<' in page
