@@ -1,9 +1,13 @@
 """Reconciliation: for one day and each table, what the HIS has versus what the store did.
 
 Per table: the HIS's keys for the day (computed by the same mapping SQL that extracts them),
-how many were accepted, delivered, are still pending, ended dead, were quarantined, and which
-are missing (in the HIS, never accepted). ``compare`` is pure and table-tested; ``key_states``
-reads the store; ``reconcile_day`` ties them to a ``SqlPoller``.
+how many were accepted, delivered, are still in flight (pending), ended dead, were quarantined,
+were withdrawn with their deleted parent (not a gap: the front-end must not hold children of a
+deleted record), and which are missing (in the HIS, never accepted). The other way round,
+``frontend_only`` counts keys delivered for the day that the HIS no longer has: rows deleted
+outright in the HIS whose deletes were not sent yet (``hisbridge sync deletes`` sends them).
+``compare`` is pure and table-tested; ``key_states`` reads the store; ``reconcile_day`` ties
+them to a ``SqlPoller``.
 """
 
 from __future__ import annotations
@@ -15,17 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, select, tuple_
 
-from hisbridge.store.schema.outbox import outbox, quarantine, record_keys
+from hisbridge.store.cascade import CASCADE_SOURCE
+from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 
 if TYPE_CHECKING:
     from hisbridge.sources.sql_poll import SqlPoller
 
 __all__ = [
-    "KeyState", "TableReconciliation", "compare", "key_states", "reconcile_day", "resend", "totals",
+    "COLUMNS", "DELETES_COMMAND", "KeyState", "TableReconciliation", "compare", "key_states",
+    "reconcile_day", "resend", "totals",
 ]
 
-KeyState = Literal["delivered", "pending", "dead", "quarantined"]
+KeyState = Literal["delivered", "pending", "dead", "quarantined", "withdrawn", "deleted"]
+DELETES_COMMAND = "hisbridge sync deletes -c hisbridge.yaml --date {day}"
 _SHOWN_MISSING = 50
+# The report's count columns, in the order the CLI and the console show them.
+COLUMNS = ("source", "accepted", "delivered", "pending", "dead", "quarantined", "withdrawn",
+           "missing", "frontend_only", "excluded")
 _CHUNK = 500
 
 
@@ -40,31 +50,38 @@ class TableReconciliation:
     pending: int = 0
     dead: int = 0
     quarantined: int = 0
+    withdrawn: int = 0
     missing: int = 0
+    frontend_only: int = 0
     missing_ids: list[str] = field(default_factory=list)
     excluded: int = 0  # kept back by do-not-send rules (never sent, not missing)
+    frontend_only_ids: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return self.missing == 0 and self.dead == 0 and self.quarantined == 0
+        return (self.missing == 0 and self.dead == 0 and self.quarantined == 0
+                and self.frontend_only == 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "complete": self.complete}
 
 
-def compare(table: str, source_keys: Iterable[str],
-            states: Mapping[str, KeyState]) -> TableReconciliation:
-    """Classify every HIS key by what the store knows of it (pure)."""
+def compare(table: str, source_keys: Iterable[str], states: Mapping[str, KeyState],
+            seen: Iterable[str] = ()) -> TableReconciliation:
+    """Classify every HIS key by what the store knows of it (pure); ``seen`` are the keys sent
+    for the day, so the ones the HIS no longer has and the store has not deleted are counted
+    as held only by the front-end."""
     line = TableReconciliation(table)
     missing: list[str] = []
-    for key in sorted(set(source_keys)):
+    wanted = set(source_keys)
+    for key in sorted(wanted):
         line.source += 1
         state = states.get(key)
-        if state is None:
+        if state is None or state == "deleted":
             missing.append(key)
             continue
-        if state == "quarantined":
-            line.quarantined += 1
+        if state in ("quarantined", "withdrawn"):
+            setattr(line, state, getattr(line, state) + 1)
             continue
         line.accepted += 1
         if state == "delivered":
@@ -75,6 +92,9 @@ def compare(table: str, source_keys: Iterable[str],
             line.pending += 1
     line.missing = len(missing)
     line.missing_ids = missing[:_SHOWN_MISSING]
+    extra = sorted(k for k in set(seen) - wanted if states.get(k) in ("delivered", "pending"))
+    line.frontend_only = len(extra)
+    line.frontend_only_ids = extra[:_SHOWN_MISSING]
     return line
 
 
@@ -84,28 +104,49 @@ def _chunks(keys: list[str]) -> Iterable[list[str]]:
 
 
 def key_states(engine: Engine, table: str, keys: Iterable[str]) -> dict[str, KeyState]:
-    """What the store knows of each key: its latest version's fate, or quarantine."""
+    """What the store knows of each key: its latest version's fate, or quarantine; a latest
+    delete is ``deleted`` (``withdrawn`` when it came with its parent's), and an upsert waiting
+    for a deleted parent is ``withdrawn`` too."""
     wanted = sorted(set(keys))
     states: dict[str, KeyState] = {}
-    k, o = record_keys.c, outbox.c
     with engine.connect() as conn:
         for chunk in _chunks(wanted):
-            latest = conn.execute(select(k.record_id, k.version).where(
-                k.table_name == table, k.record_id.in_(chunk))).all()
-            fates: dict[str, set[str]] = {rid: set() for rid, _ in latest}
-            if latest:
-                entries = conn.execute(select(o.record_id, o.state, o.replayed).where(
-                    o.table_name == table, tuple_(o.record_id, o.version).in_(latest)))
-                for rid, state, replayed in entries:
-                    fates[rid].add("replayed" if state == "dead" and replayed else state)
-            for rid, seen in fates.items():
-                states[rid] = ("delivered" if "delivered" in seen else
-                               "dead" if "dead" in seen else "pending")
+            states.update(_latest_fates(conn, table, chunk))
             parked = conn.execute(select(quarantine.c.record_id).where(
                 quarantine.c.table_name == table, quarantine.c.record_id.in_(chunk))
                 .group_by(quarantine.c.record_id)).all()
             for (rid,) in parked:
                 states.setdefault(rid, "quarantined")
+    return states
+
+
+def _latest_fates(conn: Any, table: str, chunk: list[str]) -> dict[str, KeyState]:
+    k, o, r = record_keys.c, outbox.c, records.c
+    parent = record_keys.alias("parent")
+    latest = conn.execute(
+        select(k.record_id, k.version, k.op, r.source, parent.c.op)
+        .join(records, (r.table_name == k.table_name) & (r.record_id == k.record_id)
+              & (r.version == k.version), isouter=True)
+        .join(parent, (parent.c.table_name == k.parent_table)
+              & (parent.c.record_id == k.parent_id), isouter=True)
+        .where(k.table_name == table, k.record_id.in_(chunk))).all()
+    fates: dict[str, set[str]] = {rid: set() for rid, *_ in latest}
+    if latest:
+        entries = conn.execute(select(o.record_id, o.state, o.replayed).where(
+            o.table_name == table, tuple_(o.record_id, o.version).in_(
+                [(rid, version) for rid, version, *_ in latest])))
+        for rid, state, replayed in entries:
+            fates[rid].add("replayed" if state == "dead" and replayed else state)
+    states: dict[str, KeyState] = {}
+    for rid, _version, op, source, parent_op in latest:
+        seen = fates[rid]
+        if op == "delete":
+            states[rid] = "withdrawn" if (source or "").startswith(CASCADE_SOURCE) else "deleted"
+        elif parent_op == "delete" and "delivered" not in seen:
+            states[rid] = "withdrawn"
+        else:
+            states[rid] = ("delivered" if "delivered" in seen else
+                           "dead" if "dead" in seen else "pending")
     return states
 
 
@@ -116,7 +157,8 @@ def reconcile_day(poller: SqlPoller, engine: Engine, day: date,
     until = min(datetime(day.year, day.month, day.day) + timedelta(days=1), poller.now())
     for table in tables or poller.project.tables():
         scan = poller.scan_day(table, day, until=until)
-        line = compare(table, scan.keys, key_states(engine, table, scan.keys))
+        seen = poller.state.seen_keys(table, day.isoformat())
+        line = compare(table, scan.keys, key_states(engine, table, scan.keys | seen), seen)
         line.excluded = scan.excluded
         report.append(line)
     return report
@@ -124,7 +166,8 @@ def reconcile_day(poller: SqlPoller, engine: Engine, day: date,
 
 def resend(poller: SqlPoller, engine: Engine, day: date, line: TableReconciliation,
            now: datetime) -> int:
-    """Re-queue what is missing or dead: re-extract the day, replay the day's dead entries."""
+    """Re-queue what is missing or dead: re-extract the day, replay the day's dead entries;
+    and send the deletes of what only the front-end still holds (the key-set sweep)."""
     from hisbridge.store.queries import ReplayFilter, replay
 
     start = datetime(day.year, day.month, day.day)
@@ -135,6 +178,8 @@ def resend(poller: SqlPoller, engine: Engine, day: date, line: TableReconciliati
     if line.dead:
         flt = ReplayFilter(table=line.table, state="dead")
         again += replay(engine, flt, now, requested_by="reconcile").replayed
+    if line.frontend_only:
+        again += poller.sweep_deletes(line.table, day).counts.deleted
     return again
 
 
@@ -142,8 +187,7 @@ def totals(lines: Iterable[TableReconciliation]) -> dict[str, int]:
     """Column sums for the report's last line."""
     out: dict[str, int] = {}
     for line in lines:
-        for name in ("source", "accepted", "delivered", "pending", "dead", "quarantined", "missing",
-                     "excluded"):
+        for name in COLUMNS:
             out[name] = out.get(name, 0) + int(getattr(line, name))
     return out
 

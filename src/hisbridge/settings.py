@@ -143,6 +143,9 @@ class DeliverySettings(BaseModel):
     breaker_max_s: float = Field(15.0, gt=0)  # longest pause between probes of a down receiver
     on_parent_timeout: Literal["send", "dead"] = "send"
     """After parent_wait_s a child is sent anyway (the front-end accepts orphans) or dead-lettered."""
+    on_parent_delete: Literal["cascade", "hold"] = "cascade"
+    """A parent's delete first deletes the children delivered for it (cascade), or waits, held
+    with a note, until the HIS deletes them itself (hold). Either way no orphan is left."""
 
 
 class PushSettings(BaseModel):

@@ -45,6 +45,7 @@ def _run_day(tmp_path: Path, his_url: str, store_url: str, scale: str,
     problems = [x.as_dict() for x in lines if not x.complete]
     assert problems == []
     assert sum(x.source for x in lines) > 0
+    assert sum(x.withdrawn for x in lines) > 0, "no cancelled visit took its children along"
     _check_simulator(sim_db, lines, drugs)
     his.dispose()
 
@@ -81,7 +82,9 @@ def _check_simulator(sim_db: str, lines: list[object], drugs: object) -> None:
     sim.dispose()
     expected: dict[str, int] = {}
     for line in lines:  # the front-end holds exactly the HIS's current rows (day + corrections)
-        expected[line.table] = expected.get(line.table, 0) + line.source  # type: ignore[attr-defined]
+        # but for the children of cancelled visits, deleted with their visit (no orphans)
+        kept = line.source - line.withdrawn  # type: ignore[attr-defined]
+        expected[line.table] = expected.get(line.table, 0) + kept
     assert held == expected
     assert order_drugs, "no order items reached the front-end"
     assert deletes, "no delete reached the front-end"

@@ -180,7 +180,7 @@ async def test_reconciliation_of_today(world: World) -> None:
     assert "/console/dead?table=emr_outpatient_record&from=" in page.text  # resend the dead one
     row = page.text.split('data-testid="resend-emr_outpatient_record"')[0].rsplit("<tr>", 1)[1]
     cells = [c.split("<")[0] for c in row.split('class="num')[1:]]
-    assert [c.split(">")[-1] for c in cells] == ["未启用", "3", "2", "1", "0", "1"]
+    assert [c.split(">")[-1] for c in cells] == ["未启用", "3", "2", "0", "1"]  # in flight, dead
     empty = await world.client.get("/console/reconcile?date=2020-01-01")
     assert "resend-" not in empty.text
     assert (await world.client.get("/console/reconcile?date=2020-13-01")).status_code == 400

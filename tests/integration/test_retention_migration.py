@@ -31,10 +31,33 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+_OLD_KEYS = ("table_name", "record_id", "version", "content_hash")  # record_keys at outbox_0002
+
+
 def _rows(engine: Engine) -> list[list[tuple[object, ...]]]:
     with engine.connect() as conn:
-        return [[tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-                for t in (outbox, records, record_keys)]
+        return [[tuple(r) for r in conn.execute(select(*cols).order_by(*t.primary_key.columns))]
+                for t, cols in ((outbox, outbox.c), (records, records.c),
+                                (record_keys, [record_keys.c[n] for n in _OLD_KEYS]))]
+
+
+def _seed_old_schema(engine: Engine, clock: ManualClock) -> None:
+    """Twenty patients accepted by the code of the time (raw rows of the old schema)."""
+    from hisbridge.store.times import to_store
+
+    now = to_store(clock.now())
+    with engine.begin() as conn:
+        for i in range(20):
+            rid, state = f"p{i}", "in_flight" if i < 5 else "pending"
+            conn.execute(records.insert().values(
+                table_name="emr_patient_info", record_id=rid, version=1, op="upsert",
+                content_hash=f"h{i}", payload=f'{{"id": "{rid}"}}', source="his",
+                received_at=now))
+            conn.execute(record_keys.insert().values(
+                table_name="emr_patient_info", record_id=rid, version=1, content_hash=f"h{i}"))
+            conn.execute(outbox.insert().values(
+                table_name="emr_patient_info", record_id=rid, version=1, op="upsert",
+                state=state, attempts=0, created_at=now, next_attempt_at=now, replayed=False))
 
 
 def test_upgrade_from_the_previous_heads_keeps_queued_rows(engine: Engine) -> None:
@@ -43,18 +66,16 @@ def test_upgrade_from_the_previous_heads_keeps_queued_rows(engine: Engine) -> No
         command.upgrade(cfg, target)
     assert {"outbox_0001", "sources_0001"} <= current_heads(engine) and pending(engine)
     clock = ManualClock()
-    intake = StoreIntake(engine, Validator("lenient"), clock=clock)
-    intake.accept("emr_patient_info", [sample_record("emr_patient_info", f"p{i}", serial=i)
-                                       for i in range(20)])
-    OutboxQueue(engine, clock=clock).claim("w", 5, 60.0)  # some in flight, the rest pending
+    _seed_old_schema(engine, clock)  # some in flight, the rest pending
     before = _rows(engine)
     upgrade(engine)
-    assert not pending(engine) and "outbox_0002" in current_heads(engine)  # sources: past 0002
+    assert not pending(engine)
     assert _rows(engine) == before and len(before[0]) == 20
     names = {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
     assert {"ix_outbox_finished_at_id", "ix_outbox_replay_of"} <= names
+    intake = StoreIntake(engine, Validator("lenient"), clock=clock)
     assert intake.accept("emr_patient_info", [sample_record("emr_patient_info", "p0")]
-                         ).unchanged == 1
+                         ).accepted == 1
 
 
 def test_the_retention_index_leaves_the_claims_plan_alone(tmp_path: Path) -> None:

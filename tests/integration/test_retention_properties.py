@@ -124,7 +124,7 @@ def test_prune_deletes_only_what_it_may(engine: Engine, history: list[list[dict[
         cutoff = state_cutoff(limits, row.state)
         assert row.state in TERMINAL_STATES and cutoff is not None
         assert to_store(from_store(row.finished_at)) < cutoff  # type: ignore[arg-type]
-    latest = {rid: v for _, rid, v, _ in keys_before}
+    latest = {rid: v for _, rid, v, *_ in keys_before}
     for row in before.values():
         kept = row.id in after
         if row.state not in TERMINAL_STATES or row.version == latest[row.record_id]:

@@ -30,3 +30,21 @@ def test_missing_ids_are_capped_and_sorted() -> None:
     line = compare("emr_order", [f"k{i:03d}" for i in range(80)], {})
     assert line.missing == 80 and line.missing_ids == [f"k{i:03d}" for i in range(50)]
     assert totals([line, line])["missing"] == 160
+
+
+SEEN_CASES = [
+    # source keys, store states, keys sent for the day, expected (withdrawn, missing, frontend_only)
+    (["a"], {"a": "delivered", "b": "delivered"}, ["a", "b"], (0, 0, 1)),  # b deleted outright
+    (["a"], {"a": "delivered", "b": "pending"}, ["a", "b"], (0, 0, 1)),  # on its way there
+    (["a"], {"a": "delivered", "b": "deleted"}, ["a", "b"], (0, 0, 0)),  # its delete is queued
+    (["a"], {"a": "delivered", "b": "dead"}, ["a", "b"], (0, 0, 0)),  # never reached it
+    (["a", "c"], {"a": "withdrawn", "c": "deleted"}, [], (1, 1, 0)),  # c came back: resend
+]
+
+
+@pytest.mark.parametrize(("keys", "states", "seen", "expected"), SEEN_CASES)
+def test_withdrawn_and_frontend_only(keys: list[str], states: dict[str, str], seen: list[str],
+                                     expected: tuple[int, int, int]) -> None:
+    line = compare("emr_ex_lab_item", keys, states, seen)  # type: ignore[arg-type]
+    assert (line.withdrawn, line.missing, line.frontend_only) == expected
+    assert line.complete == (line.missing == line.frontend_only == 0)

@@ -11,12 +11,13 @@ from rich.console import Console
 
 from hisbridge import _json
 from hisbridge.cli.listing import Listing, emit
-from hisbridge.reconcile import TableReconciliation
+from hisbridge.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
 
 __all__ = ["reconcile"]
 
 console = Console()
-_COLUMNS = ("source", "accepted", "delivered", "pending", "dead", "quarantined", "missing")
+_HEADERS = {"pending": "in flight 在途", "withdrawn": "withdrawn 随上级删除",
+            "frontend_only": "only at front-end 仅前置机有", "excluded": "excluded 按规则排除"}
 
 
 def reconcile(
@@ -26,7 +27,9 @@ def reconcile(
     resend_missing: Annotated[bool, typer.Option("--resend", help="重新排队缺失与死信")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
 ) -> None:
-    """对账 / per table: HIS keys vs accepted vs delivered vs dead vs missing; exit 1 if missing."""
+    """对账 / per table: HIS keys vs accepted vs delivered vs in flight vs dead vs missing, and
+    what only the front-end still holds; exit 1 if anything is missing or only at the front-end.
+    """
     from hisbridge._clock import system_clock
     from hisbridge.reconcile import reconcile_day, resend, totals
     from hisbridge.runtime.extraction import open_pipeline
@@ -38,7 +41,7 @@ def reconcile(
         requeued = 0
         if resend_missing:
             for line in lines:
-                if line.missing or line.dead:
+                if line.missing or line.dead or line.frontend_only:
                     requeued += resend(pipe.poller, pipe.engine, wanted, line, system_clock.now())
     if as_json:
         typer.echo(_json.dumps_str({"date": wanted.isoformat(), "tables": [
@@ -47,18 +50,28 @@ def reconcile(
         _print(wanted, lines, totals(lines), requeued, resend_missing)
     if any(x.missing for x in lines):
         raise typer.Exit(1)
+    if any(x.frontend_only for x in lines) and not resend_missing:
+        if not as_json:
+            console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
+                          "deleted; "
+                          f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+        raise typer.Exit(1)
 
 
 def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], requeued: int,
            resent: bool) -> None:
-    listing = Listing(f"对账 reconciliation {day.isoformat()}", ("table", *_COLUMNS))
+    headers = tuple(_HEADERS.get(c, c) for c in COLUMNS)
+    listing = Listing(f"对账 reconciliation {day.isoformat()}", ("table", *headers))
     for line in lines:
-        listing.rows.append((line.table, *(getattr(line, c) for c in _COLUMNS)))
-    listing.rows.append(("合计 total", *(sums.get(c, 0) for c in _COLUMNS)))
+        listing.rows.append((line.table, *(getattr(line, c) for c in COLUMNS)))
+    listing.rows.append(("合计 total", *(sums.get(c, 0) for c in COLUMNS)))
     emit(listing, console=console)
     for line in lines:
         if line.missing_ids:
             console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
+        if line.frontend_only_ids:
+            console.print(f"{line.table} 仅前置机有 only at the front-end (前 50): "
+                          + ", ".join(line.frontend_only_ids))
         if line.excluded:
             console.print(f"{line.table} 按不上传规则排除 excluded by rule: {line.excluded}（未发送，"
                           "不计为缺失 never sent, not missing）")

@@ -47,6 +47,7 @@ def _accept_file(settings: Settings, path: Path, table: str, op: str,
                                 source=f"file:{path.name}")
         total.accepted += result.accepted
         total.unchanged += result.unchanged
+        total.withheld += result.withheld
         total.rejected += [type(x)(good[x.index].line, x.record_id, x.violations)
                            for x in result.rejected]
     return total, unreadable, service
@@ -69,6 +70,8 @@ def sync_file(
     total, unreadable, service = _accept_file(settings, path, table, op, encoding)
     console.print(f"接收 accepted {total.accepted}，未变化 unchanged {total.unchanged}，"
                   f"隔离 quarantined {len(total.rejected)}，无法读取 unreadable {len(unreadable)}")
+    if total.withheld:
+        console.print(f"上级记录已删除、不发送 withheld (parent deleted): {total.withheld}")
     for row in unreadable[:20]:
         console.print(f"  第 {row.line} 行 line {row.line}: {row.error}")
     for rejected in total.rejected[:20]:
@@ -99,6 +102,8 @@ def sync_once(
     allow_held: Annotated[bool, typer.Option(
         "--allow-held", help="有记录被扣留时仍以 0 退出（供只关心抽取与投递的调度器）"
                              " exit 0 although records are held")] = False,
+    sweep_deletes: Annotated[bool, typer.Option(
+        "--sweep-deletes", help="抽取后比对键集，发送 HIS 物理删除的记录 (昨天与今天)")] = False,
 ) -> None:
     """手动同步一轮 / one manual pass: extract from the HIS, then deliver until idle.
 
@@ -114,6 +119,8 @@ def sync_once(
             pipe.project.tables()
         before = _finished(pipe.engine)
         reports = _extract_with_progress(pipe.poller, tables, since)
+        if sweep_deletes:
+            reports += pipe.poller.sweep(tables)
         idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
         after = _finished(pipe.engine)
         held = held_records(pipe.engine, tables=tables)
@@ -216,3 +223,33 @@ def _print_pass(reports: list[Any], idle: bool) -> None:
     _print_codes(reports)
     if not idle:
         console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
+@app.command("deletes")
+def sync_deletes(
+    config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
+    day: Annotated[datetime | None, typer.Option(
+        "--date", formats=["%Y-%m-%d"], help="比对的日期；默认昨天与今天")] = None,
+    table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只比对这些表")] = None,
+    timeout: Annotated[float, typer.Option(help="投递最长等待秒数 delivery timeout")] = 600.0,
+) -> None:
+    """发送物理删除 / send the deletes of rows deleted outright in the HIS, now.
+
+    The same key-set sweep ``hisbridge run`` does at 23:30 (his.closing_sweep_cron): the keys
+    sent for the day minus the keys the HIS still returns become deletes (children first), then
+    they are delivered. For sites that run ``sync once`` from a scheduler.
+    退出码 exit code 1 when a table failed or anything ended dead.
+    """
+    from hisbridge.runtime.extraction import open_pipeline
+    from hisbridge.store.held import held_records
+
+    with open_pipeline(config) as pipe:
+        tables = [pipe.project.dictionary.table(t).name for t in table] if table else None
+        before = _finished(pipe.engine)
+        reports = pipe.poller.sweep(tables, [day.date()] if day else None)
+        idle = asyncio.run(_deliver_with_progress(pipe.delivery, pipe.engine, timeout))
+        after = _finished(pipe.engine)
+        held = held_records(pipe.engine, tables=tables)
+    dead = after[1] - before[1]
+    _print_pass(reports, idle)
+    _print_outcome(after[0] - before[0], dead, 0, held)
+    if dead or any(r.error for r in reports) or not idle:
+        raise typer.Exit(1)

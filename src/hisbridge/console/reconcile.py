@@ -31,13 +31,9 @@ class DayLine:
     dead: int
 
     @property
-    def missing(self) -> int:
-        """Accepted but not (yet) delivered."""
-        return self.accepted - self.delivered
-
-    @property
-    def waiting(self) -> int:
-        return max(self.missing - self.dead, 0)
+    def in_flight(self) -> int:
+        """Accepted, not delivered yet and not dead: still on its way, not missing."""
+        return max(self.accepted - self.delivered - self.dead, 0)
 
 
 def day_bounds(day: date, zone: tzinfo = CHINA_TZ) -> tuple[datetime, datetime]:

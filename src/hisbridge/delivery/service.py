@@ -78,7 +78,8 @@ class DeliveryService:
             from hisbridge.connectors import make_target
 
             target = make_target(settings.frontend)
-        intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock)
+        intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
+                             on_parent_delete=settings.delivery.on_parent_delete)
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
         return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings),

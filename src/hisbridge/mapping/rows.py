@@ -22,7 +22,7 @@ from hisbridge.privacy import mask_field
 from hisbridge.spec import Dictionary, TableSpec, Violation, load_dictionary
 from hisbridge.store.ports import Op
 
-__all__ = ["Generalised", "MappedRow", "RowMapper", "Unmapped"]
+__all__ = ["Generalised", "MappedRow", "RowMapper", "Triage", "Unmapped", "triage"]
 
 _TRUTHY = frozenset({"1", "y", "yes", "t", "true", "d", "是", "删除", "作废"})
 _ORG_FIELDS = (("org_code", "org_name"), ("apply_org_code", "apply_org_name"),
@@ -217,3 +217,33 @@ class RowMapper:
             current = mapped
         if current is not None:
             yield current
+
+
+@dataclass(slots=True)
+class Triage:
+    """Mapped rows sorted the one way every source sorts them before the intake."""
+
+    upserts: list[MappedRow] = field(default_factory=list)
+    deletes: list[MappedRow] = field(default_factory=list)
+    refused: list[MappedRow] = field(default_factory=list)  # mapping problems: not sent
+    filtered: list[MappedRow] = field(default_factory=list)  # drugs the front-end does not want
+    excluded: list[MappedRow] = field(default_factory=list)  # do-not-send rules: never sent
+
+
+def triage(rows: Iterable[MappedRow]) -> Triage:
+    """Upserts, deletes (a delete needs only its key), rows the mapping refused, rows a
+    do-not-send rule keeps back and rows the drug filter dropped; SQL polling and the push API
+    both hand the intake what this keeps."""
+    out = Triage()
+    for row in rows:
+        if row.excluded:
+            out.excluded.append(row)
+        elif row.filtered:
+            out.filtered.append(row)
+        elif row.op == "delete" and row.key:
+            out.deletes.append(row)
+        elif row.problems:
+            out.refused.append(row)
+        else:
+            out.upserts.append(row)
+    return out

@@ -100,6 +100,21 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
                          activity=activity)
 
 
+def _push_project(settings: Settings, config: Path | None) -> Any:
+    """The project whose code maps and drug catalogue pushed records go through, if any."""
+    if config is None:
+        return None
+    from hisbridge.errors import ConfigError
+    from hisbridge.logs import get_logger
+    from hisbridge.mapping.project import load_project
+
+    try:
+        return load_project(config, settings)
+    except ConfigError as exc:  # no mappings: a push-only site sends national codes
+        get_logger("hisbridge.push").warning("push.no_project", error=str(exc)[:200])
+        return None
+
+
 def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
              t0_every_s: float | None = None) -> Gateway:
     """Migrate the store and build every enabled part of the gateway."""
@@ -126,6 +141,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it
         app.state.poller = scheduler.poller
+    app.state.project = scheduler.poller.project if scheduler else _push_project(settings, config)
     if "encounter_hooks" in services:
         delivery.observers.append(_encounter_observer(gateway, services["encounter_hooks"]))
     _run_jobs_in_lifespan(gateway)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from croniter import croniter
@@ -67,11 +67,8 @@ class PollScheduler:
         """Everything once more, then deletes by key-set diff for yesterday and today."""
         await self.realtime_pass()
         await self.t0_pass()
-        today = self.poller.now().date()
         async with self._locks["t0"]:
-            for table in self.poller.project.tables():
-                for day in (today - timedelta(days=1), today):
-                    await asyncio.to_thread(self.poller.sweep_deletes, table, day)
+            await asyncio.to_thread(self.poller.sweep)
         self.passes["sweep"] += 1
 
     async def _poll(self, lock: str, groups: tuple[str, ...]) -> None:

@@ -24,6 +24,7 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.logs import get_logger
 from hisbridge.mapping import MappedRow, Project
+from hisbridge.mapping.rows import triage
 from hisbridge.privacy import scrub
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, his_mark, vars_of
@@ -185,25 +186,17 @@ class SqlPoller:
               ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
         """Upserts, deletes and rows the mapping refused; filtered and excluded rows are only
         counted."""
-        upserts: list[MappedRow] = []
-        deletes: list[MappedRow] = []
-        bad: list[_Bad] = []
         for row in batch:
             report.unmapped.update(row.unmapped)
             report.dropped.update(row.dropped)
             report.generalised.update(row.generalised)
             report.counts.unmapped += len(row.unmapped)
-            if row.excluded:  # a do-not-send rule: never sent, counted by rule
-                report.excluded[row.excluded] += 1
-            elif row.filtered:
-                report.counts.filtered += 1
-            elif row.op == "delete" and row.key:  # a delete needs only its key
-                deletes.append(row)
-            elif row.problems:
-                bad.append((row.key, tuple(row.problems)))
-            else:
-                upserts.append(row)
-        return upserts, deletes, bad
+        sorted_rows = triage(batch)
+        for row in sorted_rows.excluded:  # a do-not-send rule: never sent, counted by rule
+            report.excluded[str(row.excluded)] += 1
+        report.counts.filtered += len(sorted_rows.filtered)
+        bad = [(row.key, tuple(row.problems)) for row in sorted_rows.refused]
+        return sorted_rows.upserts, sorted_rows.deletes, bad
 
     def _exclude(self, table: str, batch: list[MappedRow]) -> None:
         """Keep back rows whose parent a do-not-send rule kept back; remember every key kept
@@ -229,6 +222,7 @@ class SqlPoller:
                                     source=self.project.source_name)
         report.counts.accepted += result.accepted
         report.counts.unchanged += result.unchanged
+        report.counts.withheld += result.withheld
         if op == "delete":
             report.counts.deleted += result.accepted
         refused = {rj.index for rj in result.rejected}
@@ -278,6 +272,16 @@ class SqlPoller:
                 elif row.key and not row.filtered and row.op == "upsert":
                     scan.keys.add(row.key)
         return scan
+
+    def sweep(self, tables: Iterable[str] | None = None,
+              days: Iterable[date] | None = None) -> list[PollReport]:
+        """The key-set sweep for ``tables`` (default: every mapped one) and ``days`` (default:
+        yesterday and today): what ``run``'s closing sweep, ``sync deletes`` and
+        ``sync once --sweep-deletes`` do."""
+        today = self.now().date()
+        wanted = list(days) if days is not None else [today - timedelta(days=1), today]
+        return [self.sweep_deletes(table, day)
+                for table in (tables or self.project.tables()) for day in wanted]
 
     def sweep_deletes(self, table: str, day: date) -> PollReport:
         """Send deletes for keys seen on ``day`` that the HIS no longer returns."""

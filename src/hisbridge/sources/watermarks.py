@@ -72,6 +72,7 @@ class RunCounts:
     filtered: int = 0
     deleted: int = 0
     unmapped: int = 0
+    withheld: int = 0  # children of a deleted parent, kept away from the front-end
 
 
 class SourceState:

@@ -22,6 +22,16 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import OperationRefused
 from hisbridge.spec import TableSpec, Validator, Violation, has_errors, load_dictionary
 from hisbridge.spec.wire import from_wire, wire_value
+from hisbridge.store.cascade import (
+    CASCADE_SOURCE,
+    HELD_FOR_CHILDREN,
+    OnParentDelete,
+    cascade_deletes,
+    delete_hash,
+    deleted_parents,
+    drop_obsolete,
+    live_children,
+)
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 from hisbridge.store.times import to_store
@@ -110,8 +120,9 @@ class StoreIntake:
     """The durable intake over a migrated store (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine, validator: Validator | None = None, *,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, on_parent_delete: OnParentDelete = "cascade") -> None:
         self.engine = engine
+        self.on_parent_delete = on_parent_delete
         self.validator = validator or Validator("lenient")
         self.dictionary = load_dictionary()
         self.clock = clock
@@ -137,7 +148,7 @@ class StoreIntake:
             except IntegrityError:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
-                result.accepted = result.unchanged = 0
+                result.accepted = result.unchanged = result.withheld = 0
         return result
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
@@ -145,29 +156,72 @@ class StoreIntake:
                result: AcceptResult) -> None:
         latest = _latest(conn, spec.name, {p.record_id for p in prepared})
         known = set(latest)
+        cascade = op == "upsert" and self.on_parent_delete == "cascade"
+        gone = deleted_parents(conn, {p.parent for p in prepared if p.parent}) if cascade else set()
         version_rows: list[dict[str, Any]] = []
         entry_rows: list[dict[str, Any]] = []
         for item in prepared:
             current = latest.get(item.record_id)
-            if current is not None and current[1] == item.content_hash:
-                result.unchanged += 1
+            item_op = _next_op(spec, op, item, current, gone, result)
+            if item_op is None:
                 continue
-            version = (current[0] if current else 0) + 1
-            latest[item.record_id] = (version, item.content_hash)
+            version = (current.version if current else 0) + 1
+            latest[item.record_id] = _Latest(version, item.content_hash, item_op, item.parent)
+            withheld_from = item.parent[0] if item_op != op and item.parent else ""
             version_rows.append({"table_name": spec.name, "record_id": item.record_id,
-                                 "version": version, "op": op, "content_hash": item.content_hash,
-                                 "payload": item.payload, "source": source[:200],
-                                 "received_at": now})
-            entry_rows.append(_entry_row(spec.name, item, version, op, now))
-        result.accepted = len(entry_rows)
+                                 "version": version, "op": item_op,
+                                 "content_hash": item.content_hash, "payload": item.payload,
+                                 "source": (f"{CASCADE_SOURCE}{withheld_from}" if withheld_from
+                                            else source)[:200], "received_at": now})
+            if item_op == op or current is not None:  # a withheld new record sends nothing
+                entry_rows.append(_entry_row(spec.name, item, version, item_op, now))
+        result.accepted = sum(e["op"] == op for e in entry_rows)
         if version_rows:
+            if op == "delete":
+                gone |= self._before_parent_deletes(conn, spec.name, entry_rows, now)
             conn.execute(records.insert(), version_rows)
-            conn.execute(outbox.insert(), entry_rows)
+            if entry_rows:
+                conn.execute(outbox.insert(), entry_rows)
             _save_latest(conn, spec.name, latest, known, {r["record_id"] for r in version_rows})
+            if self.on_parent_delete == "cascade":
+                drop_obsolete(conn, gone)
         if parked:
             for row in parked:
                 row.update(source=source[:200], received_at=now, op=op)
             conn.execute(quarantine.insert(), parked)
+
+    def _before_parent_deletes(self, conn: Connection, table: str,
+                               entries: list[dict[str, Any]], now: datetime
+                               ) -> set[tuple[str, str]]:
+        """Cascade to the children of the deleted records, or hold the deletes (by setting);
+        the keys deleted here and by the cascade."""
+        deleted = [(table, e["record_id"]) for e in entries]
+        if self.on_parent_delete == "cascade":
+            return set(deleted) | cascade_deletes(conn, self.dictionary, deleted, now)
+        held = {child.parent[1] for child in live_children(conn, deleted)}
+        for entry in entries:
+            if entry["record_id"] in held:
+                entry["note"] = HELD_FOR_CHILDREN
+        return set(deleted)
+
+
+def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
+             gone: set[tuple[str, str]], result: AcceptResult) -> Op | None:
+    """The op to store for ``item``: ``op``; a delete when its parent was deleted (withheld, it
+    must not reach the front-end); None when there is nothing new to store."""
+    if current is not None and current.content_hash == item.content_hash:
+        result.unchanged += 1
+        return None
+    if item.parent in gone:
+        result.withheld += 1
+        if current is not None and current.op == "delete":
+            return None
+        item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
+        item.content_hash = delete_hash(item.payload)
+        return "delete"
+    if op == "delete" and current is not None:
+        item.parent = current.parent  # a delete names only its key: keep the link
+    return op
 
 
 def _raw_id(spec: TableSpec, raw: Any) -> str | None:
@@ -194,7 +248,8 @@ def _entry_row(table: str, item: Prepared, version: int, op: Op,
     parent_table, parent_id = item.parent if item.parent else (None, None)
     return {"table_name": table, "record_id": item.record_id, "version": version, "op": op,
             "parent_table": parent_table, "parent_id": parent_id, "state": "pending",
-            "attempts": 0, "created_at": now, "next_attempt_at": now, "replayed": False}
+            "attempts": 0, "created_at": now, "next_attempt_at": now, "replayed": False,
+            "note": None}
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:
@@ -202,30 +257,49 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
         yield values[start:start + _CHUNK]
 
 
-def _latest(conn: Connection, table: str, ids: set[str]) -> dict[str, tuple[int, str]]:
+@dataclass(frozen=True, slots=True)
+class _Latest:
+    """A record's latest version as ``record_keys`` holds it."""
+
+    version: int
+    content_hash: str
+    op: str
+    parent: tuple[str, str] | None
+
+
+def _latest(conn: Connection, table: str, ids: set[str]) -> dict[str, _Latest]:
     k = record_keys.c
-    found: dict[str, tuple[int, str]] = {}
+    found: dict[str, _Latest] = {}
     for chunk in _chunks(sorted(ids)):
-        query = select(k.record_id, k.version, k.content_hash).where(
-            k.table_name == table, k.record_id.in_(chunk))
+        query = select(k.record_id, k.version, k.content_hash, k.op, k.parent_table,
+                       k.parent_id).where(k.table_name == table, k.record_id.in_(chunk))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        for record_id, version, digest in conn.execute(query):
-            found[record_id] = (version, digest)
+        for record_id, version, digest, op, parent_table, parent_id in conn.execute(query):
+            parent = (parent_table, parent_id) if parent_table and parent_id else None
+            found[record_id] = _Latest(version, digest, op, parent)
     return found
 
 
-def _save_latest(conn: Connection, table: str, latest: dict[str, tuple[int, str]],
+def _save_latest(conn: Connection, table: str, latest: dict[str, _Latest],
                  known: set[str], changed: set[str]) -> None:
-    new = [{"table_name": table, "record_id": rid, "version": latest[rid][0],
-            "content_hash": latest[rid][1]} for rid in changed if rid not in known]
-    old = [{"b_table": table, "b_id": rid, "b_version": latest[rid][0],
-            "b_hash": latest[rid][1]} for rid in changed if rid in known]
+    rows = []
+    for rid in changed:
+        now = latest[rid]
+        parent_table, parent_id = now.parent or (None, None)
+        rows.append({"table_name": table, "record_id": rid, "version": now.version,
+                     "content_hash": now.content_hash, "op": now.op,
+                     "parent_table": parent_table, "parent_id": parent_id})
+    new = [row for row in rows if row["record_id"] not in known]
+    old = [{f"b_{k}": v for k, v in row.items()} for row in rows if row["record_id"] in known]
     if new:
         conn.execute(record_keys.insert(), new)
     if old:
         k = record_keys.c
         conn.execute(
             update(record_keys)
-            .where(k.table_name == bindparam("b_table"), k.record_id == bindparam("b_id"))
-            .values(version=bindparam("b_version"), content_hash=bindparam("b_hash")), old)
+            .where(k.table_name == bindparam("b_table_name"),
+                   k.record_id == bindparam("b_record_id"))
+            .values(version=bindparam("b_version"), content_hash=bindparam("b_content_hash"),
+                    op=bindparam("b_op"), parent_table=bindparam("b_parent_table"),
+                    parent_id=bindparam("b_parent_id")), old)

@@ -6,9 +6,14 @@ without double sends. A claimed entry is ``in_flight`` with a lease; a worker th
 (SIGKILL) loses its lease and the entry returns to ``pending`` when the lease expires.
 
 An entry is claimable when it is due, no earlier version of the same (table, id) is unfinished
-(strict version order), and its parent record has a delivered version, or the entry has waited
-longer than ``parent_wait_s``: then it is handed out with the note ``parent_wait_exceeded`` and
-the worker sends it anyway or dead-letters it, per its ``on_parent_timeout`` setting.
+(strict version order), and:
+
+- an upsert: its parent record is at the front-end (a delivered upsert not followed by a
+  delivered delete), or the entry has waited longer than ``parent_wait_s``: then it is handed
+  out with the note ``parent_wait_exceeded`` and the worker sends it anyway or dead-letters it,
+  per its ``on_parent_timeout`` setting (a child of a deleted parent is withheld at intake);
+- a delete: no delete of one of its children is unfinished (deletes go children first, the
+  mirror of inserts), and, when it is held (``hisbridge.store.cascade``), no child is left.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.retry import Decision
-from hisbridge.store.schema.outbox import attempts, outbox, records
+from hisbridge.store.cascade import HELD_FOR_CHILDREN
+from hisbridge.store.schema.outbox import attempts, outbox, record_keys, records
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
@@ -93,18 +99,14 @@ class OutboxQueue:
     def _candidates(self, state: str) -> Any:
         o = outbox.alias("o")
         earlier = outbox.alias("earlier")
-        parent = outbox.alias("parent")
         unfinished_before = exists().where(
             earlier.c.table_name == o.c.table_name, earlier.c.record_id == o.c.record_id,
             earlier.c.id < o.c.id, earlier.c.state.in_(_UNFINISHED))
-        parent_delivered = exists().where(
-            parent.c.table_name == o.c.parent_table, parent.c.record_id == o.c.parent_id,
-            parent.c.state == "delivered")
         query = (
             select(o.c.id)
             .where(o.c.state == state, ~unfinished_before,
-                   or_(o.c.parent_id.is_(None), o.c.created_at <= bindparam("b_deadline"),
-                       parent_delivered))
+                   or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
+                       and_(o.c.op == "delete", _delete_ready(o))))
             .limit(bindparam("b_limit"))
         )
         if state == "retry_wait":
@@ -124,16 +126,14 @@ class OutboxQueue:
 
     def _late_children(self, conn: Any, rows: Sequence[Any], now: datetime) -> set[int]:
         deadline = now - timedelta(seconds=self.parent_wait_s)
-        waiting = [row for row in rows
-                   if row.parent_id is not None and from_store(row.created_at) <= deadline]  # type: ignore[operator]
+        waiting = [row for row in rows if row.parent_id is not None and row.op == "upsert"
+                   and from_store(row.created_at) <= deadline]  # type: ignore[operator]
         if not waiting:
             return set()
-        o = outbox.c
-        parents = {(row.parent_table, row.parent_id) for row in waiting}
-        delivered = {(t, i) for t, i in conn.execute(
-            select(o.table_name, o.record_id).where(
-                tuple_(o.table_name, o.record_id).in_(list(parents)), o.state == "delivered"))}
-        return {row.id for row in waiting if (row.parent_table, row.parent_id) not in delivered}
+        o = outbox.alias("o")
+        ready = {i for (i,) in conn.execute(select(o.c.id).where(
+            o.c.id.in_([row.id for row in waiting]), _at_front_end(o, self._skip_locked)))}
+        return {row.id for row in waiting if row.id not in ready}
 
     def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
         payload = payloads.get(row.id, "{}")
@@ -204,6 +204,53 @@ class OutboxQueue:
             for action, rows in failed.items():
                 if rows:
                     conn.execute(_FINISH[action], rows)
+
+
+def _at_front_end(o: Any, hashed: bool) -> Any:
+    """``o``'s parent is at the front-end: a delivered upsert of it that no delivered delete
+    followed (so a re-inserted parent counts once its new upsert is there).
+
+    The same rule in the form each store plans best: uncorrelated ``IN`` subqueries that
+    PostgreSQL hashes once per claim (``hashed``), correlated ``EXISTS`` probes for SQLite."""
+    if not hashed:
+        parent, later = outbox.alias("parent"), outbox.alias("later")
+        deleted_after = exists().where(
+            later.c.table_name == parent.c.table_name, later.c.record_id == parent.c.record_id,
+            later.c.id > parent.c.id, later.c.state == "delivered", later.c.op == "delete")
+        return exists().where(
+            parent.c.table_name == o.c.parent_table, parent.c.record_id == o.c.parent_id,
+            parent.c.state == "delivered", parent.c.op == "upsert", ~deleted_after)
+    d, u, later = outbox.alias("d"), outbox.alias("u"), outbox.alias("later")
+    upserted = select(u.c.table_name, u.c.record_id).where(
+        u.c.state == "delivered", u.c.op == "upsert")
+    reinserted = exists().where(
+        later.c.table_name == d.c.table_name, later.c.record_id == d.c.record_id,
+        later.c.id > d.c.id, later.c.state == "delivered", later.c.op == "upsert")
+    gone = select(d.c.table_name, d.c.record_id).where(
+        d.c.state == "delivered", d.c.op == "delete", ~reinserted)
+    parent_key = tuple_(o.c.parent_table, o.c.parent_id)
+    return and_(parent_key.in_(upserted), parent_key.not_in(gone))
+
+
+def _upsert_ready(o: Any, hashed: bool) -> Any:
+    """A child upsert goes once its parent is at the front-end, or after ``parent_wait_s``.
+    (A child of a deleted parent never gets here: the intake withholds it.)"""
+    return or_(o.c.parent_id.is_(None), o.c.created_at <= bindparam("b_deadline"),
+               _at_front_end(o, hashed))
+
+
+def _delete_ready(o: Any) -> Any:
+    """A parent's delete waits until its children's deletes are done (children first); a held
+    one (``on_parent_delete: hold``) also until the HIS has deleted every child."""
+    child = outbox.alias("child")
+    kids = record_keys.alias("kid")
+    children_deleting = exists().where(
+        child.c.parent_table == o.c.table_name, child.c.parent_id == o.c.record_id,
+        child.c.op == "delete", child.c.state.in_(_UNFINISHED))
+    live_child = exists().where(kids.c.parent_table == o.c.table_name,
+                                kids.c.parent_id == o.c.record_id, kids.c.op == "upsert")
+    held = and_(o.c.note.is_not(None), o.c.note == HELD_FOR_CHILDREN)
+    return and_(~children_deleting, or_(~held, ~live_child))
 
 
 def _entry_params(c: Completion) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class Rejected:
 class AcceptResult:
     accepted: int = 0  # new versions written with an outbox entry
     unchanged: int = 0  # same content hash as the last version: nothing enqueued
+    # children of a deleted parent: kept deleted with it, never sent (no orphan at the front-end)
+    withheld: int = 0
     rejected: list[Rejected] = field(default_factory=list)
 
 

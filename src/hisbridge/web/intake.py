@@ -1,10 +1,13 @@
 """HIS push: ``POST /api/v1/events/{table}`` with a bearer token.
 
 The body is one record (a JSON object), or ``{"op": "upsert"|"delete", "records": [...]}``, or
-a JSON array of records. Records are validated and stored with their outbox entries in one
-transaction; the reply is ``202`` with the accepted count and, for each rejected record, its
-violations (the record is quarantined, not lost and not sent). Bad requests get a clear 4xx:
-401 wrong or missing token, 404 unknown table, 413 too large, 400 malformed JSON or shape.
+a JSON array of records. With the project's mappings loaded (``app.state.project``) records take
+the SQL path's steps first (``hisbridge.sources.push``: code maps, drug filter, standard drug
+code); then they are validated and stored with their outbox entries in one transaction. The
+reply is ``202`` with the accepted count, for each rejected record its violations (the record
+is quarantined, not lost and not sent) and the records the drug filter dropped. Bad requests
+get a clear 4xx: 401 wrong or missing token, 404 unknown table, 413 too large, 400 malformed
+JSON or shape, or any query parameter (``?op=delete`` included: the op is the body's).
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ from starlette.concurrency import run_in_threadpool
 from hisbridge import _json
 from hisbridge._clock import system_clock
 from hisbridge.settings import Settings
+from hisbridge.sources.push import PushResult, accept_pushed
 from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import StoreIntake
-from hisbridge.store.ports import AcceptResult, Intake, Op
+from hisbridge.store.ports import Intake, Op
 from hisbridge.web.ratelimit import TokenBucketLimiter, retry_after
 
 __all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
 
 TOKEN_ENV = "HISBRIDGE_PUSH_TOKEN"
+_FILTERED = ("药品不在前置软件所需的药品类别中（drug_catalogue.csv / his.drug_classes），不发送 "
+             "the drug is not in a class the front-end wants; not sent")
+# Query parameters the push API takes: none. The op is the body's: {"op": "delete", ...}.
+QUERY_PARAMETERS: tuple[str, ...] = ()
 
 
 class Problem(Exception):
@@ -94,7 +102,8 @@ def intake_service(app: FastAPI) -> Intake:
             return service  # type: ignore[no-any-return]
     settings: Settings = app.state.settings
     app.state.intake = StoreIntake(app.state.engine, Validator(settings.validation.mode),
-                                   clock=app.state.clock)
+                                   clock=app.state.clock,
+                                   on_parent_delete=settings.delivery.on_parent_delete)
     return app.state.intake  # type: ignore[no-any-return]
 
 
@@ -130,11 +139,35 @@ def _records(body: Any) -> tuple[Op, list[Any]]:
     return op, records
 
 
-def _reply(table: str, op: str, result: AcceptResult) -> dict[str, Any]:
+def _refuse_query(request: Request) -> None:
+    """400 for any query parameter: one the API ignored would change nothing, silently."""
+    unknown = [k for k in request.query_params if k not in QUERY_PARAMETERS]
+    if not unknown:
+        return
+    name = unknown[0][:40]
+    body: dict[str, Any] = {
+        "error": f"不支持的查询参数 unknown query parameter: {name!r}",
+        "accepted_parameters": list(QUERY_PARAMETERS),
+        "hint": "推送接口不接受查询参数 the push API takes no query parameters"}
+    if name == "op":
+        body["hint"] = ('删除请在请求体中写明 to delete, say so in the body: '
+                        '{"op": "delete", "records": [{"id": "..."}]}')
+    raise Problem(400, body)
+
+
+def _reply(table: str, op: str, pushed: PushResult) -> dict[str, Any]:
+    result = pushed.result
     rejected = [{"index": r.index, "id": r.record_id,
-                 "violations": [v.as_dict() for v in r.violations]} for r in result.rejected]
-    return {"table": table, "op": op, "accepted": result.accepted, "unchanged": result.unchanged,
-            "rejected": rejected}
+                 "violations": [v.as_dict() for v in r.violations]}
+                for r in sorted(result.rejected, key=lambda r: r.index)]
+    reply = {"table": table, "op": op, "accepted": result.accepted,
+             "unchanged": result.unchanged, "rejected": rejected}
+    if pushed.filtered:  # not sent: drugs outside his.drug_classes
+        reply["filtered"] = [{"index": i, "id": key, "reason": _FILTERED} for i, key in
+                             pushed.filtered]
+    if result.withheld:
+        reply["withheld"] = result.withheld
+    return reply
 
 
 def mount(app: FastAPI) -> None:
@@ -145,6 +178,7 @@ def mount(app: FastAPI) -> None:
         """Accept one record or a batch for ``table`` (snake or camel name)."""
         check_rate(request)
         require_token(request)
+        _refuse_query(request)
         spec = load_dictionary().get(table)
         if spec is None:
             raise Problem(404, {"error": f"未知的表 unknown table: {table[:80]!r}",
@@ -158,10 +192,12 @@ def mount(app: FastAPI) -> None:
         op, records = _records(body)
         if not records:
             raise Problem(400, {"error": "没有记录 no records in the body"})
-        intake = intake_service(request.app)
-        accept = functools.partial(intake.accept, spec.name, records, op=op, source="push")
-        result = await run_in_threadpool(accept)
-        return JSONResponse(_reply(spec.name, op, result), 202)
+        state = request.app.state
+        accept = functools.partial(accept_pushed, intake_service(request.app),
+                                   getattr(state, "project", None), spec, records, op,
+                                   store=state.engine, clock=state.clock)
+        pushed = await run_in_threadpool(accept)
+        return JSONResponse(_reply(spec.name, op, pushed), 202)
 
     app.add_exception_handler(Problem, _render_problem)
     app.include_router(router)

@@ -2,8 +2,9 @@
 
 - ``records``: every accepted version of a record (snake_case JSON text), keyed by
   (table_name, record_id, version).
-- ``record_keys``: one row per (table_name, record_id): the latest version and its content hash
-  (to skip unchanged re-extractions without reading ``records``).
+- ``record_keys``: one row per (table_name, record_id): the latest version, its content hash
+  (to skip unchanged re-extractions without reading ``records``), its op and its parent record
+  (so a parent's delete finds the children delivered for it, and waits for their deletes).
 - ``outbox``: one entry per version to send, with its state (a closed enum), the next attempt
   time, the lease of the worker holding it, and the last reason and reply.
 - ``attempts``: one row per send attempt: when, target, outcome, reply or error, duration.
@@ -57,7 +58,12 @@ record_keys = Table(
     Column("record_id", String(128), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("content_hash", String(32), nullable=False),
+    Column("op", String(8), nullable=False, server_default="upsert"),
+    Column("parent_table", String(64), nullable=True),
+    Column("parent_id", String(128), nullable=True),
 )
+# A parent's delete looks up its children by their parent key.
+Index("ix_record_keys_parent", record_keys.c.parent_table, record_keys.c.parent_id)
 
 replays = Table(
     "replays",
@@ -105,6 +111,8 @@ Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id,
 # Retention reads finished entries by (finished_at, id) (queued ones have no finished_at; state
 # is not the leading column so the claim's parent lookup keeps its (table, id) index), and
 # deleting an entry makes PostgreSQL look up entries that replay it.
+# A parent's delete waits while a delete of one of its children is unfinished.
+Index("ix_outbox_parent", outbox.c.parent_table, outbox.c.parent_id)
 Index("ix_outbox_finished_at_id", outbox.c.finished_at, outbox.c.id)
 Index("ix_outbox_replay_of", outbox.c.replay_of)
 

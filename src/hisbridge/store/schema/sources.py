@@ -70,6 +70,8 @@ source_runs = Table(
     Column("filtered", Integer, nullable=False),
     Column("deleted", Integer, nullable=False),
     Column("unmapped", Integer, nullable=False),
+    # children of a deleted parent kept away from the front-end (``AcceptResult.withheld``)
+    Column("withheld", Integer, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
     CheckConstraint("status IN ('running', 'ok', 'failed')", name="status"),
     Index("ix_source_runs_source_table_name_started_at", "source", "table_name", "started_at"),

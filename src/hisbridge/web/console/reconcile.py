@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hisbridge.console.optional import optional_table
 from hisbridge.console.reconcile import day_report
+from hisbridge.reconcile import DELETES_COMMAND
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
@@ -56,7 +57,7 @@ def _zone(request: Request) -> tzinfo:
 
 def _store_side(engine: Any, day: date, zone: tzinfo) -> tuple[list[Any], dict[str, int]]:
     lines = [ln for ln in day_report(engine, day, zone) if ln.accepted or ln.dead]
-    names = ("accepted", "delivered", "missing", "dead")
+    names = ("accepted", "delivered", "in_flight", "dead")
     return lines, {k: sum(getattr(ln, k) for ln in lines) for k in names}
 
 
@@ -74,7 +75,8 @@ async def reconcile_page(request: Request) -> Response:
     done = request.query_params.get("requeued", "")
     notice = f"已重新排队 re-queued: {done}" if done.isdigit() else None
     return page(request, "reconcile.html", 400 if q.problems else 200, problems=q.problems,
-                day=day.isoformat(), lines=lines, totals=sums, his=poller is not None, notice=notice)
+                day=day.isoformat(), lines=lines, totals=sums, his=poller is not None, notice=notice,
+                deletes_command=DELETES_COMMAND.format(day=day.isoformat()))
 
 
 @router.post("/console/reconcile/resend")
@@ -100,4 +102,5 @@ def _resend(poller: Any, engine: Any, day: date, table: str, now: Any) -> int:
     from hisbridge.reconcile import reconcile_day, resend
 
     line = reconcile_day(poller, engine, day, [table])[0]
-    return int(resend(poller, engine, day, line, now)) if line.missing or line.dead else 0
+    wanted = line.missing or line.dead or line.frontend_only
+    return int(resend(poller, engine, day, line, now)) if wanted else 0
