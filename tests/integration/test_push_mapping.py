@@ -118,3 +118,28 @@ async def test_the_delete_convention_still_works(client: httpx.AsyncClient,
     with engine.connect() as conn:
         ops = [r.op for r in conn.execute(select(outbox.c.op).order_by(outbox.c.id))]
     assert ops == ["upsert", "delete"]
+
+
+async def test_a_pushed_record_of_a_protected_patient_is_kept_back_and_said_so(
+        engine: Engine, tmp_path: Path) -> None:
+    """Do-not-send rules hold on the push path too: the record is not stored, and the reply
+    names it with the rule (never a silent drop)."""
+    import yaml
+
+    config = write_example(tmp_path / "q", store_url=f"sqlite:///{tmp_path / 'store.db'}")[0]
+    values = yaml.safe_load(config.read_text("utf-8"))
+    values["his"]["exclude"] = [{"name": "军人身份", "column": "patient_id", "values": ["P-MIL"]}]
+    config.write_text(yaml.safe_dump(values, allow_unicode=True), "utf-8")
+    app = create_app(Settings(push={"token": TOKEN}), engine)
+    app.state.project = load_project(config)
+    kept = sample_record("emr_patient_info", "V1", patient_id="P-MIL")
+    sent = sample_record("emr_patient_info", "V2", patient_id="P-OK")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://gw") as http:
+        got = await http.post("/api/v1/events/emr_patient_info", headers=AUTH,
+                              json={"records": [kept, sent]})
+    assert got.status_code == 202, got.text
+    reply = got.json()
+    assert reply["accepted"] == 1
+    assert [(e["index"], e["id"], e["rule"]) for e in reply["excluded"]] == [(0, "V1", "军人身份")]
+    assert set(_stored(engine, "emr_patient_info")) == {"V2"}

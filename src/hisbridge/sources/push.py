@@ -34,10 +34,12 @@ _DRUG_FIELD = "drug_code"
 
 @dataclass(slots=True)
 class PushResult:
-    """The intake's result, plus the records the drug filter dropped (index, key)."""
+    """The intake's result, plus the records the drug filter dropped (index, key) and the
+    records a do-not-send rule kept back (index, key, rule)."""
 
     result: AcceptResult = field(default_factory=AcceptResult)
     filtered: list[tuple[int, str | None]] = field(default_factory=list)
+    excluded: list[tuple[int, str | None, str]] = field(default_factory=list)
 
 
 def push_mapper(project: Project, spec: TableSpec) -> RowMapper:
@@ -84,6 +86,7 @@ def accept_pushed(intake: Intake, project: Project | None, spec: TableSpec,
     refused = [(index[id(r)], r) for r in sorted_rows.refused]
     out.result.rejected += [Rejected(i, r.key, tuple(r.problems)) for i, r in refused]
     out.filtered = [(index[id(r)], r.key) for r in sorted_rows.filtered]
+    out.excluded = [(index[id(r)], r.key, str(r.excluded)) for r in sorted_rows.excluded]
     _remember(SourceState(store, PUSH_SOURCE), spec.name, mapped.values(), refused, clock)
     return out
 

@@ -36,6 +36,8 @@ __all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
 TOKEN_ENV = "HISBRIDGE_PUSH_TOKEN"
 _FILTERED = ("药品不在前置软件所需的药品类别中（drug_catalogue.csv / his.drug_classes），不发送 "
              "the drug is not in a class the front-end wants; not sent")
+_EXCLUDED = ("按不上传规则（his.exclude）不发送 kept back by a do-not-send rule (his.exclude); "
+             "not sent")
 # Query parameters the push API takes: none. The op is the body's: {"op": "delete", ...}.
 QUERY_PARAMETERS: tuple[str, ...] = ()
 
@@ -165,6 +167,9 @@ def _reply(table: str, op: str, pushed: PushResult) -> dict[str, Any]:
     if pushed.filtered:  # not sent: drugs outside his.drug_classes
         reply["filtered"] = [{"index": i, "id": key, "reason": _FILTERED} for i, key in
                              pushed.filtered]
+    if pushed.excluded:  # not sent: a do-not-send rule (his.exclude)
+        reply["excluded"] = [{"index": i, "id": key, "rule": rule, "reason": _EXCLUDED}
+                             for i, key, rule in pushed.excluded]
     if result.withheld:
         reply["withheld"] = result.withheld
     return reply
