@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -90,3 +91,40 @@ def test_spec_show_through_a_pipe_keeps_every_field_and_names_the_code_map() -> 
     fields = {row[0]: row for row in rows[1:]}
     assert set(fields) == {f.name for f in load_dictionary().table("emr_patient_info").fields}
     assert fields["id_card_type_code"][-1] == "codemaps/id_card_type.csv"
+
+
+def test_check_through_a_pipe_keeps_every_table_name_whole(config: Path) -> None:
+    """``hisbridge check | cat``: the mappings table is TSV, no name cut to fit 80 columns."""
+    env = {**os.environ, "PYTHONPATH": str(Path(hisbridge.__file__).resolve().parents[1])}
+    env.pop("COLUMNS", None)
+    command = f"{sys.executable} -m hisbridge check -c {config} --limit 5 | cat"
+    out = subprocess.run(command, shell=True, capture_output=True, text=True, env=env,
+                         timeout=180).stdout
+    header = "table\trows\tok\trejected\tfiltered\tunmapped\tready"
+    lines = out.splitlines()
+    assert header in lines, out
+    start = lines.index(header) + 1
+    names = [line.split("\t")[0] for line in lines[start:start + 20]]
+    assert "emr_patient_info" in names and "emr_vital_signs_record" in names
+    assert "…" not in "\n".join(lines[start:start + 20])
+
+
+def test_sync_once_table_is_tsv_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-table result of ``sync once`` survives a pipe (the same listing helper)."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from hisbridge.cli import sync
+
+    out = io.StringIO()
+    monkeypatch.setattr(sync, "console", Console(file=out))
+    printed: list[str] = []
+    monkeypatch.setattr(sync.typer, "echo", lambda text="", **_: printed.append(str(text)))
+    counts = SimpleNamespace(rows_read=3, accepted=2, unchanged=0, rejected=1, filtered=0, deleted=0)
+    report = SimpleNamespace(table="emr_vital_signs_record", counts=counts, error=None,
+                             dropped=Counter(), generalised=Counter())
+    sync._print_pass([report], idle=True)
+    assert printed[0].startswith("table\tread\taccepted")
+    assert printed[1].split("\t") == ["emr_vital_signs_record", "3", "2", "0", "1", "0", "0", ""]

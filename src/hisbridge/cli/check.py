@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hisbridge.settings import Settings
 
@@ -87,14 +86,14 @@ def _print_exposed(config: Path, store_url: str) -> None:
 
 
 def _print_mappings(checks: list) -> None:  # type: ignore[type-arg]
-    view = Table(title="映射试运行 / mappings on sample rows")
-    for col in ("table", "rows", "ok", "rejected", "filtered", "unmapped"):
-        view.add_column(col, justify="left" if col == "table" else "right", no_wrap=True)
+    from hisbridge.cli.listing import Listing, emit
+
+    listing = Listing("映射试运行 / mappings on sample rows",
+                      ("table", "rows", "ok", "rejected", "filtered", "unmapped", "ready"))
     for c in checks:
-        style = "" if c.ready else "red"
-        view.add_row(c.table, str(c.rows), str(c.ok), str(c.rejected),
-                     str(c.filtered), str(sum(c.unmapped.values())), style=style)
-    console.print(view)
+        listing.rows.append((c.table, c.rows, c.ok, c.rejected, c.filtered,
+                             sum(c.unmapped.values()), "✓" if c.ready else "✗"))
+    emit(listing, console=console)  # piped: TSV, nothing cut
     for c in checks:
         lines = [f"  ✗ {p}" for p in c.problems]
         lines += [_reason("拒收 rejected", n, r, c.keys) for r, n in c.reasons.most_common(8)]

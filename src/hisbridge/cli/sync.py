@@ -209,20 +209,20 @@ def _print_codes(reports: list[Any]) -> None:
 
 
 def _print_pass(reports: list[Any], idle: bool) -> None:
-    from rich.table import Table
+    from hisbridge.cli.listing import Listing, emit
 
-    view = Table(title="同步结果 sync once")
-    for col in ("table", "read", "accepted", "unchanged", "quarantined", "filtered", "deleted",
-                "error"):
-        view.add_column(col)
+    listing = Listing("同步结果 sync once", ("table", "read", "accepted", "unchanged", "quarantined",
+                                             "filtered", "deleted", "error"))
     for r in reports:
         c = r.counts
-        view.add_row(r.table, str(c.rows_read), str(c.accepted), str(c.unchanged),
-                     str(c.rejected), str(c.filtered), str(c.deleted), r.error or "")
-    console.print(view)
+        listing.rows.append((r.table, c.rows_read, c.accepted, c.unchanged, c.rejected, c.filtered,
+                             c.deleted, r.error or ""))
+    emit(listing, console=console)  # piped: TSV, nothing cut
     _print_codes(reports)
     if not idle:
         console.print("[yellow]投递未在时限内完成 delivery not finished within the timeout[/]")
+
+
 @app.command("deletes")
 def sync_deletes(
     config: Annotated[Path, typer.Option("--config", "-c", help="配置文件 hisbridge.yaml")],
