@@ -21,7 +21,7 @@ from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import TEST_SECRETS, serve_app
+from hisbridge.testing import TEST_SECRETS, secret_settings, serve_app
 from hisbridge.web.app import create_app
 
 GATEWAY = "http://gateway.test"
@@ -36,8 +36,8 @@ async def viewing(tmp_path: Path) -> AsyncIterator[dict[str, object]]:
     sim_app = create_gdhealth_sim_app(config, seed=7, residents=4)
     with ExitStack() as stack:
         url = stack.enter_context(serve_app(sim_app))
-        settings = Settings(push={"token": TOKEN},
-                            gdhealth=config.model_copy(update={"base_url": url}))
+        settings = secret_settings(push={"token": TOKEN},
+                                   gdhealth={**config.model_dump(), "base_url": url})
         engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
         upgrade(engine)
         services = build_gdhealth_services(settings, engine)
