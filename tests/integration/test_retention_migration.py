@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,10 @@ BEFORE = ("outbox_0001", "sources_0001", "audit@head", "consent@head", "console@
           "messages@head")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(unmigrated_engine: Engine) -> Engine:
+    """An empty store (SQLite, then PostgreSQL), migrated step by step by each test."""
+    return unmigrated_engine
 
 
 _OLD_KEYS = ("table_name", "record_id", "version", "content_hash")  # record_keys at outbox_0002

@@ -8,9 +8,7 @@ queued is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -19,7 +17,6 @@ from sqlalchemy import Engine, select, text
 from hisbridge._clock import CHINA_TZ
 from hisbridge.sources.watermarks import SourceState
 from hisbridge.spec import Validator
-from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import alembic_config, pending, upgrade
 from hisbridge.store.outbox import OutboxQueue
@@ -36,13 +33,10 @@ BEIJING_8AM = datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ)
 UTC_MIDNIGHT = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(unmigrated_engine: Engine) -> Engine:
+    """An empty store (SQLite, then PostgreSQL), migrated step by step by each test."""
+    return unmigrated_engine
 
 
 def _old_rows(engine: Engine) -> None:
