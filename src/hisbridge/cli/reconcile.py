@@ -72,8 +72,20 @@ def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], re
         if line.frontend_only_ids:
             console.print(f"{line.table} 仅前置机有 only at the front-end (前 50): "
                           + ", ".join(line.frontend_only_ids))
+        _print_codes(line)
         if line.excluded:
             console.print(f"{line.table} 按不上传规则排除 excluded by rule: {line.excluded}（未发送，"
                           "不计为缺失 never sent, not missing）")
     if resent:
         console.print(f"已重新排队 re-queued: {requeued}")
+
+
+def _print_codes(line: TableReconciliation) -> None:
+    """The day's codes left out by optional maps, and the generalised ones (never silent)."""
+    from hisbridge.cli.sync import code_warnings
+
+    dropped = [(c["column"], c["code_set"], c["code"], c["count"]) for c in line.codes
+               if c["outcome"] == "dropped"]
+    generalised = sum(c["count"] for c in line.codes if c["outcome"] == "generalised")
+    for text in code_warnings(line.table, dropped, generalised):
+        console.print(text, highlight=False, soft_wrap=True)

@@ -197,26 +197,44 @@ async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> b
         await service.stop()
 
 
+_SHOWN_CODES = 10
+
+
+def code_warnings(table: str, dropped: list[tuple[str, str, str, int]],
+                  generalised: int) -> list[str]:
+    """Lines naming the codes an optional code map left out (most frequent first, ``dropped`` as
+    ``(column, code_set, code, count)``) and how many codes were generalised: never silent,
+    the ones past the first ten are counted and the console page that lists them named."""
+    lines = [f"[yellow]警告 {table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
+             f"codemaps/{code_set}.csv" for column, code_set, value, n in dropped[:_SHOWN_CODES]]
+    if len(dropped) > _SHOWN_CODES:
+        rest = dropped[_SHOWN_CODES:]
+        lines.append(f"[yellow]警告 {table} 另有 {len(rest)} 个代码被丢弃 {sum(r[3] for r in rest)} 次 "
+                     f"{len(rest)} more codes dropped[/] → 控制台 数据质量 console data-quality "
+                     "page (/console/quality)")
+    if generalised:
+        lines.append(f"{table}: 泛化 generalised {generalised} 个诊断代码")
+    return lines
+
+
 def _print_codes(reports: list[Any]) -> None:
     """Codes an optional code map left out this pass, per table and code (never silent)."""
     for r in reports:
-        for (column, code_set, value), n in r.dropped.most_common(10):
-            console.print(f"[yellow]警告 {r.table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
-                          f"codemaps/{code_set}.csv", highlight=False, soft_wrap=True)
-        if sum(r.generalised.values()):
-            console.print(f"{r.table}: 泛化 generalised {sum(r.generalised.values())} 个诊断代码",
-                          highlight=False, soft_wrap=True)
+        dropped = [(*key, n) for key, n in r.dropped.most_common()]
+        for line in code_warnings(r.table, dropped, sum(r.generalised.values())):
+            console.print(line, highlight=False, soft_wrap=True)
 
 
 def _print_pass(reports: list[Any], idle: bool) -> None:
     from hisbridge.cli.listing import Listing, emit
 
-    listing = Listing("同步结果 sync once", ("table", "read", "accepted", "unchanged", "quarantined",
-                                             "filtered", "deleted", "error"))
+    listing = Listing("同步结果 sync once", (
+        "table", "read", "accepted", "unchanged", "quarantined", "filtered", "deleted",
+        "withheld 上级已删除", "excluded 按规则排除", "error"))
     for r in reports:
         c = r.counts
         listing.rows.append((r.table, c.rows_read, c.accepted, c.unchanged, c.rejected, c.filtered,
-                             c.deleted, r.error or ""))
+                             c.deleted, c.withheld, sum(r.excluded.values()), r.error or ""))
     emit(listing, console=console)  # piped: TSV, nothing cut
     _print_codes(reports)
     if not idle:

@@ -63,10 +63,13 @@ class PollReport:
 
 @dataclass(slots=True)
 class DayScan:
-    """A day of one table as the mapping sends it: the keys, and how many rows were kept back."""
+    """A day of one table as the mapping sends it: the keys, how many rows were kept back, and
+    the codes optional maps left out or the hierarchy generalised in the rows sent."""
 
     keys: set[str] = field(default_factory=set)
     excluded: int = 0
+    dropped: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # by optional maps
+    generalised: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
 
 class SqlPoller:
@@ -271,6 +274,8 @@ class SqlPoller:
                     scan.excluded += 1
                 elif row.key and not row.filtered and row.op == "upsert":
                     scan.keys.add(row.key)
+                    scan.dropped.update(row.dropped)
+                    scan.generalised.update(row.generalised)
         return scan
 
     def sweep(self, tables: Iterable[str] | None = None,
