@@ -173,8 +173,10 @@ class SqlPoller:
         """Give one batch to the intake, then (only then) move the watermark."""
         self._exclude(report.table, batch)
         upserts, deletes, mapping_bad = self._sort(report, batch)
-        kept, intake_bad = self._accept(report, "upsert", upserts)
-        intake_bad += self._accept(report, "delete", deletes)[1]
+        kept, intake_bad, unchanged = self._accept(report, "upsert", upserts)
+        _, deletes_bad, deleted_before = self._accept(report, "delete", deletes)
+        intake_bad += deletes_bad
+        self._count_row_codes(report, batch, unchanged | deleted_before)
         self._record_rejects(report, "mapping", mapping_bad)
         self._record_rejects(report, "intake", intake_bad)
         self._remember(report.table, kept)
@@ -189,11 +191,6 @@ class SqlPoller:
               ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
         """Upserts, deletes and rows the mapping refused; filtered and excluded rows are only
         counted."""
-        for row in batch:
-            report.unmapped.update(row.unmapped)
-            report.dropped.update(row.dropped)
-            report.generalised.update(row.generalised)
-            report.counts.unmapped += len(row.unmapped)
         sorted_rows = triage(batch)
         for row in sorted_rows.excluded:  # a do-not-send rule: never sent, counted by rule
             report.excluded[str(row.excluded)] += 1
@@ -216,11 +213,25 @@ class SqlPoller:
         if kept_back:
             self.state.exclude_keys(table, kept_back, self.clock.now())
 
+    @staticmethod
+    def _count_row_codes(report: PollReport, batch: list[MappedRow], unchanged: set[str]) -> None:
+        """Count the codes of the batch's rows, except rows the intake already had as they are:
+        the overlap and the inclusive bounds re-read those every poll, and their codes were
+        counted when they were first sent."""
+        for row in batch:
+            if row.key in unchanged:
+                continue
+            report.unmapped.update(row.unmapped)
+            report.dropped.update(row.dropped)
+            report.generalised.update(row.generalised)
+            report.counts.unmapped += len(row.unmapped)
+
     def _accept(self, report: PollReport, op: Op, rows: list[MappedRow]
-                ) -> tuple[list[MappedRow], list[_Bad]]:
-        """Hand ``rows`` to the intake; the rows it kept and the ones it refused."""
+                ) -> tuple[list[MappedRow], list[_Bad], set[str]]:
+        """Hand ``rows`` to the intake; the rows it kept, the ones it refused, and the keys it
+        already had unchanged."""
         if not rows:
-            return [], []
+            return [], [], set()
         result = self.intake.accept(report.table, [r.record for r in rows], op=op,
                                     source=self.project.source_name)
         report.counts.accepted += result.accepted
@@ -230,7 +241,7 @@ class SqlPoller:
             report.counts.deleted += result.accepted
         refused = {rj.index for rj in result.rejected}
         kept = [r for i, r in enumerate(rows) if i not in refused]
-        return kept, [(rj.record_id, rj.violations) for rj in result.rejected]
+        return kept, [(rj.record_id, rj.violations) for rj in result.rejected], result.unchanged_ids
 
     def _record_rejects(self, report: PollReport, stage: str, bad: list[_Bad]) -> None:
         report.counts.rejected += len(bad)

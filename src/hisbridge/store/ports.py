@@ -33,6 +33,7 @@ class AcceptResult:
     # children of a deleted parent: kept deleted with it, never sent (no orphan at the front-end)
     withheld: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    unchanged_ids: set[str] = field(default_factory=set)  # the keys counted as ``unchanged``
 
 
 class Intake(Protocol):
