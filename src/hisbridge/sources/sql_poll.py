@@ -138,11 +138,8 @@ class SqlPoller:
         return report
 
     def _count_codes(self, report: PollReport) -> None:
-        now = self.clock.now()
-        self.state.add_unmapped(report.table, report.unmapped, now)
-        self.state.add_codes(report.table, "dropped",
-                             Counter({(*k, None): n for k, n in report.dropped.items()}), now)
-        self.state.add_codes(report.table, "generalised", Counter(report.generalised), now)
+        self.state.count_codes(report.table, report.unmapped, report.dropped, report.generalised,
+                               self.clock.now())
 
     def _since(self, mark: datetime | None) -> datetime:
         if mark is None:
