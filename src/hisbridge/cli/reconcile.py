@@ -48,13 +48,12 @@ def reconcile(
             x.as_dict() for x in lines], "totals": totals(lines), "requeued": requeued}))
     else:
         _print(wanted, lines, totals(lines), requeued, resend_missing)
-    if any(x.missing for x in lines):
-        raise typer.Exit(1)
-    if any(x.frontend_only for x in lines) and not resend_missing:
-        if not as_json:
-            console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
-                          "deleted; "
-                          f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+    deletes_due = any(x.frontend_only for x in lines) and not resend_missing
+    if deletes_due and not as_json:  # named even when rows are missing too
+        console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
+                      "deleted; "
+                      f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+    if deletes_due or any(x.missing for x in lines):
         raise typer.Exit(1)
 
 
