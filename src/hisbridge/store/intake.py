@@ -217,6 +217,7 @@ def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
     if item.parent in gone:
         result.withheld += 1
         if current is not None and current.op == "delete":
+            result.unchanged_ids.add(item.record_id)  # withheld again: nothing new stored
             return None
         item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
         item.content_hash = delete_hash(item.payload)
