@@ -72,10 +72,10 @@ def test_codes_are_generalised_or_dropped_and_every_command_says_so(
     assert sent == {"QA0": "A15.0", "QA1": "J10", "QA2": "U07.10", "QA3": "B01.90",
                     "QA4": "A15.0||J10", "QA5": None}
 
-    assert "泛化 generalised" in synced.output
+    assert "泛化 generalised A15.000 → A15.0 ×2" in synced.output
     assert shown.exit_code == 0, shown.output
     assert "I10.x00" in shown.output or "more codes dropped" in shown.output
-    assert "泛化 generalised" in shown.output
+    assert "泛化 generalised J10.100 → J10" in shown.output
     codes = _json.loads(as_json.output.strip().splitlines()[-1])["tables"][0]["codes"]
     found = {(c["outcome"], c["code"], c["sent"]) for c in codes}
     assert ("dropped", "I10.x00", None) in found

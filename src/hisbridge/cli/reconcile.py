@@ -85,6 +85,7 @@ def _print_codes(line: TableReconciliation) -> None:
 
     dropped = [(c["column"], c["code_set"], c["code"], c["count"]) for c in line.codes
                if c["outcome"] == "dropped"]
-    generalised = sum(c["count"] for c in line.codes if c["outcome"] == "generalised")
+    generalised = [(c["column"], c["code_set"], c["code"], c["sent"], c["count"])
+                   for c in line.codes if c["outcome"] == "generalised"]
     for text in code_warnings(line.table, dropped, generalised):
         console.print(text, highlight=False, soft_wrap=True)

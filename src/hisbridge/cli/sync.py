@@ -201,27 +201,35 @@ _SHOWN_CODES = 10
 
 
 def code_warnings(table: str, dropped: list[tuple[str, str, str, int]],
-                  generalised: int) -> list[str]:
-    """Lines naming the codes an optional code map left out (most frequent first, ``dropped`` as
-    ``(column, code_set, code, count)``) and how many codes were generalised: never silent,
-    the ones past the first ten are counted and the console page that lists them named."""
+                  generalised: list[tuple[str, str, str, str, int]]) -> list[str]:
+    """Lines naming the codes an optional code map left out (``(column, code_set, code, count)``)
+    and the codes sent as a broader one (``(column, code_set, code, sent, count)``), most
+    frequent first: never silent; past the first ten of each, the rest are counted and the
+    console page that lists them is named."""
     lines = [f"[yellow]警告 {table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
              f"codemaps/{code_set}.csv" for column, code_set, value, n in dropped[:_SHOWN_CODES]]
-    if len(dropped) > _SHOWN_CODES:
-        rest = dropped[_SHOWN_CODES:]
-        lines.append(f"[yellow]警告 {table} 另有 {len(rest)} 个代码被丢弃 {sum(r[3] for r in rest)} 次 "
-                     f"{len(rest)} more codes dropped[/] → 控制台 数据质量 console data-quality "
-                     "page (/console/quality)")
-    if generalised:
-        lines.append(f"{table}: 泛化 generalised {generalised} 个诊断代码")
+    lines += _more(table, "被丢弃 dropped", dropped[_SHOWN_CODES:])
+    lines += [f"[yellow]警告 {table}.{column} 泛化 generalised {value} → {sent} ×{n}[/]"
+              for column, _set, value, sent, n in generalised[:_SHOWN_CODES]]
+    lines += _more(table, "被泛化 generalised", generalised[_SHOWN_CODES:])
     return lines
 
 
+def _more(table: str, what: str, rest: list[tuple[Any, ...]]) -> list[str]:
+    if not rest:
+        return []
+    return [f"[yellow]警告 {table} 另有 {len(rest)} 个代码{what} {sum(r[-1] for r in rest)} 次 "
+            f"({len(rest)} more codes)[/] → 控制台 数据质量 console data-quality page "
+            "(/console/quality)"]
+
+
 def _print_codes(reports: list[Any]) -> None:
-    """Codes an optional code map left out this pass, per table and code (never silent)."""
+    """Codes an optional code map left out or the hierarchy generalised this pass, per table
+    and code (never silent)."""
     for r in reports:
         dropped = [(*key, n) for key, n in r.dropped.most_common()]
-        for line in code_warnings(r.table, dropped, sum(r.generalised.values())):
+        generalised = [(*key, n) for key, n in r.generalised.most_common()]
+        for line in code_warnings(r.table, dropped, generalised):
             console.print(line, highlight=False, soft_wrap=True)
 
 
