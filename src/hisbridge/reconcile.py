@@ -23,10 +23,11 @@ from hisbridge.store.cascade import CASCADE_SOURCE
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 
 if TYPE_CHECKING:
-    from hisbridge.sources.sql_poll import SqlPoller
+    from hisbridge.sources.sql_poll import DayScan, SqlPoller
 
 __all__ = [
-    "COLUMNS", "DELETES_COMMAND", "KeyState", "TableReconciliation", "compare", "key_states",
+    "COLUMNS", "DELETES_COMMAND", "KeyState", "TableReconciliation", "compare", "day_codes",
+    "key_states",
     "reconcile_day", "resend", "totals",
 ]
 
@@ -56,6 +57,8 @@ class TableReconciliation:
     missing_ids: list[str] = field(default_factory=list)
     excluded: int = 0  # kept back by do-not-send rules (never sent, not missing)
     frontend_only_ids: list[str] = field(default_factory=list)
+    # codes an optional map left out (``dropped``) or the hierarchy generalised in the day's rows
+    codes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -160,8 +163,17 @@ def reconcile_day(poller: SqlPoller, engine: Engine, day: date,
         seen = poller.state.seen_keys(table, day.isoformat())
         line = compare(table, scan.keys, key_states(engine, table, scan.keys | seen), seen)
         line.excluded = scan.excluded
+        line.codes = day_codes(scan)
         report.append(line)
     return report
+
+
+def day_codes(scan: DayScan) -> list[dict[str, Any]]:
+    """The day's dropped and generalised codes, most frequent first (never silent)."""
+    dropped = [{"outcome": "dropped", "column": c, "code_set": s, "code": v, "sent": None,
+                "count": n} for (c, s, v), n in scan.dropped.most_common()]
+    return dropped + [{"outcome": "generalised", "column": c, "code_set": s, "code": v,
+                       "sent": m, "count": n} for (c, s, v, m), n in scan.generalised.most_common()]
 
 
 def resend(poller: SqlPoller, engine: Engine, day: date, line: TableReconciliation,

@@ -127,3 +127,15 @@ def test_check_warns_that_a_0_1_0_mapping_is_exclusive(project: Path) -> None:
                                  "--table", "base_dept"])
     assert "rows stamped exactly at the watermark are skipped" in result.output.replace("\n", " ")
     assert "拒收" not in result.output  # it still runs: a warning, not a refusal
+
+
+def test_check_says_warnings_need_the_front_end_licence(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """init leaves frontend.license empty; ``check`` says what that costs (the poller of
+    ``run`` would fail every few seconds and the widget would stay empty) — not blocking."""
+    config = str(project / "hisbridge.yaml")
+    shown = runner.invoke(app, ["check", "-c", config, "--table", "base_dept"])
+    assert "frontend.license" in shown.output and "预警消息读不到" in shown.output
+    monkeypatch.setenv("HISBRIDGE_FRONTEND__LICENSE", "SIM-LICENSE-0001")
+    licensed = runner.invoke(app, ["check", "-c", config, "--table", "base_dept"])
+    assert "frontend.license" not in licensed.output

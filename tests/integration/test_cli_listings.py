@@ -122,9 +122,11 @@ def test_sync_once_table_is_tsv_when_not_a_terminal(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sync, "console", Console(file=out))
     printed: list[str] = []
     monkeypatch.setattr(sync.typer, "echo", lambda text="", **_: printed.append(str(text)))
-    counts = SimpleNamespace(rows_read=3, accepted=2, unchanged=0, rejected=1, filtered=0, deleted=0)
+    counts = SimpleNamespace(rows_read=3, accepted=2, unchanged=0, rejected=1, filtered=0, deleted=0,
+                             withheld=0)
     report = SimpleNamespace(table="emr_vital_signs_record", counts=counts, error=None,
-                             dropped=Counter(), generalised=Counter())
+                             dropped=Counter(), generalised=Counter(), excluded=Counter())
     sync._print_pass([report], idle=True)
     assert printed[0].startswith("table\tread\taccepted")
-    assert printed[1].split("\t") == ["emr_vital_signs_record", "3", "2", "0", "1", "0", "0", ""]
+    assert printed[1].split("\t") == ["emr_vital_signs_record", "3", "2", "0", "1", "0", "0", "0",
+                                     "0", ""]

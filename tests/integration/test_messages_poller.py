@@ -211,3 +211,12 @@ async def test_a_key_that_was_not_renewed_is_a_notice(world: World) -> None:
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert [n["kind"] for n in status["notices"]] == ["outage", "key_expired"]
     assert "过期" in status["notices"][1]["text"]
+
+
+async def test_a_failed_poll_is_logged_with_what_to_fix(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.state.down = True
+    result = await world.services.poller.step()
+    failed = [r for r in caplog.records if r.getMessage() == "message poll failed"]
+    assert failed and result.error
+    assert getattr(failed[-1], "error", None) == result.error  # the engineer reads the cause

@@ -143,3 +143,29 @@ async def test_a_pushed_record_of_a_protected_patient_is_kept_back_and_said_so(
     assert reply["accepted"] == 1
     assert [(e["index"], e["id"], e["rule"]) for e in reply["excluded"]] == [(0, "V1", "军人身份")]
     assert set(_stored(engine, "emr_patient_info")) == {"V2"}
+
+
+async def test_a_pushed_diagnosis_code_left_out_or_generalised_is_said_and_counted(
+        client: httpx.AsyncClient, engine: Engine) -> None:
+    """An optional map (disease_code=infectious_disease_icd10?) leaving a pushed code out is
+    never silent: the reply names it, and the console's data-quality counts have it."""
+    from hisbridge.store.schema.sources import source_unmapped_codes
+
+    left_out = sample_record("emr_activity_info", "a1", disease_code="I10.x00",
+                             disease_name="高血压", wm_disease_code="I10.x00")
+    broader = sample_record("emr_activity_info", "a2", disease_code="A15.000",
+                            disease_name="肺结核", wm_disease_code="A15.000")
+    reply = await client.post("/api/v1/events/emr_activity_info", headers=AUTH,
+                              json={"records": [left_out, broader]})
+    assert reply.status_code == 202, reply.text
+    body = reply.json()
+    assert body["accepted"] == 2
+    assert [(d["index"], d["id"], d["field"], d["code"]) for d in body["codes_dropped"]] == [
+        (0, "a1", "disease_code", "I10.x00")]
+    assert body["codes_dropped"][0]["code_map"] == "codemaps/infectious_disease_icd10.csv"
+    assert _stored(engine, "emr_activity_info")["a2"]["disease_code"] == "A15.0"
+    t = source_unmapped_codes.c
+    with engine.connect() as conn:
+        counted = {(r.hospital_code, r.outcome, r.mapped_to) for r in conn.execute(
+            select(t.hospital_code, t.outcome, t.mapped_to).where(t.source == "push"))}
+    assert counted == {("I10.x00", "dropped", None), ("A15.000", "generalised", "A15.0")}

@@ -135,3 +135,23 @@ def test_counts_per_source_run(tmp_path: Path, mode: str) -> None:
     if mode == "strict":  # the unknown code too; a broken ID number also where it is copied
         expected |= {"emr_patient_info": 3, "emr_order": 1}
     assert rejected == expected
+
+
+def test_re_read_rows_do_not_count_their_codes_again(tmp_path: Path) -> None:
+    """The overlap and the inclusive bounds re-read rows every poll: a code left out of a row
+    already sent is not counted again (the data-quality page's "how often" is per record)."""
+    project, _ = _setup(tmp_path, strict_codes=False)
+    store = make_engine(project.settings.store.url)
+    upgrade(store)
+    intake = MemoryIntake(validator=Validator("lenient"))
+    clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
+    start = datetime(2026, 3, 2)
+    with SqlPoller(project, intake, store, clock=clock) as poller:
+        first = poller.poll_table("emr_activity_info", since=start)
+        again = poller.poll_table("emr_activity_info", since=start)
+    assert first.dropped and again.counts.unchanged == again.counts.rows_read
+    assert not again.dropped and not again.generalised
+    with store.connect() as conn:
+        counted = conn.execute(select(func.sum(source_unmapped_codes.c.count)).where(
+            source_unmapped_codes.c.outcome == "dropped")).scalar_one()
+    assert counted == sum(first.dropped.values())

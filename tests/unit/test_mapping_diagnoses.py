@@ -32,6 +32,9 @@ FRONT = CodeMap(DISEASES)
     ("A20.000", "A20", True),           # plague
     ("J09.x01", "J09.x01", False),      # an x code that is itself in the list
     (" A15.0 ", "A15.0", False),        # stray spaces
+    ("a15.000", "A15.0", True),         # a HIS storing the chapter letter in lower case
+    ("j10.100", "J10", True),
+    ("A15.000X001", "A15.0", True),     # an upper-case X extension
 ])
 def test_hierarchy_finds_the_nearest_listed_code(his_code: str, sent: str,
                                                  generalised: bool) -> None:

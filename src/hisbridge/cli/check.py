@@ -36,6 +36,8 @@ def check(
     for name, state in report.connections.items():
         mark = "[green]✓" if state == "ok" else "[red]✗"
         console.print(f"{mark} {name}[/]: {state}")
+    for notice in report.notices:
+        console.print(f"[yellow]! {notice}[/]", highlight=False, soft_wrap=True)
     secrets_ok = _print_secrets(project.settings)
     _print_exposed(config, project.settings.store.url)
     if source is not None:

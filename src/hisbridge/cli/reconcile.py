@@ -48,13 +48,12 @@ def reconcile(
             x.as_dict() for x in lines], "totals": totals(lines), "requeued": requeued}))
     else:
         _print(wanted, lines, totals(lines), requeued, resend_missing)
-    if any(x.missing for x in lines):
-        raise typer.Exit(1)
-    if any(x.frontend_only for x in lines) and not resend_missing:
-        if not as_json:
-            console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
-                          "deleted; "
-                          f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+    deletes_due = any(x.frontend_only for x in lines) and not resend_missing
+    if deletes_due and not as_json:  # named even when rows are missing too
+        console.print("[red]前置机仍有 HIS 已删除的记录 the front-end holds rows the HIS "
+                      "deleted; "
+                      f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
+    if deletes_due or any(x.missing for x in lines):
         raise typer.Exit(1)
 
 
@@ -72,8 +71,21 @@ def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], re
         if line.frontend_only_ids:
             console.print(f"{line.table} 仅前置机有 only at the front-end (前 50): "
                           + ", ".join(line.frontend_only_ids))
+        _print_codes(line)
         if line.excluded:
             console.print(f"{line.table} 按不上传规则排除 excluded by rule: {line.excluded}（未发送，"
                           "不计为缺失 never sent, not missing）")
     if resent:
         console.print(f"已重新排队 re-queued: {requeued}")
+
+
+def _print_codes(line: TableReconciliation) -> None:
+    """The day's codes left out by optional maps, and the generalised ones (never silent)."""
+    from hisbridge.cli.sync import code_warnings
+
+    dropped = [(c["column"], c["code_set"], c["code"], c["count"]) for c in line.codes
+               if c["outcome"] == "dropped"]
+    generalised = [(c["column"], c["code_set"], c["code"], c["sent"], c["count"])
+                   for c in line.codes if c["outcome"] == "generalised"]
+    for text in code_warnings(line.table, dropped, generalised):
+        console.print(text, highlight=False, soft_wrap=True)

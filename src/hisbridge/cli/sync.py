@@ -197,26 +197,52 @@ async def _deliver_with_progress(service: Any, engine: Any, timeout: float) -> b
         await service.stop()
 
 
+_SHOWN_CODES = 10
+
+
+def code_warnings(table: str, dropped: list[tuple[str, str, str, int]],
+                  generalised: list[tuple[str, str, str, str, int]]) -> list[str]:
+    """Lines naming the codes an optional code map left out (``(column, code_set, code, count)``)
+    and the codes sent as a broader one (``(column, code_set, code, sent, count)``), most
+    frequent first: never silent; past the first ten of each, the rest are counted and the
+    console page that lists them is named."""
+    lines = [f"[yellow]警告 {table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
+             f"codemaps/{code_set}.csv" for column, code_set, value, n in dropped[:_SHOWN_CODES]]
+    lines += _more(table, "被丢弃 dropped", dropped[_SHOWN_CODES:])
+    lines += [f"[yellow]警告 {table}.{column} 泛化 generalised {value} → {sent} ×{n}[/]"
+              for column, _set, value, sent, n in generalised[:_SHOWN_CODES]]
+    lines += _more(table, "被泛化 generalised", generalised[_SHOWN_CODES:])
+    return lines
+
+
+def _more(table: str, what: str, rest: list[tuple[Any, ...]]) -> list[str]:
+    if not rest:
+        return []
+    return [f"[yellow]警告 {table} 另有 {len(rest)} 个代码{what} {sum(r[-1] for r in rest)} 次 "
+            f"({len(rest)} more codes)[/] → 控制台 数据质量 console data-quality page "
+            "(/console/quality)"]
+
+
 def _print_codes(reports: list[Any]) -> None:
-    """Codes an optional code map left out this pass, per table and code (never silent)."""
+    """Codes an optional code map left out or the hierarchy generalised this pass, per table
+    and code (never silent)."""
     for r in reports:
-        for (column, code_set, value), n in r.dropped.most_common(10):
-            console.print(f"[yellow]警告 {r.table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
-                          f"codemaps/{code_set}.csv", highlight=False, soft_wrap=True)
-        if sum(r.generalised.values()):
-            console.print(f"{r.table}: 泛化 generalised {sum(r.generalised.values())} 个诊断代码",
-                          highlight=False, soft_wrap=True)
+        dropped = [(*key, n) for key, n in r.dropped.most_common()]
+        generalised = [(*key, n) for key, n in r.generalised.most_common()]
+        for line in code_warnings(r.table, dropped, generalised):
+            console.print(line, highlight=False, soft_wrap=True)
 
 
 def _print_pass(reports: list[Any], idle: bool) -> None:
     from hisbridge.cli.listing import Listing, emit
 
-    listing = Listing("同步结果 sync once", ("table", "read", "accepted", "unchanged", "quarantined",
-                                             "filtered", "deleted", "error"))
+    listing = Listing("同步结果 sync once", (
+        "table", "read", "accepted", "unchanged", "quarantined", "filtered", "deleted",
+        "withheld 上级已删除", "excluded 按规则排除", "error"))
     for r in reports:
         c = r.counts
         listing.rows.append((r.table, c.rows_read, c.accepted, c.unchanged, c.rejected, c.filtered,
-                             c.deleted, r.error or ""))
+                             c.deleted, c.withheld, sum(r.excluded.values()), r.error or ""))
     emit(listing, console=console)  # piped: TSV, nothing cut
     _print_codes(reports)
     if not idle:

@@ -30,15 +30,16 @@ _COLUMNS = ("hospital_code", "standard_code", "standard_label")
 # ICD-10 style code sets, where a shorter prefix is the broader diagnosis.
 HIERARCHICAL = frozenset({"infectious_disease_icd10", "front_end_disease_code_table", "icd10"})
 _CATEGORY = 3  # ``A15``: the three-character category, the broadest code tried
-_EXTENSION_RE = re.compile(r"(?<=\.)(\w*?)x\w*$|[+*†]+$")
+_EXTENSION_RE = re.compile(r"(?<=\.)(\w*?)x\w*$|[+*†]+$", re.IGNORECASE)
 
 
 def code_candidates(code: str) -> list[str]:
-    """``code`` itself, then without its extension (``x001``, a dagger/asterisk mark), then ever
-    shorter prefixes down to the three-character category; no duplicates, no trailing dot."""
+    """``code`` itself, then with its chapter letter in upper case (``a15.0`` is ``A15.0``),
+    without its extension (``x001``, a dagger/asterisk mark), then ever shorter prefixes down to
+    the three-character category; no duplicates, no trailing dot."""
     code = code.strip()
     out = [code]
-    base = code
+    base = code[:1].upper() + code[1:]
     while (stripped := _EXTENSION_RE.sub(r"\1", base)) != base:
         base = stripped.rstrip(".")
     for end in range(len(base), _CATEGORY - 1, -1):

@@ -40,6 +40,8 @@ class PushResult:
     result: AcceptResult = field(default_factory=AcceptResult)
     filtered: list[tuple[int, str | None]] = field(default_factory=list)
     excluded: list[tuple[int, str | None, str]] = field(default_factory=list)
+    # codes an optional map left out of a kept record: (index, key, column, code set, code)
+    dropped: list[tuple[int, str | None, str, str, str]] = field(default_factory=list)
 
 
 def push_mapper(project: Project, spec: TableSpec) -> RowMapper:
@@ -87,6 +89,7 @@ def accept_pushed(intake: Intake, project: Project | None, spec: TableSpec,
     out.result.rejected += [Rejected(i, r.key, tuple(r.problems)) for i, r in refused]
     out.filtered = [(index[id(r)], r.key) for r in sorted_rows.filtered]
     out.excluded = [(index[id(r)], r.key, str(r.excluded)) for r in sorted_rows.excluded]
+    out.dropped = [(index[id(r)], r.key, *code) for r in kept for code in r.dropped]
     _remember(SourceState(store, PUSH_SOURCE), spec.name, mapped.values(), refused, clock)
     return out
 
@@ -100,10 +103,12 @@ def _map(mapper: RowMapper, row: Mapping[str, Any], op: Op) -> MappedRow:
 
 def _remember(state: SourceState, table: str, rows: Iterable[MappedRow],
               refused: list[tuple[int, MappedRow]], clock: Clock) -> None:
-    """Unmapped codes and refused rows go where polled ones go (``hisbridge check``, console)."""
-    unmapped: Counter[tuple[str, str, str]] = Counter(u for r in rows for u in r.unmapped)
-    if unmapped:
-        state.add_unmapped(table, unmapped, clock.now())
+    """Unmapped, dropped and generalised codes and refused rows go where polled ones go
+    (``hisbridge check``, the console's data-quality page)."""
+    rows = list(rows)
+    state.count_codes(table, Counter(u for r in rows for u in r.unmapped),
+                      Counter(d for r in rows for d in r.dropped),
+                      Counter(g for r in rows for g in r.generalised), clock.now())
     bad: list[tuple[str | None, tuple[Violation, ...]]] = [
         (r.key, tuple(r.problems)) for _, r in refused]
     if bad:

@@ -57,6 +57,7 @@ class MappingCheck:
 class Readiness:
     connections: dict[str, str] = field(default_factory=dict)  # name -> "ok" or the error
     mappings: list[MappingCheck] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # not blocking: a feature that will not work
 
     @property
     def ready(self) -> bool:
@@ -105,6 +106,10 @@ def check_connections(project: Project) -> tuple[Readiness, Engine | None]:
         out.connections["front-end"] = _http(s.frontend.base_url)
     if s.gdhealth.enabled:
         out.connections["gdhealth"] = "; ".join(s.gdhealth.problems()) or "ok"
+    if s.interaction.poller.enabled and s.frontend.license is None:
+        out.notices.append(
+            "未配置机构授权码 frontend.license：预警消息读不到、单点登录不可用 warnings cannot be read "
+            "and SSO does not work（填写前置软件颁发的授权码，或设 interaction.poller.enabled: false）")
     ok = source is not None and out.connections[f"HIS {project.source_name}"] == "ok"
     if source is not None and not ok:
         source.dispose()

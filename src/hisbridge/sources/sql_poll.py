@@ -63,10 +63,13 @@ class PollReport:
 
 @dataclass(slots=True)
 class DayScan:
-    """A day of one table as the mapping sends it: the keys, and how many rows were kept back."""
+    """A day of one table as the mapping sends it: the keys, how many rows were kept back, and
+    the codes optional maps left out or the hierarchy generalised in the rows sent."""
 
     keys: set[str] = field(default_factory=set)
     excluded: int = 0
+    dropped: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # by optional maps
+    generalised: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
 
 class SqlPoller:
@@ -135,11 +138,8 @@ class SqlPoller:
         return report
 
     def _count_codes(self, report: PollReport) -> None:
-        now = self.clock.now()
-        self.state.add_unmapped(report.table, report.unmapped, now)
-        self.state.add_codes(report.table, "dropped",
-                             Counter({(*k, None): n for k, n in report.dropped.items()}), now)
-        self.state.add_codes(report.table, "generalised", Counter(report.generalised), now)
+        self.state.count_codes(report.table, report.unmapped, report.dropped, report.generalised,
+                               self.clock.now())
 
     def _since(self, mark: datetime | None) -> datetime:
         if mark is None:
@@ -170,8 +170,10 @@ class SqlPoller:
         """Give one batch to the intake, then (only then) move the watermark."""
         self._exclude(report.table, batch)
         upserts, deletes, mapping_bad = self._sort(report, batch)
-        kept, intake_bad = self._accept(report, "upsert", upserts)
-        intake_bad += self._accept(report, "delete", deletes)[1]
+        kept, intake_bad, unchanged = self._accept(report, "upsert", upserts)
+        _, deletes_bad, deleted_before = self._accept(report, "delete", deletes)
+        intake_bad += deletes_bad
+        self._count_row_codes(report, batch, unchanged | deleted_before)
         self._record_rejects(report, "mapping", mapping_bad)
         self._record_rejects(report, "intake", intake_bad)
         self._remember(report.table, kept)
@@ -186,11 +188,6 @@ class SqlPoller:
               ) -> tuple[list[MappedRow], list[MappedRow], list[_Bad]]:
         """Upserts, deletes and rows the mapping refused; filtered and excluded rows are only
         counted."""
-        for row in batch:
-            report.unmapped.update(row.unmapped)
-            report.dropped.update(row.dropped)
-            report.generalised.update(row.generalised)
-            report.counts.unmapped += len(row.unmapped)
         sorted_rows = triage(batch)
         for row in sorted_rows.excluded:  # a do-not-send rule: never sent, counted by rule
             report.excluded[str(row.excluded)] += 1
@@ -213,11 +210,25 @@ class SqlPoller:
         if kept_back:
             self.state.exclude_keys(table, kept_back, self.clock.now())
 
+    @staticmethod
+    def _count_row_codes(report: PollReport, batch: list[MappedRow], unchanged: set[str]) -> None:
+        """Count the codes of the batch's rows, except rows the intake already had as they are:
+        the overlap and the inclusive bounds re-read those every poll, and their codes were
+        counted when they were first sent."""
+        for row in batch:
+            if row.key in unchanged:
+                continue
+            report.unmapped.update(row.unmapped)
+            report.dropped.update(row.dropped)
+            report.generalised.update(row.generalised)
+            report.counts.unmapped += len(row.unmapped)
+
     def _accept(self, report: PollReport, op: Op, rows: list[MappedRow]
-                ) -> tuple[list[MappedRow], list[_Bad]]:
-        """Hand ``rows`` to the intake; the rows it kept and the ones it refused."""
+                ) -> tuple[list[MappedRow], list[_Bad], set[str]]:
+        """Hand ``rows`` to the intake; the rows it kept, the ones it refused, and the keys it
+        already had unchanged."""
         if not rows:
-            return [], []
+            return [], [], set()
         result = self.intake.accept(report.table, [r.record for r in rows], op=op,
                                     source=self.project.source_name)
         report.counts.accepted += result.accepted
@@ -227,7 +238,7 @@ class SqlPoller:
             report.counts.deleted += result.accepted
         refused = {rj.index for rj in result.rejected}
         kept = [r for i, r in enumerate(rows) if i not in refused]
-        return kept, [(rj.record_id, rj.violations) for rj in result.rejected]
+        return kept, [(rj.record_id, rj.violations) for rj in result.rejected], result.unchanged_ids
 
     def _record_rejects(self, report: PollReport, stage: str, bad: list[_Bad]) -> None:
         report.counts.rejected += len(bad)
@@ -271,6 +282,8 @@ class SqlPoller:
                     scan.excluded += 1
                 elif row.key and not row.filtered and row.op == "upsert":
                     scan.keys.add(row.key)
+                    scan.dropped.update(row.dropped)
+                    scan.generalised.update(row.generalised)
         return scan
 
     def sweep(self, tables: Iterable[str] | None = None,

@@ -143,6 +143,13 @@ class SourceState:
         """Add to the counts of hospital codes missing from the code maps."""
         self.add_codes(table, "unmapped", Counter({(*k, None): n for k, n in seen.items()}), now)
 
+    def count_codes(self, table: str, unmapped: Counter[Unmapped], dropped: Counter[Unmapped],
+                    generalised: Counter[tuple[str, str, str, str]], now: datetime) -> None:
+        """Add one poll's or one push's codes: unmapped, left out by optional maps, generalised."""
+        self.add_unmapped(table, unmapped, now)
+        self.add_codes(table, "dropped", Counter({(*k, None): n for k, n in dropped.items()}), now)
+        self.add_codes(table, "generalised", Counter(generalised), now)
+
     def add_codes(self, table: str, outcome: str, seen: Counter[CodeSeen], now: datetime) -> None:
         """Add to the counts of hospital codes by ``outcome`` (unmapped, dropped, generalised);
         the key's last item is the broader code sent (generalised) or None."""

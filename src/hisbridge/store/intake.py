@@ -149,6 +149,7 @@ class StoreIntake:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
                 result.accepted = result.unchanged = result.withheld = 0
+                result.unchanged_ids.clear()
         return result
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
@@ -211,10 +212,12 @@ def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
     must not reach the front-end); None when there is nothing new to store."""
     if current is not None and current.content_hash == item.content_hash:
         result.unchanged += 1
+        result.unchanged_ids.add(item.record_id)
         return None
     if item.parent in gone:
         result.withheld += 1
         if current is not None and current.op == "delete":
+            result.unchanged_ids.add(item.record_id)  # withheld again: nothing new stored
             return None
         item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
         item.content_hash = delete_hash(item.payload)

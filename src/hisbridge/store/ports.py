@@ -33,6 +33,8 @@ class AcceptResult:
     # children of a deleted parent: kept deleted with it, never sent (no orphan at the front-end)
     withheld: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # the keys nothing new was stored for: ``unchanged``, or a child withheld again
+    unchanged_ids: set[str] = field(default_factory=set)
 
 
 class Intake(Protocol):

@@ -73,6 +73,7 @@ class InMemoryIntake:
         latest = self._latest.get(key)
         if latest is not None and latest[1] == item.content_hash:
             result.unchanged += 1
+            result.unchanged_ids.add(item.record_id)
             return
         version = (latest[0] if latest else 0) + 1
         self._latest[key] = (version, item.content_hash)

@@ -38,6 +38,10 @@ _FILTERED = ("药品不在前置软件所需的药品类别中（drug_catalogue.
              "the drug is not in a class the front-end wants; not sent")
 _EXCLUDED = ("按不上传规则（his.exclude）不发送 kept back by a do-not-send rule (his.exclude); "
              "not sent")
+_DROPPED = ("不在前置软件的代码表中，可选映射（?）未发送该代码，记录其余部分照常发送；"
+            "如属应报病种请在代码映射文件中补一行 "
+            "not in the front-end's code list: an optional map (?) left the code out, the record "
+            "was sent without it; add a line to the code map if it should be sent")
 # Query parameters the push API takes: none. The op is the body's: {"op": "delete", ...}.
 QUERY_PARAMETERS: tuple[str, ...] = ()
 
@@ -170,6 +174,11 @@ def _reply(table: str, op: str, pushed: PushResult) -> dict[str, Any]:
     if pushed.excluded:  # not sent: a do-not-send rule (his.exclude)
         reply["excluded"] = [{"index": i, "id": key, "rule": rule, "reason": _EXCLUDED}
                              for i, key, rule in pushed.excluded]
+    if pushed.dropped:  # sent without these codes: an optional code map left them out
+        reply["codes_dropped"] = [
+            {"index": i, "id": key, "field": column, "code": code,
+             "code_map": f"codemaps/{code_set}.csv", "reason": _DROPPED}
+            for i, key, column, code_set, code in pushed.dropped]
     if result.withheld:
         reply["withheld"] = result.withheld
     return reply
