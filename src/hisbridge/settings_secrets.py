@@ -46,9 +46,13 @@ FORMER_DEFAULTS: frozenset[str] = frozenset({
     # the init template's placeholders, should a copy of it never be filled in
     "__PUSH_TOKEN__", "__WEB_SECRET_KEY__", "__GD_PARTNER_SECRET__", "__GD_CALLBACK_SECRET__",
     "__GD_SM4_KEY__",
+    # the fixed values hisbridge.testing shipped before its test secrets were drawn at random
+    "testing-only-web-secret-key-1234567890", "testing-only-push-token-1234567890",
+    "testing-only-partner-secret-123", "testing-only-callback-secret-123", "testing-only-sm4",
     "…", "...", "secret", "s3cret", "changeme", "change-me", "password", "token",
 })
-_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret")
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "your-secret",
+                      "testing-only")
 
 _GENERATE = "hisbridge secrets new {name}"
 

@@ -88,6 +88,22 @@ def test_every_former_default_or_example_is_weak(value: str) -> None:
         assert judge(entry(name, value)).verdict == "weak", (name, value)
 
 
+# The fixed values hisbridge.testing shipped (in the package) before its secrets were drawn at
+# random: a gateway configured with one of them is open to anyone who read that release.
+SHIPPED_TEST_VALUES = {
+    "web.secret_key": "testing-only-web-secret-key-1234567890",
+    "push.token": "testing-only-push-token-1234567890",
+    "gdhealth.partner_secret": "testing-only-partner-secret-123",
+    "gdhealth.callback_secret": "testing-only-callback-secret-123",
+    "gdhealth.sm4_key": "testing-only-sm4",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_TEST_VALUES))
+def test_the_test_values_that_once_shipped_are_weak(name: str) -> None:
+    assert judge(entry(name, SHIPPED_TEST_VALUES[name])).verdict == "weak"
+
+
 def test_an_optional_secret_unset_is_off_but_judged_when_set() -> None:
     assert judge(SecretEntry("console.api_token", None, 24, required=False)).verdict == "off"
     assert judge(SecretEntry("console.api_token", "abc", 24, required=False)).verdict == "weak"
