@@ -4,6 +4,7 @@ refuses a missing, short or formerly published one, ``check`` reports them witho
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -206,8 +207,34 @@ def _refuses_former_default_keys(base: str) -> None:
         assert got.status_code == 403, (key, got.status_code)
 
 
+def _login(client: httpx.Client, base: str, name: str, password: str, forwarded: str) -> int:
+    client.cookies.clear()
+    page = client.get(f"{base}/console/login", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text
+    reply = client.post(f"{base}/console/login", timeout=10,
+                        data={"user": name, "password": password, "csrf": csrf.group(1)},
+                        headers={"X-Forwarded-For": forwarded})
+    return reply.status_code
+
+
+def _forwarded_for_does_not_dodge_the_address_throttle(base: str) -> None:
+    """Without a declared proxy, a client-sent X-Forwarded-For is not its address: guessing
+    many names under made-up addresses still throttles the one real address."""
+    with httpx.Client() as client:
+        for i in range(21):
+            assert _login(client, base, f"guess{i}", "wrong-password-1", f"10.0.0.{i}") == 401
+        assert _login(client, base, "admin", ADMIN_PASSWORD, "10.0.1.1") == 401
+
+
+ADMIN_PASSWORD = "Zq8!vTr2#kLm9Wp-orbit"
+
+
 def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
     own_key = load_settings(project).web.secret_key.get_secret_value()
+    added = hisbridge_cli("user", "add", "admin", "--role", "admin", "--password-stdin", "-c",
+                          str(project), stdin=ADMIN_PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
     port = free_ports(1)[0]
     process = start_cli("run", "-c", str(project), "--port", str(port), log=tmp_path / "run.log")
     try:
@@ -223,6 +250,7 @@ def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
         _refuses_former_default_keys(base)
         query = signed_query({"userId": "D001", "deptCode": "A03"}, own_key, now=time.time())
         assert httpx.get(f"{base}/api/v1/messages?{query}", timeout=5).status_code == 200
+        _forwarded_for_does_not_dodge_the_address_throttle(base)
     finally:
         process.terminate()
         process.wait(30)

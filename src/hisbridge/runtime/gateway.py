@@ -217,8 +217,12 @@ async def serve(config: Path, *, host: str | None = None, port: int | None = Non
     web = settings.web
     tls = {"ssl_certfile": str(web.tls_cert), "ssl_keyfile": str(web.tls_key)} \
         if web.tls_cert and web.tls_key else {}
+    # X-Forwarded-For/-Proto are believed only from a declared proxy (web.behind_tls_proxy, at
+    # uvicorn's forwarded_allow_ips): otherwise a client could pick its own address and dodge the
+    # per-address sign-in throttle (docs/security.md).
     server = uvicorn.Config(gateway.app, host=host or web.host, port=port or web.port,
                             log_level="info", access_log=False, lifespan="on",
+                            proxy_headers=web.behind_tls_proxy,
                             timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]
     try:
         await uvicorn.Server(server).serve()
