@@ -74,13 +74,13 @@ def _break_one_patient(his_url: str) -> tuple[str, list[str]]:
 
 
 def _fix_patient(his_url: str, patient: str) -> None:
+    """Fix the ID number in the patient master, as the HIS does: only that row changes (its
+    modify_time with it); the visits are untouched."""
     his = create_engine(his_url)
     later = datetime.now(CHINA_TZ).replace(tzinfo=None) - timedelta(seconds=2)
     with his.begin() as conn:
-        conn.execute(text("UPDATE pat_master_index SET id_no = '110101199003070014' "
-                          "WHERE patient_id = :p"), {"p": patient})
-        conn.execute(text("UPDATE clinic_master SET modify_time = :t WHERE patient_id = :p"),
-                     {"t": later, "p": patient})
+        conn.execute(text("UPDATE pat_master_index SET id_no = '110101199003070014', "
+                          "modify_time = :t WHERE patient_id = :p"), {"t": later, "p": patient})
     his.dispose()
 
 
