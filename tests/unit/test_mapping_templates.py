@@ -59,10 +59,3 @@ def test_two_mappings_for_one_table_are_refused(project_dir: Path) -> None:
     extra.write_text((project_dir / "mappings" / "20_base_dept.sql").read_text("utf-8"), "utf-8")
     with pytest.raises(ConfigError, match=r"99_again\.sql"):
         load_project(project_dir / "hisbridge.yaml")
-
-
-def test_a_fresh_project_has_every_platform_setting_gdhealth_needs(project_dir: Path) -> None:
-    """init turns gdhealth on, so it names the hospital too (else check says ✗ and run logs
-    'gdhealth not ready' on a fresh project)."""
-    settings = load_settings(project_dir / "hisbridge.yaml")
-    assert settings.gdhealth.enabled and settings.gdhealth.problems() == []
