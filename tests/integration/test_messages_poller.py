@@ -211,3 +211,14 @@ async def test_a_key_that_was_not_renewed_is_a_notice(world: World) -> None:
     status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
     assert [n["kind"] for n in status["notices"]] == ["outage", "key_expired"]
     assert "过期" in status["notices"][1]["text"]
+
+
+async def test_a_failed_poll_says_why_in_its_log_line(world: World,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """'message poll failed kind=ConfigError' every few seconds tells the operator nothing:
+    the line carries the error's own message (e.g. the licence is missing, the front-end down)."""
+    world.state.down = True
+    with caplog.at_level("WARNING", logger="hisbridge.messages.poller"):
+        await world.services.poller.step()
+    failed = [r for r in caplog.records if r.getMessage() == "message poll failed"]
+    assert failed and str(getattr(failed[0], "error", "")).strip()

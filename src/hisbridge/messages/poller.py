@@ -153,7 +153,8 @@ class MessagePoller:
         self._failures += 1
         kind = "terminal" if isinstance(exc, Terminal) else type(exc).__name__
         metrics.POLL_FAILURES.labels(kind=kind).inc()
-        log.warning("message poll failed", extra={"kind": kind, "failures": self._failures})
+        log.warning("message poll failed", extra={"kind": kind, "failures": self._failures,
+                                                  "error": str(exc)[:300]})
         if record:
             with contextlib.suppress(SQLAlchemyError):
                 await asyncio.to_thread(self._store.record_failure, str(exc))
