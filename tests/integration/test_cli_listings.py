@@ -107,6 +107,17 @@ def test_spec_validate_through_a_pipe_lists_each_violation_on_one_line(tmp_path:
     assert fields["operation_time"][5] == "[/x]" and "birth_date" in fields
 
 
+def test_sync_file_prints_a_hostile_key_as_text(config: Path, tmp_path: Path) -> None:
+    """A quarantined record's key and value are HIS data: shown as they are (control
+    characters never reach the terminal), never read as rich markup (a '[/x]' key ended in a
+    traceback)."""
+    data = tmp_path / "hostile.jsonl"
+    data.write_text(json.dumps({"id": "[/x]\x1b[31m", "operation_time": "[/y]"}) + "\n", "utf-8")
+    out = _piped("sync", "file", str(data), "-t", "emr_patient_info", "-c", str(config), "2>&1")
+    assert "Traceback" not in out and "MarkupError" not in out
+    assert "id=[/x]" in out and "\x1b" not in out
+
+
 def test_check_through_a_pipe_keeps_every_table_name_whole(config: Path) -> None:
     """``hisbridge check | cat``: the mappings table is TSV, no name cut to fit 80 columns."""
     env = {**os.environ, "PYTHONPATH": str(Path(hisbridge.__file__).resolve().parents[1])}

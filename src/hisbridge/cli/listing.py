@@ -19,7 +19,7 @@ from rich.text import Text
 
 from hisbridge import _json
 
-__all__ = ["JsonOpt", "Listing", "emit"]
+__all__ = ["JsonOpt", "Listing", "emit", "plain"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON 输出 / print JSON")]
 
@@ -45,8 +45,13 @@ _CONTROLS = {c: " " if c in (9, 10, 13) else f"\\x{c:02x}"
              for c in (*range(32), *range(0x7F, 0xA0))}
 
 
-def _cell(value: Any) -> str:
+def plain(value: Any) -> str:
+    """``value`` as one line of printable text: HIS data safe to print (no control characters;
+    print it with ``markup=False`` or inside ``rich.text.Text``)."""
     return ("" if value is None else str(value)).translate(_CONTROLS)
+
+
+_cell = plain
 
 
 def emit(listing: Listing, *, as_json: bool = False, console: Console | None = None) -> None:
