@@ -50,3 +50,19 @@ def test_piped_tsv_keeps_one_line_per_row_and_no_control_characters(
 def test_json_keeps_the_values_exact(capsys: pytest.CaptureFixture[str]) -> None:
     emit(Listing("t", ["key"], [[k] for k in HOSTILE]), as_json=True)
     assert [row["key"] for row in json.loads(capsys.readouterr().out)] == HOSTILE
+
+
+def test_reconcile_prints_missing_his_keys_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """The missing and front-end-only keys reconcile lists come from the HIS: '[/x]' among
+    them used to end in a MarkupError traceback."""
+    from datetime import date
+
+    from hisbridge.cli import reconcile as cli_reconcile
+    from hisbridge.reconcile import TableReconciliation
+
+    line = TableReconciliation("emr_patient_info", source=2, missing=1, frontend_only=1,
+                               missing_ids=["[/x]"], frontend_only_ids=["A\x07B"])
+    cli_reconcile._print(date(2026, 3, 1), [line], {}, 0, False)
+    out = capsys.readouterr().out
+    _no_control(out)
+    assert "[/x]" in out and "A\\x07B" in out
