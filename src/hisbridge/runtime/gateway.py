@@ -138,6 +138,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     if scheduler is not None:
         jobs.append(scheduler.run)
     app = build_app(settings, engine, delivery, clock=clock, **services)
+    app.state.activity = activity  # the push API counts into the summary line
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it
         app.state.poller = scheduler.poller
