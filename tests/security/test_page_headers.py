@@ -18,6 +18,7 @@ from hisbridge.messages.services import build_message_services
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing import secret_settings
 from hisbridge.testing.routes import walk_routes
 from hisbridge.web.app import create_app
 from hisbridge.web.page_headers import STATIC_PREFIXES
@@ -28,8 +29,8 @@ HIS = "http://his.example:8080"
 
 
 async def _app(tmp_path: Path, **web: Any) -> AsyncIterator[FastAPI]:
-    settings = Settings(store={"url": f"sqlite:///{tmp_path / 'gw.db'}"},
-                        push={"token": "push-token-1"}, web={"secret_key": SECRET, **web})
+    settings = secret_settings(store={"url": f"sqlite:///{tmp_path / 'gw.db'}"},
+                               push={"token": "push-token-1"}, web={"secret_key": SECRET, **web})
     engine = make_engine(settings.store.url)
     upgrade(engine)
     messages = build_message_services(settings, engine)
