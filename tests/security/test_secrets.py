@@ -254,3 +254,28 @@ def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_a_secrets_file_fills_a_secret_left_empty_in_the_yaml(tmp_path: Path) -> None:
+    """Moving a secret out of the YAML into HISBRIDGE_SECRETS_DIR: an emptied value (`""`, what
+    an engineer leaves behind) counts as unset, so the file's value is used, not refused."""
+    import subprocess
+    import sys
+
+    from cli_run import cli_env
+
+    config = tmp_path / "hisbridge.yaml"
+    config.write_text('web:\n  secret_key: ""\npush:\n  token: ""\n', "utf-8")
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    key = new_secret("web.secret_key")
+    (secrets_dir / "web__secret_key").write_text(key, "utf-8")
+    code = ("import sys; from hisbridge.settings import load_settings; "
+            "s = load_settings(__import__('pathlib').Path(sys.argv[1])); "
+            "print(s.web.secret_key.get_secret_value()); print(repr(s.push.token))")
+    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True,
+                          text=True, timeout=60,
+                          env=cli_env({"HISBRIDGE_SECRETS_DIR": str(secrets_dir)}))
+    assert done.returncode == 0, done.stderr
+    shown, token = done.stdout.splitlines()
+    assert shown == key and token in ("None", "SecretStr('')")
