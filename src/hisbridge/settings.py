@@ -29,6 +29,7 @@ from hisbridge.connectors.gdhealth.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
+from hisbridge.settings_secrets import drop_empty_secrets
 
 __all__ = [
     "ConsentSettings",
@@ -275,7 +276,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Settings from ``path`` (optional), the environment and ``overrides``, validated."""
-    values = _read_yaml(path) if path is not None else {}
+    values = drop_empty_secrets(_read_yaml(path)) if path is not None else {}
     for key, value in overrides.items():
         values.setdefault(key, {}).update(value) if isinstance(value, dict) else None
     try:

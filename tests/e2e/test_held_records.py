@@ -74,13 +74,13 @@ def _break_one_patient(his_url: str) -> tuple[str, list[str]]:
 
 
 def _fix_patient(his_url: str, patient: str) -> None:
+    """Fix the ID number in the patient master, as the HIS does: only that row changes (its
+    modify_time with it); the visits are untouched."""
     his = create_engine(his_url)
     later = datetime.now(CHINA_TZ).replace(tzinfo=None) - timedelta(seconds=2)
     with his.begin() as conn:
-        conn.execute(text("UPDATE pat_master_index SET id_no = '110101199003070014' "
-                          "WHERE patient_id = :p"), {"p": patient})
-        conn.execute(text("UPDATE clinic_master SET modify_time = :t WHERE patient_id = :p"),
-                     {"t": later, "p": patient})
+        conn.execute(text("UPDATE pat_master_index SET id_no = '110101199003070014', "
+                          "modify_time = :t WHERE patient_id = :p"), {"t": later, "p": patient})
     his.dispose()
 
 
@@ -169,3 +169,34 @@ def test_resend_one_record_by_its_his_key(tmp_path: Path) -> None:
     assert all(a.user_name.startswith("cli:") and visits[0] in a.target
                for a in actions if "NO-SUCH" not in a.target)
     assert sent == 2
+
+
+def test_resend_masks_what_the_receiver_quoted(tmp_path: Path) -> None:
+    """The front-end's refusal may quote the record: resend's 'delivery state' line masks
+    ID numbers and phones (no full ID number in any CLI output)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    id_number, phone = "440106198810168414", "13912345678"
+
+    async def refuse(request: Request) -> JSONResponse:
+        return JSONResponse({"result": False, "errorCode": "04", "errorName": "数据校验错误",
+                             "desc": f"身份证件号 {id_number} 校验失败，联系电话 {phone}"})
+
+    his_url = f"sqlite:///{tmp_path / 'his.sqlite'}"
+    day = (datetime.now(CHINA_TZ) - timedelta(days=1)).date()
+    build_day(create_engine(his_url), day, "small", seed=3, reset=True)
+    his = create_engine(his_url)
+    with his.connect() as conn:
+        visit = conn.execute(text("SELECT visit_no FROM clinic_master ORDER BY visit_no "
+                                  "LIMIT 1")).scalar_one()
+    his.dispose()
+    receiver = Starlette(routes=[Route("/{path:path}", refuse, methods=["POST"])])
+    with serve_app(receiver) as url:
+        config = write_example(tmp_path / "p", his_url=his_url, frontend_url=url,
+                               store_url=f"sqlite:///{tmp_path / 'store.db'}")[0]
+        code, out = _resend(config, "emr_patient_info", visit)
+    assert code == 1 and "dead" in out, out
+    assert id_number not in out and phone not in out, out

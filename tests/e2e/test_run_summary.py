@@ -95,3 +95,55 @@ def test_a_failing_his_gives_one_line_per_failed_poll(tmp_path: Path) -> None:
     lines = [e for e in _events(log) if e.get("event") == "抽取失败 poll failed"]
     assert lines[0]["table"] == "emr_patient_info" and lines[0]["platform"] == "frontend"
     assert lines[0]["error"]
+
+
+def test_records_pushed_by_the_his_are_counted_in_the_summary(tmp_path: Path) -> None:
+    """A hospital that pushes (push API) instead of being polled sees its records in the
+    summary too: accepted and held (quarantined) count pushed records. The HIS here is an
+    empty database, so polling accepts nothing and every count comes from the pushes."""
+    import httpx
+
+    from hisbridge.settings import load_settings
+
+    his = f"sqlite:///{tmp_path / 'empty-his.sqlite'}"
+    create_engine(his).connect().close()
+    port = free_ports(1)[0]
+    config = write_example(tmp_path / "p", his_url=his, frontend_url="http://127.0.0.1:9",
+                           store_url=f"sqlite:///{tmp_path / 'store.db'}")[0]
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\nlog:\n  summary_every_s: 0.5\n")
+    token = load_settings(config).push.token
+    assert token is not None
+    headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+    log = tmp_path / "run.log"
+    pushed: list[int] = []
+
+    def counted() -> bool:
+        if not pushed:
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{port}/api/v1/events/base_dept",
+                                   headers=headers, timeout=5, json=[
+                                       {"dept_code": "0301", "dept_name": "内科"},
+                                       {"dept_code": "0302"}])  # no name: quarantined
+            except httpx.HTTPError:
+                return False
+            pushed.append(reply.status_code)
+        lines = [e for e in _summaries(log) if e["platform"] == "frontend"]
+        return sum(int(e["accepted"]) for e in lines) >= 1 and sum(
+            int(e["held"]) for e in lines) >= 1
+
+    env = {**os.environ, "PYTHONPATH": SRC, "HISBRIDGE_LOG_JSON": "1"}
+    with log.open("ab") as out:
+        gateway = subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
+                                    "--port", str(port)], stdout=out, stderr=out, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not counted() and gateway.poll() is None:
+            time.sleep(0.3)
+    finally:
+        gateway.terminate()
+        gateway.wait(30)
+    assert pushed == [202], log.read_text("utf-8", "replace")[-2000:]
+    lines = [e for e in _summaries(log) if e["platform"] == "frontend"]
+    assert sum(int(e["accepted"]) for e in lines) == 1, lines
+    assert sum(int(e["held"]) for e in lines) == 1, lines

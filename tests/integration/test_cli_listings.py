@@ -93,6 +93,31 @@ def test_spec_show_through_a_pipe_keeps_every_field_and_names_the_code_map() -> 
     assert fields["id_card_type_code"][-1] == "codemaps/id_card_type.csv"
 
 
+def test_spec_validate_through_a_pipe_lists_each_violation_on_one_line(tmp_path: Path) -> None:
+    """The violations of a file, piped: one TSV line each, field names whole; a value that
+    looks like rich markup is printed as it is (it used to end in a MarkupError traceback)."""
+    data = tmp_path / "bad.jsonl"
+    data.write_text(json.dumps({"id": "V1", "operation_time": "[/x]",
+                                "birth_date": "[bold]1990"}) + "\n", "utf-8")
+    out = _piped("spec", "validate", str(data), "-t", "emr_patient_info", "2>&1")
+    assert "Traceback" not in out and "MarkupError" not in out
+    rows = [line.split("\t") for line in out.splitlines() if line.count("\t") >= 5]
+    assert rows[0][:2] == ["line", "field"]
+    fields = {row[1]: row for row in rows[1:]}
+    assert fields["operation_time"][5] == "[/x]" and "birth_date" in fields
+
+
+def test_sync_file_prints_a_hostile_key_as_text(config: Path, tmp_path: Path) -> None:
+    """A quarantined record's key and value are HIS data: shown as they are (control
+    characters never reach the terminal), never read as rich markup (a '[/x]' key ended in a
+    traceback)."""
+    data = tmp_path / "hostile.jsonl"
+    data.write_text(json.dumps({"id": "[/x]\x1b[31m", "operation_time": "[/y]"}) + "\n", "utf-8")
+    out = _piped("sync", "file", str(data), "-t", "emr_patient_info", "-c", str(config), "2>&1")
+    assert "Traceback" not in out and "MarkupError" not in out
+    assert "id=[/x]" in out and "\x1b" not in out
+
+
 def test_check_through_a_pipe_keeps_every_table_name_whole(config: Path) -> None:
     """``hisbridge check | cat``: the mappings table is TSV, no name cut to fit 80 columns."""
     env = {**os.environ, "PYTHONPATH": str(Path(hisbridge.__file__).resolve().parents[1])}

@@ -71,3 +71,35 @@ def test_bad_arguments_are_one_clear_line(setup: tuple[ReceiverState, Path, Path
     code, out = run("sync", "file", str(data), "--table", "base_dept", "-c", str(config),
                     "--op", "delete")
     assert code != 0 and "Traceback" not in out
+
+
+def test_dead_letters_show_no_personal_data_the_receiver_echoed(tmp_path: Path) -> None:
+    """The front-end's refusal may quote the record (an ID number, a phone): `outbox dead`
+    masks them in the table and in --json, as the console does."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from hisbridge.testing import serve_app
+
+    id_number, phone = "440106198810168414", "13912345678"
+
+    async def refuse(request: Request) -> JSONResponse:
+        return JSONResponse({"result": False, "errorCode": "04", "errorName": "数据校验错误",
+                             "desc": f"身份证件号 {id_number} 校验失败，联系电话 {phone}"})
+
+    receiver = Starlette(routes=[Route("/{path:path}", refuse, methods=["POST"])])
+    with serve_app(receiver) as url:
+        config = tmp_path / "hisbridge.yaml"
+        config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'store.db'}\n"
+                          f"frontend:\n  base_url: {url}\n", "utf-8")
+        data = tmp_path / "p.jsonl"
+        data.write_text(_json.dumps_str(sample_record("emr_patient_info", "p1")) + "\n", "utf-8")
+        code, out = run("sync", "file", str(data), "--table", "emr_patient_info", "-c",
+                        str(config), "--deliver", "--timeout", "30")
+        assert "accepted 1" in out, out
+    for extra in ((), ("--json",)):
+        code, out = run("outbox", "dead", "-c", str(config), *extra)
+        assert code == 0 and "p1" in out, out
+        assert id_number not in out and phone not in out, out

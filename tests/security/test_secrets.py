@@ -4,6 +4,7 @@ refuses a missing, short or formerly published one, ``check`` reports them witho
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -86,6 +87,22 @@ def test_judge(name: str, value: str | None, verdict: str) -> None:
 def test_every_former_default_or_example_is_weak(value: str) -> None:
     for name in GENERATED:
         assert judge(entry(name, value)).verdict == "weak", (name, value)
+
+
+# The fixed values hisbridge.testing shipped (in the package) before its secrets were drawn at
+# random: a gateway configured with one of them is open to anyone who read that release.
+SHIPPED_TEST_VALUES = {
+    "web.secret_key": "testing-only-web-secret-key-1234567890",
+    "push.token": "testing-only-push-token-1234567890",
+    "gdhealth.partner_secret": "testing-only-partner-secret-123",
+    "gdhealth.callback_secret": "testing-only-callback-secret-123",
+    "gdhealth.sm4_key": "testing-only-sm4",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_TEST_VALUES))
+def test_the_test_values_that_once_shipped_are_weak(name: str) -> None:
+    assert judge(entry(name, SHIPPED_TEST_VALUES[name])).verdict == "weak"
 
 
 def test_an_optional_secret_unset_is_off_but_judged_when_set() -> None:
@@ -190,8 +207,34 @@ def _refuses_former_default_keys(base: str) -> None:
         assert got.status_code == 403, (key, got.status_code)
 
 
+def _login(client: httpx.Client, base: str, name: str, password: str, forwarded: str) -> int:
+    client.cookies.clear()
+    page = client.get(f"{base}/console/login", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text
+    reply = client.post(f"{base}/console/login", timeout=10,
+                        data={"user": name, "password": password, "csrf": csrf.group(1)},
+                        headers={"X-Forwarded-For": forwarded})
+    return reply.status_code
+
+
+def _forwarded_for_does_not_dodge_the_address_throttle(base: str) -> None:
+    """Without a declared proxy, a client-sent X-Forwarded-For is not its address: guessing
+    many names under made-up addresses still throttles the one real address."""
+    with httpx.Client() as client:
+        for i in range(21):
+            assert _login(client, base, f"guess{i}", "wrong-password-1", f"10.0.0.{i}") == 401
+        assert _login(client, base, "admin", ADMIN_PASSWORD, "10.0.1.1") == 401
+
+
+ADMIN_PASSWORD = "Zq8!vTr2#kLm9Wp-orbit"
+
+
 def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
     own_key = load_settings(project).web.secret_key.get_secret_value()
+    added = hisbridge_cli("user", "add", "admin", "--role", "admin", "--password-stdin", "-c",
+                          str(project), stdin=ADMIN_PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
     port = free_ports(1)[0]
     process = start_cli("run", "-c", str(project), "--port", str(port), log=tmp_path / "run.log")
     try:
@@ -207,6 +250,32 @@ def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
         _refuses_former_default_keys(base)
         query = signed_query({"userId": "D001", "deptCode": "A03"}, own_key, now=time.time())
         assert httpx.get(f"{base}/api/v1/messages?{query}", timeout=5).status_code == 200
+        _forwarded_for_does_not_dodge_the_address_throttle(base)
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_a_secrets_file_fills_a_secret_left_empty_in_the_yaml(tmp_path: Path) -> None:
+    """Moving a secret out of the YAML into HISBRIDGE_SECRETS_DIR: an emptied value (`""`, what
+    an engineer leaves behind) counts as unset, so the file's value is used, not refused."""
+    import subprocess
+    import sys
+
+    from cli_run import cli_env
+
+    config = tmp_path / "hisbridge.yaml"
+    config.write_text('web:\n  secret_key: ""\npush:\n  token: ""\n', "utf-8")
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    key = new_secret("web.secret_key")
+    (secrets_dir / "web__secret_key").write_text(key, "utf-8")
+    code = ("import sys; from hisbridge.settings import load_settings; "
+            "s = load_settings(__import__('pathlib').Path(sys.argv[1])); "
+            "print(s.web.secret_key.get_secret_value()); print(repr(s.push.token))")
+    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True,
+                          text=True, timeout=60,
+                          env=cli_env({"HISBRIDGE_SECRETS_DIR": str(secrets_dir)}))
+    assert done.returncode == 0, done.stderr
+    shown, token = done.stdout.splitlines()
+    assert shown == key and token in ("None", "SecretStr('')")

@@ -59,3 +59,14 @@ def test_two_mappings_for_one_table_are_refused(project_dir: Path) -> None:
     extra.write_text((project_dir / "mappings" / "20_base_dept.sql").read_text("utf-8"), "utf-8")
     with pytest.raises(ConfigError, match=r"99_again\.sql"):
         load_project(project_dir / "hisbridge.yaml")
+
+
+def test_init_next_steps_say_what_gdhealth_still_needs(project_dir: Path) -> None:
+    """init turns gdhealth on but cannot know the hospital's name: its next steps say so, as
+    check and run will (else the first sign is an error line at start-up)."""
+    from hisbridge.cli.init import next_steps
+
+    config = project_dir / "hisbridge.yaml"
+    steps = next_steps(config, load_settings(config))
+    line = next(s for s in steps.splitlines() if "gdhealth:" in s)
+    assert "gdhealth.org_name" in line

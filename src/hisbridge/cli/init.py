@@ -46,6 +46,8 @@ def next_steps(config: Path, settings: Settings) -> str:
         "未设置 not set：预警消息与单点登录需要前置软件授权码 frontend.license（或 " \
         "HISBRIDGE_FRONTEND__LICENSE）/ warnings and SSO need it"
     provincial = f"开启 on（{gd.base_url}）" if gd.enabled else "关闭 off"
+    if gd.enabled and gd.problems():
+        provincial += "；" + "; ".join(gd.problems())
     return "\n".join([
         "下一步 next steps:",
         f"  网关端口 gateway: http://{web.host}:{web.port}（控制台 console /console，"

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from hisbridge import _json
 
-__all__ = ["JsonOpt", "Listing", "emit"]
+__all__ = ["JsonOpt", "Listing", "emit", "plain"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON 输出 / print JSON")]
 
@@ -38,9 +39,19 @@ class Listing:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+# Tabs and line breaks would split a TSV row: a space. Any other control character (a terminal
+# escape, a bell, C1) in HIS data is shown as \xNN, never sent to the operator's terminal.
+_CONTROLS = {c: " " if c in (9, 10, 13) else f"\\x{c:02x}"
+             for c in (*range(32), *range(0x7F, 0xA0))}
+
+
+def plain(value: Any) -> str:
+    """``value`` as one line of printable text: HIS data safe to print (no control characters;
+    print it with ``markup=False`` or inside ``rich.text.Text``)."""
+    return ("" if value is None else str(value)).translate(_CONTROLS)
+
+
+_cell = plain
 
 
 def emit(listing: Listing, *, as_json: bool = False, console: Console | None = None) -> None:
@@ -58,5 +69,5 @@ def emit(listing: Listing, *, as_json: bool = False, console: Console | None = N
     for column in listing.columns:
         view.add_column(column, overflow="fold")
     for row in listing.rows:
-        view.add_row(*(_cell(v) for v in row))
+        view.add_row(*(Text(_cell(v)) for v in row))  # Text: HIS data is never rich markup
     out.print(view)

@@ -179,6 +179,7 @@ def resend(
 
     from hisbridge.cli.sync import deliver_until_idle
     from hisbridge.console.actions import record_action
+    from hisbridge.privacy import scrub
     from hisbridge.runtime.extraction import open_pipeline
     from hisbridge.sources.resend import latest_entry, resend_one
 
@@ -197,7 +198,7 @@ def resend(
         console.print(f"  {v.summary()} / {v.hint_en}", highlight=False, markup=False,
                       soft_wrap=True)
     if entry is not None:
-        reason = f"：{entry.last_error}" if entry.last_error else ""
+        reason = f"：{scrub(entry.last_error)}" if entry.last_error else ""  # may quote the record
         console.print(f"投递状态 delivery state: {entry.state}{reason}", highlight=False,
                       markup=False, soft_wrap=True)
     raise typer.Exit(0 if state == "delivered" else 1)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from hisbridge import _json
-from hisbridge.cli.listing import Listing, emit
+from hisbridge.cli.listing import Listing, emit, plain
 from hisbridge.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
 
 __all__ = ["reconcile"]
@@ -66,11 +66,12 @@ def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], re
     listing.rows.append(("合计 total", *(sums.get(c, 0) for c in COLUMNS)))
     emit(listing, console=console)
     for line in lines:
-        if line.missing_ids:
-            console.print(f"{line.table} 缺失 missing (前 50): " + ", ".join(line.missing_ids))
+        if line.missing_ids:  # HIS keys: plain text, never markup
+            console.print(f"{line.table} 缺失 missing (前 50): "
+                          + ", ".join(map(plain, line.missing_ids)), markup=False)
         if line.frontend_only_ids:
             console.print(f"{line.table} 仅前置机有 only at the front-end (前 50): "
-                          + ", ".join(line.frontend_only_ids))
+                          + ", ".join(map(plain, line.frontend_only_ids)), markup=False)
         _print_codes(line)
         if line.excluded:
             console.print(f"{line.table} 按不上传规则排除 excluded by rule: {line.excluded}（未发送，"

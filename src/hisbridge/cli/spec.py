@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hisbridge import _json
 from hisbridge.cli.listing import JsonOpt, Listing, emit
@@ -159,14 +158,11 @@ def validate(
 
 def _print_violations(found: list[tuple[int, Violation]], records: int, errors: int,
                       warnings: int, encoding: str, mode: str) -> None:
-    if found:
-        view = Table(title="校验结果 violations")
-        for col in ("line", "field", "中文标签", "rule", "level", "value (masked)", "how to fix"):
-            view.add_column(col, overflow="fold")
-        for line, v in found:
-            view.add_row(str(line), v.field, v.label_zh, v.rule, v.severity, v.value or "",
-                         f"{v.hint_zh} / {v.hint_en}")
-        console.print(view)
+    if found:  # the listing helper: TSV when piped, HIS data never read as markup
+        emit(Listing("校验结果 violations",
+                     ("line", "field", "中文标签", "rule", "level", "value (masked)", "how to fix"),
+                     [(line, v.field, v.label_zh, v.rule, v.severity, v.value or "",
+                       f"{v.hint_zh} / {v.hint_en}") for line, v in found]), console=console)
     colour = "red" if errors else "green"
     console.print(f"[{colour}]{records} 条记录 records, {errors} 个错误 errors, "
                   f"{warnings} 个警告 warnings[/] (mode {mode}, encoding {encoding})")

@@ -15,7 +15,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from hisbridge.cli.listing import plain
 from hisbridge.settings import Settings, load_settings
 from hisbridge.sources.files import FileRow, read_records
 from hisbridge.store.ports import AcceptResult
@@ -37,7 +39,7 @@ def _accept_file(settings: Settings, path: Path, table: str, op: str,
     upgrade(engine)
     service = DeliveryService.from_settings(settings, engine)
     used, rows = read_records(path, encoding)
-    console.print(f"读取 reading {path} ({used})")
+    console.print(f"读取 reading {plain(path)} ({used})", markup=False, highlight=False)
     total, unreadable = AcceptResult(), []
     while chunk := list(islice(rows, _CHUNK)):
         unreadable += [r for r in chunk if r.record is None]
@@ -73,11 +75,13 @@ def sync_file(
     if total.withheld:
         console.print(f"上级记录已删除、不发送 withheld (parent deleted): {total.withheld}")
     for row in unreadable[:20]:
-        console.print(f"  第 {row.line} 行 line {row.line}: {row.error}")
+        console.print(f"  第 {row.line} 行 line {row.line}: {plain(row.error)}", markup=False,
+                      highlight=False)
     for rejected in total.rejected[:20]:
         errors = [v for v in rejected.violations if v.severity == "error"] or rejected.violations
         first = errors[0].summary() if errors else ""
-        console.print(f"  第 {rejected.index} 行 id={rejected.record_id}: {first}")
+        console.print(f"  第 {rejected.index} 行 id={plain(rejected.record_id)}: {plain(first)}",
+                      markup=False, highlight=False)
     if deliver:
         idle = asyncio.run(deliver_until_idle(service, timeout))
         console.print("投递完成 delivered" if idle else "投递未在时限内完成 still delivering")
@@ -206,10 +210,11 @@ def code_warnings(table: str, dropped: list[tuple[str, str, str, int]],
     and the codes sent as a broader one (``(column, code_set, code, sent, count)``), most
     frequent first: never silent; past the first ten of each, the rest are counted and the
     console page that lists them is named."""
-    lines = [f"[yellow]警告 {table}.{column} 丢弃代码 dropped {value} ×{n}[/] → "
+    lines = [f"[yellow]警告 {table}.{column} 丢弃代码 dropped {escape(plain(value))} ×{n}[/] → "
              f"codemaps/{code_set}.csv" for column, code_set, value, n in dropped[:_SHOWN_CODES]]
     lines += _more(table, "被丢弃 dropped", dropped[_SHOWN_CODES:])
-    lines += [f"[yellow]警告 {table}.{column} 泛化 generalised {value} → {sent} ×{n}[/]"
+    lines += [f"[yellow]警告 {table}.{column} 泛化 generalised {escape(plain(value))} → "
+              f"{escape(plain(sent))} ×{n}[/]"
               for column, _set, value, sent, n in generalised[:_SHOWN_CODES]]
     lines += _more(table, "被泛化 generalised", generalised[_SHOWN_CODES:])
     return lines

@@ -70,6 +70,13 @@ class Activity:
                     "platform": "frontend", "table": r.table, "error": r.error[:300]})
 
 
+    def pushed(self, accepted: int, held: int) -> None:
+        """Count records the HIS pushed (push API): accepted, and held (quarantined)."""
+        front = self.tally("frontend")
+        front.accepted += accepted
+        front.held += held
+
+
 def counter_total(counter: Counter) -> float:
     """The sum of a labelled counter over its labels."""
     return sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))

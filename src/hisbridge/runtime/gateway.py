@@ -138,6 +138,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     if scheduler is not None:
         jobs.append(scheduler.run)
     app = build_app(settings, engine, delivery, clock=clock, **services)
+    app.state.activity = activity  # the push API counts into the summary line
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it
         app.state.poller = scheduler.poller
@@ -217,8 +218,12 @@ async def serve(config: Path, *, host: str | None = None, port: int | None = Non
     web = settings.web
     tls = {"ssl_certfile": str(web.tls_cert), "ssl_keyfile": str(web.tls_key)} \
         if web.tls_cert and web.tls_key else {}
+    # X-Forwarded-For/-Proto are believed only from a declared proxy (web.behind_tls_proxy, at
+    # uvicorn's forwarded_allow_ips): otherwise a client could pick its own address and dodge the
+    # per-address sign-in throttle (docs/security.md).
     server = uvicorn.Config(gateway.app, host=host or web.host, port=port or web.port,
                             log_level="info", access_log=False, lifespan="on",
+                            proxy_headers=web.behind_tls_proxy,
                             timeout_graceful_shutdown=30, **tls)  # type: ignore[arg-type]
     try:
         await uvicorn.Server(server).serve()

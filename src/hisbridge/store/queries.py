@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, and_, func, select, update
 
 from hisbridge import _json
+from hisbridge.privacy import scrub
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, replays
 from hisbridge.store.times import from_store, to_store
 
@@ -91,8 +92,11 @@ def dead_entries(engine: Engine, table: str | None = None, limit: int = 100) -> 
         query = query.where(o.table_name == table)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
+    # the receiver's refusal may quote the record: ID numbers and phones masked for every reader
     return [DeadEntry(r.id, r.table_name, r.record_id, r.version, r.op, r.attempts,
-                      r.last_error or "", r.error_code, r.last_reply, from_store(r.finished_at))
+                      scrub(r.last_error or ""), r.error_code,
+                      scrub(r.last_reply) if r.last_reply else r.last_reply,
+                      from_store(r.finished_at))
             for r in rows]
 
 

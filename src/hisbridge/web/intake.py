@@ -211,6 +211,9 @@ def mount(app: FastAPI) -> None:
                                    getattr(state, "project", None), spec, records, op,
                                    store=state.engine, clock=state.clock)
         pushed = await run_in_threadpool(accept)
+        activity = getattr(state, "activity", None)  # hisbridge run's summary line counts them
+        if activity is not None:
+            activity.pushed(pushed.result.accepted, len(pushed.result.rejected))
         return JSONResponse(_reply(spec.name, op, pushed), 202)
 
     app.add_exception_handler(Problem, _render_problem)

@@ -32,7 +32,8 @@ SELECT v.visit_no AS id,
        p.education AS education_code,
        p.occupation AS nultitude_type_code,
        v.cancel_flag AS deleted,
-       v.modify_time AS updated_at
+       CASE WHEN p.modify_time > v.modify_time THEN p.modify_time ELSE v.modify_time END
+         AS updated_at
 FROM (SELECT visit_no, patient_id, doctor, visit_time, cancel_flag, modify_time
         FROM clinic_master
       UNION ALL
@@ -41,5 +42,10 @@ FROM (SELECT visit_no, patient_id, doctor, visit_time, cancel_flag, modify_time
 JOIN pat_master_index p ON p.patient_id = v.patient_id
 LEFT JOIN area_dict ca ON ca.area_code = p.area_code
 LEFT JOIN area_dict na ON na.area_code = p.native_area_code
-WHERE v.modify_time >= :since AND v.modify_time <= :until
-ORDER BY v.modify_time, v.visit_no
+-- re-sent when the visit or the patient master row changes (a corrected ID number releases a
+-- quarantined record): the later of the two modify_times is the watermark
+WHERE ((v.modify_time >= :since AND v.modify_time <= :until)
+       OR (p.modify_time >= :since AND p.modify_time <= :until))
+  AND (CASE WHEN p.modify_time > v.modify_time THEN p.modify_time ELSE v.modify_time END)
+      <= :until
+ORDER BY updated_at, v.visit_no
