@@ -13,7 +13,7 @@ import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
-from hisbridge.simulators.gdhealth.rig import GATEWAY, GdHealthRig, build_rig
+from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 
 if TYPE_CHECKING:
-    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.runtime.schedule import PollScheduler
 
 __all__ = ["Gateway", "assemble"]
@@ -51,8 +51,8 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
               activity: Activity) -> tuple[dict[str, Any], list[Job]]:
     if not settings.gdhealth.enabled:
         return {}, []
-    from hisbridge.consent.wiring import build_gdhealth_services
     from hisbridge.runtime.activity import consent_poll_loop
+    from hisbridge.runtime.gdhealth import build_gdhealth_services
 
     services = build_gdhealth_services(settings, engine, clock)
     return ({**services.state(), "gdhealth": services},
@@ -118,8 +118,8 @@ def _push_project(settings: Settings, config: Path | None) -> Any:
 def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
              t0_every_s: float | None = None) -> Gateway:
     """Migrate the store and build every enabled part of the gateway."""
-    from hisbridge.delivery.gateway import build_app
-    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.app import build_app
+    from hisbridge.runtime.delivery import DeliveryService
 
     _bound_memory(settings)
     engine = make_engine(settings.store.url)
