@@ -91,7 +91,7 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
                activity: Activity) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
         return None
-    from hisbridge.mapping.project import load_project
+    from hisbridge.project.load import load_project
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.sources.sql_poll import SqlPoller
 
@@ -106,7 +106,7 @@ def _push_project(settings: Settings, config: Path | None) -> Any:
         return None
     from hisbridge.errors import ConfigError
     from hisbridge.logs import get_logger
-    from hisbridge.mapping.project import load_project
+    from hisbridge.project.load import load_project
 
     try:
         return load_project(config, settings)
