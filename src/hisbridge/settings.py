@@ -26,7 +26,7 @@ from pydantic_settings import (
 from hisbridge._clock import time_zone
 from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.consent.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
