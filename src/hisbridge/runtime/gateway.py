@@ -137,7 +137,9 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s, activity)
     if scheduler is not None:
         jobs.append(scheduler.run)
-    app = build_app(settings, engine, delivery, clock=clock, **services)
+    app = build_app(settings, engine, delivery, clock=clock, messages=services.get("messages"),
+                    consents=services.get("consents"), records=services.get("records"),
+                    encounter_hooks=services.get("encounter_hooks"), audit=services.get("audit"))
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it
         app.state.poller = scheduler.poller
