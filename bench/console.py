@@ -26,7 +26,7 @@ from hisbridge._clock import system_clock
 from hisbridge.console.dashboard import read_dashboard
 from hisbridge.console.records import RecordQuery, find_records
 from hisbridge.console.users import UserStore
-from hisbridge.delivery.service import DeliveryService
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

@@ -33,8 +33,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.spec import Validator, has_errors
 from hisbridge.store.engine import make_engine

@@ -40,7 +40,7 @@ import yaml
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, system_clock
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his.live import LiveActivity
 from hisbridge.store.engine import make_engine
 from hisbridge.testing import ReceiverState, sample_record, serve_receiver

@@ -136,7 +136,7 @@ def _split_project(data_dir: Path, fe_port: int) -> Path:
     separate processes, the gateway stores in SQLite."""
     import yaml
 
-    from hisbridge.mapping.example import write_example
+    from hisbridge.project.example import write_example
 
     config = write_example(data_dir / "project", his_url=f"sqlite:///{data_dir / 'his.db'}",
                            frontend_url=f"http://127.0.0.1:{fe_port}",

@@ -56,7 +56,7 @@ def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
 
     Its secrets are random, made on the first run and kept by later ones (per data folder)."""
     from hisbridge._files import write_private
-    from hisbridge.mapping.example import write_example
+    from hisbridge.project.example import write_example
 
     his_url = f"sqlite:///{data_dir / 'his.db'}"
     config = write_example(data_dir / "project", his_url=his_url,

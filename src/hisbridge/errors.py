@@ -20,10 +20,7 @@ boundary with ``raise ... from exc``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hisbridge.spec.violations import Violation
+from typing import Any, Protocol
 
 __all__ = [
     "ConfigError",
@@ -76,6 +73,15 @@ class RecordRejected(Terminal):
         super().__init__(message, hint=hint)
         self.code = code
         self.reply = reply
+
+
+class Violation(Protocol):
+    """What this module needs of a broken rule (``hisbridge.spec.Violation`` is one): errors.py
+    sits below every other module and imports nothing of ours."""
+
+    def summary(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
 class ValidationFailed(Terminal):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -24,12 +24,13 @@ from pydantic_settings import (
 )
 
 from hisbridge._clock import time_zone
+from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.consent.config import GdHealthSettings
 from hisbridge.console.config import ConsoleSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
-from hisbridge.settings_secrets import drop_empty_secrets
+from hisbridge.store.retention.policy import RetentionSettings
 
 __all__ = [
     "ConsentSettings",
@@ -66,54 +67,6 @@ class MemorySettings(BaseModel):
     mmap_threshold_kib: int = Field(128, ge=0)
     # Give freed C-heap memory back to the operating system this often (glibc); 0 = never.
     trim_every_s: float = Field(60.0, ge=0)
-
-
-class RetentionSettings(BaseModel):
-    """How long the store keeps finished work (``hisbridge.store.retention``); 0 = forever.
-
-    Only finished rows are ever pruned: queued outbox entries, the newest version of every
-    record, the audit log, consents and front-end messages are kept whatever their age.
-    """
-
-    delivered_days: int = Field(90, ge=0)  # delivered outbox entries of superseded versions
-    dead_days: int = Field(365, ge=0)  # dead letters need a human: kept a year by default
-    attempts_days: int = Field(30, ge=0)  # attempt rows of delivered entries
-    quarantine_days: int = Field(365, ge=0)  # records rejected at intake, with their reasons
-    source_runs_days: int = Field(30, ge=0)  # the newest run of every table is always kept
-    source_rejects_days: int = Field(90, ge=0)  # HIS rows a mapping or validation rejected
-    seen_keys_days: int = Field(7, ge=0)  # at least 2 apply: the sweep reads yesterday's
-    sessions_days: int = Field(7, ge=0)  # console sessions, counted from their expiry
-    login_attempts_days: int = Field(90, ge=0)  # console login attempts (lockout evidence)
-    actions_days: int = Field(0, ge=0)  # console actions are the record of who did what
-    alerts_days: int = Field(90, ge=0)  # resolved alerts; firing ones are always kept
-    batch_size: int = Field(1000, ge=1, le=5000)  # rows per delete transaction
-    every_s: float = Field(86400.0, ge=0)  # how often the gateway prunes; 0 = only the CLI
-
-
-class FrontendSettings(BaseModel):
-    """The national front-end software: its data API (or intermediate database) and licence."""
-
-    # Deliver through the front-end's HTTP data API, or write into its intermediate database.
-    mode: Literal["api", "db"] = "api"
-    # Root URL of the front-end's data API (and of its key and message APIs unless overridden).
-    base_url: str = "http://127.0.0.1:8881"
-    # Key spelling of records sent to the data API: camelCase, snake_case or UPPER_CASE.
-    key_style: Literal["camel", "snake", "upper"] = "camel"
-    connect_timeout_s: float = 5.0  # data API: seconds to open a connection
-    timeout_s: float = 15.0  # data API: seconds to wait for a reply
-    # Delivery workers sending at the same time (concurrent requests to the front-end).
-    concurrency: int = Field(16, ge=1, le=256)
-    # SQLAlchemy URL of the intermediate database (PostgreSQL or MySQL/MariaDB); needed in db mode.
-    db_url: str | None = None
-    # Schema of the 20 tables in the intermediate database; none = the connection's default.
-    db_schema: str | None = None
-    # The hospital's organisation code, filled into records and message queries.
-    org_code: str = "440100001"
-    org_name: str = "示例市第一人民医院"  # the hospital's name, filled into records
-    # The organisation licence code (机构授权码) issued for the front-end: secret keys and SSO need it.
-    license: SecretStr | None = None
-    # Table name → data-API path, for a deployment that moved a table's receive path.
-    path_overrides: dict[str, str] = Field(default_factory=dict)
 
 
 class ValidationSettings(BaseModel):
@@ -272,6 +225,27 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ConfigError(f"配置文件顶层应为映射 top level must be a mapping: {path}")
     return loaded
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def drop_empty_secrets(values: dict[str, Any], model: type[BaseModel] = Settings) -> dict[str, Any]:
+    """``values`` (a config file's, nested) without secrets set to ``""``: an emptied secret is
+    unset, so the environment or ``HISBRIDGE_SECRETS_DIR`` may still supply it (a file value,
+    even empty, would otherwise beat the secrets directory). Secrets are the model's
+    ``SecretStr`` fields, found by walking the settings models."""
+    for key, value in list(values.items()):
+        field = model.model_fields.get(key)
+        if field is None:
+            continue
+        if value == "" and _is_secret(field.annotation):
+            del values[key]
+        elif isinstance(value, dict) and isinstance(field.annotation, type) \
+                and issubclass(field.annotation, BaseModel):
+            drop_empty_secrets(value, field.annotation)
+    return values
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:

@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from hisbridge.errors import ConfigError
 
@@ -27,7 +27,6 @@ __all__ = [
     "SecretEntry",
     "SecretRule",
     "SecretVerdict",
-    "drop_empty_secrets",
     "entry",
     "judge",
     "kept_or_new",
@@ -188,20 +187,6 @@ def require_secrets(settings: Settings, environ: Mapping[str, str] = os.environ)
         hint="用 hisbridge secrets new NAME 生成并写入配置、环境变量或 secrets 目录 / generate "
              "each with `hisbridge secrets new NAME` and put it in the config file, the "
              "environment or HISBRIDGE_SECRETS_DIR (docs/security.md)")
-
-
-def drop_empty_secrets(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` (a config file's, nested) without secrets set to ``""``: an emptied secret is
-    unset, so the environment or ``HISBRIDGE_SECRETS_DIR`` may still supply it (a file value,
-    even empty, would otherwise beat the secrets directory)."""
-    for name in RULES:
-        *path, key = name.split(".")
-        section: Any = values
-        for part in path:
-            section = section.get(part) if isinstance(section, dict) else None
-        if isinstance(section, dict) and section.get(key) == "":
-            del section[key]
-    return values
 
 
 def new_secret(name: str) -> str:

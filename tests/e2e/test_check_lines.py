@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 
 runner = CliRunner()

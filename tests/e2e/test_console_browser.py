@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine, insert
 
 from hisbridge.audit.log import AuditLog
-from hisbridge.delivery.service import DeliveryService
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
 from hisbridge.cli import _register, app
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.simulators.frontend import create_frontend_app
 from hisbridge.simulators.his import build_day
 from hisbridge.testing import serve_app

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.cli import _register, app
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.frontend import create_frontend_app
 from hisbridge.simulators.his import build_day

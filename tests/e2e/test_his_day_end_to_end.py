@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.reconcile import TableReconciliation, reconcile_day
 from hisbridge.runtime.extraction import Pipeline, extract, open_pipeline
 from hisbridge.simulators.frontend import create_frontend_app

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import create_engine
 
 import hisbridge
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.testing import ReceiverState, serve_receiver
 from hisbridge.testing.receiver import free_ports

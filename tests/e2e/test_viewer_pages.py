@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
-from hisbridge.simulators.gdhealth.rig import GATEWAY, GdHealthRig, build_rig
+from hisbridge.consent.platform_errors import PlatformUnavailable
+from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
 
 
 @pytest.fixture

@@ -27,11 +27,11 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine, select
 
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
 from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import MessageServices, build_message_services
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app

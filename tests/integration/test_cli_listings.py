@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import hisbridge
 from hisbridge.cli import _register, app
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.spec import load_dictionary
 

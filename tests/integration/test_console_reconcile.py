@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping.example import write_example
+from hisbridge.project.example import write_example
 from hisbridge.runtime.extraction import extract, open_pipeline
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day

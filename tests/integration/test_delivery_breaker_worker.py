@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.delivery.worker import WorkerOptions
+from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.spec.validator import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 
 from hisbridge._clock import ManualClock
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.delivery.worker import WorkerOptions
+from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import PARENT_LATE, OutboxQueue

@@ -17,8 +17,8 @@ from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.outcome import DeliveryItem
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.delivery.worker import WorkerOptions
+from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue

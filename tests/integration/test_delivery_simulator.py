@@ -17,8 +17,8 @@ from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.delivery.service import DeliveryService
-from hisbridge.delivery.worker import WorkerOptions
+from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.config import FaultSettings
 from hisbridge.spec import Validator

@@ -14,8 +14,8 @@ import pytest
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.client import signed_headers
-from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
-from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
+from hisbridge.consent.platform_errors import PlatformUnavailable
+from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 pytestmark = pytest.mark.services
 

@@ -11,7 +11,7 @@ import pytest
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.client import signed_headers
-from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
+from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
+from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301", "deptName": "心内科门诊"}
 WHO = {"userId": "D0001", "userName": "张医生", "deptCode": "0301"}

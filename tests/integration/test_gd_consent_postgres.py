@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.simulators.gdhealth.rig import build_rig
+from hisbridge.testing.gdhealth_rig import build_rig
 
 pytestmark = pytest.mark.services
 OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301"}

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from hisbridge._clock import CHINA_TZ, ManualClock, parse_local
 from hisbridge.mapping.config import HisSettings
-from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
+from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 NAIVE = "2026-11-25T03:49:45"
 MALFORMED = ["20261125", 20261125, "2026-13-01 00:00:00", "2026-11-25T25:00:00", "yesterday",

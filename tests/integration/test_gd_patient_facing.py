@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
-from hisbridge.simulators.gdhealth.rig import GdHealthRig, build_rig
+from hisbridge.consent.config import GdHealthSettings
+from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 NAME = "示例市第三人民医院"
 OPERATOR = {"userId": "D0001", "name": "张医生", "deptCode": "0301", "deptName": "心内科门诊"}

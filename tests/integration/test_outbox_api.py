@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from hisbridge._clock import ManualClock
-from hisbridge.delivery.service import DeliveryService
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

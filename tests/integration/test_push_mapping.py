@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hisbridge import _json
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, func, select, text
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping import Project, load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import Project, load_project
+from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata

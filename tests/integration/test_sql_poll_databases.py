@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping import Project, load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import Project, load_project
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.spec import Validator

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine

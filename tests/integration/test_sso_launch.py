@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
-from hisbridge.delivery.service import DeliveryService
 from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import build_message_services, launch_sso
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, text
 
 from hisbridge._clock import time_zone
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.audit.log import AuditLog
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata

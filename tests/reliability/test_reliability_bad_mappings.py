@@ -12,8 +12,8 @@ from fault_kit import subprocess_env
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.errors import ConfigError
-from hisbridge.mapping import load_project
-from hisbridge.mapping.example import write_example
+from hisbridge.project import load_project
+from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine

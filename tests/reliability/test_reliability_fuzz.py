@@ -20,14 +20,14 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register
 from hisbridge.cli import app as cli_app
-from hisbridge.delivery.service import DeliveryService
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.simulators.gdhealth.rig import build_rig
 from hisbridge.sources.files import read_records
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget
+from hisbridge.testing.gdhealth_rig import build_rig
 from hisbridge.web.app import create_app
 
 TOKEN = "fuzz-token"

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from hisbridge._clock import system_clock
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
-from hisbridge.consent.wiring import build_gdhealth_services, viewer_url
+from hisbridge.consent.config import GdHealthSettings
+from hisbridge.runtime.gdhealth import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine

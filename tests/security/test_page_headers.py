@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from hisbridge.consent.wiring import build_gdhealth_services, viewer_url
 from hisbridge.messages.services import build_message_services
+from hisbridge.runtime.gdhealth import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

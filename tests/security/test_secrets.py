@@ -13,7 +13,7 @@ import pytest
 import yaml
 from cli_run import hisbridge_cli, start_cli
 
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
+from hisbridge._gm import FieldCipher
 from hisbridge.settings import load_settings
 from hisbridge.settings_secrets import (
     FORMER_DEFAULTS,

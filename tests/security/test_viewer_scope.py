@@ -12,7 +12,7 @@ import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.consent.scope import ScopeCheck, out_of_scope
-from hisbridge.simulators.gdhealth.rig import GATEWAY, GdHealthRig, build_rig
+from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
 from hisbridge.testing.records import valid_record
 
 GRANT = dict(grant_doctor="D0001", grant_dept="0301", encounter_dept="0301")

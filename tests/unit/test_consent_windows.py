@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.connectors.gdhealth.config import ValidityWindows
+from hisbridge.consent.config import ValidityWindows
 from hisbridge.consent.model import Channel, EncounterRef, EncounterType
 from hisbridge.consent.windows import (
     effective_valid_to,

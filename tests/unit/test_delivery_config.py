@@ -9,8 +9,8 @@ from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import api_config, db_config
 from hisbridge.connectors.frontend.db_sink import FrontendDbSink
 from hisbridge.delivery.ports import BatchTarget, Target
-from hisbridge.delivery.service import worker_options
 from hisbridge.errors import ConfigError, UnknownTable
+from hisbridge.runtime.delivery import worker_options
 from hisbridge.settings import FrontendSettings, Settings
 
 

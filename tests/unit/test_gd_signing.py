@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
+from hisbridge._gm import FieldCipher
 from hisbridge.connectors.gdhealth.signing import (
     NonceLedger,
     SignedHeaders,

@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.connectors.gdhealth.config import EnvelopeFields
-from hisbridge.connectors.gdhealth.errors import PlatformError, http_status
-from hisbridge.connectors.gdhealth.mapping import open_envelope, parse_index
+from hisbridge.consent.config import EnvelopeFields
 from hisbridge.consent.platform import Document, IndexEntry
+from hisbridge.consent.platform_errors import PlatformError, http_status
+from hisbridge.consent.platform_wire import open_envelope, parse_index
 from hisbridge.records.viewer_model import detail_view, timeline
 
 

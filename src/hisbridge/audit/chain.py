@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 from hisbridge import _json
-from hisbridge.connectors.gdhealth.signing import sm3_hex
+from hisbridge._gm import sm3_hex
 
 __all__ = [
     "FIELDS",

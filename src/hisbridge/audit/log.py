@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _ids, _json
 from hisbridge._clock import CHINA_TZ, Clock, system_clock
+from hisbridge._operator import Operator
 from hisbridge.audit.chain import GENESIS, PRUNED, AuditEntry, ChainBreak, entry_hash, verify_chain
-from hisbridge.consent.model import Operator
 from hisbridge.store.schema.audit import audit_log
 
 __all__ = ["AuditLog", "AuditRecorder", "format_time", "patient_key"]

@@ -28,7 +28,7 @@ def check(
         "--lab-items", help="导出本院检验项目字典（CSV）供前置软件管理员对照")] = None,
 ) -> None:
     """连接并试运行每个映射，列出将被拒收的记录及原因 / readiness report."""
-    from hisbridge.mapping import load_project
+    from hisbridge.project import load_project
     from hisbridge.sources.readiness import check_connections, check_mapping
 
     project = load_project(config)

@@ -24,7 +24,7 @@ def init(
     force: Annotated[bool, typer.Option(help="覆盖已有文件 / overwrite")] = False,
 ) -> None:
     """生成配置与映射示例 / write hisbridge.yaml, one SQL per national table, code maps."""
-    from hisbridge.mapping.example import write_example
+    from hisbridge.project.example import write_example
     from hisbridge.settings import load_settings
 
     written = write_example(folder, his_url=his_url, frontend_url=frontend_url,

@@ -1,25 +1,22 @@
 """``hisbridge simulate ...``: run a simulator. Each simulator package adds its commands here.
 
-A simulator package exposes ``register(app: typer.Typer)`` in its ``cli`` module; add one line
-to ``SIMULATORS`` to make it appear.
+A simulator package exposes ``register(app: typer.Typer)`` in its ``cli`` module; import it
+below and add it to ``load``. This module and ``hisbridge demo`` are the only product code that
+may import ``hisbridge.simulators`` (the ``no-harness-in-product`` contract in pyproject.toml).
 """
 
 from __future__ import annotations
-
-import importlib
 
 import typer
 
 app = typer.Typer(help="模拟器 / simulators for rehearsals and tests", no_args_is_help=True)
 
-SIMULATORS: list[str] = [
-    "hisbridge.simulators.frontend.cli",
-    "hisbridge.simulators.gdhealth.cli",
-    "hisbridge.simulators.his.cli",
-]
-
 
 def load() -> typer.Typer:
-    for module in SIMULATORS:
-        importlib.import_module(module).register(app)
+    from hisbridge.simulators.frontend import cli as frontend
+    from hisbridge.simulators.gdhealth import cli as gdhealth
+    from hisbridge.simulators.his import cli as his
+
+    for simulator in (frontend, gdhealth, his):
+        simulator.register(app)
     return app

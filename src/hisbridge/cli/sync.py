@@ -31,7 +31,7 @@ _CHUNK = 1000
 
 def _accept_file(settings: Settings, path: Path, table: str, op: str,
                  encoding: str | None) -> tuple[AcceptResult, list[FileRow], Any]:
-    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.store.engine import make_engine
     from hisbridge.store.migrate import upgrade
 

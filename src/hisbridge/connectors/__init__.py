@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hisbridge.connectors.frontend.config import FrontendSettings
     from hisbridge.delivery.ports import Target
-    from hisbridge.settings import FrontendSettings
 
 __all__ = ["make_target"]
 

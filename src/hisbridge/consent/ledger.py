@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hisbridge._clock import Clock
+from hisbridge._gm import FieldCipher
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.connectors.gdhealth.config import ORG_NAME_MISSING_ZH, GdHealthSettings
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
-from hisbridge.connectors.gdhealth.errors import PlatformError
+from hisbridge.consent.config import ORG_NAME_MISSING_ZH, GdHealthSettings
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import (
     Consent,
@@ -24,6 +23,7 @@ from hisbridge.consent.model import (
     PatientIdentity,
 )
 from hisbridge.consent.platform import PlatformAuthorization
+from hisbridge.consent.platform_errors import PlatformError
 from hisbridge.consent.repository import ConsentRepository, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status, reconcile
 from hisbridge.consent.windows import earlier, effective_valid_to, grant_window

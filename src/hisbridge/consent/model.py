@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from hisbridge._operator import SYSTEM, Operator
 from hisbridge.privacy import mask_id_number, mask_name
 
 __all__ = [
+    "SYSTEM",
     "Channel",
     "Consent",
     "EncounterRef",
@@ -58,21 +60,6 @@ class PatientIdentity:
     def masked(self) -> str:
         """``张* 440***********1234``: what logs, audit and pages show."""
         return f"{mask_name(self.name)} {mask_id_number(self.id_no)}"
-
-
-@dataclass(frozen=True, slots=True)
-class Operator:
-    """The hospital user acting (doctor, clerk, or ``system`` for automatic hooks)."""
-
-    user_id: str
-    name: str = ""
-    role: str = "DOCTOR"
-    dept_code: str = ""
-    dept_name: str = ""
-    client_addr: str = ""
-
-
-SYSTEM = Operator(user_id="system", name="hisbridge", role="SYSTEM")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,8 @@ from datetime import datetime
 from hisbridge import _ids
 from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
-from hisbridge.connectors.gdhealth.errors import PlatformError
 from hisbridge.consent.callbacks import CallbackNotice
+from hisbridge.consent.config import GdHealthSettings
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.ledger import NOT_GRANTED_ZH, ConsentLedger
 from hisbridge.consent.model import (
@@ -28,6 +27,7 @@ from hisbridge.consent.platform import (
     PlatformAuthorization,
     ProvincialPlatform,
 )
+from hisbridge.consent.platform_errors import PlatformError
 from hisbridge.consent.reach import REACH_BY_CODE, Reach, ReachState
 from hisbridge.consent.repository import ConsentRepository, DuplicateOpen, StoredEncounter
 from hisbridge.consent.states import Event, Status, next_status
@@ -86,7 +86,7 @@ class ConsentService(ConsentLedger):
         except PlatformError as exc:
             self._audit_refusal("CONSENT_REQUEST", operator, patient, exc, channel=channel.value)
             if exc.code == "3001" and isinstance(exc.data, dict) and exc.data.get("authId"):
-                from hisbridge.connectors.gdhealth.mapping import parse_authorization
+                from hisbridge.consent.platform_wire import parse_authorization
 
                 remote = parse_authorization(exc.data)
             else:

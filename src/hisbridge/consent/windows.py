@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.connectors.gdhealth.config import ValidityWindows
+from hisbridge.consent.config import ValidityWindows
 from hisbridge.consent.model import Channel, EncounterRef, EncounterType
 
 __all__ = ["earlier", "effective_valid_to", "end_of_day", "grant_window", "request_deadline"]

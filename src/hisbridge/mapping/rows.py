@@ -20,7 +20,7 @@ from hisbridge.mapping.sqlfile import CodeRef, MappingFile
 from hisbridge.mapping.values import Converted, converter
 from hisbridge.privacy import mask_field
 from hisbridge.spec import Dictionary, TableSpec, Violation, load_dictionary
-from hisbridge.store.ports import Op
+from hisbridge.spec.model import Op
 
 __all__ = ["Generalised", "MappedRow", "RowMapper", "Triage", "Unmapped", "triage"]
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from hisbridge._clock import Clock
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.connectors.gdhealth.errors import PlatformError
 from hisbridge.consent.errors import ConsentProblem
 from hisbridge.consent.model import Consent, Operator
 from hisbridge.consent.platform import Document, IndexEntry, IndexFilter, ProvincialPlatform
+from hisbridge.consent.platform_errors import PlatformError
 from hisbridge.consent.scope import OUT_OF_SCOPE_ZH, ScopeCheck, ViewerScope, out_of_scope
 from hisbridge.consent.service import ConsentService
 from hisbridge.records.cache import GrantBoundCache

@@ -20,8 +20,8 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 
 if TYPE_CHECKING:
-    from hisbridge.delivery.service import DeliveryService
-    from hisbridge.mapping.project import Project
+    from hisbridge.project.load import Project
+    from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.sources.sql_poll import PollReport, SqlPoller
 
 __all__ = ["Pipeline", "extract", "open_pipeline"]
@@ -41,8 +41,8 @@ class Pipeline:
 def open_pipeline(config: Path, *, clock: Clock = system_clock,
                   source_engine: Engine | None = None) -> Iterator[Pipeline]:
     """Load ``config`` (hisbridge.yaml with its mappings), migrate the store, open the HIS."""
-    from hisbridge.delivery.service import DeliveryService
-    from hisbridge.mapping.project import load_project
+    from hisbridge.project.load import load_project
+    from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.sources.sql_poll import SqlPoller
 
     project = load_project(config)

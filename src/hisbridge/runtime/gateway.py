@@ -25,7 +25,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 
 if TYPE_CHECKING:
-    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.runtime.schedule import PollScheduler
 
 __all__ = ["Gateway", "assemble"]
@@ -51,8 +51,8 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
               activity: Activity) -> tuple[dict[str, Any], list[Job]]:
     if not settings.gdhealth.enabled:
         return {}, []
-    from hisbridge.consent.wiring import build_gdhealth_services
     from hisbridge.runtime.activity import consent_poll_loop
+    from hisbridge.runtime.gdhealth import build_gdhealth_services
 
     services = build_gdhealth_services(settings, engine, clock)
     return ({**services.state(), "gdhealth": services},
@@ -91,7 +91,7 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
                activity: Activity) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
         return None
-    from hisbridge.mapping.project import load_project
+    from hisbridge.project.load import load_project
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.sources.sql_poll import SqlPoller
 
@@ -106,7 +106,7 @@ def _push_project(settings: Settings, config: Path | None) -> Any:
         return None
     from hisbridge.errors import ConfigError
     from hisbridge.logs import get_logger
-    from hisbridge.mapping.project import load_project
+    from hisbridge.project.load import load_project
 
     try:
         return load_project(config, settings)
@@ -118,8 +118,8 @@ def _push_project(settings: Settings, config: Path | None) -> Any:
 def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
              t0_every_s: float | None = None) -> Gateway:
     """Migrate the store and build every enabled part of the gateway."""
-    from hisbridge.delivery.gateway import build_app
-    from hisbridge.delivery.service import DeliveryService
+    from hisbridge.runtime.app import build_app
+    from hisbridge.runtime.delivery import DeliveryService
 
     _bound_memory(settings)
     engine = make_engine(settings.store.url)
@@ -137,7 +137,9 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s, activity)
     if scheduler is not None:
         jobs.append(scheduler.run)
-    app = build_app(settings, engine, delivery, clock=clock, **services)
+    app = build_app(settings, engine, delivery, clock=clock, messages=services.get("messages"),
+                    consents=services.get("consents"), records=services.get("records"),
+                    encounter_hooks=services.get("encounter_hooks"), audit=services.get("audit"))
     app.state.activity = activity  # the push API counts into the summary line
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.mapping import MappedRow, MappingFile, Project, RowMapper
+from hisbridge.mapping import MappedRow, MappingFile, RowMapper
 from hisbridge.mapping.rows import triage
+from hisbridge.project import Project
 from hisbridge.sources.watermarks import SourceState
 from hisbridge.spec import TableSpec, Violation
 from hisbridge.spec.wire import from_wire

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from hisbridge.mapping import MappingFile, Project
+from hisbridge.mapping import MappingFile
+from hisbridge.project import Project
 from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_rows
 from hisbridge.sources.watermarks import parse_mark
 from hisbridge.spec import Validator

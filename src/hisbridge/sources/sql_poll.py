@@ -23,9 +23,10 @@ from sqlalchemy import Engine
 from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.logs import get_logger
-from hisbridge.mapping import MappedRow, Project
+from hisbridge.mapping import MappedRow
 from hisbridge.mapping.rows import triage
 from hisbridge.privacy import scrub
+from hisbridge.project import Project
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, his_mark, vars_of
 from hisbridge.spec import Violation

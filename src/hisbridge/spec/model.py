@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["CodeSet", "FieldSpec", "FieldType", "Group", "ParentKey", "RequiredLevel", "TableSpec"]
+__all__ = ["CodeSet", "FieldSpec", "FieldType", "Group", "Op", "ParentKey", "RequiredLevel", "TableSpec"]
 
 FieldType = Literal["varchar", "text", "datetime", "date", "int", "decimal"]
 RequiredLevel = Literal["mandatory", "mandatory_observed", "recommended", "unknown", "not_sent"]
 Group = Literal["realtime", "t0", "base"]
+# What a record asks of the receiver: write it (insert or update by id) or delete it.
+Op = Literal["upsert", "delete"]
 
 GROUP_LABELS: Mapping[Group, str] = {
     "realtime": "实时采集 real time",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from hisbridge.spec.model import Op
 from hisbridge.spec.violations import Violation
 
 __all__ = ["AcceptResult", "Intake", "Op", "Rejected"]
 
-Op = Literal["upsert", "delete"]
 
 
 @dataclass(frozen=True, slots=True)

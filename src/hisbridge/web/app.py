@@ -2,14 +2,14 @@
 
 Each concern (push intake, outbox, messages, consents, records, console, widgets) is a module
 with ``mount(app)``; ``create_app`` calls them in order. Shared state lives on ``app.state``:
-``settings``, ``engine`` (the store), ``clock``, and whatever services a concern adds.
+``settings``, ``engine`` (the store), ``clock``, and the typed services the caller built
+(``hisbridge.runtime`` assembles them; the web never builds a service itself).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,23 +24,26 @@ from hisbridge.errors import HisbridgeError
 from hisbridge.settings import Settings
 from hisbridge.web.page_headers import PageHeaders
 
-__all__ = ["MOUNTS", "create_app"]
+if TYPE_CHECKING:
+    from hisbridge.audit.log import AuditRecorder
+    from hisbridge.consent.encounters import EncounterHooks
+    from hisbridge.consent.service import ConsentService
+    from hisbridge.delivery.metrics import DeliveryMetrics
+    from hisbridge.messages.services import MessageServices
+    from hisbridge.records.service import RecordService
+
+__all__ = ["DeliveryHandle", "create_app"]
 
 log = logging.getLogger("hisbridge.web")
 
-# Modules with ``mount(app: FastAPI) -> None``, in the order they are mounted.
-MOUNTS: list[str] = [
-    "hisbridge.web.health",
-    "hisbridge.web.console",
-    "hisbridge.web.messages_api",
-    "hisbridge.web.widgets",
-    "hisbridge.web.consents_api",
-    "hisbridge.web.records_api",
-    "hisbridge.web.viewer",
-    "hisbridge.web.intake",
-    "hisbridge.web.outbox_api",
-    "hisbridge.web.metrics",
-]
+
+class DeliveryHandle(Protocol):
+    """The running delivery workers as the web sees them (``runtime.delivery.DeliveryService``):
+    their metrics, and a nudge after a replay."""
+
+    metrics: DeliveryMetrics
+
+    def wake(self) -> None: ...
 
 
 # Store errors that mean "not now" rather than "wrong": answered 503 + Retry-After, logged
@@ -89,17 +92,39 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings, engine: Engine, *, clock: Clock = system_clock, **services: Any
+    settings: Settings, engine: Engine, *, clock: Clock = system_clock,
+    delivery: DeliveryHandle | None = None, messages: MessageServices | None = None,
+    consents: ConsentService | None = None, encounter_hooks: EncounterHooks | None = None,
+    records: RecordService | None = None, audit: AuditRecorder | None = None,
 ) -> FastAPI:
-    """The gateway app; ``services`` are put on ``app.state`` for the mounted concerns."""
+    """The gateway app; the services given are put on ``app.state`` for the mounted concerns
+    (a concern whose service is missing answers 503 or hides its pages)."""
+    from hisbridge.web import (
+        consents_api,
+        console,
+        health,
+        intake,
+        messages_api,
+        metrics,
+        outbox_api,
+        records_api,
+        viewer,
+        widgets,
+    )
+
     app = FastAPI(title="hisbridge gateway", version=__version__)
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
+    services = {"delivery": delivery, "messages": messages, "consents": consents,
+                "encounter_hooks": encounter_hooks, "records": records, "audit": audit}
     for name, service in services.items():
-        setattr(app.state, name, service)
+        if service is not None:
+            setattr(app.state, name, service)
     _install_error_handlers(app)
-    for module in MOUNTS:
-        importlib.import_module(module).mount(app)
+    # In the order they are mounted: the console's gate sits in front of the routes after it.
+    for concern in (health, console, messages_api, widgets, consents_api, records_api, viewer,
+                    intake, outbox_api, metrics):
+        concern.mount(app)
     app.add_middleware(PageHeaders, settings=settings)  # outermost: also on the guard's answers
     return app

@@ -24,7 +24,6 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from hisbridge import _json
 from hisbridge._clock import in_zone, parse_text
-from hisbridge.connectors.gdhealth.errors import PlatformError, PlatformUnavailable
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
 from hisbridge.consent.callbacks import parse_callback
 from hisbridge.consent.encounters import EncounterHooks
@@ -37,6 +36,7 @@ from hisbridge.consent.model import (
     Operator,
     PatientIdentity,
 )
+from hisbridge.consent.platform_errors import PlatformError, PlatformUnavailable
 from hisbridge.consent.service import ConsentService
 
 __all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "services"]

@@ -10,12 +10,39 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pydantic import BaseModel, Field, SecretStr
+
 from hisbridge.errors import ConfigError
-from hisbridge.settings import FrontendSettings
 from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import KeyStyle
 
-__all__ = ["DataApiConfig", "DbSinkConfig", "api_config", "db_config"]
+__all__ = ["DataApiConfig", "DbSinkConfig", "FrontendSettings", "api_config", "db_config"]
+
+
+class FrontendSettings(BaseModel):
+    """The national front-end software: its data API (or intermediate database) and licence."""
+
+    # Deliver through the front-end's HTTP data API, or write into its intermediate database.
+    mode: Literal["api", "db"] = "api"
+    # Root URL of the front-end's data API (and of its key and message APIs unless overridden).
+    base_url: str = "http://127.0.0.1:8881"
+    # Key spelling of records sent to the data API: camelCase, snake_case or UPPER_CASE.
+    key_style: Literal["camel", "snake", "upper"] = "camel"
+    connect_timeout_s: float = 5.0  # data API: seconds to open a connection
+    timeout_s: float = 15.0  # data API: seconds to wait for a reply
+    # Delivery workers sending at the same time (concurrent requests to the front-end).
+    concurrency: int = Field(16, ge=1, le=256)
+    # SQLAlchemy URL of the intermediate database (PostgreSQL or MySQL/MariaDB); needed in db mode.
+    db_url: str | None = None
+    # Schema of the 20 tables in the intermediate database; none = the connection's default.
+    db_schema: str | None = None
+    # The hospital's organisation code, filled into records and message queries.
+    org_code: str = "440100001"
+    org_name: str = "示例市第一人民医院"  # the hospital's name, filled into records
+    # The organisation licence code (机构授权码) issued for the front-end: secret keys and SSO need it.
+    license: SecretStr | None = None
+    # Table name → data-API path, for a deployment that moved a table's receive path.
+    path_overrides: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,10 @@ import httpx
 
 from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
-from hisbridge.connectors.gdhealth import mapping
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
-from hisbridge.connectors.gdhealth.errors import PlatformUnavailable
+from hisbridge._gm import FieldCipher
 from hisbridge.connectors.gdhealth.signing import sign
+from hisbridge.consent import platform_wire as mapping
+from hisbridge.consent.config import GdHealthSettings
 from hisbridge.consent.model import EncounterRef, Operator, PatientIdentity
 from hisbridge.consent.platform import (
     ApplyRequest,
@@ -27,6 +26,7 @@ from hisbridge.consent.platform import (
     PersonInfo,
     PlatformAuthorization,
 )
+from hisbridge.consent.platform_errors import PlatformUnavailable
 
 __all__ = ["JsonSignedAdapter", "signed_headers"]
 

@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse
 
 from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
+from hisbridge._gm import FieldCipher
 from hisbridge.connectors.gdhealth.client import signed_headers
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
-from hisbridge.connectors.gdhealth.errors import MESSAGES_ZH
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
+from hisbridge.consent.config import GdHealthSettings
+from hisbridge.consent.platform_errors import MESSAGES_ZH
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
 
 __all__ = ["SIM_ORG_NAME", "create_gdhealth_sim_app"]

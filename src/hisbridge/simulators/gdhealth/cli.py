@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hisbridge.connectors.gdhealth.config import GdHealthSettings
+from hisbridge.consent.config import GdHealthSettings
 
 __all__ = ["register"]
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from hisbridge._clock import Clock
 from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
-from hisbridge.consent.wiring import GdHealthServices, viewer_url
+from hisbridge.runtime.gdhealth import GdHealthServices, viewer_url
 from hisbridge.settings import Settings
 
 __all__ = ["DEMO_ENCOUNTER", "DEMO_PATIENT", "demo_viewer_url"]

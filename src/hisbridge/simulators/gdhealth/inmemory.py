@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hisbridge.connectors.gdhealth import mapping
-from hisbridge.connectors.gdhealth.errors import PlatformError
+from hisbridge.consent import platform_wire as mapping
 from hisbridge.consent.model import EncounterRef, Operator, PatientIdentity
 from hisbridge.consent.platform import (
     ApplyRequest,
@@ -20,6 +19,7 @@ from hisbridge.consent.platform import (
     PersonInfo,
     PlatformAuthorization,
 )
+from hisbridge.consent.platform_errors import PlatformError
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
 
 __all__ = ["InMemoryPlatform"]

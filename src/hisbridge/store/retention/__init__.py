@@ -26,7 +26,7 @@ from hisbridge.store.retention.policy import cutoffs
 from hisbridge.store.retention.tables import HISTORY, RULES, prune_table
 
 if TYPE_CHECKING:
-    from hisbridge.settings import RetentionSettings
+    from hisbridge.store.retention.policy import RetentionSettings
 
 __all__ = ["PRUNED_TABLES", "PruneReport", "prune", "prune_loop"]
 

@@ -13,20 +13,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.store.times import to_store
 
-if TYPE_CHECKING:
-    from hisbridge.settings import RetentionSettings
-
-__all__ = ["TERMINAL_STATES", "Cutoffs", "EntryFacts", "attempts_going", "cutoffs",
+__all__ = ["TERMINAL_STATES", "Cutoffs", "EntryFacts", "RetentionSettings", "attempts_going", "cutoffs",
            "entry_prunable", "state_cutoff"]
 
 # Outbox states that never change again; every other state is queued work.
 TERMINAL_STATES = ("dead", "delivered")
 _SWEEP_DAYS = 2  # the closing sweep compares yesterday's and today's seen keys
+
+
+class RetentionSettings(BaseModel):
+    """How long the store keeps finished work (``hisbridge.store.retention``); 0 = forever.
+
+    Only finished rows are ever pruned: queued outbox entries, the newest version of every
+    record, the audit log, consents and front-end messages are kept whatever their age.
+    """
+
+    delivered_days: int = Field(90, ge=0)  # delivered outbox entries of superseded versions
+    dead_days: int = Field(365, ge=0)  # dead letters need a human: kept a year by default
+    attempts_days: int = Field(30, ge=0)  # attempt rows of delivered entries
+    quarantine_days: int = Field(365, ge=0)  # records rejected at intake, with their reasons
+    source_runs_days: int = Field(30, ge=0)  # the newest run of every table is always kept
+    source_rejects_days: int = Field(90, ge=0)  # HIS rows a mapping or validation rejected
+    seen_keys_days: int = Field(7, ge=0)  # at least 2 apply: the sweep reads yesterday's
+    sessions_days: int = Field(7, ge=0)  # console sessions, counted from their expiry
+    login_attempts_days: int = Field(90, ge=0)  # console login attempts (lockout evidence)
+    actions_days: int = Field(0, ge=0)  # console actions are the record of who did what
+    alerts_days: int = Field(90, ge=0)  # resolved alerts; firing ones are always kept
+    batch_size: int = Field(1000, ge=1, le=5000)  # rows per delete transaction
+    every_s: float = Field(86400.0, ge=0)  # how often the gateway prunes; 0 = only the CLI
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,18 +29,11 @@ from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
 from hisbridge.web.console.guard import ConsoleGuard
 from hisbridge.web.console.render import page
 
-__all__ = ["PAGES", "ConsoleServices", "console_settings", "mount"]
+__all__ = ["ConsoleServices", "console_settings", "mount"]
 
 log = logging.getLogger("hisbridge.web.console")
 
 _STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
-
-# One module per page (each has ``router``), in menu order.
-PAGES = [
-    "auth", "dashboard", "quality", "records", "dead", "reconcile", "warnings", "consents",
-    "audit", "alerts", "config_page", "actions", "users",
-]
-
 
 @dataclass
 class ConsoleServices:
@@ -136,5 +128,24 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(ConsoleGuard)
     app.mount("/console/static", StaticFiles(directory=str(_STATIC)), name="console-static")
     _install_handlers(app)
-    for name in PAGES:
-        app.include_router(importlib.import_module(f"{__name__}.{name}").router)
+    from hisbridge.web.console import (
+        actions,
+        alerts,
+        audit,
+        auth,
+        config_page,
+        consents,
+        dashboard,
+        dead,
+        quality,
+        reconcile,
+        records,
+        users,
+        warnings,
+    )
+
+    # One module per page (each has ``router``), in menu order.
+    pages = (auth, dashboard, quality, records, dead, reconcile, warnings, consents, audit, alerts,
+             config_page, actions, users)
+    for module in pages:
+        app.include_router(module.router)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.codemaps import CodeMaps, load_code_maps
@@ -16,10 +15,8 @@ from hisbridge.mapping.drugs import DrugCatalogue, load_drug_catalogue
 from hisbridge.mapping.exclusions import Exclusions, load_exclusions
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import MappingFile, parse_mapping_file
+from hisbridge.settings import Settings, load_settings
 from hisbridge.spec import Dictionary, load_dictionary
-
-if TYPE_CHECKING:  # settings imports this package's config: import lazily
-    from hisbridge.settings import Settings
 
 __all__ = ["Project", "load_mappings", "load_project"]
 
@@ -86,8 +83,6 @@ def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile
 
 def load_project(path: Path | str, settings: Settings | None = None) -> Project:
     """Load ``hisbridge.yaml`` (or use ``settings``) and everything its ``his:`` section names."""
-    from hisbridge.settings import load_settings
-
     path = Path(path)
     settings = settings or load_settings(path)
     root = path.parent.resolve() if path.suffix in (".yaml", ".yml") else path.resolve()

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from hisbridge.connectors.gdhealth.config import EnvelopeFields
-from hisbridge.connectors.gdhealth.crypto import FieldCipher
-from hisbridge.connectors.gdhealth.errors import PlatformError
+from hisbridge._gm import FieldCipher
+from hisbridge.consent.config import EnvelopeFields
 from hisbridge.consent.model import EncounterRef, Operator, PatientIdentity
 from hisbridge.consent.platform import (
     ApplyRequest,
@@ -18,6 +17,7 @@ from hisbridge.consent.platform import (
     PersonInfo,
     PlatformAuthorization,
 )
+from hisbridge.consent.platform_errors import PlatformError
 
 __all__ = [
     "apply_body",

@@ -16,19 +16,28 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.delivery.service import DeliveryService
+from hisbridge.audit.log import AuditRecorder
+from hisbridge.consent.encounters import EncounterHooks
+from hisbridge.consent.service import ConsentService
+from hisbridge.messages.services import MessageServices
+from hisbridge.records.service import RecordService
+from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 
 __all__ = ["build_app", "serve"]
 
 
 def build_app(settings: Settings, engine: Engine, service: DeliveryService, *,
-              clock: Clock = system_clock, **services: Any) -> FastAPI:
+              clock: Clock = system_clock, messages: MessageServices | None = None,
+              consents: ConsentService | None = None, encounter_hooks: EncounterHooks | None = None,
+              records: RecordService | None = None, audit: AuditRecorder | None = None) -> FastAPI:
     """The gateway app with ``service`` started and stopped by its lifespan."""
     from hisbridge.web.app import create_app
     from hisbridge.web.intake import push_token
 
-    app = create_app(settings, engine, clock=clock, delivery=service, **services)
+    app = create_app(settings, engine, clock=clock, delivery=service, messages=messages,
+                     consents=consents, encounter_hooks=encounter_hooks, records=records,
+                     audit=audit)
     app.state.push_token = push_token(settings)
     inner = app.router.lifespan_context
 

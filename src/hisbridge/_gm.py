@@ -1,4 +1,5 @@
-"""SM4 field encryption of ID numbers, phones and names inside ``data`` (api.md A.1).
+"""The Chinese national ciphers (国密), pure: SM3 digests (request signatures, the audit chain)
+and SM4 field encryption of ID numbers, phones and names inside ``data`` (api.md A.1).
 
 SM4-ECB with PKCS#7 padding, base64 text — our proposal; the guide may ask for CBC or AES
 [ANALOG:S46]. The key is exchanged at onboarding (``settings.gdhealth.sm4_key``): 16 bytes of
@@ -9,12 +10,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
-from gmssl import sm4
+from gmssl import func, sm3, sm4
 
 from hisbridge.errors import ConfigError
 
-__all__ = ["FieldCipher"]
+__all__ = ["FieldCipher", "sm3_hex"]
+
+
+def _openssl_sm3() -> bool:
+    try:
+        return hashlib.new("sm3", b"abc").hexdigest().startswith("66c7f0f4")
+    except ValueError:
+        return False
+
+
+_FAST_SM3 = _openssl_sm3()
+
+
+def sm3_hex(data: bytes) -> str:
+    """SM3 digest of ``data`` as lower-case hex (OpenSSL when it has SM3, else gmssl)."""
+    if _FAST_SM3:  # ~100x faster than pure Python: matters when verifying a long audit chain
+        return hashlib.new("sm3", data).hexdigest()
+    return str(sm3.sm3_hash(func.bytes_to_list(data)))
 
 
 def _key_bytes(key: str) -> bytes:

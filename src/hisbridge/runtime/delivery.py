@@ -20,7 +20,7 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.ports import Target
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.delivery.worker import DeliveryWorker, WorkerOptions
+from hisbridge.runtime.worker import DeliveryWorker, WorkerOptions
 from hisbridge.settings import Settings
 from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
