@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine, insert
 
@@ -30,7 +28,7 @@ from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.sources import source_unmapped_codes
-from hisbridge.testing import RecordingTarget, sample_record
+from hisbridge.testing import RecordingTarget, sample_record, serve_app
 from hisbridge.testing.console import FAST_ARGON2, ROLE_USERS, add_role_users
 from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
@@ -87,13 +85,6 @@ def _unmapped(engine: Engine) -> None:
              "column_name": c, "first_seen": now, "last_seen": now} for cs, code, n, t, c in rows])
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # Nagle off
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def _delivery_loop(service: DeliveryService) -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -119,24 +110,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     _audit(engine)
     _unmapped(engine)
     loop, worker_thread = _delivery_loop(service)
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), log_level="warning",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
     try:
-        yield Gateway(f"http://127.0.0.1:{sock.getsockname()[1]}", service, target, loop)
+        with serve_app(create_app(settings, engine), lifespan="off") as url:
+            yield Gateway(url, service, target, loop)
     finally:
-        server.should_exit = True
-        thread.join(10)
         asyncio.run_coroutine_threadsafe(service.stop(), loop).result(15)
         loop.call_soon_threadsafe(loop.stop)
         worker_thread.join(5)
         loop.close()
-        sock.close()
         engine.dispose()
 
 

@@ -27,7 +27,6 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine, select
 
-from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
@@ -40,6 +39,7 @@ from hisbridge.simulators.his.vocab import INFECTIOUS_DIAGNOSES
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing import serve_app
 from hisbridge.testing.records import valid_record
 from hisbridge.web.app import create_app
 from hisbridge.web.widgets import widget_url
@@ -87,10 +87,10 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
     client_port = _free_port()
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    with serving(simulator) as frontend:
+    with serve_app(simulator) as frontend:
         client_app = create_client_app(ClientSimConfig(
             frontend_url=frontend, public_url=f"http://127.0.0.1:{client_port}"))
-        with serving(client_app, port=client_port) as client:
+        with serve_app(client_app, port=client_port) as client:
             settings = Settings(
                 frontend={"license": "SIM-LICENSE-0001", "base_url": frontend, "org_code": ORG},
                 web={"secret_key": "e2e-secret"},
@@ -98,7 +98,7 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
                              "client": {"base_url": client}})
             services = build_message_services(settings, engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
-            with serving(create_app(settings, engine, messages=services)) as gateway:
+            with serve_app(create_app(settings, engine, messages=services)) as gateway:
                 yield Chain(frontend, settings, services, delivery, gateway, engine)
     engine.dispose()
 
@@ -335,7 +335,7 @@ async def test_his_page_on_another_origin_signs_on_with_the_sdk(
 ) -> None:
     await chain.deliver("base_user", _doctor())
     auth = chain.widget().split("?", 1)[1]
-    with serving(_his_page(chain.gateway_url, auth)) as his:
+    with serve_app(_his_page(chain.gateway_url, auth)) as his:
         chain.settings.web.workstation_origins = [his]  # the HIS page's origin is listed
         page = await _open(context, f"{his}/doctor")
         async with context.expect_page() as opened:

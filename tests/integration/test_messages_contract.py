@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from hisbridge._clock import ManualClock
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
@@ -20,6 +19,7 @@ from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.testing.records import valid_record
 
 ORG = "440100001"

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 
 from hisbridge._json import loads
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app, serving
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.testing import FakeFrontendState, fake_frontend_app, serve_app
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
 
@@ -42,13 +42,13 @@ def _gateway(tmp_path: Path, heartbeat_s: float
     state = FakeFrontendState()
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    with serving(fake_frontend_app(state)) as frontend_url:
+    with serve_app(fake_frontend_app(state)) as frontend_url:
         settings = Settings(
             frontend={"license": "SIM-LICENSE-0001", "base_url": frontend_url},
             web={"secret_key": "s"},
             interaction={"poller": {"stream_check_s": 0.2, "heartbeat_s": heartbeat_s}})
         services = build_message_services(settings, engine)
-        with serving(create_app(settings, engine, messages=services)) as gateway_url:
+        with serve_app(create_app(settings, engine, messages=services)) as gateway_url:
             yield state, services, gateway_url, signed_query({"userId": "D001"}, "s",
                                                              now=time.time())
     engine.dispose()

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from hisbridge.messages.fakes import serving
 from hisbridge.simulators.frontend import FaultSettings, FrontendSimConfig, create_frontend_app
 from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.messages import messages as messages_table
+from hisbridge.testing import serve_app
 from hisbridge.testing.records import valid_record
 
 ORG = "440100001"
@@ -102,7 +102,7 @@ def test_two_processes_never_poll_together(pg_url: str) -> None:
     stop = threading.Event()
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    with serving(counted) as url:
+    with serve_app(counted) as url:
         producer = threading.Thread(target=_produce, args=(url, stop), daemon=True)
         producer.start()
         # The first node stops early and releases the lease; the second takes over.

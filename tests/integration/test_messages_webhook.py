@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from hisbridge import _json
 from hisbridge._clock import ManualClock
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.messages.webhook import signature
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.messages import message_webhook_deliveries as deliveries
+from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 
 
 class HisReceiver:

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
-from hisbridge.messages.fakes import serving
 from hisbridge.messages.services import build_message_services, launch_sso
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
@@ -26,7 +25,7 @@ from hisbridge.spec import load_dictionary
 from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import RecordingTarget
+from hisbridge.testing import RecordingTarget, serve_app
 from hisbridge.testing.records import valid_record
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
@@ -54,14 +53,14 @@ def _delivered_store(url: str, users: list[str]) -> None:
 @pytest.fixture
 def client_url() -> Iterator[str]:
     """The simulator's doctor-PC client, with a simulator where only D001 was delivered."""
-    with serving(create_frontend_app()) as frontend:
+    with serve_app(create_frontend_app()) as frontend:
         spec = load_dictionary().table("base_user")
         doctor = valid_record(spec, id="D001", user_name="张医生", dept_code="A03")
         assert httpx.post(frontend + spec.api_path, json=to_wire(spec, doctor)).json()["result"]
         port = _free_port()
         client = create_client_app(ClientSimConfig(
             frontend_url=frontend, public_url=f"http://127.0.0.1:{port}"))
-        with serving(client, port=port) as url:
+        with serve_app(client, port=port) as url:
             yield url
 
 
@@ -129,7 +128,7 @@ async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,
                         interaction={"client": {"base_url": f"http://10.255.255.1:{port}"}})
     engine = make_engine(store_url)
     services = build_message_services(settings, engine)
-    with serving(create_app(settings, engine, messages=services)) as gateway:
+    with serve_app(create_app(settings, engine, messages=services)) as gateway:
         async with httpx.AsyncClient(base_url=gateway) as http:
             query = signed_query({"userId": "D001"}, "s", now=time.time())
             reply = (await http.post(f"/api/v1/sso/launch?{query}")).json()

@@ -18,7 +18,7 @@ class AlertSettings(BaseModel):
     enabled: bool = True  # evaluate the alert rules in the gateway
     interval_s: float = Field(60.0, gt=0, description="how often the rules are evaluated")
     webhook_url: str | None = None  # where alerts are POSTed; unset = shown in the console only
-    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-Hisbridge-Signature")
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-HisBridge-Signature")
     webhook_timeout_s: float = Field(5.0, gt=0)  # seconds to wait for the alert webhook
     cooldown_minutes: float = Field(30.0, ge=0, description="same alert is re-sent at most this often")
     dead_growth: int = Field(10, ge=1, description="new dead letters within dead_window_minutes")

@@ -38,10 +38,18 @@ class RetryPolicy:
     max_attempts: int = 50
     jitter: float = 0.3
 
+    def backoff(self, attempt_no: int, cap_s: float | None = None) -> float:
+        """``base * 2**(n-1)`` after failed attempt ``n`` (1-based), capped; no jitter.
+
+        ``cap_s`` lowers the cap for one caller (the message poller waits at most one interval
+        after a transient failure); it never raises it above ``self.cap_s``.
+        """
+        cap = self.cap_s if cap_s is None else min(self.cap_s, cap_s)
+        return float(min(cap, self.base_s * 2.0 ** min(max(attempt_no - 1, 0), 62)))
+
     def delay(self, attempt_no: int, rng: Random) -> float:
         """Seconds to wait after failed attempt ``attempt_no`` (1-based), before Retry-After."""
-        raw = min(self.cap_s, self.base_s * 2.0 ** min(max(attempt_no - 1, 0), 62))
-        return raw * (1.0 - self.jitter * rng.random())
+        return self.backoff(attempt_no) * (1.0 - self.jitter * rng.random())
 
     def decide(self, outcome: Outcome, attempt_no: int, now: datetime, rng: Random) -> Decision:
         """Delivered, retry at a time, or dead with the reason."""

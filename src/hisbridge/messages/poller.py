@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hisbridge._clock import CHINA_TZ, Clock
 from hisbridge.connectors.frontend.keys import SecretKeyManager, SecretKeyRejected
 from hisbridge.connectors.frontend.messages import MessagePage, MessageSource
+from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.errors import HisbridgeError, Terminal, Transient
 from hisbridge.messages import metrics
 from hisbridge.messages.lease import LeaseLost, PollerLease
@@ -48,8 +49,8 @@ class BackoffPolicy:
     def delay(self, failures: int, *, more: bool = False, terminal: bool = False) -> float:
         if failures <= 0:
             return 0.0 if more else self.interval_s
-        cap = self.cap_s if terminal else min(self.cap_s, self.interval_s)
-        return float(min(cap, self.base_s * 2 ** min(failures - 1, 30)))
+        retry = RetryPolicy(base_s=self.base_s, cap_s=self.cap_s, jitter=0.0)
+        return retry.backoff(failures, None if terminal else self.interval_s)
 
 
 @dataclass(frozen=True, slots=True)

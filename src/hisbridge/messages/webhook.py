@@ -12,8 +12,6 @@ with ``X-HisBridge-Timestamp`` (Unix seconds); the HIS recomputes it and rejects
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 from typing import Any
 
@@ -22,21 +20,23 @@ from sqlalchemy import Engine, or_, select, update
 
 from hisbridge import _json
 from hisbridge._clock import Clock
+from hisbridge._signature import signature, signed_headers
 from hisbridge.connectors.frontend.interaction_config import WebhookSettings
+from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.messages import metrics
 from hisbridge.messages.store import public_message
 from hisbridge.store.schema.messages import message_webhook_deliveries as deliveries
 from hisbridge.store.schema.messages import messages as messages_table
 
-__all__ = ["WebhookSender", "signature"]
+__all__ = ["WebhookSender", "retry_policy", "signature"]
 
 log = logging.getLogger("hisbridge.messages.webhook")
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """The value of ``X-HisBridge-Signature`` for ``body`` sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def retry_policy(settings: WebhookSettings) -> RetryPolicy:
+    """The delivery retry policy with the webhook's settings and no jitter."""
+    return RetryPolicy(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s,
+                       max_attempts=settings.max_attempts, jitter=0.0)
 
 
 class WebhookSender:
@@ -49,6 +49,7 @@ class WebhookSender:
         self._engine = engine
         self._http = http
         self._settings = settings
+        self._retry = retry_policy(settings)
         self._clock = clock
         self._secret = settings.secret.get_secret_value() if settings.secret else ""
 
@@ -93,10 +94,9 @@ class WebhookSender:
 
     async def _post(self, message: dict[str, Any]) -> tuple[int | None, str | None]:
         body = _json.dumps(message)
-        stamp = str(int(self._clock.now().timestamp()))
-        headers = {"Content-Type": "application/json", "X-HisBridge-Timestamp": stamp,
-                   "X-HisBridge-Event": "message", "X-HisBridge-Message-Id": message["id"],
-                   "X-HisBridge-Signature": signature(self._secret, stamp, body)}
+        headers = {"Content-Type": "application/json", "X-HisBridge-Event": "message",
+                   "X-HisBridge-Message-Id": message["id"],
+                   **signed_headers(self._secret, int(self._clock.now().timestamp()), body)}
         try:
             response = await self._http.post(self._settings.url or "", content=body,
                                              headers=headers, timeout=self._settings.timeout_s)
@@ -115,8 +115,7 @@ class WebhookSender:
         elif attempts >= self._settings.max_attempts:
             values |= {"state": "dead"}
         else:
-            delay = min(self._settings.backoff_cap_s,
-                        self._settings.backoff_base_s * 2 ** (attempts - 1))
+            delay = self._retry.backoff(attempts)
             values |= {"state": "retry_wait", "next_attempt_at": now.timestamp() + delay}
         metrics.WEBHOOK_RESULTS.labels(outcome=values["state"]).inc()
         with self._engine.begin() as conn:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from hisbridge._files import private_folder, write_private
+from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.errors import ConfigError
 from hisbridge.settings_secrets import kept_or_new
 
@@ -62,7 +63,7 @@ def write_example(folder: Path, *, his_url: str | None = None, frontend_url: str
                 written.append(target / item.name)
     shutil.copyfile(str(source / "drug_catalogue.csv"), folder / "drug_catalogue.csv")
     values = (his_url or f"sqlite:///{folder / 'his-sim.sqlite'}",
-              frontend_url or "http://127.0.0.1:8881",
+              frontend_url or FrontendSettings().base_url,
               store_url or f"sqlite:///{folder / 'hisbridge-data' / 'hisbridge.db'}")
     text = source.joinpath("hisbridge.yaml").read_text("utf-8")
     for placeholder, value in [*zip(_PLACEHOLDERS, values, strict=True),

@@ -20,8 +20,8 @@ from hisbridge.privacy import scrub
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, replays
 from hisbridge.store.times import from_store, to_store
 
-__all__ = ["DeadEntry", "OutboxStatus", "ReplayFilter", "ReplayResult", "dead_entries",
-           "outbox_status", "replay"]
+__all__ = ["DeadEntry", "DeadFilter", "OutboxStatus", "ReplayFilter", "ReplayResult",
+           "dead_counts", "dead_entries", "dead_letters", "outbox_status", "replay"]
 
 
 @dataclass(slots=True)
@@ -82,14 +82,40 @@ class DeadEntry:
                 if self.finished_at else None}
 
 
-def dead_entries(engine: Engine, table: str | None = None, limit: int = 100) -> list[DeadEntry]:
-    """Dead letters not yet replayed, newest first, with the reason and the receiver's reply."""
+@dataclass(frozen=True, slots=True)
+class DeadFilter:
+    """Which dead letters: a table, an error code and a creation-time range, each optional."""
+
+    table: str | None = None
+    error_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _unreplayed(state: str, f: DeadFilter) -> list[Any]:
+    """The one WHERE clause for dead letters (and replay's entries): state, not yet replayed."""
+    o = outbox.c
+    where = [o.state == state, o.replayed.is_(False)]
+    if f.table:
+        where.append(o.table_name == f.table)
+    if f.error_code:
+        where.append(o.error_code == f.error_code)
+    if f.since is not None:
+        where.append(o.created_at >= to_store(f.since))
+    if f.until is not None:
+        where.append(o.created_at < to_store(f.until))
+    return where
+
+
+def dead_letters(engine: Engine, f: DeadFilter, limit: int = 100) -> list[DeadEntry]:
+    """The one dead-letter query: not yet replayed, newest first, with reason and reply (masked).
+
+    Used by ``hisbridge outbox dead``, ``/api/v1/outbox/dead`` and the console's dead letters.
+    """
     o = outbox.c
     query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts, o.last_error,
                     o.error_code, o.last_reply, o.finished_at)
-             .where(o.state == "dead", o.replayed.is_(False)).order_by(o.id.desc()).limit(limit))
-    if table:
-        query = query.where(o.table_name == table)
+             .where(*_unreplayed("dead", f)).order_by(o.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     # the receiver's refusal may quote the record: ID numbers and phones masked for every reader
@@ -98,6 +124,22 @@ def dead_entries(engine: Engine, table: str | None = None, limit: int = 100) -> 
                       scrub(r.last_reply) if r.last_reply else r.last_reply,
                       from_store(r.finished_at))
             for r in rows]
+
+
+def dead_entries(engine: Engine, table: str | None = None, limit: int = 100) -> list[DeadEntry]:
+    """Dead letters not yet replayed, newest first, optionally of one table."""
+    return dead_letters(engine, DeadFilter(table), limit)
+
+
+def dead_counts(engine: Engine, f: DeadFilter) -> tuple[int, dict[str, int]]:
+    """How many dead letters match ``f``, and how many per error code (``—`` for none)."""
+    o = outbox.c
+    where = _unreplayed("dead", f)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(outbox).where(*where)).scalar()
+        codes = conn.execute(select(o.error_code, func.count()).where(*where)
+                             .group_by(o.error_code)).all()
+    return int(total or 0), {code or "—": int(n) for code, n in codes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +176,10 @@ def _matching(flt: ReplayFilter) -> Any:
     query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.parent_table,
                     o.parent_id, o.created_at, (k.version > o.version).label("superseded"))
              .join(record_keys, and_(k.table_name == o.table_name, k.record_id == o.record_id))
-             .where(o.table_name == flt.table, o.state == flt.state, o.replayed.is_(False))
+             .where(o.table_name == flt.table,
+                    *_unreplayed(flt.state, DeadFilter(flt.table, flt.error_code, flt.since,
+                                                       flt.until)))
              .order_by(o.id))
-    if flt.since is not None:
-        query = query.where(o.created_at >= to_store(flt.since))
-    if flt.until is not None:
-        query = query.where(o.created_at < to_store(flt.until))
-    if flt.error_code:
-        query = query.where(o.error_code == flt.error_code)
     return query
 
 

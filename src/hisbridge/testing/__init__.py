@@ -3,7 +3,7 @@
 from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.keys import MemoryKeyCache
 from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
+from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake, MemoryIntake
 from hisbridge.testing.receiver import (
     Received,

@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 
 from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
-from hisbridge.messages.fakes import FakeFrontendState, fake_frontend_app
 from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
+from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.web.signing import signed_query
 
 __all__ = ["MessageWorld", "message_world"]

@@ -123,8 +123,12 @@ def free_ports(n: int) -> list[int]:
 
 
 @contextmanager
-def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
-    """Run any ASGI app (e.g. the front-end simulator) on a free loopback port in a thread."""
+def serve_app(app: Any, *, port: int = 0,
+              lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
+    """Run any ASGI app on 127.0.0.1 in a thread (a free port unless ``port``); yields its URL.
+
+    The one uvicorn-in-a-thread helper: tests, rigs and receivers all serve through it.
+    """
     import uvicorn
 
     # IPPROTO_TCP explicitly: asyncio switches Nagle off (TCP_NODELAY) only on sockets whose
@@ -132,7 +136,7 @@ def serve_app(app: Any, *, lifespan: Literal["auto", "on", "off"] = "auto") -> I
     # the client's delayed ACK (44 ms per request instead of 0.3 ms).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)

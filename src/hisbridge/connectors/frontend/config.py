@@ -45,15 +45,18 @@ class FrontendSettings(BaseModel):
     path_overrides: dict[str, str] = Field(default_factory=dict)
 
 
+_DEFAULTS = FrontendSettings()  # the one place the front-end's defaults are typed
+
+
 @dataclass(frozen=True, slots=True)
 class DataApiConfig:
-    """Where and how to call the data API."""
+    """Where and how to call the data API; defaults are ``FrontendSettings``' own."""
 
-    base_url: str = "http://127.0.0.1:8881"
-    key_style: KeyStyle = "camel"
-    connect_timeout_s: float = 5.0
-    timeout_s: float = 15.0
-    concurrency: int = 16
+    base_url: str = _DEFAULTS.base_url
+    key_style: KeyStyle = _DEFAULTS.key_style
+    connect_timeout_s: float = _DEFAULTS.connect_timeout_s
+    timeout_s: float = _DEFAULTS.timeout_s
+    concurrency: int = _DEFAULTS.concurrency
     paths: Mapping[str, str] = field(default_factory=dict)
 
     def path(self, table: str) -> str:

@@ -1,15 +1,14 @@
 """Alerts to a webhook: one JSON POST per evaluation, signed with HMAC-SHA256.
 
-Headers: ``X-Hisbridge-Timestamp`` (Unix seconds) and ``X-Hisbridge-Signature:
-sha256=<hex>``, the HMAC of ``<timestamp>.<body>`` with the shared secret, so a receiver can
-check both origin and freshness. A failed send is reported (False), never raised: alerts must
-not break the loop that produces them.
+Headers: ``X-HisBridge-Timestamp`` (Unix seconds) and ``X-HisBridge-Signature:
+sha256=<hex>``, the HMAC of ``<timestamp>.<body>`` with the shared secret
+(``hisbridge._signature``, the same signer as the HIS message webhook), so a receiver can check
+both origin and freshness. A failed send is reported (False), never raised: alerts must not
+break the loop that produces them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,22 +17,17 @@ from typing import Any, Protocol
 import httpx
 
 from hisbridge import _json
+from hisbridge._signature import signed_headers
 from hisbridge.console.alerts.cooldown import OpenAlert
 from hisbridge.console.alerts.rules import Alert
 
-__all__ = ["Notifier", "WebhookNotifier", "payload", "signature"]
+__all__ = ["Notifier", "WebhookNotifier", "payload"]
 
 log = logging.getLogger("hisbridge.console.alerts")
 
 
 class Notifier(Protocol):
     async def send(self, body: dict[str, Any], at: datetime) -> bool: ...
-
-
-def signature(body: bytes, secret: str, timestamp: int) -> str:
-    """``sha256=<hex>`` over ``<timestamp>.<body>``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 def payload(firing: Sequence[Alert], resolved: Sequence[OpenAlert], at: datetime) -> dict[str, Any]:
@@ -59,10 +53,8 @@ class WebhookNotifier:
 
     async def send(self, body: dict[str, Any], at: datetime) -> bool:
         data = _json.dumps(body)
-        stamp = int(at.timestamp())
-        headers = {"Content-Type": "application/json", "X-Hisbridge-Timestamp": str(stamp)}
-        if self.secret:
-            headers["X-Hisbridge-Signature"] = signature(data, self.secret, stamp)
+        headers = {"Content-Type": "application/json",
+                   **signed_headers(self.secret or None, int(at.timestamp()), data)}
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
                 reply = await client.post(self.url, content=data, headers=headers)

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -28,9 +23,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from hisbridge._clock import Clock, system_clock
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
+    pass
 
-__all__ = ["FakeFrontendState", "fake_frontend_app", "serving"]
+__all__ = ["FakeFrontendState", "fake_frontend_app"]
 
 AUTH_ERROR = {
     "result": False, "errorCode": "02", "errorName": "授权错误", "desc": "secretKey 无效或已过期"
@@ -146,28 +141,3 @@ def fake_frontend_app(state: FakeFrontendState) -> FastAPI:
         return JSONResponse({"error": "not found"}, 404)
 
     return app
-
-
-@contextmanager
-def serving(app: ASGIApp, *, port: int = 0,
-            lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    import uvicorn
-
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan=lifespan)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
