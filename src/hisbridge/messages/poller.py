@@ -29,6 +29,8 @@ from hisbridge.store.errors import STORE_ERRORS
 
 __all__ = ["BackoffPolicy", "MessagePoller", "StepResult"]
 
+_STORE_OR_LEASE: tuple[type[Exception], ...] = (*STORE_ERRORS, LeaseLost)
+
 log = logging.getLogger("hisbridge.messages.poller")
 
 
@@ -126,7 +128,7 @@ class MessagePoller:
             page = await self._source.query(key.value, state.cursor, self._limit)
         try:
             saved = await asyncio.to_thread(self._store.save_page, page, self._lease)
-        except (*STORE_ERRORS, LeaseLost) as exc:
+        except _STORE_OR_LEASE as exc:
             # Fetched but not stored: under this key the page may count as consumed.
             self._holding = False
             await self._keys.renew()

@@ -21,18 +21,37 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from hisbridge.errors import StoreUnreachable, Terminal
 
 __all__ = ["INTEGRITY_ERRORS", "STORE_ERRORS", "STORE_OUTAGES", "StoreIntegrityError", "StoreUnavailable",
-           "translate_error"]
+           "driver_error", "translate_error"]
 
 _HINT = "数据库重启、网络中断或连接池耗尽，稍后重试 / the store restarted, the network dropped or " \
         "the pool is exhausted: retry later"
 
 
 class StoreUnavailable(StoreUnreachable):
-    """The store was reached but the connection was lost or timed out: retry later."""
+    """The store was reached but the connection was lost or timed out: retry later.
+    ``driver_error`` is SQLAlchemy's error it stands for (``__cause__`` is the DBAPI's)."""
+
+    def __init__(self, message: str, *, hint: str = "",
+                 driver_error: Exception | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.driver_error = driver_error
 
 
 class StoreIntegrityError(Terminal):
-    """A constraint of the store refused the row (duplicate key, missing parent, NOT NULL)."""
+    """A constraint of the store refused the row (duplicate key, missing parent, NOT NULL).
+    ``driver_error`` is SQLAlchemy's error it stands for (``__cause__`` is the DBAPI's)."""
+
+    def __init__(self, message: str, *, driver_error: Exception | None = None) -> None:
+        super().__init__(message)
+        self.driver_error = driver_error
+
+
+def driver_error(exc: BaseException) -> BaseException:
+    """The driver's error a translated store error stands for (else ``exc`` itself): for code
+    that reports the database's own words, as it did before the translation."""
+    if isinstance(exc, (StoreUnavailable, StoreIntegrityError)) and exc.driver_error is not None:
+        return exc.driver_error
+    return exc
 
 
 # Driver errors that mean "not now" rather than "wrong" (also raised by engines not built by
@@ -74,8 +93,8 @@ def translate_error(context: ExceptionContext) -> BaseException | None:
         if context.engine is not None else "store"
     if isinstance(failed, sa_exc.IntegrityError):
         return StoreIntegrityError(f"存储约束拒绝 store constraint refused the row: {where}: "
-                                   f"{_first_line(failed)}")
+                                   f"{_first_line(failed)}", driver_error=failed)
     if _is_outage(failed):
         return StoreUnavailable(f"存储暂不可用 store unavailable: {where}: {_first_line(failed)}",
-                                hint=_HINT)
+                                hint=_HINT, driver_error=failed)
     return None
