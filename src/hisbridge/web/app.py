@@ -21,7 +21,7 @@ from hisbridge import __version__, _ids
 from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import HisbridgeError
 from hisbridge.settings import Settings
-from hisbridge.store.errors import STORE_OUTAGES, StoreIntegrityError
+from hisbridge.store.errors import STORE_OUTAGES, StoreIntegrityError, driver_error
 from hisbridge.web.page_headers import PageHeaders
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
         # The store is restarting, unreachable or its pool exhausted: the request was not
         # taken, and the same request sent again later is safe (intake is idempotent by id).
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        driver = driver_error(exc)  # the database's own words, translated or not
+        reason = str(getattr(driver, "orig", None) or driver).splitlines()[0][:200]
         log.warning("store unavailable", extra={"kind": type(exc).__name__, "reason": reason})
         return JSONResponse(
             {"error": "存储暂不可用，请稍后重试 store temporarily unavailable, retry",
