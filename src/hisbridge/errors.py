@@ -1,20 +1,44 @@
 """hisbridge's errors: one root, two verdicts.
 
+Every exception class the product defines is in this tree (``tests/unit/test_error_tree.py``
+walks the package and checks it against this drawing); the module a class lives in is named
+when it is not this one.
+
     HisbridgeError
-    ├── Transient            retry later (connection refused, timeout, HTTP 5xx, errorCode 01/99)
-    │   └── TargetUnavailable
-    ├── Terminal             never retry: dead-letter with the reason
-    │   ├── RecordRejected   the receiver said no (errorCode 02-05, HTTP 4xx)
-    │   ├── ValidationFailed the record breaks the dictionary (carries the violations)
-    │   └── OperationRefused the operation is not allowed (deleting a base_dept row)
-    ├── ConfigError          a setting is missing or wrong; says where it was looked for
-    ├── StoreUnreachable     a database (the store) cannot be opened; URL masked, cause, hint
-    └── SpecError            asking the dictionary for something it does not hold
-        ├── UnknownTable
-        └── UnknownField
+    ├── Transient                retry later (refused, timeout, HTTP 5xx, errorCode 01/99)
+    │   ├── TargetUnavailable    the receiver could not be reached at all
+    │   │   └── SourceUnavailable    (sources.sql_session) the HIS database is down or timed out
+    │   ├── FrontendBusy         (connectors.frontend.errors) the front-end asked us to wait
+    │   ├── SecretKeyRejected    (connectors.frontend.keys) the key expired: fetch a new one
+    │   ├── PlatformUnavailable  (consent.platform_errors) the provincial platform is down
+    │   ├── LeaseLost            (messages.lease) another node took the poller's lease
+    │   └── StoreUnreachable     a database (the store) cannot be opened; URL masked, cause, hint
+    │       └── StoreUnavailable (store.errors) the store's connection was lost or timed out
+    └── Terminal                 never retry: dead-letter or answer with the reason
+        ├── RecordRejected       the receiver said no (errorCode 02-05, HTTP 4xx)
+        ├── ValidationFailed     the record breaks the dictionary (carries the violations)
+        ├── OperationRefused     the operation is not allowed (deleting a base_dept row)
+        │   ├── NotAddressee     (messages.addressee) the warning is not this user's
+        │   └── TransitionRefused    (consent.states) no such consent transition
+        ├── ConfigError          a setting is missing or wrong; says where it was looked for
+        │   └── NotConfigured    (web.console.common) a page's component is not installed
+        ├── SpecError            asking the dictionary for something it does not hold
+        │   ├── UnknownTable
+        │   └── UnknownField
+        ├── StoreIntegrityError  (store.errors) a store constraint refused the row
+        ├── SourceQueryError     (sources.sql_session) a mapping's SQL is wrong
+        ├── LicenseRejected      (connectors.frontend.keys) the front-end refused the license
+        ├── PlatformError        (consent.platform_errors) the provincial platform said no
+        ├── ConsentProblem       (consent.errors) a consent request cannot be served
+        ├── DuplicateOpen        (consent.repository) the encounter already has an open consent
+        ├── UserError            (console.users) a console user cannot be added or changed so
+        ├── Problem              (web.intake) a push request refused with its 4xx
+        ├── SignatureError       (web.signing) a signed link was refused
+        ├── Forbidden            (web.console.common) the role may not do this (403)
+        └── CsrfRejected         (web.console.common) a form without the session's token (403)
 
 Workers branch on Transient vs Terminal only. Third-party exceptions are translated at the
-boundary with ``raise ... from exc``.
+boundary with ``raise ... from exc`` (the store's driver errors by ``store.errors``).
 """
 
 from __future__ import annotations
@@ -99,15 +123,18 @@ class OperationRefused(Terminal):
     """The operation is not allowed by the spec."""
 
 
-class ConfigError(HisbridgeError):
+class ConfigError(Terminal):
     """A setting is missing or invalid."""
 
 
-class StoreUnreachable(HisbridgeError):
-    """A database hisbridge keeps its own data in could not be opened (connection or file)."""
+class StoreUnreachable(Transient):
+    """A database hisbridge keeps its own data in could not be opened (connection or file).
+
+    The base of every store outage: ``hisbridge.store.errors.StoreUnavailable`` (a connection
+    lost or timed out mid-work) is one too, so one ``except StoreUnreachable`` covers both."""
 
 
-class SpecError(HisbridgeError):
+class SpecError(Terminal):
     """The data dictionary does not hold what was asked for."""
 
 

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _ids, _json
 from hisbridge._clock import CHINA_TZ, Clock, system_clock
 from hisbridge._operator import Operator
 from hisbridge.audit.chain import GENESIS, PRUNED, AuditEntry, ChainBreak, entry_hash, verify_chain
+from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.audit import audit_log
 
 __all__ = ["AuditLog", "AuditRecorder", "format_time", "patient_key"]
@@ -60,7 +60,7 @@ class AuditLog:
             for _ in range(10):
                 try:
                     return self._insert(draft)
-                except IntegrityError:
+                except INTEGRITY_ERRORS:
                     continue
         raise RuntimeError("audit append kept colliding")  # pragma: no cover
 

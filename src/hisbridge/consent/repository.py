@@ -10,12 +10,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
 from hisbridge.consent.callbacks import CallbackNotice
 from hisbridge.consent.model import Channel, Consent, EncounterRef, EncounterType
+from hisbridge.errors import Terminal
+from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.consent import gd_callback, gd_consent, gd_encounter
 
 __all__ = ["ConsentRepository", "DuplicateOpen", "StoredEncounter"]
@@ -35,7 +36,7 @@ _TIMES = (
 _ATOMIC: ContextVar[Connection | None] = ContextVar("consent_atomic", default=None)
 
 
-class DuplicateOpen(Exception):
+class DuplicateOpen(Terminal):
     """Another open consent exists for the same patient + institution + encounter."""
 
 
@@ -144,7 +145,7 @@ class ConsentRepository:
         try:
             with self._engine.begin() as conn:
                 conn.execute(gd_consent.insert().values(**self._values(consent)))
-        except IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise DuplicateOpen(consent.id) from exc
 
     def save(self, consent: Consent, *, expect_status: str | None = None) -> bool:
@@ -167,7 +168,7 @@ class ConsentRepository:
                     occurred_at=notice.occurred_at[:40], deliveries=1,
                     first_at=_local(now), last_at=_local(now)))
             return 0
-        except IntegrityError:
+        except INTEGRITY_ERRORS:
             pass
         with self._engine.begin() as conn:
             conn.execute(update(gd_callback).where(gd_callback.c.key == notice.key).values(

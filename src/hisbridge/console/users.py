@@ -22,7 +22,7 @@ from hisbridge.console.config import Argon2Settings
 from hisbridge.console.lockout import LockoutPolicy
 from hisbridge.console.passwords import Passwords, password_problems
 from hisbridge.console.roles import ROLE_LABELS, is_role
-from hisbridge.errors import HisbridgeError
+from hisbridge.errors import Terminal
 from hisbridge.store.schema.console import console_users
 from hisbridge.store.times import from_store, to_store
 
@@ -31,7 +31,7 @@ __all__ = ["AuthResult", "User", "UserError", "UserStore"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 
-class UserError(HisbridgeError):
+class UserError(Terminal):
     """A user cannot be added or changed as asked (bad name, role or password)."""
 
 

@@ -10,10 +10,10 @@ clause: the same on SQLite and PostgreSQL, where the row lock serialises competi
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hisbridge._clock import Clock
 from hisbridge.errors import Transient
+from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.messages import message_poller_lease as lease_table
 
 __all__ = ["LeaseLost", "PollerLease"]
@@ -55,7 +55,7 @@ class PollerLease:
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(lease_table).values(**row))
-        except IntegrityError:
+        except INTEGRITY_ERRORS:
             return False  # another node created it first
         return True
 

@@ -18,8 +18,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from hisbridge._clock import CHINA_TZ, Clock
 from hisbridge.connectors.frontend.keys import SecretKeyManager, SecretKeyRejected
 from hisbridge.connectors.frontend.messages import MessagePage, MessageSource
@@ -28,8 +26,11 @@ from hisbridge.errors import HisbridgeError, Terminal, Transient
 from hisbridge.messages import metrics
 from hisbridge.messages.lease import LeaseLost, PollerLease
 from hisbridge.messages.store import MessageStore, SaveResult
+from hisbridge.store.errors import STORE_ERRORS
 
 __all__ = ["BackoffPolicy", "MessagePoller", "StepResult"]
+
+_STORE_OR_LEASE: tuple[type[Exception], ...] = (*STORE_ERRORS, LeaseLost)
 
 log = logging.getLogger("hisbridge.messages.poller")
 
@@ -88,14 +89,14 @@ class MessagePoller:
                 except TimeoutError:
                     pass
         finally:
-            with contextlib.suppress(SQLAlchemyError):
+            with contextlib.suppress(*STORE_ERRORS):
                 await asyncio.to_thread(self._lease.release)
 
     async def step(self) -> StepResult:
         """One poll if this node holds the lease; never raises for front-end or store trouble."""
         try:
             held = await asyncio.to_thread(self._lease.acquire)
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             self._holding = False
             return await self._failed(Transient("网关存储不可用 store unreachable"), record=False)
         if not held:
@@ -118,7 +119,7 @@ class MessagePoller:
         """Fetch the page after the stored cursor and store it; (page, newly stored)."""
         try:
             state = await asyncio.to_thread(self._store.poll_state)
-        except SQLAlchemyError as exc:
+        except STORE_ERRORS as exc:
             raise Transient("网关存储不可用 store unreachable") from exc
         key = await self._keys.current()
         try:
@@ -128,7 +129,7 @@ class MessagePoller:
             page = await self._source.query(key.value, state.cursor, self._limit)
         try:
             saved = await asyncio.to_thread(self._store.save_page, page, self._lease)
-        except (SQLAlchemyError, LeaseLost) as exc:
+        except _STORE_OR_LEASE as exc:
             # Fetched but not stored: under this key the page may count as consumed.
             self._holding = False
             await self._keys.renew()
@@ -157,7 +158,7 @@ class MessagePoller:
         log.warning("message poll failed",
                     extra={"kind": kind, "failures": self._failures, "error": str(exc)})
         if record:
-            with contextlib.suppress(SQLAlchemyError):
+            with contextlib.suppress(*STORE_ERRORS):
                 await asyncio.to_thread(self._store.record_failure, str(exc))
         delay = self._policy.delay(self._failures, terminal=isinstance(exc, Terminal))
         return StepResult(False, 0, delay, error=str(exc))

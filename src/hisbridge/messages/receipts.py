@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _json
 from hisbridge.messages.addressee import StateChange
 from hisbridge.privacy import mask_name
+from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.messages import message_receipts as receipts
 from hisbridge.store.schema.outbox import records
 
@@ -47,7 +47,7 @@ def apply_change(conn: Connection, change: StateChange, at: datetime) -> None:
         with conn.begin_nested():
             conn.execute(insert(receipts).values(msg_id=change.msg_id, user_id=change.owner,
                                                  **values))
-    except IntegrityError:  # another request wrote the row first: fill in what is missing
+    except INTEGRITY_ERRORS:  # another request wrote the row first: fill in what is missing
         apply_change(conn, change, at)
 
 

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 from croniter import croniter
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.errors import HisbridgeError
 from hisbridge.logs import get_logger
+from hisbridge.store.errors import STORE_ERRORS
 
 if TYPE_CHECKING:
     from hisbridge.mapping.config import HisSettings
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["PollScheduler", "next_cron"]
 
 log = get_logger("hisbridge.schedule")
+
+# What a poll pass may meet that is not a bug: the store or a source failing.
+_EXPECTED: tuple[type[Exception], ...] = (*STORE_ERRORS, HisbridgeError)
 
 
 def next_cron(expression: str, after: datetime) -> datetime:
@@ -76,8 +81,11 @@ class PollScheduler:
             for group in groups:
                 try:
                     reports = await asyncio.to_thread(self.poller.poll_all, group)
-                except Exception as exc:  # a store failure: logged, retried next pass
+                except _EXPECTED as exc:  # a store or source failure: logged, retried next pass
                     log.error("schedule.poll_failed", group=group, error=type(exc).__name__)
+                    continue
+                except Exception as exc:  # a bug of ours: with its traceback, retried next pass
+                    log.exception("schedule.poll_failed", group=group, error=type(exc).__name__)
                     continue
                 if self.activity is not None:
                     self.activity.polled(reports)

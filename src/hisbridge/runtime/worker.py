@@ -32,6 +32,7 @@ from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.ports import BatchTarget, Target
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.store.errors import STORE_ERRORS
 from hisbridge.store.outbox import PARENT_LATE, Completion, OutboxQueue
 
 __all__ = ["DeliveryWorker", "WorkerOptions"]
@@ -133,8 +134,11 @@ class DeliveryWorker:
         while not self._stopping:
             try:
                 await self._claim_once()
-            except Exception as exc:  # the store is down or busy: keep the worker alive
+            except STORE_ERRORS as exc:  # the store is down or busy: keep the worker alive
                 log.warning("claim failed; retrying", extra={"kind": type(exc).__name__})
+                await self._nap(max(self.options.idle_poll_s, 1.0))
+            except Exception:  # a bug of ours: shown with its traceback, the worker lives on
+                log.exception("claim failed; retrying")
                 await self._nap(max(self.options.idle_poll_s, 1.0))
 
     async def _claim_once(self) -> None:
@@ -277,7 +281,11 @@ class DeliveryWorker:
         try:
             await self._store(self.queue.complete, self.worker_id, self.target.name, done)
         except Exception as exc:  # keep the outcomes and try again; leases cover a crash
-            log.warning("recording outcomes failed; retrying", extra={"kind": type(exc).__name__})
+            if isinstance(exc, STORE_ERRORS):
+                log.warning("recording outcomes failed; retrying",
+                            extra={"kind": type(exc).__name__})
+            else:  # a bug of ours: shown with its traceback
+                log.exception("recording outcomes failed; retrying")
             self._done = done + self._done
             await asyncio.sleep(1.0)
             return

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from hisbridge.errors import HisbridgeError, TargetUnavailable
+from hisbridge.errors import HisbridgeError, TargetUnavailable, Terminal
 from hisbridge.store.engine import SQLITE_CACHED_STATEMENTS
 
 __all__ = ["SourceQueryError", "SourceUnavailable", "open_source", "stream_rows"]
@@ -40,7 +40,7 @@ class SourceUnavailable(TargetUnavailable):
     """The HIS database could not be reached or timed out; try again later."""
 
 
-class SourceQueryError(HisbridgeError):
+class SourceQueryError(Terminal):
     """A mapping's query is wrong (syntax, missing table or column); fix the SQL file."""
 
     def __init__(self, message: str, *, path: Path | None = None, column: str | None = None,

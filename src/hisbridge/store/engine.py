@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 from hisbridge._files import touch_private
 from hisbridge.errors import StoreUnreachable
+from hisbridge.store.errors import translate_error
 
 __all__ = ["SQLITE_CACHED_STATEMENTS", "is_postgres", "is_sqlite", "make_engine", "sqlite_file",
            "unreachable"]
@@ -69,7 +70,8 @@ def _sqlite_file(url: str, path: Path) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite files are created private (0600, new folders 0700, and so
-    their -wal/-shm too) and get WAL switched on. Connect failures carry the masked URL."""
+    their -wal/-shm too) and get WAL switched on. Connect failures carry the masked URL; driver
+    errors later are translated (``store.errors``)."""
     try:
         engine = _engine(url, kwargs)
     except (ArgumentError, ImportError) as exc:
@@ -77,6 +79,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise StoreUnreachable(f"存储 URL 无效 invalid database URL {scheme}://…: {exc}",
                                hint=_HINT) from exc
     event.listen(engine, "handle_error", _mark_connect_failure)
+    event.listen(engine, "handle_error", translate_error)
     return engine
 
 

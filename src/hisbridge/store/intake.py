@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
@@ -32,6 +31,7 @@ from hisbridge.store.cascade import (
     drop_obsolete,
     live_children,
 )
+from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 from hisbridge.store.times import to_store
@@ -145,7 +145,7 @@ class StoreIntake:
                 with self.engine.begin() as conn:
                     self._write(conn, spec, op, source, now, prepared, parked, result)
                 return result
-            except IntegrityError:
+            except INTEGRITY_ERRORS:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
                 result.accepted = result.unchanged = result.withheld = 0

@@ -15,13 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge import __version__, _ids
 from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import HisbridgeError
 from hisbridge.settings import Settings
+from hisbridge.store.errors import STORE_OUTAGES, StoreIntegrityError, driver_error
 from hisbridge.web.page_headers import PageHeaders
 
 if TYPE_CHECKING:
@@ -46,10 +46,9 @@ class DeliveryHandle(Protocol):
     def wake(self) -> None: ...
 
 
-# Store errors that mean "not now" rather than "wrong": answered 503 + Retry-After, logged
-# without a traceback (the exception handler chain never reaches the server's error logger).
-STORE_OUTAGES: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# Store errors that mean "not now" rather than "wrong" (``store.errors.STORE_OUTAGES``: the
+# translated StoreUnavailable and the driver's own from other engines): answered 503 +
+# Retry-After, logged without a traceback (the handler chain never reaches the server's logger).
 STORE_RETRY_AFTER_S = 2
 
 
@@ -74,7 +73,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
         # The store is restarting, unreachable or its pool exhausted: the request was not
         # taken, and the same request sent again later is safe (intake is idempotent by id).
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        driver = driver_error(exc)  # the database's own words, translated or not
+        reason = str(getattr(driver, "orig", None) or driver).splitlines()[0][:200]
         log.warning("store unavailable", extra={"kind": type(exc).__name__, "reason": reason})
         return JSONResponse(
             {"error": "存储暂不可用，请稍后重试 store temporarily unavailable, retry",
@@ -84,6 +84,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     for kind in STORE_OUTAGES:
         app.add_exception_handler(kind, _store_down)
 
+    @app.exception_handler(StoreIntegrityError)  # a bug of ours, as the driver's error was: 500
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         ref = _ids.new_id()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+
+from hisbridge.store.errors import STORE_ERRORS
 
 __all__ = ["mount"]
 
@@ -16,6 +17,6 @@ def mount(app: FastAPI) -> None:
         try:
             with request.app.state.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except SQLAlchemyError:
+        except STORE_ERRORS:
             return JSONResponse({"status": "degraded", "store": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "store": "ok"})

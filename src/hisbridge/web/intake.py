@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hisbridge import _json
 from hisbridge._clock import system_clock
+from hisbridge.errors import Terminal
 from hisbridge.settings import Settings
 from hisbridge.sources.push import PushResult, accept_pushed
 from hisbridge.spec import Validator, load_dictionary
@@ -46,7 +47,7 @@ _DROPPED = ("不在前置软件的代码表中，可选映射（?）未发送该
 QUERY_PARAMETERS: tuple[str, ...] = ()
 
 
-class Problem(Exception):
+class Problem(Terminal):
     """A clear 4xx: rendered as its JSON body with its status (and headers)."""
 
     def __init__(self, status: int, body: dict[str, Any],

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
+from hisbridge.errors import Terminal
+
 __all__ = ["REFUSALS", "VERSION", "SignatureError", "canonical", "sign", "signed_query",
            "single_values", "verify"]
 
@@ -39,7 +41,7 @@ REFUSALS = {
 }
 
 
-class SignatureError(Exception):
+class SignatureError(Terminal):
     """Why a signed URL was refused: ``reason`` is a key of ``REFUSALS``."""
 
     def __init__(self, reason: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 
 from hisbridge.connectors.frontend.config import DbSinkConfig
 from hisbridge.connectors.frontend.mapping import db_row
@@ -26,6 +26,7 @@ from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.errors import OperationRefused, RecordRejected, TargetUnavailable, Transient
 from hisbridge.spec import load_dictionary
 from hisbridge.spec.schema import national_metadata
+from hisbridge.store.errors import STORE_ERRORS, driver_error
 
 __all__ = ["FrontendDbSink"]
 
@@ -48,6 +49,8 @@ class FrontendDbSink:
         self._lock = threading.Lock()
         # COPY talks to the driver directly, so its errors arrive untranslated.
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
+        self._failures: tuple[type[Exception], ...] = (
+            *STORE_ERRORS, ValueError, OSError, self._driver_error)
         self._thread = ThreadPoolExecutor(2, thread_name_prefix="hisbridge-sink")
 
     def ensure_tables(self) -> None:
@@ -76,7 +79,8 @@ class FrontendDbSink:
                 for (table, op), group in _grouped(sendable).items():
                     self._apply(conn, table, op, group)
             ok: dict[int, Outcome] = {i.outbox_id: Outcome.delivered() for i in sendable}
-        except (SQLAlchemyError, ValueError, OSError, self._driver_error) as exc:
+        except self._failures as caught:
+            exc = driver_error(caught)  # the database's own words, as before the translation
             if len(sendable) <= 1 or _is_connection_error(exc):
                 ok = {i.outbox_id: _outcome_for(exc) for i in sendable}
             else:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.logs import get_logger
+from hisbridge.store.errors import STORE_ERRORS
 from hisbridge.store.retention.entries import prune_entries
 from hisbridge.store.retention.policy import cutoffs
 from hisbridge.store.retention.tables import HISTORY, RULES, prune_table
@@ -84,6 +85,8 @@ async def prune_loop(engine: Engine, settings: RetentionSettings,
             done = await asyncio.to_thread(prune, engine, settings, clock.now())
             log.info("retention.pruned", rows=done.total,
                      **{t: n for t, n in done.counts.items() if n})
-        except Exception as exc:  # a store hiccup: logged, tried again next time
+        except STORE_ERRORS as exc:  # a store hiccup: logged, tried again next time
             log.error("retention.failed", error=type(exc).__name__)
+        except Exception as exc:  # a bug of ours: with its traceback, still tried again
+            log.exception("retention.failed", error=type(exc).__name__)
         await asyncio.sleep(settings.every_s)

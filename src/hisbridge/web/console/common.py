@@ -11,20 +11,24 @@ from fastapi import Request
 from hisbridge.console.actions import record_action
 from hisbridge.console.roles import Permission, allowed
 from hisbridge.console.sessions import Principal, same_token
+from hisbridge.errors import ConfigError, Terminal
 from hisbridge.web.console.render import principal_of
 
 __all__ = ["CsrfRejected", "Forbidden", "NotConfigured", "checked_form", "log_action", "require"]
 
 
-class Forbidden(Exception):
+class Forbidden(Terminal):
     """The user's role may not do this (rendered as a 403 page)."""
 
+    def __init__(self, permission: str) -> None:
+        super().__init__(str(permission))
 
-class CsrfRejected(Exception):
+
+class CsrfRejected(Terminal):
     """A form came without this session's CSRF token (rendered as a 403 page)."""
 
 
-class NotConfigured(Exception):
+class NotConfigured(ConfigError):
     """The component a page needs is not installed (rendered as an explained page)."""
 
 
