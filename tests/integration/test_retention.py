@@ -104,7 +104,8 @@ def test_queued_entries_are_never_pruned_whatever_their_age(store: Store) -> Non
     done = store.prune(delivered_days=1, dead_days=1, attempts_days=1)
     assert done.counts["outbox"] == done.counts["records"] == 0
     assert store.count(outbox) == 6 and store.count(records) == 6
-    states = {s for (s,) in store.engine.connect().execute(select(outbox.c.state)).all()}
+    with store.engine.connect() as conn:  # closed: a leaked PostgreSQL connection warns later
+        states = {s for (s,) in conn.execute(select(outbox.c.state)).all()}
     assert states == {"pending", "retry_wait", "in_flight"}
 
 
