@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from hisbridge._clock import system_clock
-from hisbridge.console.dashboard import read_dashboard
-from hisbridge.console.records import RecordQuery, find_records
-from hisbridge.console.users import UserStore
+from hisbridge.ops.dashboard import read_dashboard
+from hisbridge.ops.records import RecordQuery, find_records
+from hisbridge.ops.users import UserStore
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine

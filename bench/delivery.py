@@ -46,10 +46,10 @@ from hisbridge.connectors.frontend.config import DataApiConfig, DbSinkConfig
 from hisbridge.connectors.frontend.db_sink import FrontendDbSink
 from hisbridge.connectors.frontend.mapping import db_row
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.dictionary.wire import to_wire
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
-from hisbridge.spec import Validator, load_dictionary
-from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

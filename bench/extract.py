@@ -33,10 +33,10 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from hisbridge._clock import CHINA_TZ
+from hisbridge.dictionary import Validator, has_errors
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.sources.sql_poll import SqlPoller
-from hisbridge.spec import Validator, has_errors
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.ports import AcceptResult, Intake, Op, Rejected

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 
 from hisbridge import _json
 from hisbridge.connectors.frontend.mapping import db_row
-from hisbridge.spec import load_dictionary
+from hisbridge.dictionary import load_dictionary
 from hisbridge.testing import sample_record
 
 TABLE = "emr_patient_info"

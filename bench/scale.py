@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from hisbridge.spec import Validator
+from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -18,8 +18,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from hisbridge.spec import Validator
-from hisbridge.testing.records import valid_record
+from hisbridge.dictionary import Validator
+from hisbridge.testing.documents import valid_record
 
 MIX = {
     "emr_patient_info": 6, "emr_activity_info": 8, "emr_inf_report": 1, "emr_outpatient_record": 6,

@@ -92,7 +92,7 @@ def _diagnose(out: Path, every_s: float, top: int, warmup_s: float = 90.0) -> No
 def child(data_dir: Path, speed: float, ports: list[int], diag: bool = False,
           trace: bool = False) -> int:
     """Run the demo with live activity ``speed`` times as often; paused by a marker file."""
-    from hisbridge import demo as demo_module
+    from hisbridge.demo import run as demo_module
 
     if trace:
         tracemalloc.start(1)

@@ -1,7 +1,7 @@
 """Who acts: the hospital user behind a consent request, a record view or a console action.
 
 A core value (no I/O): the consent service and the audit log both name it, and the audit log
-sits below the consent service, so it lives here; ``hisbridge.consent.model`` re-exports it.
+sits below the consent service, so it lives here; ``hisbridge.sharing.consent.model`` re-exports it.
 """
 
 from __future__ import annotations

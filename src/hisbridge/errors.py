@@ -100,7 +100,7 @@ class RecordRejected(Terminal):
 
 
 class Violation(Protocol):
-    """What this module needs of a broken rule (``hisbridge.spec.Violation`` is one): errors.py
+    """What this module needs of a broken rule (``hisbridge.dictionary.Violation`` is one): errors.py
     sits below every other module and imports nothing of ours."""
 
     def summary(self) -> str: ...

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import hisbridge
-from hisbridge.spec import Validator
+from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, create_engine, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.project.example import write_example
-from hisbridge.reconcile import TableReconciliation, reconcile_day
 from hisbridge.runtime.extraction import Pipeline, extract, open_pipeline
 from hisbridge.simulators.frontend import create_frontend_app
 from hisbridge.simulators.his import apply_corrections, build_day
+from hisbridge.sources.reconcile import TableReconciliation, reconcile_day
 from hisbridge.testing import serve_app
 
 

@@ -23,13 +23,13 @@ from sqlalchemy import Engine, create_engine, select, text
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
-from hisbridge.reconcile import TableReconciliation, reconcile_day
+from hisbridge.dictionary import load_dictionary
 from hisbridge.runtime.extraction import Pipeline, extract, open_pipeline
 from hisbridge.simulators.frontend import create_frontend_app
-from hisbridge.spec import load_dictionary
+from hisbridge.sources.reconcile import TableReconciliation, reconcile_day
 from hisbridge.store.schema.outbox import quarantine
 from hisbridge.testing import serve_app
-from hisbridge.testing.records import make_id_card
+from hisbridge.testing.documents import make_id_card
 
 pytestmark = pytest.mark.services
 HIS2 = Path(__file__).parents[1] / "data" / "his2"

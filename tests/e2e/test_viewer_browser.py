@@ -26,7 +26,7 @@ import pytest
 import uvicorn
 
 from hisbridge._clock import CHINA_TZ, system_clock
-from hisbridge.runtime.gdhealth import build_gdhealth_services, viewer_url
+from hisbridge.runtime.sharing import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine

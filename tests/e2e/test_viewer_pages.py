@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.consent.platform_errors import PlatformUnavailable
+from hisbridge.sharing.consent.platform_errors import PlatformUnavailable
 from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
 
 

@@ -27,7 +27,6 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine, select
 
-from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.runtime.delivery import DeliveryService
@@ -40,7 +39,8 @@ from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import serve_app
-from hisbridge.testing.records import valid_record
+from hisbridge.testing.documents import valid_record
+from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.web.app import create_app
 from hisbridge.web.widgets import widget_url
 

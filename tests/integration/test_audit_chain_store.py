@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.audit.log import AuditLog, AuditRecorder
 from hisbridge.cli import _register, app
-from hisbridge.consent.model import Operator
+from hisbridge.sharing.consent.model import Operator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.audit import audit_log

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import hisbridge
 from hisbridge.cli import _register, app
+from hisbridge.dictionary import load_dictionary
 from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
-from hisbridge.spec import load_dictionary
 
 runner = CliRunner()
 DAY = date.today() - timedelta(days=1)

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from hisbridge._clock import system_clock
-from hisbridge.console.alerts.rules import Thresholds, evaluate
-from hisbridge.console.alerts.snapshot import read_snapshot
+from hisbridge.ops.alerts.rules import Thresholds, evaluate
+from hisbridge.ops.alerts.snapshot import read_snapshot
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.sources import source_runs

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine
 
 from hisbridge import _json
-from hisbridge.console.alerts import store
-from hisbridge.console.alerts.rules import Snapshot
-from hisbridge.console.alerts.service import AlertService
-from hisbridge.console.alerts.snapshot import read_snapshot
-from hisbridge.console.alerts.webhook import WebhookNotifier
-from hisbridge.console.config import AlertSettings
+from hisbridge.ops.alerts import store
+from hisbridge.ops.alerts.rules import Snapshot
+from hisbridge.ops.alerts.service import AlertService
+from hisbridge.ops.alerts.snapshot import read_snapshot
+from hisbridge.ops.alerts.webhook import WebhookNotifier
+from hisbridge.ops.config import AlertSettings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import ManualClock

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register
 from hisbridge.cli import app as cli_app
-from hisbridge.console.config import Argon2Settings
-from hisbridge.console.sessions import SessionStore
-from hisbridge.console.users import UserError, UserStore
+from hisbridge.ops.config import Argon2Settings
+from hisbridge.ops.sessions import SessionStore
+from hisbridge.ops.users import UserError, UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

@@ -73,7 +73,7 @@ async def test_missing_keys_are_shown_and_resent(tmp_path: Path) -> None:
 async def test_records_in_flight_are_in_flight_not_missing(tmp_path: Path) -> None:
     """Without the HIS side, accepted records still on their way are shown as in flight; only
     the dead are marked (they used to be counted as "not delivered", in red)."""
-    from hisbridge.spec import Validator
+    from hisbridge.dictionary import Validator
     from hisbridge.store.intake import StoreIntake
     from hisbridge.store.migrate import upgrade
     from hisbridge.store.outbox import OutboxQueue

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.messages import message_poll_state, message_receipts, messages
+from hisbridge.store.schema.warnings import message_poll_state, message_receipts, messages
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 

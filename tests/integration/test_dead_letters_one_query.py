@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from hisbridge.console.deadletters import list_dead
+from hisbridge.ops.dead import list_dead
 from hisbridge.store.queries import DeadFilter, ReplayFilter, dead_entries, dead_letters, replay
 from hisbridge.store.schema.outbox import outbox, record_keys
 from hisbridge.store.times import to_store

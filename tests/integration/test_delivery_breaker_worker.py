@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary.validator import Validator
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
-from hisbridge.spec.validator import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.schema.outbox import outbox

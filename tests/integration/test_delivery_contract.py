@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select
 
 from hisbridge._clock import ManualClock
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
-from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import PARENT_LATE, OutboxQueue
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay

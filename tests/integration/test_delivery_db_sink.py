@@ -13,9 +13,9 @@ from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.config import DbSinkConfig
 from hisbridge.connectors.frontend.db_sink import FrontendDbSink
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
-from hisbridge.spec import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -17,9 +17,9 @@ from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.outcome import DeliveryItem
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
-from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.queries import dead_entries

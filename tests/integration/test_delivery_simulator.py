@@ -17,11 +17,11 @@ from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.config import FaultSettings
-from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.queries import dead_entries, outbox_status

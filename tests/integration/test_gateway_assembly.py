@@ -10,7 +10,7 @@ import httpx
 from hisbridge.runtime.gateway import assemble
 from hisbridge.settings import Settings
 from hisbridge.testing import secret_settings, serve_app
-from hisbridge.testing.records import make_id_card, valid_record
+from hisbridge.testing.documents import make_id_card, valid_record
 
 
 def _settings(tmp_path: Path) -> Settings:

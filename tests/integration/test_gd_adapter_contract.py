@@ -11,10 +11,10 @@ import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.client import JsonSignedAdapter
-from hisbridge.consent.config import GdHealthSettings
-from hisbridge.consent.model import Channel, EncounterRef, EncounterType, Operator, PatientIdentity
-from hisbridge.consent.platform import ApplyRequest, IndexFilter, ProvincialPlatform
-from hisbridge.consent.platform_errors import PlatformError
+from hisbridge.sharing.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.model import Channel, EncounterRef, EncounterType, Operator, PatientIdentity
+from hisbridge.sharing.consent.platform import ApplyRequest, IndexFilter, ProvincialPlatform
+from hisbridge.sharing.consent.platform_errors import PlatformError
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.inmemory import InMemoryPlatform
 from hisbridge.simulators.gdhealth.platform import SimPlatform

@@ -14,7 +14,7 @@ import pytest
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.client import signed_headers
-from hisbridge.consent.platform_errors import PlatformUnavailable
+from hisbridge.sharing.consent.platform_errors import PlatformUnavailable
 from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 pytestmark = pytest.mark.services

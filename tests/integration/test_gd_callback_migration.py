@@ -9,9 +9,9 @@ from alembic import command
 from sqlalchemy import Engine, inspect, select
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.consent.callbacks import CallbackNotice
-from hisbridge.consent.model import Channel, Consent, EncounterRef, EncounterType
-from hisbridge.consent.repository import ConsentRepository, StoredEncounter
+from hisbridge.sharing.consent.callbacks import CallbackNotice
+from hisbridge.sharing.consent.model import Channel, Consent, EncounterRef, EncounterType
+from hisbridge.sharing.consent.repository import ConsentRepository, StoredEncounter
 from hisbridge.store.migrate import alembic_config, applied, current_heads, pending, upgrade
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 

@@ -134,7 +134,7 @@ async def test_discharge_with_zero_grace_closes_grant(tmp_path: Path) -> None:
     try:
         hooks = rig.services.encounter_hooks
         person = rig.resident(0)
-        from hisbridge.consent.encounters import encounter_event
+        from hisbridge.sharing.consent.encounters import encounter_event
 
         admission = {
             "id": "A1",
@@ -159,13 +159,13 @@ async def test_discharge_with_zero_grace_closes_grant(tmp_path: Path) -> None:
 
 
 def _inpatient(encounter_id: str) -> tuple[object, str, object]:
-    from hisbridge.consent.model import Channel, EncounterType
+    from hisbridge.sharing.consent.model import Channel, EncounterType
 
     return EncounterType.INPATIENT, encounter_id, Channel.APP
 
 
 def _op() -> object:
-    from hisbridge.consent.model import Operator
+    from hisbridge.sharing.consent.model import Operator
 
     return Operator("D2", "李医生")
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
 NAME = "示例市第三人民医院"

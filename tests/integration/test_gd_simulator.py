@@ -11,10 +11,10 @@ import pytest
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.connectors.gdhealth.client import signed_headers
-from hisbridge.consent.config import GdHealthSettings
+from hisbridge.dictionary.idcard import parse_id_card
+from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.content import CATEGORY_OF
-from hisbridge.spec.idcard import parse_id_card
 from hisbridge.testing import TEST_SECRETS
 
 SETTINGS = GdHealthSettings(**TEST_SECRETS["gdhealth"])

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hisbridge.dictionary import Validator
 from hisbridge.errors import OperationRefused, UnknownTable
-from hisbridge.spec import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, select, text
 
-from hisbridge.spec import Validator
+from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import alembic_config, pending, upgrade

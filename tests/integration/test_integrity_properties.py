@@ -28,10 +28,10 @@ from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.runtime.worker import WorkerOptions
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.testing import sample_record, serve_app

@@ -15,12 +15,12 @@ from hisbridge.connectors.frontend.keys import (
     SecretKey,
     parse_expire_time,
 )
-from hisbridge.messages.services import MessageServices, build_message_services
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.messages import frontend_secret_keys
+from hisbridge.store.schema.warnings import frontend_secret_keys
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
+from hisbridge.warnings.services import MessageServices, build_message_services
 
 DAY = 86_400.0
 

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select
 
 from hisbridge.delivery.outcome import Outcome
 from hisbridge.delivery.retry import Decision
-from hisbridge.reconcile import key_states
+from hisbridge.dictionary import Validator
 from hisbridge.settings import RetentionSettings
-from hisbridge.spec import Validator
+from hisbridge.sources.reconcile import key_states
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -12,7 +12,7 @@ from hisbridge._clock import system_clock
 from hisbridge.cli import _register, app
 from hisbridge.delivery.outcome import Outcome
 from hisbridge.delivery.retry import Decision
-from hisbridge.spec import Validator
+from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -23,9 +23,9 @@ from hisbridge.store.schema.console import (
     console_login_attempts,
     console_sessions,
 )
-from hisbridge.store.schema.messages import frontend_secret_keys, message_webhook_deliveries, messages
 from hisbridge.store.schema.outbox import quarantine
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_seen_keys
+from hisbridge.store.schema.warnings import frontend_secret_keys, message_webhook_deliveries, messages
 from hisbridge.store.times import to_store
 from hisbridge.testing import ManualClock
 

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hisbridge._clock import ManualClock
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.wire import KEY_STYLES, to_wire
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import KEY_STYLES, to_wire
-from hisbridge.testing.records import valid_record
+from hisbridge.testing.documents import valid_record
 
 TABLES = load_dictionary().tables
 REPLY_KEYS = {"result", "desc", "id", "errorCode", "errorName"}

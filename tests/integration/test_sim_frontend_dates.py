@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from hisbridge._clock import ManualClock
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.wire import to_wire
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import to_wire
-from hisbridge.testing.records import valid_record
+from hisbridge.testing.documents import valid_record
 
 D = load_dictionary()
 

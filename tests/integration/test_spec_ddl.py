@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.schema import emit_ddl
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.schema import emit_ddl
 
 NAMES = set(load_dictionary().names)
 

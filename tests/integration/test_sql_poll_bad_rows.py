@@ -10,13 +10,13 @@ from sqlalchemy import Engine, func, select, text
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
+from hisbridge.dictionary import Validator
 from hisbridge.project import Project, load_project
 from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata
 from hisbridge.sources.sql_poll import PollReport, SqlPoller
-from hisbridge.spec import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.sources import source_rejects, source_unmapped_codes

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from hisbridge._clock import CHINA_TZ
+from hisbridge.dictionary import Validator
 from hisbridge.project import Project, load_project
 from hisbridge.project.example import write_example
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
-from hisbridge.spec import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import ManualClock, MemoryIntake

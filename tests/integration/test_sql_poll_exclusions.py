@@ -13,8 +13,8 @@ from sqlalchemy import text
 from hisbridge._clock import CHINA_TZ
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
-from hisbridge.reconcile import reconcile_day
 from hisbridge.simulators.his import build_day
+from hisbridge.sources.reconcile import reconcile_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake

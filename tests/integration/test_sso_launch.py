@@ -16,17 +16,17 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
 from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
-from hisbridge.messages.services import build_message_services, launch_sso
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.wire import to_wire
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import to_wire
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, serve_app
-from hisbridge.testing.records import valid_record
+from hisbridge.testing.documents import valid_record
+from hisbridge.warnings.services import build_message_services, launch_sso
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
 
@@ -157,7 +157,7 @@ def test_cli_launch_for_a_warning_opens_its_patients_visit(store_url: str,
     from sqlalchemy import insert
 
     from hisbridge._clock import system_clock
-    from hisbridge.store.schema.messages import messages
+    from hisbridge.store.schema.warnings import messages
 
     engine = make_engine(store_url)
     with engine.begin() as conn:

@@ -16,13 +16,13 @@ from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.audit.log import AuditLog
+from hisbridge.dictionary import Validator
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata
 from hisbridge.sources.sql_poll import SqlPoller
-from hisbridge.spec import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade

@@ -15,15 +15,15 @@ from alembic import command
 from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
+from hisbridge.dictionary import Validator
 from hisbridge.sources.watermarks import SourceState
-from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import alembic_config, pending, upgrade
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
-from hisbridge.store.schema.messages import messages
 from hisbridge.store.schema.outbox import outbox, records
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_watermarks
+from hisbridge.store.schema.warnings import messages
 from hisbridge.testing import ManualClock, sample_record
 
 pytestmark = pytest.mark.services

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from hisbridge.spec.idcard import check_digit
+from hisbridge.dictionary.idcard import check_digit
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 HREF_RE = re.compile(r'href="(/console[^"#]*)"')

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from hisbridge._clock import system_clock
-from hisbridge.consent.config import GdHealthSettings
-from hisbridge.runtime.gdhealth import build_gdhealth_services, viewer_url
+from hisbridge.runtime.sharing import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
+from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.simulators.gdhealth import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from hisbridge.messages.services import build_message_services
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
+from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
 from hisbridge.web.signing import signed_query
 

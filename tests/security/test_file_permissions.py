@@ -15,7 +15,7 @@ import pytest
 from cli_run import hisbridge_cli
 from sqlalchemy import text
 
-from hisbridge.demo import DemoPorts, _write_project
+from hisbridge.demo.run import DemoPorts, _write_project
 from hisbridge.project.example import write_example
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.store.engine import make_engine

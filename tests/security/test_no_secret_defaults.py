@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import hisbridge
-from hisbridge.console.masking import secret_like
+from hisbridge.ops.masking import secret_like
 from hisbridge.settings import Settings
-from hisbridge.settings_secrets import FORMER_DEFAULTS
+from hisbridge.settings.secrets import FORMER_DEFAULTS
 
 SRC = Path(hisbridge.__file__).resolve().parent
 

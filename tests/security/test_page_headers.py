@@ -13,13 +13,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from hisbridge.messages.services import build_message_services
-from hisbridge.runtime.gdhealth import build_gdhealth_services, viewer_url
+from hisbridge.runtime.sharing import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import secret_settings
 from hisbridge.testing.routes import walk_routes
+from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
 from hisbridge.web.page_headers import STATIC_PREFIXES
 from hisbridge.web.widgets import widget_url

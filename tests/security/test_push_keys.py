@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from hisbridge.dictionary import Validator
 from hisbridge.settings import Settings
-from hisbridge.spec import Validator
 from hisbridge.testing import sample_record
 from hisbridge.web.app import create_app
 

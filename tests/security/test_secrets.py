@@ -15,7 +15,7 @@ from cli_run import hisbridge_cli, start_cli
 
 from hisbridge._gm import FieldCipher
 from hisbridge.settings import load_settings
-from hisbridge.settings_secrets import (
+from hisbridge.settings.secrets import (
     FORMER_DEFAULTS,
     SecretEntry,
     entry,

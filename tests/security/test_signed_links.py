@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.runtime.gdhealth import viewer_url
+from hisbridge.runtime.sharing import viewer_url
 from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
 from hisbridge.web.signing import SignatureError, canonical, signed_query, verify
 

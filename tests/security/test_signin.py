@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register
 from hisbridge.cli import app as cli_app
-from hisbridge.console.config import Argon2Settings
-from hisbridge.console.passwords import new_password, password_problems
-from hisbridge.console.users import UserError, UserStore
+from hisbridge.ops.config import Argon2Settings
+from hisbridge.ops.passwords import new_password, password_problems
+from hisbridge.ops.users import UserError, UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import alembic_config, upgrade

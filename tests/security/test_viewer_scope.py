@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from hisbridge._clock import CHINA_TZ, ManualClock
-from hisbridge.consent.scope import ScopeCheck, out_of_scope
+from hisbridge.sharing.consent.scope import ScopeCheck, out_of_scope
+from hisbridge.testing.documents import valid_record
 from hisbridge.testing.gdhealth_rig import GATEWAY, GdHealthRig, build_rig
-from hisbridge.testing.records import valid_record
 
 GRANT = dict(grant_doctor="D0001", grant_dept="0301", encounter_dept="0301")
 

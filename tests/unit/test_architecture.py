@@ -33,7 +33,7 @@ def test_import_contracts_hold() -> None:
 
 
 def _unit(module: str) -> str:
-    """``hisbridge.consent.model`` -> ``consent``; ``hisbridge.errors`` -> ``errors``."""
+    """``hisbridge.sharing.consent.model`` -> ``sharing``; ``hisbridge.errors`` -> ``errors``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 
@@ -121,7 +121,7 @@ def test_graph_reads_every_kind_of_import(tmp_path: Path) -> None:
 
 def test_no_cycle_between_packages() -> None:
     graph = package_graph()
-    assert {"cli", "web", "store", "spec", "errors"} <= graph.keys()
+    assert {"cli", "web", "store", "dictionary", "errors"} <= graph.keys()
     assert cycles(graph) == []
 
 

@@ -58,7 +58,7 @@ def test_reconcile_prints_missing_his_keys_as_text(capsys: pytest.CaptureFixture
     from datetime import date
 
     from hisbridge.cli import reconcile as cli_reconcile
-    from hisbridge.reconcile import TableReconciliation
+    from hisbridge.sources.reconcile import TableReconciliation
 
     line = TableReconciliation("emr_patient_info", source=2, missing=1, frontend_only=1,
                                missing_ids=["[/x]"], frontend_only_ids=["A\x07B"])

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hisbridge.cli import _register, app
-from hisbridge.spec.docs import render_tables_markdown
-from hisbridge.testing.records import make_id_card, valid_record
+from hisbridge.dictionary.docs import render_tables_markdown
+from hisbridge.testing.documents import make_id_card, valid_record
 
 _register()
 runner = CliRunner()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hisbridge.consent.callbacks import CallbackNotice, parse_callback
+from hisbridge.sharing.consent.callbacks import CallbackNotice, parse_callback
 
 BARE = {"event": "AUTHORIZATION_STATUS_CHANGED", "authId": "GDA1", "status": "revoked",
         "occurredAt": "2026-03-02T09:00:00+08:00", "reason": "PATIENT_REVOKED"}

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from hisbridge.consent.states import (
+from hisbridge.sharing.consent.states import (
     OPEN,
     TERMINAL,
     Event,

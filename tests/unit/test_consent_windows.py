@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.consent.config import ValidityWindows
-from hisbridge.consent.model import Channel, EncounterRef, EncounterType
-from hisbridge.consent.windows import (
+from hisbridge.sharing.consent.config import ValidityWindows
+from hisbridge.sharing.consent.model import Channel, EncounterRef, EncounterType
+from hisbridge.sharing.consent.windows import (
     effective_valid_to,
     end_of_day,
     grant_window,

@@ -9,16 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from hisbridge.console.access import AccessPolicy, classify
-from hisbridge.console.alerts.cooldown import OpenAlert, plan
-from hisbridge.console.alerts.rules import Snapshot, TargetHealth, Thresholds, evaluate
-from hisbridge.console.chart import throughput_svg
-from hisbridge.console.dashboard import HourBar
-from hisbridge.console.i18n import STRINGS, pick_lang, translator
-from hisbridge.console.lockout import LockoutPolicy, locked_until
-from hisbridge.console.masking import MASK, masked_settings
-from hisbridge.console.passwords import password_problems
-from hisbridge.console.roles import PERMISSIONS, allowed
+from hisbridge.ops.access import AccessPolicy, classify
+from hisbridge.ops.alerts.cooldown import OpenAlert, plan
+from hisbridge.ops.alerts.rules import Snapshot, TargetHealth, Thresholds, evaluate
+from hisbridge.ops.chart import throughput_svg
+from hisbridge.ops.dashboard import HourBar
+from hisbridge.ops.i18n import STRINGS, pick_lang, translator
+from hisbridge.ops.lockout import LockoutPolicy, locked_until
+from hisbridge.ops.masking import MASK, masked_settings
+from hisbridge.ops.passwords import password_problems
+from hisbridge.ops.roles import PERMISSIONS, allowed
 from hisbridge.settings import Settings
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.guard import safe_next

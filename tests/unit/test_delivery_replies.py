@@ -8,7 +8,7 @@ import pytest
 
 from hisbridge import _json
 from hisbridge.connectors.frontend.mapping import db_row, outcome_from_reply, parse_retry_after
-from hisbridge.spec import load_dictionary
+from hisbridge.dictionary import load_dictionary
 
 
 def body(**fields: object) -> bytes:

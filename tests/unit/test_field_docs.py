@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field, SecretStr
 
-from hisbridge._field_docs import class_field_docs, source_field_docs
-from hisbridge.settings_docs import allowed_text, type_name, walk_settings
+from hisbridge.settings.docs import allowed_text, type_name, walk_settings
+from hisbridge.settings.field_docs import class_field_docs, source_field_docs
 
 CASES = [
     ("comment above", "class A:\n    # how long to wait\n    x: int = 1\n", "how long to wait"),

@@ -7,11 +7,11 @@ from datetime import datetime
 import pytest
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.consent.config import EnvelopeFields
-from hisbridge.consent.platform import Document, IndexEntry
-from hisbridge.consent.platform_errors import PlatformError, http_status
-from hisbridge.consent.platform_wire import open_envelope, parse_index
-from hisbridge.records.viewer_model import detail_view, timeline
+from hisbridge.sharing.consent.config import EnvelopeFields
+from hisbridge.sharing.consent.platform import Document, IndexEntry
+from hisbridge.sharing.consent.platform_errors import PlatformError, http_status
+from hisbridge.sharing.consent.platform_wire import open_envelope, parse_index
+from hisbridge.sharing.documents.viewer_model import detail_view, timeline
 
 
 def entry(doc: str, category: str, day: int) -> IndexEntry:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hisbridge.spec import Validator
-from hisbridge.spec.hints import required_hint
+from hisbridge.dictionary import Validator
+from hisbridge.dictionary.hints import required_hint
 from hisbridge.testing import sample_record
 
 

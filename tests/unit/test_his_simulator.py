@@ -6,12 +6,12 @@ import random
 from collections import Counter
 from datetime import datetime
 
+from hisbridge.dictionary.idcard import IdCardInfo, parse_id_card
 from hisbridge.simulators.his.build import visit_times
 from hisbridge.simulators.his.encounters import admission, inpatient_day, outpatient
 from hisbridge.simulators.his.hospital import Hospital
 from hisbridge.simulators.his.people import PeoplePool, resident_id
 from hisbridge.simulators.his.vocab import DRUGS, INFECTIOUS_DIAGNOSES
-from hisbridge.spec.idcard import IdCardInfo, parse_id_card
 
 DAY = datetime(2026, 3, 2)
 

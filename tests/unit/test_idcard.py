@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from hisbridge.spec.idcard import IdCardInfo, check_digit, parse_id_card
-from hisbridge.testing.records import make_id_card
+from hisbridge.dictionary.idcard import IdCardInfo, check_digit, parse_id_card
+from hisbridge.testing.documents import make_id_card
 
 
 def test_known_check_digit() -> None:

@@ -35,12 +35,12 @@ def test_stdlib_records_are_scrubbed(capsys: pytest.CaptureFixture[str]) -> None
 def test_stdlib_extras_are_shown_and_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
     """An operator must see why (the ``extra=`` fields), with personal data still masked."""
     configure_logging("INFO")
-    logging.getLogger("hisbridge.messages").warning(
+    logging.getLogger("hisbridge.warnings").warning(
         "message poll failed", extra={"kind": "Transient", "failures": 3,
                                       "reason": "patient 440106199001011234 not found"})
     err = capsys.readouterr().err
     assert "message poll failed" in err and "kind=Transient" in err and "failures=3" in err
-    assert "[warning" in err and "hisbridge.messages" in err
+    assert "[warning" in err and "hisbridge.warnings" in err
     assert "440106199001011234" not in err and "440***********1234" in err
 
 

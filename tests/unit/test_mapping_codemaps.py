@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.codemaps import load_code_maps, parse_code_map
-from hisbridge.spec import load_dictionary
 
 GENDER = load_dictionary().code_set("gender")
 

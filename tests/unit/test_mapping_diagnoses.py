@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hisbridge.dictionary import load_dictionary
 from hisbridge.mapping.codemaps import CodeMap, CodeMaps, code_candidates
 from hisbridge.mapping.drugs import DrugCatalogue
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import parse_mapping_text
-from hisbridge.spec import load_dictionary
 
 D = load_dictionary()
 DISEASES = D.code_set("infectious_disease_icd10")

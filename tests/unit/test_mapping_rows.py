@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hisbridge.dictionary import load_dictionary
 from hisbridge.mapping.codemaps import CodeMaps, parse_code_map
 from hisbridge.mapping.config import DEFAULT_DRUG_CLASSES
 from hisbridge.mapping.drugs import parse_drug_catalogue
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import parse_mapping_text
-from hisbridge.spec import load_dictionary
 
 D = load_dictionary()
 _TAIL = "\nSELECT 1 WHERE a > :since AND a <= :until"

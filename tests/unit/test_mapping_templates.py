@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import ConfigError
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his.vocab import DEPARTMENTS, DRUG_STANDARD, DRUGS, LOCAL_CODE_MAPS
-from hisbridge.spec import load_dictionary
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hisbridge import reconcile as reconcile_module
 from hisbridge.cli import _register, app
-from hisbridge.reconcile import TableReconciliation
 from hisbridge.runtime import extraction
+from hisbridge.sources import reconcile as reconcile_module
+from hisbridge.sources.reconcile import TableReconciliation
 
 runner = CliRunner()
 

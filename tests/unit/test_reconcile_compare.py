@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hisbridge.reconcile import compare, totals
+from hisbridge.sources.reconcile import compare, totals
 
 CASES = [
     # source keys, store states, expected (accepted, delivered, pending, dead, quarantined, missing)

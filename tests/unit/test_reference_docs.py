@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from hisbridge.cli import _register, app
 from hisbridge.cli.reference import render_cli_markdown
 from hisbridge.settings import Settings
-from hisbridge.settings_docs import walk_settings
-from hisbridge.settings_reference import SECTION_TITLES_ZH, render_configuration_markdown
+from hisbridge.settings.docs import walk_settings
+from hisbridge.settings.reference import SECTION_TITLES_ZH, render_configuration_markdown
 
 _register()
 ROOT = Path(__file__).resolve().parents[2]

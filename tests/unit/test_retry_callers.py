@@ -12,8 +12,8 @@ import pytest
 
 from hisbridge.connectors.frontend.interaction_config import WebhookSettings
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.messages.poller import BackoffPolicy
-from hisbridge.messages.webhook import retry_policy
+from hisbridge.warnings.poller import BackoffPolicy
+from hisbridge.warnings.webhook import retry_policy
 
 ATTEMPTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 20, 40, 63, 64, 100]
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hisbridge._clock import ManualClock
+from hisbridge.dictionary import load_dictionary
 from hisbridge.simulators.frontend.durable import DurableState, SavedKey
 from hisbridge.simulators.frontend.secret_keys import SecretKeys
 from hisbridge.simulators.frontend.store import SimStore
-from hisbridge.spec import load_dictionary
 
 TTL_S = 7 * 86_400.0
 LICENSES = ("LIC-1",)

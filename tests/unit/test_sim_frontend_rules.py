@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from hisbridge._clock import ManualClock
+from hisbridge.dictionary import Violation, load_dictionary
 from hisbridge.simulators.frontend import protocol
 from hisbridge.simulators.frontend.config import FaultSettings
 from hisbridge.simulators.frontend.faults import FaultInjector, parse_fault_settings
@@ -17,7 +18,6 @@ from hisbridge.simulators.frontend.warning_rules import (
     is_positive_pathogen,
     notifiable_diagnoses,
 )
-from hisbridge.spec import Violation, load_dictionary
 
 CODES = NotifiableCodes.from_dictionary(load_dictionary())
 PATHOGENS = frozenset(load_dictionary().code_set("lab_item_pathogen").codes)  # type: ignore[union-attr]

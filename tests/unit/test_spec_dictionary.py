@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import UnknownTable
-from hisbridge.spec import load_dictionary
 
 EXPECTED = {
     "emr_patient_info": "emrPatientInfo", "emr_activity_info": "emrActivityInfo",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hisbridge.dictionary import Validator
 from hisbridge.errors import OperationRefused, Transient
-from hisbridge.spec import Validator
 from hisbridge.testing import MemoryIntake
 
 DEPT = {"dept_code": "1001", "dept_name": "呼吸内科", "target_dept_code": "A03.01"}

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hisbridge import _json
 from hisbridge.cli import _register, app
-from hisbridge.spec import Validator, load_dictionary
+from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.testing import sample_record
 
 runner = CliRunner()

@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from hisbridge.spec import Validator, load_dictionary
-from hisbridge.spec.validator import age_at_visit
-from hisbridge.spec.wire import to_wire, wire_value
+from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.dictionary.validator import age_at_visit
+from hisbridge.dictionary.wire import to_wire, wire_value
 from hisbridge.store.intake import normalize_record
-from hisbridge.testing.records import make_id_card
+from hisbridge.testing.documents import make_id_card
 
 D = load_dictionary()
 LENIENT, STRICT = Validator("lenient"), Validator("strict")

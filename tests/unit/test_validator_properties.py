@@ -7,8 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hisbridge.spec import Validator, load_dictionary
-from hisbridge.testing.records import make_id_card
+from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.testing.documents import make_id_card
 
 D = load_dictionary()
 NAMES = [t.name for t in D]

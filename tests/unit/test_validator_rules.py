@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from hisbridge.spec import Validator, load_dictionary
-from hisbridge.spec.model import FieldSpec, TableSpec
-from hisbridge.testing.records import make_id_card, valid_record
+from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.dictionary.model import FieldSpec, TableSpec
+from hisbridge.testing.documents import make_id_card, valid_record
 
 D = load_dictionary()
 TABLES = list(D)

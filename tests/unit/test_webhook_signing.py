@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import httpx
 
 from hisbridge._signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, signed_headers
-from hisbridge.console.alerts.webhook import WebhookNotifier
-from hisbridge.messages import webhook as message_webhook
+from hisbridge.ops.alerts.webhook import WebhookNotifier
+from hisbridge.warnings import webhook as message_webhook
 
 
 def _alert_request(secret: str | None) -> httpx.Request:

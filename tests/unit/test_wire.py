@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import KEY_STYLES, detect_key_style, from_wire, to_wire
-from hisbridge.testing.records import valid_record
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.wire import KEY_STYLES, detect_key_style, from_wire, to_wire
+from hisbridge.testing.documents import valid_record
 
 D = load_dictionary()
 

@@ -59,7 +59,7 @@ _SECRET_MARKS = {"set": ("[green]✓", "已设置 set"), "missing": ("[red]✗",
 
 def _print_secrets(settings: Settings) -> bool:
     """One line per secret setting (never its value); False when ``run`` would refuse."""
-    from hisbridge.settings_secrets import secret_entries, secret_verdicts
+    from hisbridge.settings.secrets import secret_entries, secret_verdicts
 
     verdicts = secret_verdicts(secret_entries(settings))
     for v in verdicts:

@@ -21,7 +21,7 @@ def demo(
         = None,
 ) -> None:
     """演示 / run the whole product on synthetic data: HIS, simulators, gateway, console."""
-    from hisbridge.demo import DemoPorts, run_demo
+    from hisbridge.demo.run import DemoPorts, run_demo
 
     ports = DemoPorts(port, frontend_port, client_port, gdhealth_port)
     raise typer.Exit(asyncio.run(run_demo(data_dir, ports=ports, duration=duration)))

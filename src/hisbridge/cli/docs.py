@@ -29,7 +29,7 @@ def _emit(render: Callable[[], str], out: Path | None) -> None:
 @app.command("config")
 def config(out: Out = None) -> None:
     """生成配置参考 / render docs/configuration.md: every settings key, env variable, default."""
-    from hisbridge.settings_reference import render_configuration_markdown
+    from hisbridge.settings.reference import render_configuration_markdown
 
     _emit(render_configuration_markdown, out)
 

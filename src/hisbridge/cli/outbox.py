@@ -63,7 +63,7 @@ def dead(config: ConfigOpt = None,
          limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50,
          as_json: JsonOpt = False) -> None:
     """死信及原因 / dead letters with the reason and the receiver's reply."""
-    from hisbridge.spec import load_dictionary
+    from hisbridge.dictionary import load_dictionary
 
     name = load_dictionary().table(table).name if table else None
     with _engine(config) as engine:
@@ -99,7 +99,7 @@ def replay_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不再确认 do not ask")] = False,
 ) -> None:
     """按条件重发 / replay by filter: preview the count first, new attempts link to the old."""
-    from hisbridge.spec import load_dictionary
+    from hisbridge.dictionary import load_dictionary
 
     if state not in ("dead", "retry_wait"):
         raise typer.BadParameter("--state 只能是 dead 或 retry_wait")
@@ -129,7 +129,7 @@ def held(config: ConfigOpt = None,
 
     修正 HIS 中的数据后再同步一次即放行 / fix the HIS row and sync again to release them.
     """
-    from hisbridge.spec import load_dictionary
+    from hisbridge.dictionary import load_dictionary
     from hisbridge.store.held import held_records
 
     name = load_dictionary().table(table).name if table else None
@@ -178,7 +178,7 @@ def resend(
     import getpass
 
     from hisbridge.cli.sync import deliver_until_idle
-    from hisbridge.console.actions import record_action
+    from hisbridge.ops.actions import record_action
     from hisbridge.privacy import scrub
     from hisbridge.runtime.extraction import open_pipeline
     from hisbridge.sources.resend import latest_entry, resend_one

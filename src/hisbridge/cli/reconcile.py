@@ -11,7 +11,7 @@ from rich.console import Console
 
 from hisbridge import _json
 from hisbridge.cli.listing import Listing, emit, plain
-from hisbridge.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
+from hisbridge.sources.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
 
 __all__ = ["reconcile"]
 
@@ -31,8 +31,8 @@ def reconcile(
     what only the front-end still holds; exit 1 if anything is missing or only at the front-end.
     """
     from hisbridge._clock import system_clock
-    from hisbridge.reconcile import reconcile_day, resend, totals
     from hisbridge.runtime.extraction import open_pipeline
+    from hisbridge.sources.reconcile import reconcile_day, resend, totals
 
     wanted: date = day.date()
     with open_pipeline(config) as pipe:

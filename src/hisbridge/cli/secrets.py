@@ -25,7 +25,7 @@ def new(
 ) -> None:
     """生成一个随机密钥 / print (or write) a fresh random value in the form NAME needs."""
     from hisbridge._files import write_private
-    from hisbridge.settings_secrets import new_secret
+    from hisbridge.settings.secrets import new_secret
 
     value = new_secret(name)
     if secrets_dir is None:

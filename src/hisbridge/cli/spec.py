@@ -10,12 +10,12 @@ from rich.console import Console
 
 from hisbridge import _json
 from hisbridge.cli.listing import JsonOpt, Listing, emit
-from hisbridge.spec import Validator, load_dictionary
-from hisbridge.spec.docs import render_tables_markdown
-from hisbridge.spec.model import GROUP_LABELS
-from hisbridge.spec.schema import DIALECTS, emit_ddl
-from hisbridge.spec.validator import Mode
-from hisbridge.spec.violations import Violation
+from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.dictionary.docs import render_tables_markdown
+from hisbridge.dictionary.model import GROUP_LABELS
+from hisbridge.dictionary.schema import DIALECTS, emit_ddl
+from hisbridge.dictionary.validator import Mode
+from hisbridge.dictionary.violations import Violation
 
 app = typer.Typer(help="20 张标准表 / the 20 national tables", no_args_is_help=True)
 console = Console()

@@ -34,7 +34,7 @@ def launch(
         "--dept", "-d", help="科室代码（--msg 为科室预警时）")] = None,
 ) -> None:
     """C/S 工作站：为医生单点登录前置软件客户端并打开会话页面（或某条预警的患者就诊）。"""
-    from hisbridge.messages.services import launch_sso
+    from hisbridge.warnings.services import launch_sso
 
     outcome = asyncio.run(launch_sso(load_settings(config), user, client_base_url=client,
                                      msg_id=msg, dept_code=dept))

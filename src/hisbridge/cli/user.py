@@ -16,9 +16,9 @@ from rich.console import Console
 
 from hisbridge._clock import format_local
 from hisbridge.cli.listing import JsonOpt, Listing, emit
-from hisbridge.console.roles import ROLE_LABELS
-from hisbridge.console.sessions import SessionStore
-from hisbridge.console.users import UserStore
+from hisbridge.ops.roles import ROLE_LABELS
+from hisbridge.ops.sessions import SessionStore
+from hisbridge.ops.users import UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade

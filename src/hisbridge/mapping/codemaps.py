@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hisbridge.dictionary import CodeSet, Dictionary, load_dictionary
 from hisbridge.errors import ConfigError
-from hisbridge.spec import CodeSet, Dictionary, load_dictionary
 
 __all__ = ["HIERARCHICAL", "CodeMap", "CodeMaps", "Resolution", "code_candidates",
            "load_code_maps", "parse_code_map"]

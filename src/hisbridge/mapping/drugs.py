@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hisbridge.dictionary import Dictionary, load_dictionary
 from hisbridge.errors import ConfigError
-from hisbridge.spec import Dictionary, load_dictionary
 
 __all__ = ["ATC_DEFAULTS", "DrugCatalogue", "DrugEntry", "default_class", "load_drug_catalogue"]
 

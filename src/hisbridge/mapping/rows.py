@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hisbridge.dictionary import Dictionary, TableSpec, Violation, load_dictionary
+from hisbridge.dictionary.model import Op
 from hisbridge.mapping.codemaps import CodeMap, CodeMaps
 from hisbridge.mapping.drugs import DrugCatalogue
 from hisbridge.mapping.exclusions import Exclusions
 from hisbridge.mapping.sqlfile import CodeRef, MappingFile
 from hisbridge.mapping.values import Converted, converter
 from hisbridge.privacy import mask_field
-from hisbridge.spec import Dictionary, TableSpec, Violation, load_dictionary
-from hisbridge.spec.model import Op
 
 __all__ = ["Generalised", "MappedRow", "RowMapper", "Triage", "Unmapped", "triage"]
 

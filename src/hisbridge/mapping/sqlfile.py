@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hisbridge.dictionary import Dictionary, load_dictionary
 from hisbridge.errors import ConfigError
-from hisbridge.spec import Dictionary, load_dictionary
 
 __all__ = ["DIRECTIVES", "CodeRef", "MappingFile", "parse_mapping_file", "parse_mapping_text"]
 

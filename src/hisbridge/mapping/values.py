@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from hisbridge.spec import FieldSpec
+from hisbridge.dictionary import FieldSpec
 
 __all__ = ["Converted", "converter"]
 

@@ -17,7 +17,7 @@ import yaml
 from hisbridge._files import private_folder, write_private
 from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.errors import ConfigError
-from hisbridge.settings_secrets import kept_or_new
+from hisbridge.settings.secrets import kept_or_new
 
 __all__ = ["write_example"]
 

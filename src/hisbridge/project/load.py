@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hisbridge.dictionary import Dictionary, load_dictionary
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.codemaps import CodeMaps, load_code_maps
 from hisbridge.mapping.drugs import DrugCatalogue, load_drug_catalogue
@@ -16,7 +17,6 @@ from hisbridge.mapping.exclusions import Exclusions, load_exclusions
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import MappingFile, parse_mapping_file
 from hisbridge.settings import Settings, load_settings
-from hisbridge.spec import Dictionary, load_dictionary
 
 __all__ = ["Project", "load_mappings", "load_project"]
 

@@ -17,12 +17,12 @@ from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.audit.log import AuditRecorder
-from hisbridge.consent.encounters import EncounterHooks
-from hisbridge.consent.service import ConsentService
-from hisbridge.messages.services import MessageServices
-from hisbridge.records.service import RecordService
 from hisbridge.runtime.delivery import DeliveryService
 from hisbridge.settings import Settings
+from hisbridge.sharing.consent.encounters import EncounterHooks
+from hisbridge.sharing.consent.service import ConsentService
+from hisbridge.sharing.documents.service import RecordService
+from hisbridge.warnings.services import MessageServices
 
 __all__ = ["build_app", "serve"]
 

@@ -20,9 +20,9 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.ports import Target
 from hisbridge.delivery.retry import RetryPolicy
+from hisbridge.dictionary import Validator
 from hisbridge.runtime.worker import DeliveryWorker, WorkerOptions
 from hisbridge.settings import Settings
-from hisbridge.spec import Validator
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.ports import AcceptResult, Op

@@ -52,7 +52,7 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
     if not settings.gdhealth.enabled:
         return {}, []
     from hisbridge.runtime.activity import consent_poll_loop
-    from hisbridge.runtime.gdhealth import build_gdhealth_services
+    from hisbridge.runtime.sharing import build_gdhealth_services
 
     services = build_gdhealth_services(settings, engine, clock)
     return ({**services.state(), "gdhealth": services},
@@ -62,7 +62,7 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
     if not settings.interaction.poller.enabled and not settings.frontend.license:
         return {}, []
-    from hisbridge.messages.services import build_message_services
+    from hisbridge.warnings.services import build_message_services
 
     services = build_message_services(settings, engine, clock)
     return {"messages": services}, [lambda: services.run(asyncio.Event())]
@@ -157,8 +157,8 @@ _ENCOUNTER_TABLES = frozenset({"emr_activity_info", "emr_admission_info", "emr_d
 def _encounter_observer(gateway: Gateway, hooks: Any) -> Callable[[str, Any], None]:
     """Registrations, admissions and discharges accepted by intake (pushed or polled) reach the
     consent service, so the viewer offers authorization for the encounter at once."""
-    from hisbridge.spec import load_dictionary
-    from hisbridge.spec.wire import from_wire
+    from hisbridge.dictionary import load_dictionary
+    from hisbridge.dictionary.wire import from_wire
 
     def observe(table: str, records: Any) -> None:
         loop = gateway.loop
@@ -211,7 +211,7 @@ async def serve(config: Path, *, host: str | None = None, port: int | None = Non
     import uvicorn
 
     from hisbridge.settings import load_settings
-    from hisbridge.settings_secrets import require_secrets
+    from hisbridge.settings.secrets import require_secrets
 
     settings = load_settings(config)
     require_secrets(settings)

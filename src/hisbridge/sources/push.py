@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.dictionary import TableSpec, Violation
+from hisbridge.dictionary.wire import from_wire
 from hisbridge.mapping import MappedRow, MappingFile, RowMapper
 from hisbridge.mapping.rows import triage
 from hisbridge.project import Project
 from hisbridge.sources.watermarks import SourceState
-from hisbridge.spec import TableSpec, Violation
-from hisbridge.spec.wire import from_wire
 from hisbridge.store.ports import AcceptResult, Intake, Op, Rejected
 
 __all__ = ["PUSH_SOURCE", "PushResult", "accept_pushed", "push_mapper"]

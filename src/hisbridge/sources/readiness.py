@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from hisbridge.dictionary import Validator
 from hisbridge.mapping import MappingFile
 from hisbridge.project import Project
 from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_rows
 from hisbridge.sources.watermarks import parse_mark
-from hisbridge.spec import Validator
 
 __all__ = ["EXCLUSIVE_SINCE", "MappingCheck", "Readiness", "check_connections", "check_mapping",
            "lab_item_codes", "mapped_lab_items"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, select
 
-from hisbridge.spec import Violation, has_errors
+from hisbridge.dictionary import Violation, has_errors
 from hisbridge.store.schema.outbox import outbox
 from hisbridge.store.times import to_store
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.dictionary import Violation
 from hisbridge.errors import ConfigError, HisbridgeError
 from hisbridge.logs import get_logger
 from hisbridge.mapping import MappedRow
@@ -29,7 +30,6 @@ from hisbridge.privacy import scrub
 from hisbridge.project import Project
 from hisbridge.sources.sql_session import open_source, stream_rows
 from hisbridge.sources.watermarks import RunCounts, SourceState, his_mark, vars_of
-from hisbridge.spec import Violation
 from hisbridge.store.ports import Intake, Op
 
 __all__ = ["DayScan", "PollReport", "SqlPoller"]

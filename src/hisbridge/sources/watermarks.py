@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, in_zone
-from hisbridge.spec import Violation
+from hisbridge.dictionary import Violation
 from hisbridge.store.schema.sources import (
     source_excluded_keys,
     source_rejects,

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from hisbridge import _ids, _json
-from hisbridge.spec import Dictionary
+from hisbridge.dictionary import Dictionary
 from hisbridge.store.schema.outbox import outbox, record_keys, records
 
 __all__ = ["CASCADE_SOURCE", "HELD_FOR_CHILDREN", "Child", "OnParentDelete", "cascade_deletes",

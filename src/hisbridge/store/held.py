@@ -21,8 +21,8 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, and_, exists, func, select, tuple_
 
 from hisbridge import _json
+from hisbridge.dictionary import load_dictionary
 from hisbridge.privacy import scrub
-from hisbridge.spec import load_dictionary
 from hisbridge.store.schema.outbox import outbox, quarantine, records
 from hisbridge.store.schema.sources import source_rejects
 from hisbridge.store.times import from_store

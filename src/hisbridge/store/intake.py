@@ -18,9 +18,9 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
+from hisbridge.dictionary import TableSpec, Validator, Violation, has_errors, load_dictionary
+from hisbridge.dictionary.wire import from_wire, wire_value
 from hisbridge.errors import OperationRefused
-from hisbridge.spec import TableSpec, Validator, Violation, has_errors, load_dictionary
-from hisbridge.spec.wire import from_wire, wire_value
 from hisbridge.store.cascade import (
     CASCADE_SOURCE,
     HELD_FOR_CHILDREN,

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hisbridge.spec.model import Op
-from hisbridge.spec.violations import Violation
+from hisbridge.dictionary.model import Op
+from hisbridge.dictionary.violations import Violation
 
 __all__ = ["AcceptResult", "Intake", "Op", "Rejected"]
 

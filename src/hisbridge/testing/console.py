@@ -8,8 +8,8 @@ import httpx
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.console.config import Argon2Settings
-from hisbridge.console.users import UserStore
+from hisbridge.ops.config import Argon2Settings
+from hisbridge.ops.users import UserStore
 
 __all__ = ["FAST_ARGON2", "ROLE_USERS", "add_role_users", "csrf_of", "login"]
 

@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.consent.config import GdHealthSettings
-from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
-from hisbridge.runtime.gdhealth import GdHealthServices, build_gdhealth_services, viewer_url
+from hisbridge.runtime.sharing import GdHealthServices, build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
+from hisbridge.sharing.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.model import EncounterRef, EncounterType, PatientIdentity
 from hisbridge.simulators.gdhealth.app import SIM_ORG_NAME, create_gdhealth_sim_app
 from hisbridge.simulators.gdhealth.platform import SimPlatform
 from hisbridge.simulators.gdhealth.residents import Resident

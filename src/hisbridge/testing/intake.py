@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hisbridge import _json
+from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.errors import OperationRefused, Transient
-from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import Prepared, prepare_records
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from hisbridge import _json
 from hisbridge.connectors.frontend.errors import ERROR_NAMES
-from hisbridge.spec import load_dictionary
+from hisbridge.dictionary import load_dictionary
 
 __all__ = ["Received", "ReceiverState", "create_receiver_app", "free_ports", "serve_app",
            "serve_receiver"]

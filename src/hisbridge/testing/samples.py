@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hisbridge.spec import TableSpec, load_dictionary
-from hisbridge.testing.records import valid_record
+from hisbridge.dictionary import TableSpec, load_dictionary
+from hisbridge.testing.documents import valid_record
 
 __all__ = ["sample_record"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hisbridge.settings import Settings
-from hisbridge.settings_secrets import new_secret
+from hisbridge.settings.secrets import new_secret
 
 __all__ = ["TEST_SECRETS", "secret_env", "secret_settings", "with_test_secrets"]
 

@@ -26,11 +26,11 @@ from hisbridge.web.page_headers import PageHeaders
 
 if TYPE_CHECKING:
     from hisbridge.audit.log import AuditRecorder
-    from hisbridge.consent.encounters import EncounterHooks
-    from hisbridge.consent.service import ConsentService
     from hisbridge.delivery.metrics import DeliveryMetrics
-    from hisbridge.messages.services import MessageServices
-    from hisbridge.records.service import RecordService
+    from hisbridge.sharing.consent.encounters import EncounterHooks
+    from hisbridge.sharing.consent.service import ConsentService
+    from hisbridge.sharing.documents.service import RecordService
+    from hisbridge.warnings.services import MessageServices
 
 __all__ = ["DeliveryHandle", "create_app"]
 
@@ -103,13 +103,13 @@ def create_app(
     from hisbridge.web import (
         consents_api,
         console,
+        documents_api,
         health,
         intake,
-        messages_api,
         metrics,
         outbox_api,
-        records_api,
         viewer,
+        warnings_api,
         widgets,
     )
 
@@ -124,7 +124,7 @@ def create_app(
             setattr(app.state, name, service)
     _install_error_handlers(app)
     # In the order they are mounted: the console's gate sits in front of the routes after it.
-    for concern in (health, console, messages_api, widgets, consents_api, records_api, viewer,
+    for concern in (health, console, warnings_api, widgets, consents_api, documents_api, viewer,
                     intake, outbox_api, metrics):
         concern.mount(app)
     app.add_middleware(PageHeaders, settings=settings)  # outermost: also on the guard's answers

@@ -25,10 +25,10 @@ from pydantic import BaseModel, BeforeValidator, Field
 from hisbridge import _json
 from hisbridge._clock import in_zone, parse_text
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
-from hisbridge.consent.callbacks import parse_callback
-from hisbridge.consent.encounters import EncounterHooks
-from hisbridge.consent.errors import ConsentProblem
-from hisbridge.consent.model import (
+from hisbridge.sharing.consent.callbacks import parse_callback
+from hisbridge.sharing.consent.encounters import EncounterHooks
+from hisbridge.sharing.consent.errors import ConsentProblem
+from hisbridge.sharing.consent.model import (
     SYSTEM,
     Channel,
     EncounterRef,
@@ -36,8 +36,8 @@ from hisbridge.consent.model import (
     Operator,
     PatientIdentity,
 )
-from hisbridge.consent.platform_errors import PlatformError, PlatformUnavailable
-from hisbridge.consent.service import ConsentService
+from hisbridge.sharing.consent.platform_errors import PlatformError, PlatformUnavailable
+from hisbridge.sharing.consent.service import ConsentService
 
 __all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "services"]
 

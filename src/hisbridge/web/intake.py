@@ -24,10 +24,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hisbridge import _json
 from hisbridge._clock import system_clock
+from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.errors import Terminal
 from hisbridge.settings import Settings
 from hisbridge.sources.push import PushResult, accept_pushed
-from hisbridge.spec import Validator, load_dictionary
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.ports import Intake, Op
 from hisbridge.web.ratelimit import TokenBucketLimiter, retry_after

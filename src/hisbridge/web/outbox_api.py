@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hisbridge.spec import load_dictionary
+from hisbridge.dictionary import load_dictionary
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
 from hisbridge.web.intake import Problem, require_token
 

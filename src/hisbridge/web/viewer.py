@@ -20,13 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from hisbridge import _json
-from hisbridge.consent.errors import ConsentProblem
-from hisbridge.consent.model import Channel, Consent, EncounterType, Operator
-from hisbridge.consent.platform import IndexFilter
-from hisbridge.consent.service import NOT_GRANTED_ZH, ConsentService
-from hisbridge.records.viewer_model import CATEGORY_LABELS, detail_view, timeline
+from hisbridge.sharing.consent.errors import ConsentProblem
+from hisbridge.sharing.consent.model import Channel, Consent, EncounterType, Operator
+from hisbridge.sharing.consent.platform import IndexFilter
+from hisbridge.sharing.consent.service import NOT_GRANTED_ZH, ConsentService
+from hisbridge.sharing.documents.viewer_model import CATEGORY_LABELS, detail_view, timeline
 from hisbridge.web.consents_api import services
-from hisbridge.web.records_api import record_service
+from hisbridge.web.documents_api import record_service
 from hisbridge.web.signing import REFUSALS, SignatureError, single_values, verify
 
 __all__ = ["mount"]

@@ -25,11 +25,11 @@ from fastapi.templating import Jinja2Templates
 from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, deep_link, with_host
-from hisbridge.messages.notices import user_notice
-from hisbridge.messages.services import MessageServices
 from hisbridge.settings import Settings
-from hisbridge.web.messages_api import IDENTITY, Reader, reader_of
+from hisbridge.warnings.notices import user_notice
+from hisbridge.warnings.services import MessageServices
 from hisbridge.web.signing import REFUSALS, SignatureError, signed_query
+from hisbridge.web.warnings_api import IDENTITY, Reader, reader_of
 
 __all__ = ["mount", "print_widget_url", "widget_url"]
 

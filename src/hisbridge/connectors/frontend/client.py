@@ -17,8 +17,8 @@ from hisbridge.connectors.frontend.mapping import (
     request_body,
 )
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
+from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import OperationRefused
-from hisbridge.spec import load_dictionary
 
 if TYPE_CHECKING:
     import aiohttp

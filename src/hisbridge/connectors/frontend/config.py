@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.wire import KeyStyle
 from hisbridge.errors import ConfigError
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.wire import KeyStyle
 
 __all__ = ["DataApiConfig", "DbSinkConfig", "FrontendSettings", "api_config", "db_config"]
 

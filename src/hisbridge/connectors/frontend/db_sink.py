@@ -23,9 +23,9 @@ from sqlalchemy.exc import DBAPIError
 from hisbridge.connectors.frontend.config import DbSinkConfig
 from hisbridge.connectors.frontend.mapping import db_row
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
+from hisbridge.dictionary import load_dictionary
+from hisbridge.dictionary.schema import national_metadata
 from hisbridge.errors import OperationRefused, RecordRejected, TargetUnavailable, Transient
-from hisbridge.spec import load_dictionary
-from hisbridge.spec.schema import national_metadata
 from hisbridge.store.errors import STORE_ERRORS, driver_error
 
 __all__ = ["FrontendDbSink"]

@@ -11,9 +11,9 @@ from typing import Any
 from hisbridge import _json
 from hisbridge.connectors.frontend.errors import FrontendBusy, business_error
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
+from hisbridge.dictionary import TableSpec, load_dictionary
+from hisbridge.dictionary.wire import KeyStyle, to_wire
 from hisbridge.errors import RecordRejected
-from hisbridge.spec import TableSpec, load_dictionary
-from hisbridge.spec.wire import KeyStyle, to_wire
 
 __all__ = ["db_row", "outcome_from_reply", "parse_retry_after", "request_body"]
 
@@ -32,7 +32,7 @@ def request_body(spec: TableSpec, item: DeliveryItem, key_style: KeyStyle) -> by
 
     Stored records are already in wire form (snake_case keys, string values, no empties; see
     ``hisbridge.store.intake.normalize_record``), so only the keys change here; the key map is
-    built once per table by ``hisbridge.spec.wire.to_wire`` itself.
+    built once per table by ``hisbridge.dictionary.wire.to_wire`` itself.
     """
     keys = _wire_keys(spec.name, key_style)
     return _json.dumps({keys[k]: v for k, v in item.record.items() if k in keys and v})

@@ -15,10 +15,10 @@ from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge._gm import FieldCipher
 from hisbridge.connectors.gdhealth.signing import sign
-from hisbridge.consent import platform_wire as mapping
-from hisbridge.consent.config import GdHealthSettings
-from hisbridge.consent.model import EncounterRef, Operator, PatientIdentity
-from hisbridge.consent.platform import (
+from hisbridge.sharing.consent import platform_wire as mapping
+from hisbridge.sharing.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.model import EncounterRef, Operator, PatientIdentity
+from hisbridge.sharing.consent.platform import (
     ApplyRequest,
     Document,
     IndexEntry,
@@ -26,7 +26,7 @@ from hisbridge.consent.platform import (
     PersonInfo,
     PlatformAuthorization,
 )
-from hisbridge.consent.platform_errors import PlatformUnavailable
+from hisbridge.sharing.consent.platform_errors import PlatformUnavailable
 
 __all__ = ["JsonSignedAdapter", "signed_headers"]
 

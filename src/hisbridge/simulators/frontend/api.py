@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from hisbridge import _json
 from hisbridge.simulators.frontend import protocol as p
-from hisbridge.simulators.frontend.messages import MessageQueryError, next_page
 from hisbridge.simulators.frontend.state import FrontendState
+from hisbridge.simulators.frontend.warnings import MessageQueryError, next_page
 
 __all__ = ["message_query", "secret_key", "user_exists"]
 

@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from hisbridge import _json
 from hisbridge.simulators.frontend.faults import parse_fault_settings
-from hisbridge.simulators.frontend.messages import to_wire
 from hisbridge.simulators.frontend.state import FrontendState
+from hisbridge.simulators.frontend.warnings import to_wire
 
 __all__ = ["routes"]
 

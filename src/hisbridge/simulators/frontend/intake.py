@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hisbridge import _json
+from hisbridge.dictionary import Dictionary, TableSpec, Validator
 from hisbridge.simulators.frontend import protocol as p
 from hisbridge.simulators.frontend.record_reader import RecordReader
 from hisbridge.simulators.frontend.store import SimStore, StoreError
-from hisbridge.spec import Dictionary, TableSpec, Validator
 
 __all__ = ["Intake", "Outcome", "lenient_dictionary"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hisbridge.spec import Violation
+from hisbridge.dictionary import Violation
 
 __all__ = [
     "AUTH",

@@ -1,6 +1,6 @@
 """A fast reader of record bodies: key matching cached per table, key style cached per key set.
 
-Same result as ``hisbridge.spec.wire.from_wire`` (keys matched ignoring case and
+Same result as ``hisbridge.dictionary.wire.from_wire`` (keys matched ignoring case and
 underscores; absent, null and "" alike), but memoised for the hot path, where every request
 of a client carries the same keys.
 """
@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hisbridge.spec import TableSpec
-from hisbridge.spec.validator import normalize_key
-from hisbridge.spec.wire import detect_key_style
+from hisbridge.dictionary import TableSpec
+from hisbridge.dictionary.validator import normalize_key
+from hisbridge.dictionary.wire import detect_key_style
 
 __all__ = ["ReadBody", "RecordReader"]
 

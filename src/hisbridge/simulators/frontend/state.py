@@ -6,13 +6,13 @@ from typing import Any
 
 from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
+from hisbridge.dictionary import TableSpec, Validator, load_dictionary
 from hisbridge.simulators.frontend.config import FrontendSimConfig
 from hisbridge.simulators.frontend.faults import FaultInjector
 from hisbridge.simulators.frontend.intake import Intake, lenient_dictionary
 from hisbridge.simulators.frontend.secret_keys import SecretKeys
 from hisbridge.simulators.frontend.store import SimStore
 from hisbridge.simulators.frontend.warning_engine import WarningEngine
-from hisbridge.spec import TableSpec, Validator, load_dictionary
 
 __all__ = ["FrontendState"]
 

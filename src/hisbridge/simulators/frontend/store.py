@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 from sqlalchemy.pool import StaticPool
 
+from hisbridge.dictionary import Dictionary, TableSpec
+from hisbridge.dictionary.schema import national_metadata
 from hisbridge.simulators.frontend.durable import durable_tables
-from hisbridge.spec import Dictionary, TableSpec
-from hisbridge.spec.schema import national_metadata
 from hisbridge.store.engine import make_engine
 
 __all__ = ["MESSAGE_COLUMNS", "REQUEST_COLUMNS", "SimStore", "StoreError"]

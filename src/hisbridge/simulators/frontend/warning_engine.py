@@ -22,10 +22,10 @@ from typing import Any
 
 from hisbridge._clock import Clock
 from hisbridge._ids import new_id
+from hisbridge.dictionary import Dictionary
 from hisbridge.simulators.frontend import warning_rules as rules
 from hisbridge.simulators.frontend.durable import DurableState, SavedVisit
 from hisbridge.simulators.frontend.store import SimStore
-from hisbridge.spec import Dictionary
 
 __all__ = ["WarningEngine"]
 

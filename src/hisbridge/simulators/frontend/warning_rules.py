@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hisbridge.dictionary import Dictionary
 from hisbridge.privacy import mask_name
-from hisbridge.spec import Dictionary
 
 __all__ = [
     "FALLBACK_CODES",

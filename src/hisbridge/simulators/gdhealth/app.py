@@ -21,8 +21,8 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge._gm import FieldCipher
 from hisbridge.connectors.gdhealth.client import signed_headers
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
-from hisbridge.consent.config import GdHealthSettings
-from hisbridge.consent.platform_errors import MESSAGES_ZH
+from hisbridge.sharing.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.platform_errors import MESSAGES_ZH
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
 
 __all__ = ["SIM_ORG_NAME", "create_gdhealth_sim_app"]

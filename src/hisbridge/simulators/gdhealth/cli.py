@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hisbridge.consent.config import GdHealthSettings
+from hisbridge.sharing.consent.config import GdHealthSettings
 
 __all__ = ["register"]
 
@@ -19,7 +19,7 @@ def _with_secrets(gd: GdHealthSettings) -> GdHealthSettings:
     can only talk to this simulator when both read the same ``-c`` file)."""
     from pydantic import SecretStr
 
-    from hisbridge.settings_secrets import new_secret
+    from hisbridge.settings.secrets import new_secret
 
     missing = {n: SecretStr(new_secret(f"gdhealth.{n}")) for n in _SECRETS
                if not getattr(gd, n).get_secret_value()}

@@ -12,9 +12,9 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from hisbridge._clock import Clock
-from hisbridge.consent.model import EncounterRef, EncounterType, PatientIdentity
-from hisbridge.runtime.gdhealth import GdHealthServices, viewer_url
+from hisbridge.runtime.sharing import GdHealthServices, viewer_url
 from hisbridge.settings import Settings
+from hisbridge.sharing.consent.model import EncounterRef, EncounterType, PatientIdentity
 
 __all__ = ["DEMO_ENCOUNTER", "DEMO_PATIENT", "demo_viewer_url"]
 

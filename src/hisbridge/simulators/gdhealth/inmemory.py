@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hisbridge.consent import platform_wire as mapping
-from hisbridge.consent.model import EncounterRef, Operator, PatientIdentity
-from hisbridge.consent.platform import (
+from hisbridge.sharing.consent import platform_wire as mapping
+from hisbridge.sharing.consent.model import EncounterRef, Operator, PatientIdentity
+from hisbridge.sharing.consent.platform import (
     ApplyRequest,
     Document,
     IndexEntry,
@@ -19,7 +19,7 @@ from hisbridge.consent.platform import (
     PersonInfo,
     PlatformAuthorization,
 )
-from hisbridge.consent.platform_errors import PlatformError
+from hisbridge.sharing.consent.platform_errors import PlatformError
 from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
 
 __all__ = ["InMemoryPlatform"]

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from hisbridge.spec.idcard import check_digit
+from hisbridge.dictionary.idcard import check_digit
 
 __all__ = ["OTHER_ORGS", "Resident", "make_residents"]
 

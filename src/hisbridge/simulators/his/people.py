@@ -12,7 +12,7 @@ from typing import Any
 
 from faker import Faker
 
-from hisbridge.spec.idcard import check_digit
+from hisbridge.dictionary.idcard import check_digit
 
 __all__ = ["DISTRICTS", "PeoplePool", "resident_id"]
 

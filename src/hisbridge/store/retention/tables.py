@@ -21,9 +21,9 @@ from hisbridge.store.schema.console import (
     console_login_attempts,
     console_sessions,
 )
-from hisbridge.store.schema.messages import message_webhook_deliveries
 from hisbridge.store.schema.outbox import attempts, outbox, quarantine
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_seen_keys
+from hisbridge.store.schema.warnings import message_webhook_deliveries
 
 __all__ = ["HISTORY", "RULES", "Rule", "prune_table"]
 

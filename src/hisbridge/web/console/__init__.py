@@ -20,11 +20,11 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hisbridge.console.access import AccessPolicy
-from hisbridge.console.alerts.service import AlertService
-from hisbridge.console.config import ConsoleSettings
-from hisbridge.console.sessions import SessionPolicy, SessionStore
-from hisbridge.console.users import UserStore
+from hisbridge.ops.access import AccessPolicy
+from hisbridge.ops.alerts.service import AlertService
+from hisbridge.ops.config import ConsoleSettings
+from hisbridge.ops.sessions import SessionPolicy, SessionStore
+from hisbridge.ops.users import UserStore
 from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
 from hisbridge.web.console.guard import ConsoleGuard
 from hisbridge.web.console.render import page
@@ -133,7 +133,7 @@ def mount(app: FastAPI) -> None:
         alerts,
         audit,
         auth,
-        config_page,
+        config,
         consents,
         dashboard,
         dead,
@@ -146,6 +146,6 @@ def mount(app: FastAPI) -> None:
 
     # One module per page (each has ``router``), in menu order.
     pages = (auth, dashboard, quality, records, dead, reconcile, warnings, consents, audit, alerts,
-             config_page, actions, users)
+             config, actions, users)
     for module in pages:
         app.include_router(module.router)

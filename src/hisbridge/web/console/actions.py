@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.console.actions import list_actions
+from hisbridge.ops.actions import list_actions
 from hisbridge.web.console.common import require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page

@@ -7,9 +7,9 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.console.alerts import store
-from hisbridge.console.alerts.rules import RULES
-from hisbridge.console.alerts.service import AlertService
+from hisbridge.ops.alerts import store
+from hisbridge.ops.alerts.rules import RULES
+from hisbridge.ops.alerts.service import AlertService
 from hisbridge.web.console.common import checked_form, log_action, require
 from hisbridge.web.console.render import page
 

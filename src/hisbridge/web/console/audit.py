@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from hisbridge.console.ledgers import (
+from hisbridge.ops.ledgers import (
     AUDIT_COLUMNS,
     AuditFilter,
     audit_installed,

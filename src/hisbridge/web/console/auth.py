@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.console.i18n import translator
-from hisbridge.console.sessions import same_token
+from hisbridge.ops.i18n import translator
+from hisbridge.ops.sessions import same_token
 from hisbridge.web.console.common import checked_form
 from hisbridge.web.console.guard import SESSION_COOKIE, safe_next
 from hisbridge.web.console.render import page

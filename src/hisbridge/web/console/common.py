@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import Request
 
-from hisbridge.console.actions import record_action
-from hisbridge.console.roles import Permission, allowed
-from hisbridge.console.sessions import Principal, same_token
 from hisbridge.errors import ConfigError, Terminal
+from hisbridge.ops.actions import record_action
+from hisbridge.ops.roles import Permission, allowed
+from hisbridge.ops.sessions import Principal, same_token
 from hisbridge.web.console.render import principal_of
 
 __all__ = ["CsrfRejected", "Forbidden", "NotConfigured", "checked_form", "log_action", "require"]

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.console.ledgers import consents
+from hisbridge.ops.ledgers import consents
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page

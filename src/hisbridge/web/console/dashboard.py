@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
 
 from hisbridge import _json
-from hisbridge.console.alerts import store as alert_store
-from hisbridge.console.chart import throughput_svg
-from hisbridge.console.dashboard import COUNTERS, Dashboard, read_dashboard
+from hisbridge.ops.alerts import store as alert_store
+from hisbridge.ops.chart import throughput_svg
+from hisbridge.ops.dashboard import COUNTERS, Dashboard, read_dashboard
 from hisbridge.web.console.common import require
 from hisbridge.web.console.render import display_zone, page, principal_of
 

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.console.deadletters import DeadFilter, list_dead
-from hisbridge.console.optional import optional_module
+from hisbridge.ops.dead import DeadFilter, list_dead
+from hisbridge.ops.optional import optional_module
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page

@@ -1,6 +1,6 @@
 """The console's gate: an ASGI middleware in front of every route of the gateway.
 
-Default deny: ``hisbridge.console.access.classify`` says which paths are open; every other
+Default deny: ``hisbridge.ops.access.classify`` says which paths are open; every other
 request needs a live console session (cookie), or for the API a Bearer API token. Pages without
 a session are redirected to the login page; everything else gets 401. A state-changing API call
 made with the session cookie must also carry the session's CSRF token in ``X-CSRF-Token``.
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hisbridge.console.access import LOGIN_PATH, classify
-from hisbridge.console.sessions import same_token
+from hisbridge.ops.access import LOGIN_PATH, classify
+from hisbridge.ops.sessions import same_token
 
 __all__ = ["SESSION_COOKIE", "ConsoleGuard", "safe_next"]
 

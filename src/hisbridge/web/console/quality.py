@@ -10,8 +10,8 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.console.optional import optional_table
-from hisbridge.console.quality import group_violations, unmapped_codes
+from hisbridge.ops.optional import optional_table
+from hisbridge.ops.quality import group_violations, unmapped_codes
 from hisbridge.store.held import held_records
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked

@@ -2,11 +2,11 @@
 resend what is missing.
 
 With the HIS extraction wired on the app (``app.state.poller``, a ``SqlPoller``, or
-``app.state.pipeline.poller``) the page shows ``hisbridge.reconcile.reconcile_day``: HIS keys,
+``app.state.pipeline.poller``) the page shows ``hisbridge.sources.reconcile.reconcile_day``: HIS keys,
 accepted, delivered, pending, dead, quarantined, missing (with the first missing keys), and
-*resend* (operator/admin, confirmed, action-logged) calls ``hisbridge.reconcile.resend``:
+*resend* (operator/admin, confirmed, action-logged) calls ``hisbridge.sources.reconcile.resend``:
 re-extract the day and replay the dead. Without it the page shows the store's side only
-(``hisbridge.console.reconcile``) and the HIS column says "未启用"; the dead are then resent
+(``hisbridge.ops.reconcile``) and the HIS column says "未启用"; the dead are then resent
 through the dead-letter page.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.console.optional import optional_table
-from hisbridge.console.reconcile import day_report
-from hisbridge.reconcile import DELETES_COMMAND
+from hisbridge.ops.optional import optional_table
+from hisbridge.ops.reconcile import day_report
+from hisbridge.sources.reconcile import DELETES_COMMAND
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
@@ -44,7 +44,7 @@ def _day(request: Request, q: Checked) -> date:
 
 
 def _his_side(poller: Any, engine: Any, day: date) -> tuple[list[Any], dict[str, int]]:
-    from hisbridge.reconcile import reconcile_day, totals
+    from hisbridge.sources.reconcile import reconcile_day, totals
 
     lines = reconcile_day(poller, engine, day)
     return lines, totals(lines)
@@ -87,7 +87,7 @@ async def resend_missing(request: Request) -> Response:
     table, day = q.choice("table", "表 table", table_names()), q.day("date", "日期 date")
     poller = poller_of(request)
     if poller is None:
-        raise NotConfigured("hisbridge.reconcile (HIS extraction)")
+        raise NotConfigured("hisbridge.sources.reconcile (HIS extraction)")
     if table is None or day is None:
         q.problems.append("请选择表和日期 choose a table and a day")
         return page(request, "message.html", 400, title="bad_input", detail="bad_input")
@@ -99,7 +99,7 @@ async def resend_missing(request: Request) -> Response:
 
 
 def _resend(poller: Any, engine: Any, day: date, table: str, now: Any) -> int:
-    from hisbridge.reconcile import reconcile_day, resend
+    from hisbridge.sources.reconcile import reconcile_day, resend
 
     line = reconcile_day(poller, engine, day, [table])[0]
     wanted = line.missing or line.dead or line.frontend_only

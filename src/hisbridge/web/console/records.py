@@ -8,10 +8,10 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.console.optional import optional_table
-from hisbridge.console.records import Found, RecordQuery, find_records, read_story
+from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import SpecError
-from hisbridge.spec import load_dictionary
+from hisbridge.ops.optional import optional_table
+from hisbridge.ops.records import Found, RecordQuery, find_records, read_story
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page

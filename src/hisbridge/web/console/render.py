@@ -12,9 +12,9 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from hisbridge._clock import CHINA_TZ, format_local, parse_local
-from hisbridge.console.i18n import pick_lang, translator
-from hisbridge.console.roles import ROLE_LABELS, Permission, allowed
-from hisbridge.console.sessions import Principal
+from hisbridge.ops.i18n import pick_lang, translator
+from hisbridge.ops.roles import ROLE_LABELS, Permission, allowed
+from hisbridge.ops.sessions import Principal
 from hisbridge.privacy import scrub
 
 __all__ = ["LANG_COOKIE", "NAV", "display_zone", "env", "fmt_age", "fmt_time", "page",

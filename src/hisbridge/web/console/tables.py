@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hisbridge.spec import load_dictionary
+from hisbridge.dictionary import load_dictionary
 
 __all__ = ["STATES", "table_choices", "table_names"]
 

@@ -7,8 +7,8 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.console.roles import ROLE_LABELS
-from hisbridge.console.users import UserError
+from hisbridge.ops.roles import ROLE_LABELS
+from hisbridge.ops.users import UserError
 from hisbridge.web.console.common import checked_form, log_action, require
 from hisbridge.web.console.render import page
 

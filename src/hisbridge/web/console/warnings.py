@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.console.ledgers import poll_states, warnings
+from hisbridge.ops.ledgers import poll_states, warnings
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
@@ -27,7 +27,7 @@ async def warnings_page(request: Request) -> Response:
     engine = request.app.state.engine
     rows = await asyncio.to_thread(warnings, engine, level=level, since=since, until=until, text=text)
     if rows is None:
-        raise NotConfigured("hisbridge.store.schema.messages")
+        raise NotConfigured("hisbridge.store.schema.warnings")
     states = await asyncio.to_thread(poll_states, engine)
     shown = {k: request.query_params.get(k, "")[:64] for k in ("level", "q", "from", "to")}
     return page(request, "warnings.html", 400 if q.problems else 200, rows=rows, states=states,

@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def _fill(conn: sa.Connection) -> None:
     """Copy each record's latest op, and its parent key (from its payload), into record_keys."""
-    from hisbridge.spec import load_dictionary
+    from hisbridge.dictionary import load_dictionary
 
     conn.execute(sa.text(
         "UPDATE record_keys SET op = (SELECT r.op FROM records r WHERE r.table_name = "
