@@ -21,8 +21,8 @@ from hisbridge.store.migrate import upgrade
 from hisbridge.testing.routes import walk_routes
 from hisbridge.web.app import create_app
 
-OPEN_PREFIXES = ("/healthz", "/readyz", "/console/login", "/console/static", "/ws", "/api/v1/events", "/metrics",
-                 "/api/v1/consents/callback")
+OPEN_PREFIXES = ("/healthz", "/readyz", "/console/login", "/console/static", "/ws", "/api/v1/events",
+                 "/metrics", "/api/v1/consents/callback")
 
 
 def _app(tmp_path: Path, **console: object) -> FastAPI:

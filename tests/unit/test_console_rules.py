@@ -45,7 +45,8 @@ POLICY = AccessPolicy()
 
 
 @pytest.mark.parametrize(("path", "access"), [
-    ("/healthz", "open"), ("/readyz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"), ("/ws", "open"),
+    ("/healthz", "open"), ("/readyz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"),
+    ("/ws", "open"),
     ("/console/login", "open"), ("/console/static/console.css", "open"),
     ("/api/v1/events/emr_patient_info", "open"), ("/api/v1/events", "open"),
     ("/api/v1/eventsX", "api"), ("/api/v1/messages", "signed"), ("/api/v1/messages/stream", "signed"),
