@@ -128,7 +128,7 @@ async def test_backlog_older_than_the_alert_bound_is_not_ready(engine: Engine,
     app = create_app(settings, engine, clock=clock, delivery=service)
     clock.advance(29 * 60)
     assert (await _get(app, "/readyz")).status_code == 200
-    app.state.readiness.last = None  # past the cache
+    app.state.ready_checks.last = None  # past the cache
     clock.advance(2 * 60)
     reply = await _get(app, "/readyz", DETAIL)
     assert reply.status_code == 503
@@ -143,10 +143,10 @@ async def test_a_report_is_cached_so_probes_do_not_hammer_the_his(engine: Engine
                                                                   frontend: str) -> None:
     app = create_app(Settings(frontend={"base_url": frontend}), engine)
     first = await _get(app, "/readyz")
-    cached = app.state.readiness.last
+    cached = app.state.ready_checks.last
     await _get(app, "/readyz")
     await _get(app, "/metrics")
-    assert app.state.readiness.last is cached and first.status_code == 200
+    assert app.state.ready_checks.last is cached and first.status_code == 200
 
 
 async def test_metrics_export_readiness_and_the_message_poller(engine: Engine) -> None:

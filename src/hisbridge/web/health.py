@@ -2,7 +2,7 @@
 
 - ``GET /healthz``: the process serves HTTP. No I/O at all, so a slow database never makes a
   supervisor restart a gateway that is merely waiting: always 200 ``{"status": "ok"}``.
-- ``GET /readyz``: can the gateway do its work now (``web.readiness``: store, HIS, front-end,
+- ``GET /readyz``: can the gateway do its work now (``web.ready``: store, HIS, front-end,
   province, backlog age). 200 when no check fails, else 503; the body names each check and its
   state. Open like ``/healthz`` so any monitor can probe it without a session, and therefore
   terse: fixed check names and ``ok``/``fail``/``off``, no address, URL, error text or count.
@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from hisbridge.web.console.guard import bearer_matches
-from hisbridge.web.readiness import readiness_of
+from hisbridge.web.ready import ready_checks
 
 __all__ = ["mount"]
 
@@ -40,6 +40,6 @@ def mount(app: FastAPI) -> None:
     @app.get("/readyz", tags=["ops"])
     async def readyz(request: Request) -> JSONResponse:
         """就绪 readiness: store, HIS, front-end, province reachable and the backlog young."""
-        report = await readiness_of(request.app).report()
+        report = await ready_checks(request.app).report()
         return JSONResponse(report.as_json(detail=_monitor(request)),
                             200 if report.ready else 503, headers=_NO_STORE)

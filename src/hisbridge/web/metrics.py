@@ -26,7 +26,7 @@ from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.ops.alerts.snapshot import key_expiry, last_polls
 from hisbridge.store.queries import outbox_status
 from hisbridge.warnings import metrics as _message_metrics  # noqa: F401  (hisbridge_messages_*)
-from hisbridge.web.readiness import CHECKS, readiness_of
+from hisbridge.web.ready import CHECKS, ready_checks
 
 __all__ = ["ReadinessCollector", "StoreCollector", "mount"]
 
@@ -87,7 +87,7 @@ class ReadinessCollector(Collector):
         checks = GaugeMetricFamily("hisbridge_ready_check",
                                    "1 ok, 0 failing, per readiness check; absent when off",
                                    labels=["check"])
-        report = readiness_of(self.app).last
+        report = ready_checks(self.app).last
         if report is not None:
             ready.add_metric([], 1.0 if report.ready else 0.0)
             for name in CHECKS:
@@ -114,7 +114,7 @@ def mount(app: FastAPI) -> None:
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics of this process and the shared store."""
-        await readiness_of(request.app).report()
+        await ready_checks(request.app).report()
 
         def render() -> bytes:
             own = generate_latest(_delivery_registry(request.app)) + generate_latest(REGISTRY)

@@ -1,5 +1,5 @@
-"""Readiness: can this gateway do its work right now? The checks behind ``/readyz`` and the
-``hisbridge_ready*`` gauges of ``/metrics``.
+"""Readiness of the running gateway: can it do its work right now? The checks behind ``/readyz``
+and the ``hisbridge_ready*`` gauges of ``/metrics`` (``hisbridge check`` is the report before going live).
 
 Each check is ``ok``, ``fail`` or ``off`` (not part of this process):
 
@@ -31,7 +31,7 @@ from sqlalchemy import Engine, text
 
 from hisbridge.store.queries import outbox_status
 
-__all__ = ["CACHE_S", "CHECKS", "TIMEOUT_S", "Check", "Readiness", "Report", "readiness_of"]
+__all__ = ["CACHE_S", "CHECKS", "TIMEOUT_S", "Check", "ReadyChecks", "ReadyReport", "ready_checks"]
 
 CACHE_S = 10.0
 TIMEOUT_S = 3.0
@@ -48,7 +48,7 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class ReadyReport:
     checks: dict[str, Check]
     at: float = field(default_factory=time.monotonic)
 
@@ -103,16 +103,16 @@ def _in_thread(fn: Callable[..., Check], *args: Any) -> Probe:
     return lambda: asyncio.to_thread(fn, *args)
 
 
-class Readiness:
+class ReadyChecks:
     """The checks of one app, built from what ``app.state`` holds (see the module docstring)."""
 
     def __init__(self, probes: dict[str, Probe | None]) -> None:
         self.probes = probes
-        self.last: Report | None = None
+        self.last: ReadyReport | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
-    def of_state(cls, state: Any) -> Readiness:
+    def of_state(cls, state: Any) -> ReadyChecks:
         settings, engine = state.settings, state.engine
         bound_s = settings.console.alerts.pending_max_minutes * 60
         poller = getattr(state, "poller", None)
@@ -128,20 +128,20 @@ class Readiness:
             "backlog": lambda: asyncio.to_thread(_backlog, engine, state.clock.now(), bound_s),
         })
 
-    async def report(self) -> Report:
+    async def report(self) -> ReadyReport:
         """The last report if younger than ``CACHE_S``, else a new one (all checks at once)."""
         async with self._lock:
             if self.last is None or time.monotonic() - self.last.at >= CACHE_S:
                 names = list(self.probes)
                 found = await asyncio.gather(*(_run(self.probes[n]) for n in names))
-                self.last = Report(dict(zip(names, found, strict=True)))
+                self.last = ReadyReport(dict(zip(names, found, strict=True)))
             return self.last
 
 
-def readiness_of(app: Any) -> Readiness:
-    """The app's ``Readiness``, built on first use (after the gateway has put its parts on
+def ready_checks(app: Any) -> ReadyChecks:
+    """The app's ``ReadyChecks``, built on first use (after the gateway has put its parts on
     ``app.state``)."""
-    found = getattr(app.state, "readiness", None)
-    if not isinstance(found, Readiness):
-        found = app.state.readiness = Readiness.of_state(app.state)
+    found = getattr(app.state, "ready_checks", None)
+    if not isinstance(found, ReadyChecks):
+        found = app.state.ready_checks = ReadyChecks.of_state(app.state)
     return found
