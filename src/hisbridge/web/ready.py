@@ -24,6 +24,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -80,7 +81,7 @@ async def _answers(url: str) -> Check:
     return Check("ok") if reply.status_code < 500 else Check("fail", f"HTTP {reply.status_code}")
 
 
-def _backlog(engine: Engine, now: Any, bound_s: float) -> Check:
+def _backlog(engine: Engine, now: datetime, bound_s: float) -> Check:
     ages = outbox_status(engine, now).oldest_pending_s.values()
     oldest = max(ages, default=0.0)
     if oldest <= bound_s:
