@@ -1,6 +1,6 @@
 """Every route of the gateway, walked without a session: 302 to the login page or 401.
 
-The documented open routes (docs/console.md, "Who may reach what"): ``/healthz``;
+The documented open routes (docs/console.md, "Who may reach what"): ``/healthz``, ``/readyz``;
 ``/metrics`` unless ``console.metrics_token`` is set; the login page and ``/console/static``;
 the signed workstation pages ``/ws/...``; the HIS push intake ``/api/v1/events/...`` (its own
 push token). ``/api/v1/messages`` and ``/api/v1/sso`` pass the gate only with a ``sig``
@@ -21,8 +21,8 @@ from hisbridge.store.migrate import upgrade
 from hisbridge.testing.routes import walk_routes
 from hisbridge.web.app import create_app
 
-OPEN_PREFIXES = ("/healthz", "/console/login", "/console/static", "/ws", "/api/v1/events", "/metrics",
-                 "/api/v1/consents/callback")
+OPEN_PREFIXES = ("/healthz", "/readyz", "/console/login", "/console/static", "/ws", "/api/v1/events",
+                 "/metrics", "/api/v1/consents/callback")
 
 
 def _app(tmp_path: Path, **console: object) -> FastAPI:
@@ -67,6 +67,7 @@ async def test_open_routes_and_tokens(tmp_path: Path) -> None:
     app = _app(tmp_path, api_token="api-token-1", metrics_token="metrics-token-1")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
         assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).status_code in (200, 503)  # open: never 401
         assert (await client.get("/console/login")).status_code == 200
         assert (await client.get("/console/static/console.css")).status_code == 200
         assert (await client.get("/metrics")).status_code == 401

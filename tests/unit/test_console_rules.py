@@ -45,7 +45,8 @@ POLICY = AccessPolicy()
 
 
 @pytest.mark.parametrize(("path", "access"), [
-    ("/healthz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"), ("/ws", "open"),
+    ("/healthz", "open"), ("/readyz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"),
+    ("/ws", "open"),
     ("/console/login", "open"), ("/console/static/console.css", "open"),
     ("/api/v1/events/emr_patient_info", "open"), ("/api/v1/events", "open"),
     ("/api/v1/eventsX", "api"), ("/api/v1/messages", "signed"), ("/api/v1/messages/stream", "signed"),
@@ -54,7 +55,7 @@ POLICY = AccessPolicy()
     ("/docs", "api"), ("/api/v1/consents", "hospital"), ("/api/v1/consents/callback", "open"),
     ("/api/v1/records/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
     ("/console/", "page"), ("/console", "page"), ("/console/loginx", "page"),
-    ("/", "page"), ("/healthz/x", "api"), ("/wsx", "api"), ("/nothing", "api"),
+    ("/", "page"), ("/healthz/x", "api"), ("/readyz/x", "api"), ("/wsx", "api"), ("/nothing", "api"),
 ])
 def test_access_classification(path: str, access: str) -> None:
     assert classify(path, POLICY) == access

@@ -23,7 +23,19 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sso, sync
+    from hisbridge.cli import (
+        check,
+        demo,
+        init,
+        outbox,
+        reconcile,
+        run,
+        service,
+        simulate,
+        spec,
+        sso,
+        sync,
+    )
     from hisbridge.cli import secrets as secrets_cli
     from hisbridge.cli import user as user_cli
 
@@ -40,6 +52,7 @@ def _register() -> None:
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
     app.command("demo")(demo.demo)
+    app.add_typer(service.app, name="service")
     from hisbridge.cli import docs as docs_cli
 
     app.add_typer(docs_cli.app, name="docs")

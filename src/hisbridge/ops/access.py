@@ -1,6 +1,7 @@
 """Who may reach which path without a console session: one pure rule, default deny.
 
-Open without a session: ``/healthz``; ``/metrics`` (with its Bearer token when one is set);
+Open without a session: ``/healthz`` and ``/readyz`` (terse: no reasons without the metrics
+token); ``/metrics`` (with its Bearer token when one is set);
 the workstation pages ``/ws/...`` (signed URLs, checked by their own module); the login page
 and the console's static files; the configured open API prefixes (the HIS push intake, which
 has its own push token, and the provincial platform's signed callback). The signed API
@@ -22,7 +23,7 @@ __all__ = ["LOGIN_PATH", "Access", "AccessPolicy", "classify"]
 
 Access = Literal["open", "metrics", "signed", "hospital", "page", "api"]
 LOGIN_PATH = "/console/login"
-_OPEN_EXACT = frozenset({"/healthz", LOGIN_PATH, "/favicon.ico"})
+_OPEN_EXACT = frozenset({"/healthz", "/readyz", LOGIN_PATH, "/favicon.ico"})
 _OPEN_PREFIXES = ("/ws/", "/console/static/")
 
 

@@ -23,7 +23,8 @@ class AlertSettings(BaseModel):
     cooldown_minutes: float = Field(30.0, ge=0, description="same alert is re-sent at most this often")
     dead_growth: int = Field(10, ge=1, description="new dead letters within dead_window_minutes")
     dead_window_minutes: float = Field(60.0, gt=0)  # the window dead_growth is counted in
-    pending_max_minutes: float = Field(30.0, gt=0, description="oldest pending entry older than this")
+    pending_max_minutes: float = Field(
+        30.0, gt=0, description="oldest pending entry older than this (also /readyz's backlog bound)")
     source_idle_minutes: float = Field(30.0, gt=0, description="a source not polled for this long")
     key_expiry_hours: float = Field(24.0, gt=0, description="secret key expiring within this")
 

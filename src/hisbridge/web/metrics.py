@@ -1,9 +1,13 @@
 """``/metrics`` in the Prometheus text format.
 
-Two sources: the delivery service's own registry (delivered and dead counters, retries, the
-acceptance-to-success latency histogram, target reachability) and gauges read from the store at
-scrape time (entries per table x state, oldest waiting entry's age, quarantined records), so the
-figures are right even when several processes share the store.
+Four sources: the delivery service's own registry (delivered and dead counters, retries, the
+acceptance-to-success latency histogram, target reachability); the process-wide registry (the
+message poller's ``hisbridge_messages_*``, the process's CPU, memory and start time); gauges read
+from the store at scrape time (entries per table x state, oldest waiting entry's age, quarantined
+records, each source's last poll, the front-end key's expiry), so the figures are right even
+when several processes share the store; and the readiness checks of ``/readyz``
+(``hisbridge_ready``, ``hisbridge_ready_check{check}``). The alert rules and the dashboard in
+``deploy/`` use these names, and a test holds them to what this module exports.
 """
 
 from __future__ import annotations
@@ -13,15 +17,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from hisbridge.delivery.metrics import DeliveryMetrics
+from hisbridge.ops.alerts.snapshot import key_expiry, last_polls
 from hisbridge.store.queries import outbox_status
+from hisbridge.warnings import metrics as _message_metrics  # noqa: F401  (hisbridge_messages_*)
+from hisbridge.web.ready import CHECKS, ready_checks
 
-__all__ = ["StoreCollector", "mount"]
+__all__ = ["ReadinessCollector", "StoreCollector", "mount"]
 
 
 class StoreCollector(Collector):
@@ -51,7 +58,43 @@ class StoreCollector(Collector):
                                    labels=["table"])
         for table, count in sorted(status.quarantined.items()):
             parked.add_metric([table], count)
-        yield from (entries, pending, oldest, parked)
+        yield from (entries, pending, oldest, parked, *self._sources())
+
+    def _sources(self) -> Iterator[Any]:
+        polled = GaugeMetricFamily(
+            "hisbridge_source_last_poll_timestamp_seconds",
+            "Unix time of the last successful HIS poll run, or the message poller's last poll "
+            "(0 = never)", labels=["source"])
+        expiry = GaugeMetricFamily("hisbridge_frontend_key_expiry_timestamp_seconds",
+                                   "Unix time the cached front-end secret key expires")
+        with self.app.state.engine.connect() as conn:
+            for source, last in sorted(last_polls(conn).items()):
+                polled.add_metric([source], last.timestamp() if last is not None else 0.0)
+            expires = key_expiry(conn)
+        if expires is not None:
+            expiry.add_metric([], expires.timestamp())
+        yield from (polled, expiry)
+
+
+class ReadinessCollector(Collector):
+    """The last ``/readyz`` report as gauges (the route refreshes it before each scrape)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Any]:
+        ready = GaugeMetricFamily("hisbridge_ready", "1 when no readiness check fails (/readyz 200)")
+        checks = GaugeMetricFamily("hisbridge_ready_check",
+                                   "1 ok, 0 failing, per readiness check; absent when off",
+                                   labels=["check"])
+        report = ready_checks(self.app).last
+        if report is not None:
+            ready.add_metric([], 1.0 if report.ready else 0.0)
+            for name in CHECKS:
+                check = report.checks.get(name)
+                if check is not None and check.state != "off":
+                    checks.add_metric([name], 1.0 if check.state == "ok" else 0.0)
+        yield from (ready, checks)
 
 
 def _delivery_registry(app: FastAPI) -> CollectorRegistry:
@@ -66,12 +109,15 @@ def _delivery_registry(app: FastAPI) -> CollectorRegistry:
 def mount(app: FastAPI) -> None:
     store_registry = CollectorRegistry()
     store_registry.register(StoreCollector(app))
+    store_registry.register(ReadinessCollector(app))
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics of this process and the shared store."""
+        await ready_checks(request.app).report()
+
         def render() -> bytes:
-            own = generate_latest(_delivery_registry(request.app))
+            own = generate_latest(_delivery_registry(request.app)) + generate_latest(REGISTRY)
             return own + generate_latest(store_registry)
 
         return Response(await run_in_threadpool(render), media_type=CONTENT_TYPE_LATEST)

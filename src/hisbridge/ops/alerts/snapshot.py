@@ -18,7 +18,7 @@ from hisbridge.ops.alerts.rules import Snapshot, TargetHealth
 from hisbridge.ops.optional import optional_table
 from hisbridge.store.times import from_store, to_store
 
-__all__ = ["last_polls", "read_snapshot", "target_health"]
+__all__ = ["key_expiry", "last_polls", "read_snapshot", "target_health"]
 
 _WAITING = ("pending", "retry_wait", "in_flight")
 
@@ -72,7 +72,8 @@ def last_polls(conn: Any) -> dict[str, datetime | None]:
     return polls
 
 
-def _key_expiry(conn: Any) -> datetime | None:
+def key_expiry(conn: Any) -> datetime | None:
+    """The earliest expiry of the cached front-end secret keys, None when none is cached."""
     keys = optional_table("warnings", "frontend_secret_keys")
     if keys is None:
         return None
@@ -86,4 +87,4 @@ def read_snapshot(engine: Engine, now: datetime, dead_window: timedelta) -> Snap
         dead, ages = _outbox_parts(conn, now, dead_window)
         return Snapshot(at=now, dead_recent=dead, oldest_pending_s=ages,
                         sources_last_poll=last_polls(conn), targets=target_health(conn),
-                        key_expires_at=_key_expiry(conn))
+                        key_expires_at=key_expiry(conn))

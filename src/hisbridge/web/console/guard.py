@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hisbridge.ops.access import LOGIN_PATH, classify
 from hisbridge.ops.sessions import same_token
 
-__all__ = ["SESSION_COOKIE", "ConsoleGuard", "safe_next"]
+__all__ = ["SESSION_COOKIE", "ConsoleGuard", "bearer_matches", "safe_next"]
 
 SESSION_COOKIE = "hb_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,7 +37,8 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _bearer(request: Request, token: SecretStr | None) -> bool:
+def bearer_matches(request: Request, token: SecretStr | None) -> bool:
+    """True when the request carries ``Authorization: Bearer <token>`` (constant-time)."""
     given = request.headers.get("authorization", "")
     if token is None or not given.lower().startswith("bearer "):
         return False
@@ -71,7 +72,7 @@ def _passes_without_session(request: Request, access: str, services: Any) -> boo
         return True
     if access == "metrics":
         token = services.settings.metrics_token
-        return token is None or _bearer(request, token)
+        return token is None or bearer_matches(request, token)
     if access == "signed":
         return True  # the route verifies the signature itself (403 when missing or bad)
     return False  # "hospital" paths: the push token (or a console login / API token) — never open
@@ -81,9 +82,9 @@ def _machine_token(request: Request, access: str, services: Any) -> bool:
     """An API call with the console's API token, or the HIS push token where that is accepted."""
     if access == "page":
         return False
-    if _bearer(request, services.settings.api_token):
+    if bearer_matches(request, services.settings.api_token):
         return True
-    return access == "hospital" and _bearer(request, _push_token(request.scope))
+    return access == "hospital" and bearer_matches(request, _push_token(request.scope))
 
 
 def _to_login(request: Request) -> Response:
