@@ -13,10 +13,10 @@ from hisbridge.ops.access import AccessPolicy, classify
 from hisbridge.ops.alerts.cooldown import OpenAlert, plan
 from hisbridge.ops.alerts.rules import Snapshot, TargetHealth, Thresholds, evaluate
 from hisbridge.ops.chart import throughput_svg
+from hisbridge.ops.config import MASK, masked_settings
 from hisbridge.ops.dashboard import HourBar
 from hisbridge.ops.i18n import STRINGS, pick_lang, translator
 from hisbridge.ops.lockout import LockoutPolicy, locked_until
-from hisbridge.ops.masking import MASK, masked_settings
 from hisbridge.ops.passwords import password_problems
 from hisbridge.ops.roles import PERMISSIONS, allowed
 from hisbridge.settings import Settings

@@ -8,10 +8,12 @@ own package. A page whose data is not there says "未启用 / not configured" in
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Engine, Table
 
-__all__ = ["optional_module", "optional_table"]
+__all__ = ["optional_module", "optional_table", "read_rows", "usable_table"]
 
 
 def optional_module(name: str) -> object | None:
@@ -27,3 +29,17 @@ def optional_table(schema_module: str, table: str) -> Table | None:
     module = optional_module(f"hisbridge.store.schema.{schema_module}")
     found = getattr(module, table, None) if module is not None else None
     return found if isinstance(found, Table) else None
+
+
+def usable_table(schema_module: str, table: str, columns: Sequence[str]) -> Table | None:
+    """``optional_table``, and None too when the table lacks one of the ``columns`` read."""
+    found = optional_table(schema_module, table)
+    if found is None or any(c not in found.c for c in columns):
+        return None
+    return found
+
+
+def read_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    """The rows of ``query`` as plain dicts."""
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

@@ -28,7 +28,7 @@ from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
-from hisbridge.ops.config import ConsoleSettings
+from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.store.retention.policy import RetentionSettings
 

@@ -22,8 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge.ops.access import AccessPolicy
 from hisbridge.ops.alerts.service import AlertService
-from hisbridge.ops.config import ConsoleSettings
 from hisbridge.ops.sessions import SessionPolicy, SessionStore
+from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.ops.users import UserStore
 from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
 from hisbridge.web.console.guard import ConsoleGuard
