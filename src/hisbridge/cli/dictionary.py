@@ -1,4 +1,5 @@
-"""``hisbridge spec``: the 20 tables, their DDL, docs, and validation of files."""
+"""``hisbridge dictionary``: the national data dictionary — the 20 tables, their DDL, docs, and
+validation of files (``hisbridge spec`` is its hidden old name, kept for hospitals' scripts)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hisbridge.dictionary.schema import DIALECTS, emit_ddl
 from hisbridge.dictionary.validator import Mode
 from hisbridge.dictionary.violations import Violation
 
-app = typer.Typer(help="20 张标准表 / the 20 national tables", no_args_is_help=True)
+app = typer.Typer(help="国家数据字典：20 张标准表 / the national data dictionary: the 20 tables",
+                  no_args_is_help=True)
 console = Console()
 
 
