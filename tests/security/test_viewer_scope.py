@@ -61,7 +61,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
 
 def _api(rig: GdHealthRig, user_id: str, dept: str) -> str:
     url = rig.url("P1", "OUTPATIENT", "MZ1", user_id=user_id, dept_code=dept).removeprefix(GATEWAY)
-    return url.replace("/ws/records?", "/ws/records/api/{}?")
+    return url.replace("/ws/shared?", "/ws/shared/api/{}?")
 
 
 def _refusals(rig: GdHealthRig) -> list[tuple[str, str, str]]:

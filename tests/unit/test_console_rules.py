@@ -45,14 +45,14 @@ POLICY = AccessPolicy()
 
 
 @pytest.mark.parametrize(("path", "access"), [
-    ("/healthz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"), ("/ws", "open"),
+    ("/healthz", "open"), ("/metrics", "metrics"), ("/ws/warnings", "open"), ("/ws", "open"),
     ("/console/login", "open"), ("/console/static/console.css", "open"),
     ("/api/v1/events/emr_patient_info", "open"), ("/api/v1/events", "open"),
-    ("/api/v1/eventsX", "api"), ("/api/v1/messages", "signed"), ("/api/v1/messages/stream", "signed"),
+    ("/api/v1/eventsX", "api"), ("/api/v1/warnings", "signed"), ("/api/v1/warnings/stream", "signed"),
     ("/api/v1/sso/launch", "signed"), ("/api/v1/outbox/status", "hospital"), ("/api/v1/outboxes", "api"),
     ("/openapi.json", "api"),
     ("/docs", "api"), ("/api/v1/consents", "hospital"), ("/api/v1/consents/callback", "open"),
-    ("/api/v1/records/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
+    ("/api/v1/shared/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
     ("/console/", "page"), ("/console", "page"), ("/console/loginx", "page"),
     ("/", "page"), ("/healthz/x", "api"), ("/wsx", "api"), ("/nothing", "api"),
 ])

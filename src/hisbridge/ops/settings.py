@@ -57,11 +57,11 @@ class ConsoleSettings(BaseModel):
         default_factory=lambda: ["/api/v1/events", "/api/v1/consents/callback"],
         description="open to the gate: the route checks its own token or signature")
     signed_api_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"],
+        default_factory=lambda: ["/api/v1/warnings", "/api/v1/sso"],
         description="pass the gate only with a sig parameter, which the route verifies")
     push_token_prefixes: list[str] = Field(
         default_factory=lambda: ["/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
-                                 "/api/v1/encounters", "/api/v1/records"],
+                                 "/api/v1/encounters", "/api/v1/shared"],
         description="also accept the HIS push token (push.token) as a Bearer token")
     default_lang: Literal["zh", "en"] = "zh"  # console language until the user picks one
     secure_cookies: bool = Field(
