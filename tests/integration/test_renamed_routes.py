@@ -170,13 +170,7 @@ async def test_an_old_signed_widget_link_and_its_api_calls_still_work(tmp_path: 
 async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
     built = build_rig(f"sqlite:///{tmp_path / 'gw.db'}", clock=clock)
-    person = built.resident(0)
-    await built.gateway.post("/api/v1/encounters", json={
-        "event": "REGISTERED",
-        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02",
-                      "deptCode": "0301"},
-    })
+    await built.register("P1", "MZ1", dept_code="0301")
     yield built
     await built.aclose()
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from hisbridge import _json
+from hisbridge.cli.docs import Out, emit_text
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.dictionary.docs import render_tables_markdown
@@ -110,15 +111,9 @@ def ddl(dialect: Annotated[str, typer.Option(help="postgresql | mysql | sqlite")
 
 
 @app.command("docs")
-def docs(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
-         ) -> None:
+def docs(out: Out = None) -> None:
     """生成表文档 / render docs/tables.md from the dictionary."""
-    text = render_tables_markdown()
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, "utf-8")
-        console.print(f"wrote {out}")
+    emit_text(render_tables_markdown, out)
 
 
 @app.command("validate")

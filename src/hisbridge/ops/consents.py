@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from hisbridge.ops.optional import read_rows, usable_table
-from hisbridge.store.times import from_store, to_store
+from hisbridge.ops.optional import between, read_rows, usable_table
+from hisbridge.store.times import from_store
 
 __all__ = ["consent_rows"]
 
@@ -31,10 +31,7 @@ def consent_rows(engine: Engine, *, status: str | None, since: datetime | None,
     query = select(*(c[n] for n in _CONSENT_COLS)).order_by(c.created_at.desc()).limit(LIMIT)
     if status:
         query = query.where(c.status == status)
-    if since:
-        query = query.where(c.created_at >= to_store(since))
-    if until:
-        query = query.where(c.created_at <= to_store(until))
+    query = between(query, c.created_at, since, until)
     rows = read_rows(engine, query)
     for row in rows:
         for key in ("created_at", "granted_at", "valid_to", "ended_at"):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import ColumnElement, Engine, Table
 
-__all__ = ["optional_module", "optional_table", "read_rows", "usable_table"]
+from hisbridge.store.times import to_store
+
+__all__ = ["between", "optional_module", "optional_table", "read_rows", "usable_table"]
 
 
 def optional_module(name: str) -> object | None:
@@ -43,3 +46,13 @@ def read_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
     """The rows of ``query`` as plain dicts."""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def between(query: Any, column: ColumnElement[Any], since: datetime | None,
+            until: datetime | None) -> Any:
+    """``query`` kept to rows whose ``column`` (a stored time) is within ``since``..``until``."""
+    if since:
+        query = query.where(column >= to_store(since))
+    if until:
+        query = query.where(column <= to_store(until))
+    return query

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from hisbridge.ops.optional import read_rows, usable_table
-from hisbridge.store.times import from_store, to_store
+from hisbridge.ops.optional import between, read_rows, usable_table
+from hisbridge.store.times import from_store
 
 __all__ = ["poll_states", "warning_rows"]
 
@@ -33,10 +33,7 @@ def warning_rows(engine: Engine, *, level: str | None, since: datetime | None,
     query = select(*(c[n] for n in _MESSAGE_COLS)).order_by(c.seq.desc()).limit(LIMIT)
     if level:
         query = query.where(c.level == level)
-    if since:
-        query = query.where(c.polled_at >= to_store(since))
-    if until:
-        query = query.where(c.polled_at <= to_store(until))
+    query = between(query, c.polled_at, since, until)
     if text:
         query = query.where(c.title.contains(text, autoescape=True) | (c.serial_number == text)
                             | (c.patient_id == text))
