@@ -49,7 +49,7 @@ def main(src: str) -> None:
                 {k: c[k] for k in ("code", "label", "remark") if k in c} for c in cs.get("codes", [])
             ],
         }
-    data = Path(__file__).resolve().parent.parent / "src" / "hisbridge" / "spec" / "data"
+    data = Path(__file__).resolve().parent.parent / "src" / "hisbridge" / "dictionary" / "data"
     header = {"source": tables["spec"], "generated_by": tables["generated_by"]}
     (data / "tables.json").write_text(
         json.dumps({**header, "tables": out_tables}, ensure_ascii=False, indent=1) + "\n", "utf-8"

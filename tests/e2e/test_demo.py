@@ -22,13 +22,13 @@ def test_demo_runs_shows_warnings_and_exits_zero(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert "Traceback" not in out
-    assert f"http://127.0.0.1:{gateway}/ws/records?" in out
+    assert f"http://127.0.0.1:{gateway}/ws/shared?" in out
     assert re.search(rf"http://127.0.0.1:{gateway}/console/\s+登录 login: demo / Hb-\S+", out)
     warnings = re.search(r"warnings from the front-end: (\d+)", out)
     assert warnings is not None and int(warnings.group(1)) > 0, out[-2000:]
     polled = re.search(r"polled by the gateway:\s*(\d+)", out)
     assert polled is not None and int(polled.group(1)) > 0, out[-2000:]
-    assert f"http://127.0.0.1:{gateway}/ws/alerts?userId=" in out
+    assert f"http://127.0.0.1:{gateway}/ws/warnings?userId=" in out
     delivered = re.findall(r"│\s+([\d,]+) │\s+([\d,]+) │\s+([\d,]+) │", out)
     assert delivered and int(delivered[-1][1].replace(",", "")) > 0
     assert re.search(r"\d{17}[\dX]", out) is None  # no resident ID number on screen

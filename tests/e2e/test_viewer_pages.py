@@ -47,7 +47,7 @@ async def test_bad_signature_is_403_in_chinese(rig: GdHealthRig, tamper: str) ->
     reply = await rig.gateway.get(bad)
     assert reply.status_code == 403
     assert "无权访问" in reply.text and ("签名无效" in reply.text or "已过期" in reply.text)
-    api = await rig.gateway.get(bad.replace("/ws/records?", "/ws/records/api/state?"))
+    api = await rig.gateway.get(bad.replace("/ws/shared?", "/ws/shared/api/state?"))
     assert api.status_code == 403
 
 
@@ -61,19 +61,19 @@ async def test_no_record_content_without_grant(rig: GdHealthRig) -> None:
     url = path(rig.url("P1", "OUTPATIENT", "MZ1"))
     page = await rig.gateway.get(url)
     assert page.status_code == 200 and "申请调阅授权" in page.text and "张" in page.text
-    api = url.replace("/ws/records?", "/ws/records/api/{}?")
+    api = url.replace("/ws/shared?", "/ws/shared/api/{}?")
     applied = await rig.gateway.post(api.format("apply"), json={"channel": "APP"})
     assert applied.json()["consent"]["status"] == "PENDING"
     timeline = await rig.gateway.get(api.format("timeline"))
     assert timeline.status_code == 403 and "患者尚未完成授权" in timeline.text
     doc_id = rig.platform.documents[rig.resident(0).person_key][0].doc_id
-    doc = await rig.gateway.get(url.replace("/ws/records?", f"/ws/records/doc/{doc_id}?"))
+    doc = await rig.gateway.get(url.replace("/ws/shared?", f"/ws/shared/doc/{doc_id}?"))
     assert doc.status_code == 403 and doc_id not in doc.text and "watermark" not in doc.text
 
 
 async def test_granted_viewer_shows_timeline_detail_and_watermark(rig: GdHealthRig) -> None:
     url = path(rig.url("P1", "OUTPATIENT", "MZ1"))
-    api = url.replace("/ws/records?", "/ws/records/api/{}?")
+    api = url.replace("/ws/shared?", "/ws/shared/api/{}?")
     await rig.gateway.post(api.format("apply"), json={"channel": "SMS"})
     wrong = await rig.gateway.post(api.format("sms"), json={"code": "000000"})
     assert wrong.status_code == 422 and "还可尝试 4 次" in wrong.json()["error"]
@@ -170,14 +170,14 @@ async def test_lookup_can_be_switched_off(tmp_path: Path) -> None:
 async def test_url_patient_must_own_the_encounter(rig: GdHealthRig) -> None:
     url = path(rig.url("P-OTHER", "OUTPATIENT", "MZ1"))
     reply = await rig.gateway.post(
-        url.replace("/ws/records?", "/ws/records/api/apply?"), json={"channel": "APP"}
+        url.replace("/ws/shared?", "/ws/shared/api/apply?"), json={"channel": "APP"}
     )
     assert reply.status_code == 403 and reply.json()["code"] == "PATIENT_MISMATCH"
 
 
 async def test_viewer_code_channel_push_then_redeem(rig: GdHealthRig) -> None:
     url = path(rig.url("P1", "OUTPATIENT", "MZ1"))
-    api = url.replace("/ws/records?", "/ws/records/api/{}?")
+    api = url.replace("/ws/shared?", "/ws/shared/api/{}?")
     pushed = (await rig.gateway.post(api.format("apply"), json={"channel": "AUTH_CODE"})).json()
     assert pushed["consent"]["channelInfo"] == {"codePushed": True}
     bad = await rig.gateway.post(api.format("redeem"), json={"code": "GD-ZZZZ-ZZ"})

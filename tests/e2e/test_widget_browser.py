@@ -199,7 +199,7 @@ async def test_warning_handled_by_its_addressee_not_dismissable_by_a_colleague(
     msg_id = await theirs.get_attribute("data-id")
     status = await colleague.evaluate(
         """id => new Promise(done => { var x = new XMLHttpRequest();
-             x.open("POST", "../api/v1/messages/" + id + "/read?" + HisBridgeConfig.auth);
+             x.open("POST", "../api/v1/warnings/" + id + "/read?" + HisBridgeConfig.auth);
              x.onload = () => done([x.status, x.responseText]); x.send(); })""", msg_id)
     assert status[0] == 403 and "发给了其他医生" in status[1]
     await doctor.click("#hb-popup-ok")  # 知道了: marks read for the addressee

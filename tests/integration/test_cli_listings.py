@@ -1,5 +1,5 @@
 """Every listing command survives a pipe: ``--json`` parses, and without it the output through a
-pipe is TSV with names and keys whole (``hisbridge spec list | cat``)."""
+pipe is TSV with names and keys whole (``hisbridge dictionary list | cat``)."""
 
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ DAY = date.today() - timedelta(days=1)
 
 # Every command that lists things; "{c}" is the project's hisbridge.yaml.
 LISTINGS = [
-    ("spec", "list"),
-    ("spec", "show", "emr_patient_info"),
-    ("spec", "show", "emr_patient_info", "-c", "{c}"),
-    ("spec", "codes"),
-    ("spec", "codes", "id_card_type"),
+    ("dictionary", "list"),
+    ("dictionary", "show", "emr_patient_info"),
+    ("dictionary", "show", "emr_patient_info", "-c", "{c}"),
+    ("dictionary", "codes"),
+    ("dictionary", "codes", "id_card_type"),
     ("outbox", "status", "-c", "{c}"),
     ("outbox", "dead", "-c", "{c}"),
     ("outbox", "held", "-c", "{c}"),
@@ -78,28 +78,28 @@ def _piped(*args: str) -> str:
     return done.stdout
 
 
-def test_spec_list_through_a_pipe_shows_all_twenty_names_whole() -> None:
-    lines = _piped("spec", "list").splitlines()
+def test_dictionary_list_through_a_pipe_shows_all_twenty_names_whole() -> None:
+    lines = _piped("dictionary", "list").splitlines()
     names = [line.split("\t")[1] for line in lines[1:]]
     assert names == list(load_dictionary().names)
     assert "…" not in "".join(lines)
 
 
-def test_spec_show_through_a_pipe_keeps_every_field_and_names_the_code_map() -> None:
-    rows = [line.split("\t") for line in _piped("spec", "show", "emr_patient_info").splitlines()]
+def test_dictionary_show_through_a_pipe_keeps_every_field_and_names_the_code_map() -> None:
+    rows = [line.split("\t") for line in _piped("dictionary", "show", "emr_patient_info").splitlines()]
     assert rows[0][0] == "field" and rows[0][-1] == "code map"
     fields = {row[0]: row for row in rows[1:]}
     assert set(fields) == {f.name for f in load_dictionary().table("emr_patient_info").fields}
     assert fields["id_card_type_code"][-1] == "codemaps/id_card_type.csv"
 
 
-def test_spec_validate_through_a_pipe_lists_each_violation_on_one_line(tmp_path: Path) -> None:
+def test_dictionary_validate_through_a_pipe_lists_each_violation_on_one_line(tmp_path: Path) -> None:
     """The violations of a file, piped: one TSV line each, field names whole; a value that
     looks like rich markup is printed as it is (it used to end in a MarkupError traceback)."""
     data = tmp_path / "bad.jsonl"
     data.write_text(json.dumps({"id": "V1", "operation_time": "[/x]",
                                 "birth_date": "[bold]1990"}) + "\n", "utf-8")
-    out = _piped("spec", "validate", str(data), "-t", "emr_patient_info", "2>&1")
+    out = _piped("dictionary", "validate", str(data), "-t", "emr_patient_info", "2>&1")
     assert "Traceback" not in out and "MarkupError" not in out
     rows = [line.split("\t") for line in out.splitlines() if line.count("\t") >= 5]
     assert rows[0][:2] == ["line", "field"]

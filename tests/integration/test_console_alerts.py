@@ -18,7 +18,7 @@ from hisbridge.ops.alerts.rules import Snapshot
 from hisbridge.ops.alerts.service import AlertService
 from hisbridge.ops.alerts.snapshot import read_snapshot
 from hisbridge.ops.alerts.webhook import WebhookNotifier
-from hisbridge.ops.config import AlertSettings
+from hisbridge.ops.settings import AlertSettings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import ManualClock

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from hisbridge.cli import _register
 from hisbridge.cli import app as cli_app
-from hisbridge.ops.config import Argon2Settings
 from hisbridge.ops.sessions import SessionStore
+from hisbridge.ops.settings import Argon2Settings
 from hisbridge.ops.users import UserError, UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine

@@ -3,8 +3,9 @@
 The documented open routes (docs/console.md, "Who may reach what"): ``/healthz``, ``/readyz``;
 ``/metrics`` unless ``console.metrics_token`` is set; the login page and ``/console/static``;
 the signed workstation pages ``/ws/...``; the HIS push intake ``/api/v1/events/...`` (its own
-push token). ``/api/v1/messages`` and ``/api/v1/sso`` pass the gate only with a ``sig``
-parameter and verify it themselves.
+push token). ``/api/v1/warnings`` and ``/api/v1/sso`` pass the gate only with a ``sig``
+parameter and verify it themselves. An old route name (``web.redirects``) is judged as its new
+one: the old name of a signed route is redirected, the old name of a guarded one refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing.routes import walk_routes
 from hisbridge.web.app import create_app
+from hisbridge.web.redirects import new_path
 
 OPEN_PREFIXES = ("/healthz", "/readyz", "/console/login", "/console/static", "/ws", "/api/v1/events",
                  "/metrics", "/api/v1/consents/callback")
@@ -42,7 +44,10 @@ async def test_every_route_needs_a_session(tmp_path: Path) -> None:
                 continue
             reply = await client.request(method, path)
             checked += 1
-            if path.startswith(("/api/v1/messages", "/api/v1/sso")):  # signed: the module refuses
+            renamed = new_path(path) or ""
+            if renamed.startswith("/api/v1/warnings"):
+                assert reply.status_code == 308, (method, path)  # old name: to the signed route
+            elif path.startswith(("/api/v1/warnings", "/api/v1/sso")):  # signed: the module refuses
                 assert reply.status_code in (401, 403), (method, path, reply.status_code)
             elif path == "/" or path.startswith("/console"):
                 assert reply.status_code in (302, 303), (method, path, reply.status_code)
@@ -55,7 +60,7 @@ async def test_every_route_needs_a_session(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/api/v1/outbox/status",
                                   "/api/v1/consents",
-                                  "/api/v1/records/x/index", "/nothing/here"])
+                                  "/api/v1/shared/x/index", "/nothing/here"])
 async def test_api_and_unknown_paths_are_401(tmp_path: Path, path: str) -> None:
     app = _app(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
@@ -90,8 +95,8 @@ async def test_odd_login_redirects_stay_local(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/api/v1/consents/x"), ("POST", "/api/v1/consents"), ("POST", "/api/v1/encounters"),
-    ("POST", "/api/v1/bookings"), ("GET", "/api/v1/records/timeline"),
-    ("GET", "/api/v1/outbox/stats")])
+    ("POST", "/api/v1/bookings"), ("GET", "/api/v1/shared/timeline"),
+    ("GET", "/api/v1/records/x/index"), ("GET", "/api/v1/outbox/stats")])
 async def test_without_a_push_token_the_hospital_api_refuses_everything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, path: str) -> None:
     """No push token configured is a misconfiguration, not an open door: these APIs hand out

@@ -176,7 +176,7 @@ async def test_demo_helper_prints_a_working_viewer_url(rig: GdHealthRig) -> None
     url = await demo_viewer_url(
         rig.services, rig.sim_app, rig.settings, "http://gateway.test", rig.clock
     )
-    assert url.startswith("http://gateway.test/ws/records?") and "sig=" in url
+    assert url.startswith("http://gateway.test/ws/shared?") and "sig=" in url
     page = await rig.gateway.get(url.removeprefix("http://gateway.test"))
     assert page.status_code == 200 and "申请调阅授权" in page.text
 

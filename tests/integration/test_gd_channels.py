@@ -61,7 +61,7 @@ async def status(rig: GdHealthRig, consent_id: str) -> str:
 
 
 async def index(rig: GdHealthRig, consent_id: str, **params: str) -> Any:
-    return await rig.gateway.get(f"/api/v1/records/{consent_id}/index", params={**WHO, **params})
+    return await rig.gateway.get(f"/api/v1/shared/{consent_id}/index", params={**WHO, **params})
 
 
 async def test_app_channel_approved_by_patient_then_records(rig: GdHealthRig) -> None:
@@ -85,7 +85,7 @@ async def test_app_channel_approved_by_patient_then_records(rig: GdHealthRig) ->
     }
     assert all(i["orgCode"] != rig.settings.gdhealth.org_code for i in items)  # own org hidden
     lab = next(i for i in items if i["category"] == "LAB")
-    doc = await rig.gateway.get(f"/api/v1/records/{consent['id']}/documents/{lab['docId']}", params=WHO)
+    doc = await rig.gateway.get(f"/api/v1/shared/{consent['id']}/documents/{lab['docId']}", params=WHO)
     assert doc.status_code == 200
     rows = doc.json()["structured"]["items"]
     assert rows and all({"referenceRange", "abnormalFlag", "unit"} <= set(r) for r in rows)
@@ -184,7 +184,7 @@ async def test_revocation_mid_viewing_stops_next_fetch(rig: GdHealthRig) -> None
     rig.platform.patient_decides(consent["authId"], "approve")
     await rig.sim.post("/sim/tick")
     items = (await index(rig, consent["id"])).json()["items"]
-    url = f"/api/v1/records/{consent['id']}/documents/{items[0]['docId']}"
+    url = f"/api/v1/shared/{consent['id']}/documents/{items[0]['docId']}"
     assert (await rig.gateway.get(url, params=WHO)).status_code == 200  # now cached
     assert len(rig.services.records.cache) == 1
     await rig.sim.post(f"/sim/authorizations/{consent['authId']}/revoke")
@@ -199,7 +199,7 @@ async def test_revocation_without_callback_still_stops_cached_fetch(rig: GdHealt
     rig.platform.patient_decides(consent["authId"], "approve")
     await rig.sim.post("/sim/tick")
     items = (await index(rig, consent["id"])).json()["items"]
-    url = f"/api/v1/records/{consent['id']}/documents/{items[0]['docId']}"
+    url = f"/api/v1/shared/{consent['id']}/documents/{items[0]['docId']}"
     assert (await rig.gateway.get(url, params=WHO)).status_code == 200
     rig.platform.auths[consent["authId"]].callback_url = None  # the callback gets lost
     rig.platform.patient_decides(consent["authId"], "revoke")

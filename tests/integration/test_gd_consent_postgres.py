@@ -32,10 +32,10 @@ async def test_app_flow_on_postgres(pg_url: str) -> None:
         granted = (await rig.gateway.get(f"/api/v1/consents/{first['id']}")).json()
         assert granted["status"] == "GRANTED"
         assert granted["validTo"] == "2026-03-03T23:30:00+08:00"  # times survive PostgreSQL
-        items = await rig.gateway.get(f"/api/v1/records/{first['id']}/index", params={"userId": "D0001"})
+        items = await rig.gateway.get(f"/api/v1/shared/{first['id']}/index", params={"userId": "D0001"})
         assert items.status_code == 200 and items.json()["total"] > 10
         rig.platform.patient_decides(first["authId"], "revoke")
-        refused = await rig.gateway.get(f"/api/v1/records/{first['id']}/index", params={"userId": "D0001"})
+        refused = await rig.gateway.get(f"/api/v1/shared/{first['id']}/index", params={"userId": "D0001"})
         assert refused.status_code == 403
         assert rig.services.audit.log.verify()[1] is None
     finally:

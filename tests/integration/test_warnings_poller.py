@@ -69,7 +69,7 @@ async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -
     world.state.add_message()
     delays = [(await world.services.poller.step()).delay_s for _ in range(4)]
     assert delays == [2.0, 4.0, 5.0, 5.0]  # never longer than one poll interval while down
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert status["delayed"] is True and status["failures"] == 4
     for _ in range(4):
         world.state.add_message()
@@ -77,7 +77,7 @@ async def test_front_end_down_backs_off_then_catches_up_in_order(world: World) -
     while (await world.services.poller.step()).delay_s == 0.0:
         pass
     assert stored_seqs(world) == [1, 2, 3, 4, 5]
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert status["delayed"] is False and status["failures"] == 0
 
 
@@ -86,17 +86,17 @@ async def test_api_lists_marks_read_and_filters(world: World) -> None:
     world.state.add_message(userId="D002", deptCode="A03")
     world.state.add_message(userId="D003", deptCode="B01")
     await world.services.poller.step()
-    mine = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["messages"]
+    mine = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["messages"]
     assert [m["id"] for m in mine] == ["M000001"]
-    dept = (await world.api.get(f"/api/v1/messages?{world.query(dept='A03')}")).json()
+    dept = (await world.api.get(f"/api/v1/warnings?{world.query(dept='A03')}")).json()
     assert [m["seq"] for m in dept["messages"]] == [1, 2]
-    read = await world.api.post(f"/api/v1/messages/M000001/read?{world.query(dept='A03')}")
+    read = await world.api.post(f"/api/v1/warnings/M000001/read?{world.query(dept='A03')}")
     assert read.status_code == 200
-    unread = await world.api.get(f"/api/v1/messages?{world.query(dept='A03', unread='true')}")
+    unread = await world.api.get(f"/api/v1/warnings?{world.query(dept='A03', unread='true')}")
     assert [m["id"] for m in unread.json()["messages"]] == ["M000002"]
-    since = await world.api.get(f"/api/v1/messages?{world.query(dept='A03', since=1)}")
+    since = await world.api.get(f"/api/v1/warnings?{world.query(dept='A03', since=1)}")
     assert [m["seq"] for m in since.json()["messages"]] == [2]
-    other = await world.api.post(f"/api/v1/messages/M000003/read?{world.query()}")
+    other = await world.api.post(f"/api/v1/warnings/M000003/read?{world.query()}")
     assert other.status_code == 404 and "没有这条消息" in other.json()["error"]
 
 
@@ -110,9 +110,9 @@ async def test_tampered_signatures_get_403_and_no_data(world: World, tamper: str
     else:
         key = tamper.split("=")[0]
         query = "&".join(tamper if p.startswith(key + "=") else p for p in query.split("&"))
-    api = await world.api.get(f"/api/v1/messages?{query}")
+    api = await world.api.get(f"/api/v1/warnings?{query}")
     assert api.status_code == 403 and "messages" not in api.json()
-    page = await world.api.get(f"/ws/alerts?{query}")
+    page = await world.api.get(f"/ws/warnings?{query}")
     assert page.status_code == 403
     assert "无法打开预警提醒页面" in page.text and "疑似漏报" not in page.text
 
@@ -120,17 +120,17 @@ async def test_tampered_signatures_get_403_and_no_data(world: World, tamper: str
 async def test_expired_widget_link_is_refused(world: World) -> None:
     query = world.query()
     world.clock.advance(hours=13)
-    page = await world.api.get(f"/ws/alerts?{query}")
+    page = await world.api.get(f"/ws/warnings?{query}")
     assert page.status_code == 403 and "链接已过期" in page.text
 
 
 async def test_widget_page_carries_the_signed_auth_only(world: World) -> None:
-    page = await world.api.get(f"/ws/alerts?{world.query(dept='A03')}")
+    page = await world.api.get(f"/ws/warnings?{world.query(dept='A03')}")
     assert page.status_code == 200 and 'lang="zh-CN"' in page.text
     assert "传染病预警提醒" in page.text and "SIM-LICENSE" not in page.text
     assert (await world.api.get("/ws/sso.js")).headers["content-type"].startswith(
         "application/javascript")
-    assert (await world.api.get("/ws/static/alerts.js")).status_code == 200
+    assert (await world.api.get("/ws/static/warnings.js")).status_code == 200
 
 
 async def test_sso_prepare_checks_base_user_delivery(world: World) -> None:
@@ -190,7 +190,7 @@ async def test_a_recovered_front_end_shows_live_within_one_poll_interval(world: 
         world.clock.advance(step.delay_s)
         elapsed += step.delay_s
     assert elapsed - 150 <= 5.0
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert status["delayed"] is False and status["notices"] == []
 
 
@@ -200,15 +200,15 @@ async def test_a_key_that_was_not_renewed_is_a_notice(world: World) -> None:
     assert world.services.key_cache is not None
     key = world.services.key_cache.load()
     assert key is not None
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert status["notices"] == []
     world.state.down = True  # renewal fails: the key ages into its last day, then past it
     world.clock.advance(key.expires_at - world.clock.now().timestamp() - 3600)
     await world.services.poller.step()
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert [n["kind"] for n in status["notices"]] == ["outage", "key_expiring"]
     world.clock.advance(7200)
-    status = (await world.api.get(f"/api/v1/messages?{world.query()}")).json()["status"]
+    status = (await world.api.get(f"/api/v1/warnings?{world.query()}")).json()["status"]
     assert [n["kind"] for n in status["notices"]] == ["outage", "key_expired"]
     assert "过期" in status["notices"][1]["text"]
 

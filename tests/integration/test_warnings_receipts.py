@@ -23,13 +23,13 @@ World = MessageWorld
 
 
 async def _listed(world: World, user: str, dept: str = "A03") -> dict[str, dict[str, object]]:
-    reply = await world.api.get(f"/api/v1/messages?{world.query(user, dept)}")
+    reply = await world.api.get(f"/api/v1/warnings?{world.query(user, dept)}")
     assert reply.status_code == 200
     return {m["id"]: m for m in reply.json()["messages"]}
 
 
 async def _act(world: World, msg_id: str, action: str, user: str) -> httpx.Response:
-    return await world.api.post(f"/api/v1/messages/{msg_id}/{action}?{world.query(user, 'A03')}")
+    return await world.api.post(f"/api/v1/warnings/{msg_id}/{action}?{world.query(user, 'A03')}")
 
 
 def _doctor(engine: Engine, user_id: str, name: str) -> None:
@@ -102,7 +102,7 @@ async def test_a_department_warning_has_each_doctors_own_state(world: World) -> 
     assert (await _act(world, "TO-DEPT", "read", "D001")).status_code == 200
     assert (await _listed(world, "D001"))["TO-DEPT"]["read"] is True
     assert (await _listed(world, "D003"))["TO-DEPT"]["read"] is False
-    unread = await world.api.get(f"/api/v1/messages?{world.query('D003', 'A03', unread='true')}")
+    unread = await world.api.get(f"/api/v1/warnings?{world.query('D003', 'A03', unread='true')}")
     assert {m["id"] for m in unread.json()["messages"]} == {"TO-D002", "TO-DEPT"}
 
 

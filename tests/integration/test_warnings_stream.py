@@ -59,7 +59,7 @@ async def test_stream_delivers_new_message_within_two_seconds(tmp_path: Path) ->
         state.add_message(msgId="OLD")
         await services.poller.step()
         async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client, \
-                client.stream("GET", f"/api/v1/messages/stream?{query}") as response:
+                client.stream("GET", f"/api/v1/warnings/stream?{query}") as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             lines = response.aiter_lines()
             backlog, _ = await _next_event(lines, "message", time.monotonic() + 5)
@@ -84,7 +84,7 @@ async def test_stream_tells_the_widget_at_once_when_the_front_end_goes_and_comes
     with _gateway(tmp_path, heartbeat_s=60) as (state, services, gateway_url, query):
         await services.poller.step()
         async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client, \
-                client.stream("GET", f"/api/v1/messages/stream?{query}") as response:
+                client.stream("GET", f"/api/v1/warnings/stream?{query}") as response:
             lines = response.aiter_lines()
             first, _ = await _next_event(lines, "status", time.monotonic() + 5)
             assert first["delayed"] is False

@@ -47,7 +47,7 @@ def _pages(ports: list[int], log_text: str) -> dict[str, str]:
         pages.update({f"console {p}": text for p, text in crawl_console(client).items()})
         for url in re.findall(rf"{re.escape(base)}/ws/[^\s]+", log_text):
             pages[f"ws {url[len(base):][:40]}"] = client.get(url).text
-            state = url.replace("/ws/records?", "/ws/records/api/state?")
+            state = url.replace("/ws/shared?", "/ws/shared/api/state?")
             if state != url:
                 pages["ws records state"] = client.get(state).text
     for url in (f"http://127.0.0.1:{frontend}/sim/tables", f"http://127.0.0.1:{frontend}/sim/messages",
@@ -75,7 +75,7 @@ def test_no_personal_data_in_demo_logs_and_pages(tmp_path: Path) -> None:
     log = tmp_path / "demo.log"
     demo = _demo(tmp_path, ports, log)
     try:
-        assert wait_for(lambda: "/ws/alerts?userId=" in log.read_text("utf-8", "replace"), 90,
+        assert wait_for(lambda: "/ws/warnings?userId=" in log.read_text("utf-8", "replace"), 90,
                         0.5), log.read_text("utf-8", "replace")[-2000:]
         _add_admin(tmp_path / "demo" / "project" / "hisbridge.yaml")
         time.sleep(3)  # a few more warnings and deliveries

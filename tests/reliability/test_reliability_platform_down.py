@@ -63,7 +63,7 @@ async def test_platform_down_during_viewing_gives_a_clear_error_and_no_stale_dat
     page = viewer_url(settings, GATEWAY, patient_id="P1", encounter_type="OUTPATIENT",
                       encounter_id="MZ1", user_id="D0001", user_name="张医生", dept_code="0301",
                       now=system_clock.now())
-    api = page.removeprefix(GATEWAY).replace("/ws/records?", "/ws/records/api/{}?")
+    api = page.removeprefix(GATEWAY).replace("/ws/shared?", "/ws/shared/api/{}?")
     await gateway.post(api.format("apply"), json={"channel": "SMS"})
     code = sim.state.platform.sms_outbox[-1]["code"]  # type: ignore[attr-defined]
     granted = await gateway.post(api.format("sms"), json={"code": code})

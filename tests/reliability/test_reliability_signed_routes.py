@@ -16,11 +16,11 @@ from hisbridge.runtime.gateway import assemble
 from hisbridge.testing import secret_settings
 from hisbridge.web.signing import signed_query
 
-SIGNED = [("GET", "/ws/alerts"), ("GET", "/ws/records"), ("GET", "/ws/records/doc/d1"),
-          ("GET", "/ws/records/api/state"), ("POST", "/ws/records/api/apply"),
-          ("GET", "/ws/records/api/timeline"), ("GET", "/ws/records/api/doc/d1"),
-          ("GET", "/api/v1/messages"), ("POST", "/api/v1/messages/m1/read"),
-          ("GET", "/api/v1/messages/stream"), ("POST", "/api/v1/sso/prepare"),
+SIGNED = [("GET", "/ws/warnings"), ("GET", "/ws/shared"), ("GET", "/ws/shared/doc/d1"),
+          ("GET", "/ws/shared/api/state"), ("POST", "/ws/shared/api/apply"),
+          ("GET", "/ws/shared/api/timeline"), ("GET", "/ws/shared/api/doc/d1"),
+          ("GET", "/api/v1/warnings"), ("POST", "/api/v1/warnings/m1/read"),
+          ("GET", "/api/v1/warnings/stream"), ("POST", "/api/v1/sso/prepare"),
           ("POST", "/api/v1/sso/launch")]
 PARAMS = {"userId": "D0001", "deptCode": "0301", "userName": "张医生", "patientId": "P1",
           "encounterType": "OUTPATIENT", "encounterId": "MZ1"}

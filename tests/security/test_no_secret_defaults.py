@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import hisbridge
-from hisbridge.ops.masking import secret_like
+from hisbridge.ops.config import secret_like
 from hisbridge.settings import Settings
 from hisbridge.settings.secrets import FORMER_DEFAULTS
 

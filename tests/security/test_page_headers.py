@@ -73,13 +73,13 @@ def _signed(app: FastAPI) -> dict[str, str]:
     widget = widget_url(settings, "D001", "A03", now=time.time(), base_url="")
     query = widget.split("?", 1)[1]
     return {"viewer": viewer, "widget": widget, "sso": f"/api/v1/sso/prepare?{query}",
-            "messages": f"/api/v1/messages?{query}",
-            "timeline": viewer.replace("/ws/records?", "/ws/records/api/timeline?")}
+            "messages": f"/api/v1/warnings?{query}",
+            "timeline": viewer.replace("/ws/shared?", "/ws/shared/api/timeline?")}
 
 
 async def test_every_route_signed_or_not_carries_the_headers(app: FastAPI) -> None:
     routes = walk_routes(app.routes)
-    assert any(p.startswith("/ws/records") for _, p in routes) and ("GET", "/ws/alerts") in routes
+    assert any(p.startswith("/ws/shared") for _, p in routes) and ("GET", "/ws/warnings") in routes
     checked = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         for method, path in routes:
@@ -108,7 +108,7 @@ async def test_several_origins_and_tls_behind_a_proxy(tmp_path: Path) -> None:
                           behind_tls_proxy=True):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             reply = await http.get(_signed(app)["viewer"])
-            static = await http.get("/ws/static/alerts.js")
+            static = await http.get("/ws/static/warnings.js")
         _assert_protected(reply, ancestors=f"'self' {HIS} https://his2.example", frame=None)
         assert reply.headers["strict-transport-security"].startswith("max-age=")
         assert static.headers["strict-transport-security"].startswith("max-age=")

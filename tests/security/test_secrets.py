@@ -203,7 +203,7 @@ def _refuses_former_default_keys(base: str) -> None:
     now = time.time()
     for key in sorted(FORMER_DEFAULTS):
         query = signed_query({"userId": "D001", "deptCode": "A03"}, key, now=now)
-        got = httpx.get(f"{base}/api/v1/messages?{query}", timeout=5)
+        got = httpx.get(f"{base}/api/v1/warnings?{query}", timeout=5)
         assert got.status_code == 403, (key, got.status_code)
 
 
@@ -249,7 +249,7 @@ def test_run_starts_on_a_fresh_init(project: Path, tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         _refuses_former_default_keys(base)
         query = signed_query({"userId": "D001", "deptCode": "A03"}, own_key, now=time.time())
-        assert httpx.get(f"{base}/api/v1/messages?{query}", timeout=5).status_code == 200
+        assert httpx.get(f"{base}/api/v1/warnings?{query}", timeout=5).status_code == 200
         _forwarded_for_does_not_dodge_the_address_throttle(base)
     finally:
         process.terminate()

@@ -97,16 +97,16 @@ async def test_the_viewer_refuses_folding_and_old_links_and_honours_rotation(rig
     page = await rig.gateway.get(url.removeprefix(GATEWAY))
     assert page.status_code == 200
     folded = _folded(url.split("?", 1)[1])
-    forged = await rig.gateway.get("/ws/records?" + urlencode(folded))
+    forged = await rig.gateway.get("/ws/shared?" + urlencode(folded))
     assert forged.status_code == 403 and "签名无效" in forged.text
     exp = str(int(rig.clock.now().timestamp()) + 600)
     plain = {"patientId": "P1", "encounterType": "OUTPATIENT", "encounterId": "MZ1",
              "userId": "DOC1", "deptCode": "0301", "exp": exp}
-    old = await rig.gateway.get("/ws/records?" + urlencode(_old_format(plain, "key-before-rotation")))
+    old = await rig.gateway.get("/ws/shared?" + urlencode(_old_format(plain, "key-before-rotation")))
     assert old.status_code == 403 and "旧的签名格式" in old.text
     rotated = signed_query(plain | {"exp": None}, "key-before-rotation",
                            now=rig.clock.now().timestamp(), ttl_s=600)
-    assert (await rig.gateway.get("/ws/records?" + rotated)).status_code == 200
+    assert (await rig.gateway.get("/ws/shared?" + rotated)).status_code == 200
 
 
 def test_widget_links_are_signed_with_the_current_key() -> None:

@@ -43,13 +43,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
     """Encounter MZ1 of department 0301, granted to D0001 of 0301 by SMS code."""
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
     built = build_rig(f"sqlite:///{tmp_path / 'gw.db'}", clock=clock)
-    person = built.resident(0)
-    await built.gateway.post("/api/v1/encounters", json={
-        "event": "REGISTERED",
-        "patient": {"hisPatientId": "P1", "idNo": person.id_no, "name": person.name},
-        "encounter": {"type": "outpatient", "id": "MZ1", "visitDate": "2026-03-02",
-                      "deptCode": "0301"},
-    })
+    await built.register("P1", "MZ1", dept_code="0301")
     api = _api(built, "D0001", "0301")
     await built.gateway.post(api.format("apply"), json={"channel": "SMS"})
     code = built.platform.sms_outbox[-1]["code"]
@@ -61,7 +55,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
 
 def _api(rig: GdHealthRig, user_id: str, dept: str) -> str:
     url = rig.url("P1", "OUTPATIENT", "MZ1", user_id=user_id, dept_code=dept).removeprefix(GATEWAY)
-    return url.replace("/ws/records?", "/ws/records/api/{}?")
+    return url.replace("/ws/shared?", "/ws/shared/api/{}?")
 
 
 def _refusals(rig: GdHealthRig) -> list[tuple[str, str, str]]:

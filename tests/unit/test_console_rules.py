@@ -13,10 +13,10 @@ from hisbridge.ops.access import AccessPolicy, classify
 from hisbridge.ops.alerts.cooldown import OpenAlert, plan
 from hisbridge.ops.alerts.rules import Snapshot, TargetHealth, Thresholds, evaluate
 from hisbridge.ops.chart import throughput_svg
+from hisbridge.ops.config import MASK, masked_settings
 from hisbridge.ops.dashboard import HourBar
 from hisbridge.ops.i18n import STRINGS, pick_lang, translator
 from hisbridge.ops.lockout import LockoutPolicy, locked_until
-from hisbridge.ops.masking import MASK, masked_settings
 from hisbridge.ops.passwords import password_problems
 from hisbridge.ops.roles import PERMISSIONS, allowed
 from hisbridge.settings import Settings
@@ -45,15 +45,15 @@ POLICY = AccessPolicy()
 
 
 @pytest.mark.parametrize(("path", "access"), [
-    ("/healthz", "open"), ("/readyz", "open"), ("/metrics", "metrics"), ("/ws/alerts", "open"),
+    ("/healthz", "open"), ("/readyz", "open"), ("/metrics", "metrics"), ("/ws/warnings", "open"),
     ("/ws", "open"),
     ("/console/login", "open"), ("/console/static/console.css", "open"),
     ("/api/v1/events/emr_patient_info", "open"), ("/api/v1/events", "open"),
-    ("/api/v1/eventsX", "api"), ("/api/v1/messages", "signed"), ("/api/v1/messages/stream", "signed"),
+    ("/api/v1/eventsX", "api"), ("/api/v1/warnings", "signed"), ("/api/v1/warnings/stream", "signed"),
     ("/api/v1/sso/launch", "signed"), ("/api/v1/outbox/status", "hospital"), ("/api/v1/outboxes", "api"),
     ("/openapi.json", "api"),
     ("/docs", "api"), ("/api/v1/consents", "hospital"), ("/api/v1/consents/callback", "open"),
-    ("/api/v1/records/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
+    ("/api/v1/shared/c1/index", "hospital"), ("/api/v1/bookings", "hospital"),
     ("/console/", "page"), ("/console", "page"), ("/console/loginx", "page"),
     ("/", "page"), ("/healthz/x", "api"), ("/readyz/x", "api"), ("/wsx", "api"), ("/nothing", "api"),
 ])

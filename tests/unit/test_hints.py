@@ -27,7 +27,7 @@ def test_a_patient_without_an_id_number_is_told_which_id_type_to_send() -> None:
 
 @pytest.mark.parametrize(("field", "rule", "expected_zh", "expected_en"), [
     ("birth_date", "date", "真实存在的日期", "a real date"),
-    ("gender_code", "code_set", "codemaps/gender.csv", "hisbridge spec codes gender"),
+    ("gender_code", "code_set", "codemaps/gender.csv", "hisbridge dictionary codes gender"),
 ])
 def test_hints_name_the_fix(field: str, rule: str, expected_zh: str, expected_en: str) -> None:
     bad = {"birth_date": "1990-02-30", "gender_code": "X"}[field]

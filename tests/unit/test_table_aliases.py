@@ -39,5 +39,5 @@ def test_sync_file_accepts_the_export_spelling(tmp_path: Path) -> None:
                                  "-c", str(config)])
     assert result.exit_code == 0, result.output
     assert "accepted 1" in result.output
-    shown = runner.invoke(app, ["spec", "show", "emr_adminssion_info", "--json"])
+    shown = runner.invoke(app, ["dictionary", "show", "emr_adminssion_info", "--json"])
     assert shown.exit_code == 0 and "admission" in shown.output

@@ -58,4 +58,4 @@ def test_widget_url_command_prints_a_signed_link() -> None:
     result = CliRunner().invoke(app, ["sso", "widget-url", "--user", "D001", "--dept", "A03"],
                                 env=env)
     assert result.exit_code == 0, result.output
-    assert "/ws/alerts?userId=D001&deptCode=A03&exp=" in result.output and "&sig=" in result.output
+    assert "/ws/warnings?userId=D001&deptCode=A03&exp=" in result.output and "&sig=" in result.output

@@ -26,20 +26,22 @@ def _register() -> None:
     from hisbridge.cli import (
         check,
         demo,
+        dictionary,
         init,
         outbox,
         reconcile,
         run,
         service,
         simulate,
-        spec,
         sso,
         sync,
     )
     from hisbridge.cli import secrets as secrets_cli
     from hisbridge.cli import user as user_cli
 
-    app.add_typer(spec.app, name="spec")
+    app.add_typer(dictionary.app, name="dictionary")
+    # The old name, hidden from help and docs: hospitals' scripts still call `hisbridge spec ...`.
+    app.add_typer(dictionary.app, name="spec", hidden=True)
     app.add_typer(simulate.load(), name="simulate")
     app.add_typer(sso.app, name="sso")
     app.add_typer(user_cli.app, name="user")

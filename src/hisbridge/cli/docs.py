@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-__all__ = ["app"]
+__all__ = ["Out", "app", "emit_text"]
 
 app = typer.Typer(help="参考文档 / generate the reference docs from the code", no_args_is_help=True)
 console = Console()
@@ -17,7 +17,8 @@ console = Console()
 Out = Annotated[Path | None, typer.Option(help="write here instead of stdout")]
 
 
-def _emit(render: Callable[[], str], out: Path | None) -> None:
+def emit_text(render: Callable[[], str], out: Path | None) -> None:
+    """Write ``render()`` to ``out``, or to stdout without one."""
     text = render()
     if out is None:
         typer.echo(text, nl=False)
@@ -31,7 +32,7 @@ def config(out: Out = None) -> None:
     """生成配置参考 / render docs/configuration.md: every settings key, env variable, default."""
     from hisbridge.settings.reference import render_configuration_markdown
 
-    _emit(render_configuration_markdown, out)
+    emit_text(render_configuration_markdown, out)
 
 
 @app.command("cli")
@@ -39,4 +40,4 @@ def cli(out: Out = None) -> None:
     """生成命令行参考 / render docs/cli.md: every command with its arguments and options."""
     from hisbridge.cli.reference import render_cli_markdown
 
-    _emit(render_cli_markdown, out)
+    emit_text(render_cli_markdown, out)

@@ -2,7 +2,7 @@
 
 On a terminal the rows are a rich table whose cells wrap (never cut). Piped or redirected, the
 output is tab-separated with a header line, one row per line, nothing truncated, so
-``hisbridge spec list | grep emr_patient_info`` and ``cut -f2`` work. ``--json`` prints one JSON
+``hisbridge dictionary list | grep emr_patient_info`` and ``cut -f2`` work. ``--json`` prints one JSON
 document (a list of objects keyed by column, unless the command passes its own document).
 """
 

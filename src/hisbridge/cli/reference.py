@@ -36,7 +36,7 @@ class ParamDoc:
 
 @dataclass(frozen=True)
 class CommandDoc:
-    """One command or group, by its full name (``hisbridge spec docs``)."""
+    """One command or group, by its full name (``hisbridge dictionary docs``)."""
 
     path: str
     help: str

@@ -175,7 +175,7 @@ class _Demo:
         }
         gd = self.gateway.services.get("gdhealth")
         if gd is not None:
-            self.urls["档案调阅 record viewer (demo patient)"] = await demo_viewer_url(
+            self.urls["档案调阅 shared-documents viewer (demo patient)"] = await demo_viewer_url(
                 gd, self.gd_sim, self.settings, base, self.clock)
 
     async def stop(self) -> None:

@@ -2,7 +2,7 @@
 
 A mapping cannot invent a value, so a hint never says "provide it in the mapping" alone: it
 names the HIS data to fill in, or the code the spec offers for the case (id_card_type, see
-``hisbridge spec codes id_card_type``). The id_card_type set (WS 364.3 CV02.01.101) has no code
+``hisbridge dictionary codes id_card_type``). The id_card_type set (WS 364.3 CV02.01.101) has no code
 for "no document" or "newborn"; the cases below use its codes 02, 03 and 99 — an assumption
 stated in docs/mapping.md, to confirm with the front-end's administrator.
 """
@@ -30,8 +30,8 @@ _ID_CASES_EN = ("without an ID number, set id_card_type_code by case: a foreigne
 
 _BY_FIELD: Mapping[str, tuple[str, str]] = {
     "id_card": (_ID_CASES_ZH, _ID_CASES_EN),
-    "id_card_type_code": ("请填证件类别代码（hisbridge spec codes id_card_type）；" + _ID_CASES_ZH,
-                          "fill the ID type code (hisbridge spec codes id_card_type); "
+    "id_card_type_code": ("请填证件类别代码（hisbridge dictionary codes id_card_type）；" + _ID_CASES_ZH,
+                          "fill the ID type code (hisbridge dictionary codes id_card_type); "
                           + _ID_CASES_EN),
     "id_card_type_name": ("填证件类别代码对应的名称（代码映射 id_card_type.csv 会自动给出）",
                           "the label of the ID type code (the id_card_type.csv code map gives "

@@ -1,7 +1,7 @@
 """The 20 national tables as SQLAlchemy tables, and the DDL they compile to.
 
 Used by the front-end simulator's own store, by the database sink (an intermediate database the
-front-end reads) and by ``hisbridge spec ddl``. Lengths are characters; on MySQL/MariaDB long
+front-end reads) and by ``hisbridge dictionary ddl``. Lengths are characters; on MySQL/MariaDB long
 VARCHARs become TEXT so that the wide tables fit the 65,535-byte row limit with utf8mb4.
 """
 

@@ -164,9 +164,9 @@ class _TableChecks:
                 out.append(self.violation(
                     f, rule, code, f"{shown!r} 不属于「{set_zh}」；"
                     f"请在代码对照 codemaps/{f.code_set}.csv 中补一行，"
-                    f"可用代码见 hisbridge spec codes {f.code_set}",
+                    f"可用代码见 hisbridge dictionary codes {f.code_set}",
                     f"{shown!r} is not in {f.code_set}; add a line to codemaps/{f.code_set}.csv "
-                    f"(codes: hisbridge spec codes {f.code_set})",
+                    f"(codes: hisbridge dictionary codes {f.code_set})",
                     self.dq_severity))
         return check
 

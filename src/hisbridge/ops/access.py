@@ -5,9 +5,9 @@ token); ``/metrics`` (with its Bearer token when one is set);
 the workstation pages ``/ws/...`` (signed URLs, checked by their own module); the login page
 and the console's static files; the configured open API prefixes (the HIS push intake, which
 has its own push token, and the provincial platform's signed callback). The signed API
-prefixes (messages, SSO) are left to their module, which verifies the signed query and
+prefixes (warnings, SSO) are left to their module, which verifies the signed query and
 answers 403 when it is missing or wrong. The hospital API prefixes (outbox, authorizations,
-bookings, encounters, records) take the HIS push token as a Bearer token (their module
+bookings, encounters, shared documents) take the HIS push token as a Bearer token (their module
 refuses every call while no push token is configured: they are never open). Every other
 path needs a console session, or for the API a Bearer API token: pages redirect to the login
 page, everything else answers 401.
@@ -30,9 +30,9 @@ _OPEN_PREFIXES = ("/ws/", "/console/static/")
 @dataclass(frozen=True, slots=True)
 class AccessPolicy:
     open_api_prefixes: Sequence[str] = ("/api/v1/events", "/api/v1/consents/callback")
-    signed_api_prefixes: Sequence[str] = ("/api/v1/messages", "/api/v1/sso")
+    signed_api_prefixes: Sequence[str] = ("/api/v1/warnings", "/api/v1/sso")
     push_token_prefixes: Sequence[str] = ("/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
-                                          "/api/v1/encounters", "/api/v1/records")
+                                          "/api/v1/encounters", "/api/v1/shared")
     extra_open: Sequence[str] = field(default_factory=tuple)
 
 

@@ -1,77 +1,67 @@
-"""Settings of the console (``console:`` in the YAML file, ``HISBRIDGE_CONSOLE__...`` in env)."""
+"""The ``/console/config`` page's logic: the settings in force, every secret replaced by ``******``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, SecretStr
 
-from hisbridge.ops.lockout import LockoutPolicy
+__all__ = ["MASK", "config_sections", "flatten", "masked_settings", "secret_like"]
 
-__all__ = ["AlertSettings", "Argon2Settings", "ConsoleSettings"]
-
-
-class AlertSettings(BaseModel):
-    """Alert rules' thresholds, where alerts are sent, and how often the same one may repeat."""
-
-    enabled: bool = True  # evaluate the alert rules in the gateway
-    interval_s: float = Field(60.0, gt=0, description="how often the rules are evaluated")
-    webhook_url: str | None = None  # where alerts are POSTed; unset = shown in the console only
-    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-HisBridge-Signature")
-    webhook_timeout_s: float = Field(5.0, gt=0)  # seconds to wait for the alert webhook
-    cooldown_minutes: float = Field(30.0, ge=0, description="same alert is re-sent at most this often")
-    dead_growth: int = Field(10, ge=1, description="new dead letters within dead_window_minutes")
-    dead_window_minutes: float = Field(60.0, gt=0)  # the window dead_growth is counted in
-    pending_max_minutes: float = Field(
-        30.0, gt=0, description="oldest pending entry older than this (also /readyz's backlog bound)")
-    source_idle_minutes: float = Field(30.0, gt=0, description="a source not polled for this long")
-    key_expiry_hours: float = Field(24.0, gt=0, description="secret key expiring within this")
+MASK = "******"
+_SECRET_WORDS = ("password", "secret", "token", "license", "licence", "key")
 
 
-class Argon2Settings(BaseModel):
-    """Cost of the password hash (argon2id); the defaults are argon2-cffi's."""
+def secret_like(name: str) -> bool:
+    """A key whose name says it holds a secret, even where it is not typed ``SecretStr``."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith(
+        ("_path", "_param", "_field", "_style", "_minutes", "_hours", "_s"))
 
-    time_cost: int = Field(3, ge=1)  # argon2 iterations
-    memory_kib: int = Field(65536, ge=64)  # argon2 memory per hash, in KiB
-    parallelism: int = Field(4, ge=1, le=64)  # argon2 lanes (threads)
+
+def _mask_url(value: str) -> str:
+    # user:password@host in database URLs
+    if "://" in value and "@" in value.split("://", 1)[1]:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:{MASK}@{host}"
+    return value
 
 
-class ConsoleSettings(BaseModel):
-    """Login, sessions, lock-out, tokens for machines, language, alerts."""
+def _masked(name: str, value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return MASK
+    if isinstance(value, BaseModel):
+        return {k: _masked(k, getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, dict):
+        return {str(k): _masked(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(name, v) for v in value]
+    if isinstance(value, str):
+        return MASK if secret_like(name) and value else _mask_url(value)
+    return value if value is None or isinstance(value, (int, float, bool)) else str(value)
 
-    session_idle_minutes: float = Field(30.0, gt=0)  # a session unused this long ends
-    session_max_hours: float = Field(12.0, gt=0)  # a session ends this long after login, used or not
-    # Failed logins of one name from one address, within lockout_window_minutes, that lock that
-    # name at that address (the real user elsewhere is not locked out).
-    lockout_failures: int = Field(5, ge=1)
-    lockout_window_minutes: float = Field(15.0, gt=0)  # the window failed logins are counted in
-    lockout_minutes: float = Field(15.0, gt=0)  # how long a lock lasts (hisbridge user unlock lifts it)
-    # Failed logins from one address over any names that stop all logins from it (guessing names).
-    lockout_address_failures: int = Field(20, ge=1)
-    # Checked failed logins of one name from all addresses that lock the name everywhere: keep it
-    # far above the others, so only an attack spread over many addresses reaches it.
-    lockout_user_failures: int = Field(100, ge=1)
-    api_token: SecretStr | None = Field(None, description="Bearer token for /api/v1 without a session")
-    metrics_token: SecretStr | None = Field(None, description="if set, /metrics needs it (Bearer)")
-    open_api_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/events", "/api/v1/consents/callback"],
-        description="open to the gate: the route checks its own token or signature")
-    signed_api_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/messages", "/api/v1/sso"],
-        description="pass the gate only with a sig parameter, which the route verifies")
-    push_token_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/outbox", "/api/v1/consents", "/api/v1/bookings",
-                                 "/api/v1/encounters", "/api/v1/records"],
-        description="also accept the HIS push token (push.token) as a Bearer token")
-    default_lang: Literal["zh", "en"] = "zh"  # console language until the user picks one
-    secure_cookies: bool = Field(
-        False, description="always mark cookies Secure (they are anyway under web TLS or behind_tls_proxy)")
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
-    argon2: Argon2Settings = Field(default_factory=Argon2Settings)
 
-    def lockout(self) -> LockoutPolicy:
-        """The lock-out policy these settings describe."""
-        return LockoutPolicy(self.lockout_failures, timedelta(minutes=self.lockout_window_minutes),
-                             timedelta(minutes=self.lockout_minutes),
-                             self.lockout_address_failures, self.lockout_user_failures)
+def masked_settings(settings: BaseModel) -> dict[str, Any]:
+    """A nested dict of ``settings`` safe to show: secrets masked, URL passwords masked."""
+    return {k: _masked(k, getattr(settings, k)) for k in type(settings).model_fields}
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """``{"a": {"b": 1}}`` -> ``[("a.b", 1)]``, lists shown whole."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows.extend(flatten(value, name + "."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def config_sections(settings: BaseModel) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """Each top-level section of ``settings``, masked, as ``(dotted key, value)`` rows."""
+    tree = masked_settings(settings)
+    return [(name, flatten(value) if isinstance(value, dict) else [(name, value)])
+            for name, value in tree.items()]

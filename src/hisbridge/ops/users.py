@@ -19,10 +19,10 @@ from sqlalchemy import Engine, insert, select, update
 from hisbridge._clock import Clock, system_clock
 from hisbridge.errors import Terminal
 from hisbridge.ops.attempts import LoginAttempts
-from hisbridge.ops.config import Argon2Settings
 from hisbridge.ops.lockout import LockoutPolicy
 from hisbridge.ops.passwords import Passwords, password_problems
 from hisbridge.ops.roles import ROLE_LABELS, is_role
+from hisbridge.ops.settings import Argon2Settings
 from hisbridge.store.schema.console import console_users
 from hisbridge.store.times import from_store, to_store
 

@@ -97,7 +97,7 @@ def viewer_url(
     user_name: str | None = None,
     ttl_s: int = 43200,
 ) -> str:
-    """A signed ``/ws/records`` URL for the doctor's workstation (same scheme as ``/ws``)."""
+    """A signed ``/ws/shared`` URL for the doctor's workstation (same scheme as ``/ws``)."""
     params = {
         "patientId": patient_id,
         "encounterType": encounter_type.upper(),
@@ -107,4 +107,4 @@ def viewer_url(
         "userName": user_name,
     }
     query = signed_query(params, settings.web.secret_key.get_secret_value(), now=now.timestamp(), ttl_s=ttl_s)
-    return f"{base_url.rstrip('/')}/ws/records?{query}"
+    return f"{base_url.rstrip('/')}/ws/shared?{query}"

@@ -28,7 +28,7 @@ from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.config import HisSettings
-from hisbridge.ops.config import ConsoleSettings
+from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.store.retention.policy import RetentionSettings
 
@@ -117,7 +117,7 @@ class WebSettings(BaseModel):
 
     host: str = "127.0.0.1"  # address ``hisbridge run`` listens on
     port: int = Field(8700, ge=1, le=65535)  # port ``hisbridge run`` listens on
-    # HMAC key of the signed URLs (warning widget, message API, record viewer) the HIS builds;
+    # HMAC key of the signed URLs (warning widget, warnings API, shared-documents viewer) the HIS builds;
     # no default: hisbridge init generates one, hisbridge run refuses to start without it.
     secret_key: SecretStr = SecretStr("")
     # Keys of a rotation still accepted when verifying signed URLs (new links always use

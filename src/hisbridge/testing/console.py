@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.ops.config import Argon2Settings
+from hisbridge.ops.settings import Argon2Settings
 from hisbridge.ops.users import UserStore
 
 __all__ = ["FAST_ARGON2", "ROLE_USERS", "add_role_users", "csrf_of", "login"]

@@ -75,6 +75,17 @@ class GdHealthRig:
             now=self.clock.now(),
         )
 
+    async def register(self, patient_id: str = "P1", encounter_id: str = "MZ1", *, index: int = 0,
+                       dept_code: str = "0301", visit_date: str = "2026-03-02") -> httpx.Response:
+        """The HIS registers an outpatient visit of resident ``index`` (``/api/v1/encounters``)."""
+        person = self.resident(index)
+        return await self.gateway.post("/api/v1/encounters", json={
+            "event": "REGISTERED",
+            "patient": {"hisPatientId": patient_id, "idNo": person.id_no, "name": person.name},
+            "encounter": {"type": "outpatient", "id": encounter_id, "visitDate": visit_date,
+                          "deptCode": dept_code},
+        })
+
     async def apply(
         self, channel: str, *, index: int = 0, encounter_id: str = "MZ1", visit_date: str = "2026-03-02"
     ) -> dict[str, Any]:

@@ -3,7 +3,7 @@
     async with message_world(engine, interaction={"poller": {"interval_s": 5}}) as world:
         world.state.add_message(userId="D002")
         await world.services.poller.step()
-        await world.api.get(f"/api/v1/messages?{world.query('D001', 'A03')}")
+        await world.api.get(f"/api/v1/warnings?{world.query('D001', 'A03')}")
 """
 
 from __future__ import annotations

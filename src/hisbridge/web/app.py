@@ -1,7 +1,8 @@
 """The gateway's FastAPI application, assembled from one module per concern.
 
-Each concern (push intake, outbox, messages, consents, records, console, widgets) is a module
-with ``mount(app)``; ``create_app`` calls them in order. Shared state lives on ``app.state``:
+Each concern (push intake, outbox, warnings, consents, shared documents, console, widgets,
+redirects from old route names) is a module with ``mount(app)``; ``create_app`` calls them in
+order. Shared state lives on ``app.state``:
 ``settings``, ``engine`` (the store), ``clock``, and the typed services the caller built
 (``hisbridge.runtime`` assembles them; the web never builds a service itself).
 """
@@ -108,6 +109,7 @@ def create_app(
         intake,
         metrics,
         outbox_api,
+        redirects,
         viewer,
         warnings_api,
         widgets,
@@ -123,9 +125,10 @@ def create_app(
         if service is not None:
             setattr(app.state, name, service)
     _install_error_handlers(app)
-    # In the order they are mounted: the console's gate sits in front of the routes after it.
-    for concern in (health, console, warnings_api, widgets, consents_api, documents_api, viewer,
-                    intake, outbox_api, metrics):
+    # In the order they are mounted: the console's gate sits in front of the routes after it;
+    # the old route names (redirects) come before the routes and static mounts that replace them.
+    for concern in (health, redirects, console, warnings_api, widgets, consents_api, documents_api,
+                    viewer, intake, outbox_api, metrics):
         concern.mount(app)
     app.add_middleware(PageHeaders, settings=settings)  # outermost: also on the guard's answers
     return app

@@ -1,4 +1,5 @@
-"""``/api/v1/records/{consentId}/...``: other institutions' records behind a current grant.
+"""``/api/v1/shared/{consentId}/...``: documents other institutions share with us, behind a
+patient's current grant (formerly ``/api/v1/records/...``, which redirects here with a 308).
 
 Every call re-checks the grant (a revocation stops the very next fetch) and is audited. The
 acting user is named in the query (``userId``, ``userName``, ``role``, ``deptCode``).
@@ -51,9 +52,9 @@ def parse_categories(raw: str | None) -> tuple[str, ...]:
 
 
 def mount(app: FastAPI) -> None:
-    router = APIRouter(tags=["records"])
+    router = APIRouter(tags=["shared"])
 
-    @router.get("/api/v1/records/{consent_id}/index")
+    @router.get("/api/v1/shared/{consent_id}/index")
     async def index(
         consent_id: str,
         request: Request,
@@ -75,7 +76,7 @@ def mount(app: FastAPI) -> None:
             "items": [e.public() for e in entries],
         }
 
-    @router.get("/api/v1/records/{consent_id}/documents/{doc_id}")
+    @router.get("/api/v1/shared/{consent_id}/documents/{doc_id}")
     async def document(
         consent_id: str,
         doc_id: str,

@@ -27,7 +27,7 @@ from hisbridge.settings import Settings
 __all__ = ["EMBEDDABLE_PREFIXES", "STATIC_PREFIXES", "PageHeaders", "page_headers"]
 
 EMBEDDABLE_PREFIXES = ("/ws/",)
-STATIC_PREFIXES = ("/ws/static/", "/ws/records/static/", "/console/static/", "/ws/sso.js")
+STATIC_PREFIXES = ("/ws/static/", "/ws/shared/static/", "/console/static/", "/ws/sso.js")
 HSTS = "max-age=31536000"
 
 

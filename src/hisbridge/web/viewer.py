@@ -1,4 +1,7 @@
-"""``/ws/records``: the doctor's viewer of other institutions' records (zh-CN).
+"""``/ws/shared``: the doctor's viewer of documents other institutions share with us (zh-CN).
+
+Formerly ``/ws/records``: old links (and their ``/doc``, ``/api`` and ``/static`` paths) are
+redirected here with a 308 by ``web.redirects``; the signature covers the query, not the path.
 
 Opened from the workstation with a signed URL (``hisbridge.web.signing``, same scheme as the
 other ``/ws`` pages): ``patientId``, ``encounterType``, ``encounterId``, ``userId``, ``deptCode``
@@ -96,7 +99,7 @@ def _json_error(problem: ConsentProblem) -> JSONResponse:
 
 
 def _page_routes(app: FastAPI) -> None:
-    @app.get("/ws/records", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/ws/shared", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> Response:
         try:
             ctx = _context(request)
@@ -125,7 +128,7 @@ def _page_routes(app: FastAPI) -> None:
             },
         )
 
-    @app.get("/ws/records/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/ws/shared/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     async def document_page(doc_id: str, request: Request) -> Response:
         try:
             ctx = _context(request)
@@ -160,7 +163,7 @@ def _api_routes(app: FastAPI) -> None:
             return JSONResponse({"error": REFUSALS[exc.reason]}, 403)
         return ctx, services(request)[0]
 
-    @app.get("/ws/records/api/state", include_in_schema=False)
+    @app.get("/ws/shared/api/state", include_in_schema=False)
     async def state(request: Request) -> Response:
         got = await guarded(request)
         if isinstance(got, JSONResponse):
@@ -168,7 +171,7 @@ def _api_routes(app: FastAPI) -> None:
         ctx, consents = got
         return JSONResponse(_state(consents, ctx, await _current(consents, ctx)))
 
-    @app.post("/ws/records/api/{action}", include_in_schema=False)
+    @app.post("/ws/shared/api/{action}", include_in_schema=False)
     async def act(action: str, request: Request) -> Response:
         got = await guarded(request)
         if isinstance(got, JSONResponse):
@@ -181,7 +184,7 @@ def _api_routes(app: FastAPI) -> None:
             return _json_error(problem)
         return JSONResponse(_state(consents, ctx, consent))
 
-    @app.get("/ws/records/api/timeline", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/ws/shared/api/timeline", response_class=HTMLResponse, include_in_schema=False)
     async def timeline_fragment(request: Request) -> Response:
         got = await guarded(request)
         if isinstance(got, JSONResponse):
@@ -200,7 +203,7 @@ def _api_routes(app: FastAPI) -> None:
             request, "viewer/timeline.html", {"groups": timeline(entries), "ctx": ctx}
         )
 
-    @app.get("/ws/records/api/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/ws/shared/api/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     async def detail_fragment(doc_id: str, request: Request) -> Response:
         got = await guarded(request)
         if isinstance(got, JSONResponse):
@@ -236,6 +239,6 @@ async def _act(consents: ConsentService, ctx: ViewerContext, action: str, body: 
 
 def mount(app: FastAPI) -> None:
     static = resources.files("hisbridge.web") / "static" / "viewer"
-    app.mount("/ws/records/static", StaticFiles(directory=str(static)), name="viewer-static")
+    app.mount("/ws/shared/static", StaticFiles(directory=str(static)), name="viewer-static")
     _page_routes(app)
     _api_routes(app)

@@ -1,4 +1,6 @@
-"""``/api/v1/messages``: the doctor's warnings as JSON, marking read, and a live SSE stream.
+"""``/api/v1/warnings``: the doctor's warnings as JSON, marking read, and a live SSE stream.
+
+(Formerly ``/api/v1/messages``, which still answers with a 308 redirect: ``web.redirects``.)
 
 Every call carries the signed identity of the workstation page (``userId``, ``deptCode``,
 ``exp``, ``sig``, built by the HIS with the shared secret, see ``hisbridge.web.signing``);
@@ -26,7 +28,7 @@ __all__ = ["IDENTITY", "Reader", "mount", "poll_status", "reader_of"]
 
 IDENTITY = ("userId", "deptCode", "exp", "sig")
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,7 @@ def poll_status(services: MessageServices) -> dict[str, Any]:
 
 
 @router.get("")
-async def list_messages(request: Request, unread: bool = False,
+async def list_warnings(request: Request, unread: bool = False,
                         since: int = Query(0, ge=0), limit: int = Query(200, ge=1, le=1000)
                         ) -> JSONResponse:
     """The reader's messages after ``since`` (a seq), oldest first (by the front-end's
@@ -159,7 +161,7 @@ async def stream(request: Request, since: int = Query(0, ge=0)) -> StreamingResp
 
 
 def mount(app: FastAPI) -> None:
-    """Add the message API (needs ``app.state.messages``; absent -> the routes are not added)."""
+    """Add the warnings API (needs ``app.state.messages``; absent -> the routes are not added)."""
     if getattr(app.state, "messages", None) is None:
         return
     app.include_router(router)

@@ -1,8 +1,9 @@
 """Workstation widgets under ``/ws`` and the SSO endpoints they use.
 
-- ``GET /ws/alerts?userId=&deptCode=&exp=&sig=``: the doctor's warnings, live (a signed,
+- ``GET /ws/warnings?userId=&deptCode=&exp=&sig=``: the doctor's warnings, live (a signed,
   expiring URL the HIS builds with ``web.secret_key``; see docs/warnings-and-sso.md).
-  A missing, tampered or expired signature gets a 403 page in Chinese and no data.
+  A missing, tampered or expired signature gets a 403 page in Chinese and no data. The old
+  ``/ws/alerts`` (and its ``alerts.js``/``alerts.css``) redirect here (``web.redirects``).
 - ``GET /ws/sso.js``: the SSO SDK (``HisBridge.sso({userId})``); ``/ws/static/...``.
 - ``POST /api/v1/sso/prepare``: for a signed request, whether the doctor can sign on and what
   the browser needs to call the doctor-PC client (the licence is handed out only here).
@@ -40,12 +41,12 @@ router = APIRouter(tags=["workstation"])
 
 def widget_url(settings: Settings, user_id: str, dept_code: str | None, *, now: float,
                base_url: str | None = None) -> str:
-    """The signed URL of ``/ws/alerts`` for a doctor (what the HIS builds; used by the demo)."""
+    """The signed URL of ``/ws/warnings`` for a doctor (what the HIS builds; used by the demo)."""
     widget = settings.interaction.widget
     query = signed_query({"userId": user_id, "deptCode": dept_code},
                          settings.web.secret_key.get_secret_value(), now=now,
                          ttl_s=widget.url_ttl_s)
-    return f"{(base_url or widget.public_base_url).rstrip('/')}/ws/alerts?{query}"
+    return f"{(base_url or widget.public_base_url).rstrip('/')}/ws/warnings?{query}"
 
 
 def print_widget_url(settings: Settings, user_id: str, dept_code: str | None = None, *,
@@ -70,8 +71,8 @@ def _known_user(services: MessageServices, user_id: str) -> bool | None:
     return None if outcome.problem == "lookup_unavailable" else False
 
 
-@router.get("/ws/alerts", response_class=HTMLResponse)
-async def alerts(request: Request) -> HTMLResponse:
+@router.get("/ws/warnings", response_class=HTMLResponse)
+async def warnings_page(request: Request) -> HTMLResponse:
     """The doctor's warning list (zh-CN), live over SSE with a polling fallback."""
     try:
         who = reader_of(request)
@@ -93,7 +94,7 @@ async def alerts(request: Request) -> HTMLResponse:
     }
     # "</" would end the inline <script> early; JSON allows "<\/".
     context = {"who": who, "config_json": _json.dumps_str(config).replace("</", "<\\/")}
-    return templates.TemplateResponse(request, "ws/alerts.html", context)
+    return templates.TemplateResponse(request, "ws/warnings.html", context)
 
 
 @router.get("/ws/sso.js")

@@ -150,7 +150,7 @@ class WebhookSettings(BaseModel):
 
 
 class WidgetSettings(BaseModel):
-    """The workstation widget ``/ws/alerts``."""
+    """The workstation widget ``/ws/warnings``."""
 
     url_ttl_s: int = Field(12 * 3600, ge=60)  # lifetime of a signed widget URL, in seconds
     high_levels: list[str] = Field(default_factory=lambda: ["高", "high", "紧急", "3", "red"])

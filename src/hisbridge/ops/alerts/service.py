@@ -15,7 +15,7 @@ from hisbridge.ops.alerts.cooldown import Plan, plan
 from hisbridge.ops.alerts.rules import Alert, Snapshot, Thresholds, evaluate
 from hisbridge.ops.alerts.snapshot import read_snapshot
 from hisbridge.ops.alerts.webhook import Notifier, WebhookNotifier, payload
-from hisbridge.ops.config import AlertSettings
+from hisbridge.ops.settings import AlertSettings
 
 __all__ = ["AlertService", "SnapshotReader", "thresholds_of"]
 

@@ -22,12 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge.ops.access import AccessPolicy
 from hisbridge.ops.alerts.service import AlertService
-from hisbridge.ops.config import ConsoleSettings
 from hisbridge.ops.sessions import SessionPolicy, SessionStore
+from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.ops.users import UserStore
 from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
 from hisbridge.web.console.guard import ConsoleGuard
 from hisbridge.web.console.render import page
+from hisbridge.web.redirects import with_old_names
 
 __all__ = ["ConsoleServices", "console_settings", "mount"]
 
@@ -53,8 +54,10 @@ def _services(app: FastAPI) -> ConsoleServices:
     lockout = cfg.lockout()
     sessions = SessionPolicy(timedelta(minutes=cfg.session_idle_minutes),
                              timedelta(hours=cfg.session_max_hours))
-    access = AccessPolicy(tuple(cfg.open_api_prefixes), tuple(cfg.signed_api_prefixes),
-                          tuple(cfg.push_token_prefixes))
+    # An old route name is guarded as its new one (web.redirects), whichever the settings list.
+    access = AccessPolicy(with_old_names(cfg.open_api_prefixes),
+                          with_old_names(cfg.signed_api_prefixes),
+                          with_old_names(cfg.push_token_prefixes))
     engine, clock = app.state.engine, app.state.clock
     users = UserStore(engine, clock=clock, lockout=lockout, argon2=cfg.argon2)
     return ConsoleServices(cfg, access, users,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from hisbridge.ops.ledgers import (
+from hisbridge.ops.audit import (
     AUDIT_COLUMNS,
     AuditFilter,
     audit_installed,

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.ops.ledgers import consents
+from hisbridge.ops.consents import consent_rows
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
@@ -24,7 +24,7 @@ async def consents_page(request: Request) -> Response:
     q = Checked(request.query_params, zone=display_zone(request))
     status = q.choice("status", "状态 status", STATUSES)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
-    rows = await asyncio.to_thread(consents, request.app.state.engine, status=status, since=since,
+    rows = await asyncio.to_thread(consent_rows, request.app.state.engine, status=status, since=since,
                                    until=until)
     if rows is None:
         raise NotConfigured("hisbridge.store.schema.consent")

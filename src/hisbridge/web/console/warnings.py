@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hisbridge.ops.ledgers import poll_states, warnings
+from hisbridge.ops.warnings import poll_states, warning_rows
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
@@ -25,7 +25,7 @@ async def warnings_page(request: Request) -> Response:
     text = q.text("q", "关键字 keyword", 64)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     engine = request.app.state.engine
-    rows = await asyncio.to_thread(warnings, engine, level=level, since=since, until=until, text=text)
+    rows = await asyncio.to_thread(warning_rows, engine, level=level, since=since, until=until, text=text)
     if rows is None:
         raise NotConfigured("hisbridge.store.schema.warnings")
     states = await asyncio.to_thread(poll_states, engine)

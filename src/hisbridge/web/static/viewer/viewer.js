@@ -17,7 +17,7 @@
   }
 
   function call(method, action, body) {
-    var url = "/ws/records/api/" + action + qs;
+    var url = "/ws/shared/api/" + action + qs;
     var opts = { method: method, headers: { "Content-Type": "application/json" } };
     if (body) { opts.body = JSON.stringify(body); }
     return fetch(url, opts).then(function (r) {
@@ -77,7 +77,7 @@
 
   function loadTimeline() {
     timelineLoaded = true;
-    fetch("/ws/records/api/timeline" + qs).then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
+    fetch("/ws/shared/api/timeline" + qs).then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
       .then(function (r) {
         $("timeline").innerHTML = r.text;
         if (!r.ok) { timelineLoaded = false; refresh(); }
@@ -86,7 +86,7 @@
   }
 
   function openDoc(docId) {
-    fetch("/ws/records/api/doc/" + encodeURIComponent(docId) + qs)
+    fetch("/ws/shared/api/doc/" + encodeURIComponent(docId) + qs)
       .then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
       .then(function (r) {
         $("detail").innerHTML = r.text;

@@ -1,5 +1,5 @@
 /*
- * Build the signed URL of the hisbridge warning widget (/ws/alerts) on the HIS SERVER side.
+ * Build the signed URL of the hisbridge warning widget (/ws/warnings) on the HIS SERVER side.
  * Node.js (CommonJS). Never ship the shared secret to a browser: the HIS back-end builds the
  * URL and hands it to the doctor's page or C/S client.
  *
@@ -38,7 +38,7 @@ function signedQuery(params, secret, options) {
 }
 
 function widgetUrl(gatewayBase, params, secret, options) {
-  return gatewayBase.replace(/\/+$/, "") + "/ws/alerts?" + signedQuery(params, secret, options);
+  return gatewayBase.replace(/\/+$/, "") + "/ws/warnings?" + signedQuery(params, secret, options);
 }
 
 module.exports = { canonical, signedQuery, widgetUrl };

@@ -1,4 +1,5 @@
-"""``hisbridge spec``: the 20 tables, their DDL, docs, and validation of files."""
+"""``hisbridge dictionary``: the national data dictionary — the 20 tables, their DDL, docs, and
+validation of files (``hisbridge spec`` is its hidden old name, kept for hospitals' scripts)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 
 from hisbridge import _json
+from hisbridge.cli.docs import Out, emit_text
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.dictionary import Validator, load_dictionary
 from hisbridge.dictionary.docs import render_tables_markdown
@@ -17,7 +19,8 @@ from hisbridge.dictionary.schema import DIALECTS, emit_ddl
 from hisbridge.dictionary.validator import Mode
 from hisbridge.dictionary.violations import Violation
 
-app = typer.Typer(help="20 张标准表 / the 20 national tables", no_args_is_help=True)
+app = typer.Typer(help="国家数据字典：20 张标准表 / the national data dictionary: the 20 tables",
+                  no_args_is_help=True)
 console = Console()
 
 
@@ -108,15 +111,9 @@ def ddl(dialect: Annotated[str, typer.Option(help="postgresql | mysql | sqlite")
 
 
 @app.command("docs")
-def docs(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
-         ) -> None:
+def docs(out: Out = None) -> None:
     """生成表文档 / render docs/tables.md from the dictionary."""
-    text = render_tables_markdown()
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, "utf-8")
-        console.print(f"wrote {out}")
+    emit_text(render_tables_markdown, out)
 
 
 @app.command("validate")

@@ -1,5 +1,5 @@
 /*
- * The workstation warning widget (/ws/alerts). ES5 only, no libraries: it must run in old
+ * The workstation warning widget (/ws/warnings). ES5 only, no libraries: it must run in old
  * embedded browser controls. Live over server-sent events; where EventSource is missing it
  * polls the JSON API every few seconds instead.
  *
@@ -11,7 +11,7 @@
 (function (window, document) {
   "use strict";
   var cfg = window.HisBridgeConfig || {};
-  var api = "../api/v1/messages";
+  var api = "../api/v1/warnings";
   var POLL_MS = 5000;
   var lastSeq = 0;
   var byId = {};

@@ -1,4 +1,4 @@
-"""`hisbridge spec ddl` output loads as is into PostgreSQL, MariaDB and SQLite."""
+"""`hisbridge dictionary ddl` output loads as is into PostgreSQL, MariaDB and SQLite."""
 
 from __future__ import annotations
 
