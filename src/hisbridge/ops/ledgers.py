@@ -55,7 +55,7 @@ _RECEIPT_COLS = ("msg_id", "user_id", "read_at", "read_by", "handled_at", "handl
 def warnings(engine: Engine, *, level: str | None, since: datetime | None, until: datetime | None,
              text: str | None) -> list[dict[str, Any]] | None:
     """Warning messages polled from the front-end, newest first."""
-    table = _usable("warnings", "messages", _MESSAGE_COLS)
+    table = _usable("warnings", "warning_messages", _MESSAGE_COLS)
     if table is None:
         return None
     c = table.c
@@ -79,7 +79,7 @@ def warnings(engine: Engine, *, level: str | None, since: datetime | None, until
 
 def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Each doctor's read/handled state of the messages: who did it and when."""
-    table = _usable("warnings", "message_receipts", _RECEIPT_COLS)
+    table = _usable("warnings", "warning_receipts", _RECEIPT_COLS)
     if table is None or not msg_ids:
         return {}
     found: dict[str, list[dict[str, Any]]] = {}
@@ -91,7 +91,7 @@ def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, An
 
 
 def poll_states(engine: Engine) -> list[dict[str, Any]]:
-    table = _usable("warnings", "message_poll_state", ("name", "last_ok_at", "last_attempt_at",
+    table = _usable("warnings", "warning_poll_state", ("name", "last_ok_at", "last_attempt_at",
                                                          "failures", "last_error"))
     if table is None:
         return []
