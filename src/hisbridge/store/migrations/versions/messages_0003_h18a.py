@@ -14,8 +14,9 @@ like the outbox (``hisbridge.store.schema.queue``). Every row moves: ``sending``
 ``in_flight`` under a lease that ends when the old claim did (its attempt counted, as the queue
 counts a claimed attempt), ``pending``/``retry_wait``/``delivered``/``dead`` keep their state,
 Unix-second floats become UTC times, ``delivered_at`` is ``finished_at``, a failed delivery's
-``last_status`` is its ``error_code`` (the HTTP status, as the sender writes it now) and a dead
-delivery keeps its reason.
+``last_status`` is its ``error_code`` (the HTTP status, as the sender writes it now; a delivered
+one's 2xx is not kept, as the queue keeps no code for success) and a dead delivery keeps its
+reason.
 """
 
 from __future__ import annotations
