@@ -99,7 +99,7 @@ def downgrade() -> None:
 
 def _copy(source: str, target: str, columns: tuple[str, ...]) -> None:
     """Every row of ``source`` into ``target``, in the database (quoted by SQLAlchemy)."""
-    cols = [sa.column(c) for c in columns]
+    cols: list[sa.ColumnClause[Any]] = [sa.column(c) for c in columns]
     op.execute(sa.table(target, *cols).insert().from_select(
         columns, sa.select(*[sa.column(c) for c in columns]).select_from(sa.table(source))))
 
