@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.warnings import message_poll_state, message_receipts, messages
+from hisbridge.store.schema.warnings import warning_messages, warning_poll_state, warning_receipts
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
 
@@ -23,13 +23,13 @@ ID_NUMBER = "440106199001011237"
 
 def _seed(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(messages), [
+        conn.execute(insert(warning_messages), [
             {"msg_id": f"m{n}", "seq": n, "type": "missed_report", "level": level, "title": f"疑似漏报 {n}",
              "content": f"患者身份证 {ID_NUMBER} 未上报传染病报告卡", "patient_id": "P-1",
              "serial_number": f"MZ-{n}", "org_code": "440100001", "dept_code": "D01", "user_id": "doc1",
              "create_time": "2026-03-01 08:00:00", "polled_at": NOW,
              "raw": "{}"} for n, level in ((1, "high"), (2, "low"))])
-        conn.execute(insert(message_poll_state).values(
+        conn.execute(insert(warning_poll_state).values(
             name="frontend", cursor=None, last_seq=2, last_ok_at=NOW, last_attempt_at=NOW, failures=0,
             last_error=None))
 
@@ -62,7 +62,7 @@ async def test_warnings_page_shows_each_doctors_state_with_who_and_when(
 ) -> None:
     client, engine = world
     with engine.begin() as conn:
-        conn.execute(insert(message_receipts).values(
+        conn.execute(insert(warning_receipts).values(
             msg_id="m1", user_id="doc1", read_at=NOW, read_by="doc2", handled_at=NOW,
             handled_by="doc2"))
     await login(client, "operator1")

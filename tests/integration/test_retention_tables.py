@@ -25,7 +25,11 @@ from hisbridge.store.schema.console import (
 )
 from hisbridge.store.schema.outbox import quarantine
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_seen_keys
-from hisbridge.store.schema.warnings import frontend_secret_keys, message_webhook_deliveries, messages
+from hisbridge.store.schema.warnings import (
+    frontend_secret_keys,
+    warning_messages,
+    warning_webhook_deliveries,
+)
 from hisbridge.store.times import to_store
 from hisbridge.testing import ManualClock
 
@@ -109,22 +113,22 @@ def test_never_touched_audit_consents_messages_and_keys(engine: Engine) -> None:
                              "encounter_type": "outpatient", "encounter_id": "e",
                              "channel": "sms", "status": "CLOSED", "created_at": ago(5000),
                              "updated_at": ago(5000)})
-    put(engine, messages, *({"msg_id": f"m{i}", "seq": i, "type": "t", "level": "l",
+    put(engine, warning_messages, *({"msg_id": f"m{i}", "seq": i, "type": "t", "level": "l",
                              "title": "t", "content": "c", "polled_at": ago(5000), "raw": "{}"}
                             for i in range(3)))
-    put(engine, message_webhook_deliveries, *(
-        {"msg_id": f"m{i}", "state": state, "attempts": 1, "next_attempt_at": 0.0,
-         "delivered_at": ago(5000) if state == "delivered" else None}
+    put(engine, warning_webhook_deliveries, *(
+        {"msg_id": f"m{i}", "state": state, "attempts": 1, "created_at": ago(5000),
+         "next_attempt_at": ago(5000), "finished_at": ago(5000) if state != "pending" else None}
         for i, state in enumerate(("delivered", "pending", "dead"))))
     put(engine, frontend_secret_keys, {"purpose": "api", "sealed": "x", "obtained_at": 0.0,
                                        "expires_at": 0.0})
     forever = RetentionSettings(**{n: 1 for n in RetentionSettings.model_fields
                                    if n.endswith("_days") and n != "seen_keys_days"})
     done = prune(engine, forever, NOW)
-    assert done.counts["message_webhook_deliveries"] == 1
+    assert done.counts["warning_webhook_deliveries"] == 1
     with engine.connect() as conn:
         counted = [conn.execute(select(func.count()).select_from(t)).scalar()
-                   for t in (audit_log, gd_consent, messages, frontend_secret_keys,
-                             message_webhook_deliveries)]
+                   for t in (audit_log, gd_consent, warning_messages, frontend_secret_keys,
+                             warning_webhook_deliveries)]
     assert counted == [1, 1, 3, 1, 2]
     assert AuditLog(engine).verify()[1] is None

@@ -157,11 +157,11 @@ def test_cli_launch_for_a_warning_opens_its_patients_visit(store_url: str,
     from sqlalchemy import insert
 
     from hisbridge._clock import system_clock
-    from hisbridge.store.schema.warnings import messages
+    from hisbridge.store.schema.warnings import warning_messages
 
     engine = make_engine(store_url)
     with engine.begin() as conn:
-        conn.execute(insert(messages).values(
+        conn.execute(insert(warning_messages).values(
             msg_id="W1", seq=1, type="missed_report", level="高", title="疑似漏报", content="…",
             patient_id="P001", serial_number="MZ-1", user_id="D001", dept_code="A03",
             polled_at=system_clock.now(), raw='{"cardId": "C9"}'))

@@ -23,7 +23,7 @@ from hisbridge.store.outbox import OutboxQueue
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 from hisbridge.store.schema.outbox import outbox, records
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_watermarks
-from hisbridge.store.schema.warnings import messages
+from hisbridge.store.schema.warnings import warning_messages
 from hisbridge.testing import ManualClock, sample_record
 
 pytestmark = pytest.mark.services
@@ -91,9 +91,9 @@ def test_upgrade_turns_china_times_into_utc_and_keeps_queued_rows(engine: Engine
         got = [conn.execute(select(col)).scalar_one() for col in (
             source_watermarks.c.updated_at, source_runs.c.started_at, source_runs.c.finished_at,
             source_rejects.c.created_at, gd_encounter.c.admitted_at, gd_encounter.c.updated_at,
-            gd_consent.c.created_at, gd_consent.c.valid_to, messages.c.polled_at)]
+            gd_consent.c.created_at, gd_consent.c.valid_to, warning_messages.c.polled_at)]
         window = conn.execute(select(source_runs.c.since, source_runs.c.until)).one()
-        create_time = conn.execute(select(messages.c.create_time)).scalar_one()
+        create_time = conn.execute(select(warning_messages.c.create_time)).scalar_one()
     assert got == [UTC_MIDNIGHT] * len(got) and all(g.tzinfo == UTC for g in got)
     assert tuple(window) == ("2026-03-02 23:50:00.000000", "2026-03-03 00:00:00.000000")
     assert create_time == "2026-03-03 07:59:59"  # the front-end's own text is left alone
@@ -102,12 +102,12 @@ def test_upgrade_turns_china_times_into_utc_and_keeps_queued_rows(engine: Engine
         2026, 3, 3, 7, 59, 30)
 
 
-def _raw(engine: Engine) -> list[dict[str, object]]:
+def _raw(engine: Engine, messages: str = "messages") -> list[dict[str, object]]:
     """Each table's one row by column name (a downgrade may re-add a column at the end)."""
     with engine.connect() as conn:
         return [dict(conn.execute(text(f"SELECT * FROM {t}")).one()._mapping) for t in (
             "source_watermarks", "source_runs", "source_rejects", "gd_encounter", "gd_consent",
-            "messages")]
+            messages)]
 
 
 def test_downgrade_gives_back_the_china_time_rows(engine: Engine) -> None:
@@ -117,7 +117,7 @@ def test_downgrade_gives_back_the_china_time_rows(engine: Engine) -> None:
     _old_rows(engine)
     before = _raw(engine)
     upgrade(engine)
-    assert _raw(engine) != before  # watermark text moves on both stores
+    assert _raw(engine, "warning_messages") != before  # watermark text moves on both stores
     for target in ("sources_0002", "consent_0001", "messages_0001"):  # back to BEFORE
         command.downgrade(cfg, target)
     assert _raw(engine) == before

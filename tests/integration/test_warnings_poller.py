@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hisbridge.connectors.frontend.sso import SsoLauncher
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.warnings import messages as messages_table
+from hisbridge.store.schema.warnings import warning_messages as messages_table
 from hisbridge.testing.warnings import MessageWorld, message_world
 from hisbridge.warnings.hub import RESYNC, MessageHub
 from hisbridge.web.warnings_api import Reader

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.store.migrate import alembic_config, applied, current_heads, pending, upgrade
-from hisbridge.store.schema.warnings import message_receipts, messages
+from hisbridge.store.schema.warnings import warning_messages, warning_receipts
 
 pytestmark = pytest.mark.services
 BEFORE = ("outbox@head", "sources@head", "audit@head", "consent@head", "console@head",
@@ -51,9 +51,9 @@ def test_read_state_moves_to_the_addressee(unmigrated_engine: Engine) -> None:
     upgrade(engine)
     assert not pending(engine) and "messages_0002_h17a" in applied(engine)
     with engine.connect() as conn:
-        kept = list(conn.scalars(select(messages.c.msg_id).order_by(messages.c.seq)))
+        kept = list(conn.scalars(select(warning_messages.c.msg_id).order_by(warning_messages.c.seq)))
         receipts = {(r.msg_id, r.user_id): (r.read_by, r.read_at, r.handled_at)
-                    for r in conn.execute(select(message_receipts))}
+                    for r in conn.execute(select(warning_receipts))}
     assert kept == [m[0] for m in OLD]
     assert set(receipts) == {("TO-D2-READ", "D2"), ("TO-D2-READ-BY-D1", "D2"),
                              ("DEPT-READ", "D1")}

@@ -17,7 +17,7 @@ from hisbridge.dictionary.wire import to_wire
 from hisbridge.simulators.frontend import FaultSettings, FrontendSimConfig, create_frontend_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.warnings import messages as messages_table
+from hisbridge.store.schema.warnings import warning_messages as messages_table
 from hisbridge.testing import serve_app
 from hisbridge.testing.documents import valid_record
 

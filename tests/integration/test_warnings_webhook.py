@@ -16,7 +16,7 @@ from hisbridge._clock import ManualClock
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.warnings import message_webhook_deliveries as deliveries
+from hisbridge.store.schema.warnings import warning_webhook_deliveries as deliveries
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.warnings.webhook import signature

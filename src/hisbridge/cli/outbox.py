@@ -76,6 +76,28 @@ def dead(config: ConfigOpt = None,
     emit(listing, as_json=as_json, console=console)
 
 
+@app.command("webhooks")
+def webhooks(config: ConfigOpt = None,
+             limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50,
+             requeue: Annotated[bool, typer.Option(
+                 "--requeue", help="全部重新推送 send every dead one again")] = False,
+             as_json: JsonOpt = False) -> None:
+    """HIS 回调死信及原因 / dead HIS webhook deliveries (warnings) with the reason."""
+    from hisbridge.store.webhooks import dead_webhooks, requeue_dead
+
+    with _engine(config) as engine:
+        if requeue:
+            console.print(f"已重新排队 requeued {requeue_dead(engine)}")
+            return
+        rows = dead_webhooks(engine, limit)
+    listing = Listing(f"HIS 回调死信 dead webhook deliveries ({len(rows)})",
+                      ("delivery id", "warning", "tries", "code", "reason"),
+                      [(r.delivery_id, r.msg_id, r.attempts, r.error_code or "-", r.reason)
+                       for r in rows],
+                      [r.as_dict() for r in rows])
+    emit(listing, as_json=as_json, console=console)
+
+
 def _moment(text: str | None, zone: tzinfo) -> datetime | None:
     """A time typed on the command line; without a zone it is wall time in ``zone``."""
     if not text:

@@ -34,7 +34,7 @@ def _kept_for(settings: RetentionSettings) -> dict[str, str]:
         "records": "旧版本随其投递记录 old versions with their entries",
         "quarantine": days(s.quarantine_days), "source_runs": days(s.source_runs_days),
         "source_rejects": days(s.source_rejects_days), "source_seen_keys": days(s.seen_keys_days),
-        "message_webhook_deliveries": f"{days(s.delivered_days)}（已投递 delivered）",
+        "warning_webhook_deliveries": f"{days(s.delivered_days)}（已投递 delivered）",
         "console_sessions": f"过期后 after expiry {days(s.sessions_days)}",
         "console_login_attempts": days(s.login_attempts_days),
         "console_actions": days(s.actions_days),

@@ -75,7 +75,7 @@ class DemoView:
         """Warnings the gateway has polled; prints a doctor's widget URL once one has some."""
         from sqlalchemy import func, select
 
-        from hisbridge.store.schema.warnings import messages
+        from hisbridge.store.schema.warnings import warning_messages as messages
 
         with self.demo.gateway.engine.connect() as conn:
             count = int(conn.execute(select(func.count()).select_from(messages)).scalar_one())

@@ -107,6 +107,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dead.confirm": ("确认重发 {n} 条死信？", "Replay {n} dead letters?"),
     "dead.done": ("已重发 {n} 条（{s} 条已被新版本取代，未重发）",
                   "Replayed {n} ({s} superseded by newer versions, skipped)"),
+    "dead.webhooks": ("HIS 回调死信", "Dead HIS webhook deliveries"),
+    "dead.webhooks_hint": ("推送给 HIS 的预警消息多次失败后放弃；修复 HIS 接口后运行 "
+                           "hisbridge outbox webhooks --requeue 重新推送",
+                           "Warnings the HIS webhook never accepted; once the HIS endpoint is fixed, "
+                           "run hisbridge outbox webhooks --requeue to send them again"),
+    "dead.warning": ("预警消息", "Warning"),
     "dead.matched": ("符合条件：{n} 条，其中 {s} 条已被新版本取代", "Matching: {n}, of which {s} superseded"),
     "recon.date": ("日期", "Date"),
     "recon.resend": ("补发缺失", "Resend the missing"),

@@ -26,7 +26,7 @@ _POLL_COLS = ("name", "last_ok_at", "last_attempt_at", "failures", "last_error")
 def warning_rows(engine: Engine, *, level: str | None, since: datetime | None,
                  until: datetime | None, text: str | None) -> list[dict[str, Any]] | None:
     """Warning messages polled from the front-end, newest first, each with its receipts."""
-    table = usable_table("warnings", "messages", _MESSAGE_COLS)
+    table = usable_table("warnings", "warning_messages", _MESSAGE_COLS)
     if table is None:
         return None
     c = table.c
@@ -47,7 +47,7 @@ def warning_rows(engine: Engine, *, level: str | None, since: datetime | None,
 
 def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Each doctor's read/handled state of the messages: who did it and when."""
-    table = usable_table("warnings", "message_receipts", _RECEIPT_COLS)
+    table = usable_table("warnings", "warning_receipts", _RECEIPT_COLS)
     if table is None or not msg_ids:
         return {}
     found: dict[str, list[dict[str, Any]]] = {}
@@ -60,7 +60,7 @@ def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, An
 
 def poll_states(engine: Engine) -> list[dict[str, Any]]:
     """The poller's last good poll, last attempt and failures, per poll loop."""
-    table = usable_table("warnings", "message_poll_state", _POLL_COLS)
+    table = usable_table("warnings", "warning_poll_state", _POLL_COLS)
     if table is None:
         return []
     rows = read_rows(engine, select(table))

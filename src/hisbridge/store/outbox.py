@@ -1,9 +1,8 @@
 """The outbox queue: claim work, record outcomes, return leases.
 
-Claiming is one statement: ``UPDATE outbox ... WHERE id IN (SELECT ... LIMIT n)``; on PostgreSQL
-the inner select is ``FOR UPDATE SKIP LOCKED`` so several processes or nodes share one store
-without double sends. A claimed entry is ``in_flight`` with a lease; a worker that dies
-(SIGKILL) loses its lease and the entry returns to ``pending`` when the lease expires.
+The queue mechanics (one-statement claim, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, leases that
+a dead worker loses, delivered/retry_wait/dead) are ``hisbridge.store.queue``'s, shared with the
+HIS webhook deliveries; this module adds the outbox's ordering rules and its attempt history.
 
 An entry is claimable when it is due, no earlier version of the same (table, id) is unfinished
 (strict version order), and:
@@ -23,20 +22,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, or_, select, tuple_, update
+from sqlalchemy import Engine, and_, bindparam, exists, or_, select, tuple_
 
 from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.retry import Decision
 from hisbridge.store.cascade import HELD_FOR_CHILDREN
+from hisbridge.store.queue import DurableQueue, Finished
 from hisbridge.store.schema.outbox import attempts, outbox, record_keys, records
+from hisbridge.store.schema.queue import UNFINISHED as _UNFINISHED
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
 
 PARENT_LATE = "parent_wait_exceeded"
-_UNFINISHED = ("pending", "in_flight", "retry_wait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,8 @@ class OutboxQueue:
         self.engine = engine
         self.clock = clock
         self.parent_wait_s = parent_wait_s
-        self._skip_locked = engine.dialect.name == "postgresql"
+        self._queue = DurableQueue(engine, outbox, clock=clock)
+        self._skip_locked = self._queue.skip_locked
         self._statements = {s: self._claim_statement(s) for s in ("retry_wait", "pending")}
 
     def claim(self, worker: str, limit: int, lease_s: float) -> list[DeliveryItem]:
@@ -80,41 +81,28 @@ class OutboxQueue:
 
     def _take(self, conn: Any, state: str, worker: str, limit: int, lease_s: float,
               now: datetime) -> list[Any]:
-        params = {"b_now": now, "b_lease": now + timedelta(seconds=lease_s), "b_worker": worker,
-                  "b_deadline": now - timedelta(seconds=self.parent_wait_s), "b_limit": limit}
+        params = {**self._queue.claim_params(worker, limit, lease_s, now),
+                  "b_deadline": now - timedelta(seconds=self.parent_wait_s)}
         return list(conn.execute(self._statements[state], params).all())
 
     def _claim_statement(self, state: str) -> Any:
-        """``UPDATE ... WHERE id IN (candidates) RETURNING ...``, built once per state."""
+        """The shared queue's claim over this state's candidates, built once per state."""
         o = outbox.c
-        return (
-            update(outbox)
-            .where(o.id.in_(self._candidates(state).scalar_subquery()))
-            .values(state="in_flight", claimed_by=bindparam("b_worker"),
-                    lease_expires_at=bindparam("b_lease"), attempts=o.attempts + 1)
-            .returning(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts,
-                       o.created_at, o.parent_table, o.parent_id, o.note)
-        )
+        return self._queue.claim_statement(
+            self._candidates(state), o.id, o.table_name, o.record_id, o.version, o.op,
+            o.attempts, o.created_at, o.parent_table, o.parent_id, o.note)
 
     def _candidates(self, state: str) -> Any:
+        """Due entries of ``state`` that strict version order and parent/child order allow."""
         o = outbox.alias("o")
         earlier = outbox.alias("earlier")
         unfinished_before = exists().where(
             earlier.c.table_name == o.c.table_name, earlier.c.record_id == o.c.record_id,
             earlier.c.id < o.c.id, earlier.c.state.in_(_UNFINISHED))
-        query = (
-            select(o.c.id)
-            .where(o.c.state == state, ~unfinished_before,
-                   or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
-                       and_(o.c.op == "delete", _delete_ready(o))))
-            .limit(bindparam("b_limit"))
-        )
-        if state == "retry_wait":
-            query = query.where(o.c.next_attempt_at <= bindparam("b_now"))
-            query = query.order_by(o.c.next_attempt_at)
-        else:  # pending entries are always due; take them in acceptance order
-            query = query.order_by(o.c.id)
-        return query.with_for_update(skip_locked=True, of=o) if self._skip_locked else query
+        return self._queue.candidates(
+            state, o, ~unfinished_before,
+            or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
+                and_(o.c.op == "delete", _delete_ready(o))))
 
     def _payloads(self, conn: Any, ids: list[int]) -> dict[int, str]:
         o, r = outbox.c, records.c
@@ -145,65 +133,25 @@ class OutboxQueue:
 
     def reclaim_expired(self) -> int:
         """Return entries whose lease expired (their worker died) to ``pending``."""
-        now = to_store(self.clock.now())
-        o = outbox.c
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(outbox)
-                .where(o.state == "in_flight", o.lease_expires_at < now)
-                .values(state="pending", claimed_by=None, lease_expires_at=None,
-                        next_attempt_at=now, note="lease expired; worker lost"))
-        return int(result.rowcount or 0)
+        return self._queue.reclaim_expired()
 
     def retry_now(self, limit: int | None = None) -> int:
         """Make entries waiting for a retry due now (the receiver is reachable again): all of
         them, or the ``limit`` that would have been due first (a probe needs just one)."""
-        now = to_store(self.clock.now())
-        o = outbox.c
-        waiting = and_(o.state == "retry_wait", o.next_attempt_at > now)
-        if limit is not None:
-            first = select(o.id).where(waiting).order_by(o.next_attempt_at).limit(limit)
-            waiting = o.id.in_([row.id for row in self._read(first)])
-        with self.engine.begin() as conn:
-            result = conn.execute(update(outbox).where(waiting).values(next_attempt_at=now))
-        return int(result.rowcount or 0)
-
-    def _read(self, query: Any) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(query))
+        return self._queue.retry_now(limit)
 
     def release(self, worker: str, ids: Sequence[int]) -> None:
         """Give back entries claimed but not sent (shutdown): pending again, attempt not counted."""
-        if not ids:
-            return
-        o = outbox.c
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(o.id.in_(list(ids)), o.state == "in_flight", o.claimed_by == worker)
-                .values(state="pending", claimed_by=None, lease_expires_at=None,
-                        attempts=o.attempts - 1))
+        self._queue.release(worker, ids)
 
     def complete(self, worker: str, target: str, done: Sequence[Completion]) -> None:
         """Record the attempts and move each entry to delivered, retry_wait or dead."""
         if not done:
             return
-        now = to_store(self.clock.now())
-        common = {"b_worker": worker, "b_now": now}
-        failed: dict[str, list[dict[str, Any]]] = {"retry": [], "dead": []}
-        delivered: dict[str | None, list[int]] = {}
-        for c in done:
-            if c.decision.action == "delivered":
-                delivered.setdefault(c.item.note, []).append(c.item.outbox_id)
-            else:
-                failed[c.decision.action].append({**common, **_entry_params(c)})
+        finished = [Finished(c.item.outbox_id, c.outcome, c.decision, c.item.note) for c in done]
         with self.engine.begin() as conn:
             conn.execute(attempts.insert(), [_attempt_row(c, worker, target) for c in done])
-            for note, ids in delivered.items():  # the common case: one set-based statement
-                conn.execute(_DELIVERED, {**common, "b_note": note, "b_ids": ids})
-            for action, rows in failed.items():
-                if rows:
-                    conn.execute(_FINISH[action], rows)
+            self._queue.finish(conn, worker, finished)
 
 
 def _at_front_end(o: Any, hashed: bool) -> Any:
@@ -253,39 +201,6 @@ def _delete_ready(o: Any) -> Any:
     return and_(~children_deleting, or_(~held, ~live_child))
 
 
-def _entry_params(c: Completion) -> dict[str, Any]:
-    reason = c.decision.reason or c.outcome.reason
-    nxt = c.decision.next_attempt_at
-    return {"b_id": c.item.outbox_id, "b_note": c.item.note,
-            "b_next": to_store(nxt) if nxt else None,
-            "b_error": None if c.outcome.ok else reason[:2000],
-            "b_code": c.outcome.error_code, "b_reply": None if c.outcome.ok else c.outcome.reply}
-
-
-def _finish_statement(state: str) -> Any:
-    o = outbox.c
-    values: dict[str, Any] = {
-        "state": state, "claimed_by": None, "lease_expires_at": None,
-        "last_error": bindparam("b_error"), "error_code": bindparam("b_code"),
-        "last_reply": bindparam("b_reply")}
-    if state == "retry_wait":
-        values["next_attempt_at"] = bindparam("b_next")
-    else:
-        values.update(finished_at=bindparam("b_now"), note=bindparam("b_note"))
-    return (update(outbox)
-            .where(o.id == bindparam("b_id"), o.state == "in_flight",
-                   o.claimed_by == bindparam("b_worker"))
-            .values(values))
-
-
-_FINISH = {"retry": _finish_statement("retry_wait"), "dead": _finish_statement("dead")}
-_DELIVERED = (
-    update(outbox)
-    .where(outbox.c.id.in_(bindparam("b_ids", expanding=True)), outbox.c.state == "in_flight",
-           outbox.c.claimed_by == bindparam("b_worker"))
-    .values(state="delivered", finished_at=bindparam("b_now"), note=bindparam("b_note"),
-            claimed_by=None, lease_expires_at=None, last_error=None, error_code=None,
-            last_reply=None))
 def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:
     return {"outbox_id": c.item.outbox_id, "attempt_no": c.item.attempt_no,
             "started_at": to_store(c.started_at), "duration_ms": c.outcome.duration_s * 1000.0,

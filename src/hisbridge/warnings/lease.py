@@ -1,6 +1,6 @@
 """The single-poller lease: at most one node of a deployment polls the front-end's messages.
 
-A row in ``message_poller_lease`` names the holder and when its hold ends (Unix seconds). A
+A row in ``warning_poller_lease`` names the holder and when its hold ends (Unix seconds). A
 node takes the lease when it is free or expired and renews it before every poll; the write
 that stores a page renews it again inside the same transaction (``fence``), so a node that
 lost the lease while paused can never store what it fetched. Plain UPDATEs with a WHERE
@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 from hisbridge._clock import Clock
 from hisbridge.errors import Transient
 from hisbridge.store.errors import INTEGRITY_ERRORS
-from hisbridge.store.schema.warnings import message_poller_lease as lease_table
+from hisbridge.store.schema.warnings import warning_poller_lease as lease_table
 
 __all__ = ["LeaseLost", "PollerLease"]
 

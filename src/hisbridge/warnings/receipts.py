@@ -1,4 +1,4 @@
-"""Each doctor's own state of a warning in the store (``message_receipts``), and doctor names.
+"""Each doctor's own state of a warning in the store (``warning_receipts``), and doctor names.
 
 A state change is written once per (message, owner): the first read and the first handling are
 kept with who did it and when; repeating an action changes nothing. Handling implies reading.
@@ -17,7 +17,7 @@ from hisbridge import _json
 from hisbridge.privacy import mask_name
 from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.outbox import records
-from hisbridge.store.schema.warnings import message_receipts as receipts
+from hisbridge.store.schema.warnings import warning_receipts as receipts
 from hisbridge.warnings.addressee import StateChange
 
 __all__ = ["apply_change", "doctor_names"]

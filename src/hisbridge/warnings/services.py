@@ -138,7 +138,8 @@ def build_message_services(
     )
     sso = SsoLauncher(interaction.client, license_code=licence, transport=transport,
                       delivered=delivered or OutboxDeliveredLookup(engine))
-    webhook = (WebhookSender(engine, http, interaction.webhook, clock)
+    webhook = (WebhookSender(engine, http, interaction.webhook, clock,
+                             worker=f"webhook@{node_name()}"[:100])
                if interaction.webhook.url else None)
     services = MessageServices(settings=settings, store=store, poller=poller, keys=keys,
                                lease=lease, sso=sso, http=http, webhook=webhook, clock=clock,

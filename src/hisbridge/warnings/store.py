@@ -20,10 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, Clock
 from hisbridge.connectors.frontend.warnings import FrontendMessage, MessagePage
-from hisbridge.store.schema.warnings import message_poll_state as state_table
-from hisbridge.store.schema.warnings import message_receipts as receipts_table
-from hisbridge.store.schema.warnings import message_webhook_deliveries as webhook_table
-from hisbridge.store.schema.warnings import messages as messages_table
+from hisbridge.store.schema.warnings import warning_messages as messages_table
+from hisbridge.store.schema.warnings import warning_poll_state as state_table
+from hisbridge.store.schema.warnings import warning_receipts as receipts_table
+from hisbridge.store.webhooks import enqueue
 from hisbridge.warnings.addressee import plan_change
 from hisbridge.warnings.lease import PollerLease
 from hisbridge.warnings.receipts import apply_change, doctor_names
@@ -133,9 +133,7 @@ class MessageStore:
                 continue
             conn.execute(insert(messages_table).values(**self._row(message)))
             if self.webhook_enabled:
-                conn.execute(insert(webhook_table).values(
-                    msg_id=message.msg_id, state="pending", attempts=0,
-                    next_attempt_at=self._clock.now().timestamp()))
+                enqueue(conn, message.msg_id, self._clock.now())
             stored.append(message)
             existing.add(message.msg_id)
             last_seq = message.seq

@@ -1,9 +1,11 @@
 """The optional HIS webhook: every new message POSTed to a configured URL, signed, retried.
 
-Each stored message gets a row in ``message_webhook_deliveries`` in the same transaction (so
-none is lost). A sender claims due rows one at a time (an UPDATE that only one node can win),
-POSTs the public message JSON and records the outcome: 2xx is delivered; anything else waits
-with exponential back-off and is dead after ``max_attempts``.
+Each stored message gets an entry in ``warning_webhook_deliveries`` in the same transaction (so
+none is lost), on the same durable queue as the outbox (``hisbridge.store.queue``). A sender
+claims due entries one at a time under a lease (several nodes never send the same one), POSTs
+the public message JSON and records the outcome: 2xx is delivered; anything else is retried by
+the delivery retry policy (exponential back-off) and is dead, with its reason, after
+``max_attempts``. A sender that dies mid-send loses its lease; the entry is sent again.
 
 Signature: ``X-HisBridge-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``
 with ``X-HisBridge-Timestamp`` (Unix seconds); the HIS recomputes it and rejects old stamps.
@@ -13,18 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from random import Random
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select
 
 from hisbridge import _json
 from hisbridge._clock import Clock
 from hisbridge._signature import signature, signed_headers
 from hisbridge.connectors.frontend.interaction_config import WebhookSettings
+from hisbridge.delivery.outcome import Outcome
 from hisbridge.delivery.retry import RetryPolicy
-from hisbridge.store.schema.warnings import message_webhook_deliveries as deliveries
-from hisbridge.store.schema.warnings import messages as messages_table
+from hisbridge.store.queue import Finished
+from hisbridge.store.schema.warnings import warning_messages
+from hisbridge.store.webhooks import webhook_queue
 from hisbridge.warnings import metrics
 from hisbridge.warnings.store import public_message
 
@@ -39,18 +44,24 @@ def retry_policy(settings: WebhookSettings) -> RetryPolicy:
                        max_attempts=settings.max_attempts, jitter=0.0)
 
 
+_STATES = {"delivered": "delivered", "retry": "retry_wait", "dead": "dead"}
+
+
 class WebhookSender:
     """Sends due webhook deliveries; safe to run on several nodes at once."""
 
     def __init__(self, engine: Engine, http: httpx.AsyncClient, settings: WebhookSettings,
-                 clock: Clock) -> None:
+                 clock: Clock, *, worker: str = "webhook") -> None:
         if not settings.url:
             raise ValueError("webhook url not configured")
         self._engine = engine
+        self._queue = webhook_queue(engine, clock)
         self._http = http
         self._settings = settings
         self._retry = retry_policy(settings)
+        self._rng = Random()
         self._clock = clock
+        self._worker = worker
         self._secret = settings.secret.get_secret_value() if settings.secret else ""
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -65,34 +76,32 @@ class WebhookSender:
 
     async def send_due(self, limit: int = 50) -> int:
         """Attempt every due delivery (up to ``limit``); how many were attempted."""
+        await asyncio.to_thread(self._queue.reclaim_expired)
         attempted = 0
         for _ in range(limit):
             claimed = await asyncio.to_thread(self._claim)
             if claimed is None:
                 break
-            delivery_id, attempts, message = claimed
-            status, error = await self._post(message)
-            await asyncio.to_thread(self._finish, delivery_id, attempts + 1, status, error)
+            entry, message = claimed
+            outcome = await self._post(message)
+            decision = self._retry.decide(outcome, entry.attempts, self._clock.now(), self._rng)
+            await asyncio.to_thread(self._queue.complete, self._worker,
+                                    [Finished(entry.id, outcome, decision)])
+            self._count(entry, outcome, decision.action)
             attempted += 1
         return attempted
 
-    def _claim(self) -> tuple[int, int, dict[str, Any]] | None:
-        now = self._clock.now().timestamp()
-        d = deliveries.c
-        due = or_(d.state.in_(("pending", "retry_wait")),
-                  (d.state == "sending") & (d.claimed_until < now))
-        with self._engine.begin() as conn:
-            row = conn.execute(select(d.id, d.attempts, d.msg_id).where(due)
-                               .where(d.next_attempt_at <= now).order_by(d.id).limit(1)).first()
-            if row is None:
-                return None
-            won = conn.execute(update(deliveries).where(d.id == row.id, due).values(
-                state="sending", claimed_until=now + self._settings.timeout_s + 5)).rowcount
-            message = conn.execute(select(messages_table)
-                                   .where(messages_table.c.msg_id == row.msg_id)).one()
-        return (row.id, row.attempts, public_message(message)) if won == 1 else None
+    def _claim(self) -> tuple[Any, dict[str, Any]] | None:
+        """One due delivery under a lease that outlasts its POST, and its message."""
+        rows = self._queue.claim(self._worker, 1, self._settings.timeout_s + 5)
+        if not rows:
+            return None
+        m = warning_messages.c
+        with self._engine.connect() as conn:
+            message = conn.execute(select(warning_messages).where(m.msg_id == rows[0].msg_id)).one()
+        return rows[0], public_message(message)
 
-    async def _post(self, message: dict[str, Any]) -> tuple[int | None, str | None]:
+    async def _post(self, message: dict[str, Any]) -> Outcome:
         body = _json.dumps(message)
         headers = {"Content-Type": "application/json", "X-HisBridge-Event": "message",
                    "X-HisBridge-Message-Id": message["id"],
@@ -101,25 +110,15 @@ class WebhookSender:
             response = await self._http.post(self._settings.url or "", content=body,
                                              headers=headers, timeout=self._settings.timeout_s)
         except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: HIS webhook unreachable"
-        ok = 200 <= response.status_code < 300
-        return response.status_code, None if ok else f"HTTP {response.status_code}"
+            return Outcome("transient", f"{type(exc).__name__}: HIS webhook unreachable",
+                           error_code="unreachable", reachable=False)
+        status = response.status_code
+        if 200 <= status < 300:
+            return Outcome.delivered(status_code=status)
+        return Outcome("transient", f"HTTP {status}", status, str(status), response.text[:2000])
 
-    def _finish(self, delivery_id: int, attempts: int, status: int | None,
-                error: str | None) -> None:
-        now = self._clock.now()
-        values: dict[str, Any] = {"attempts": attempts, "last_status": status,
-                                  "last_error": error, "claimed_until": None}
-        if error is None:
-            values |= {"state": "delivered", "delivered_at": now}
-        elif attempts >= self._settings.max_attempts:
-            values |= {"state": "dead"}
-        else:
-            delay = self._retry.backoff(attempts)
-            values |= {"state": "retry_wait", "next_attempt_at": now.timestamp() + delay}
-        metrics.WEBHOOK_RESULTS.labels(outcome=values["state"]).inc()
-        with self._engine.begin() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
-        if error is not None:
-            log.warning("webhook attempt failed",
-                        extra={"delivery": delivery_id, "attempts": attempts, "error": error})
+    def _count(self, entry: Any, outcome: Outcome, action: str) -> None:
+        metrics.WEBHOOK_RESULTS.labels(outcome=_STATES[action]).inc()
+        if not outcome.ok:
+            log.warning("webhook attempt failed", extra={
+                "delivery": entry.id, "attempts": entry.attempts, "error": outcome.reason})

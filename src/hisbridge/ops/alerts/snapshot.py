@@ -58,7 +58,7 @@ def target_health(conn: Any) -> dict[str, TargetHealth]:
 def last_polls(conn: Any) -> dict[str, datetime | None]:
     """The last poll of every known source (HIS extraction runs, the message poller)."""
     polls: dict[str, datetime | None] = {}
-    state = optional_table("warnings", "message_poll_state")
+    state = optional_table("warnings", "warning_poll_state")
     if state is not None:
         for name, last in conn.execute(select(state.c.name, state.c.last_attempt_at)):
             polls[f"frontend-messages:{name}"] = from_store(last)

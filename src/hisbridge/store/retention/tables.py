@@ -23,7 +23,7 @@ from hisbridge.store.schema.console import (
 )
 from hisbridge.store.schema.outbox import attempts, outbox, quarantine
 from hisbridge.store.schema.sources import source_rejects, source_runs, source_seen_keys
-from hisbridge.store.schema.warnings import message_webhook_deliveries
+from hisbridge.store.schema.warnings import warning_webhook_deliveries
 
 __all__ = ["HISTORY", "RULES", "Rule", "prune_table"]
 
@@ -64,8 +64,8 @@ def _older(column: Any, field: str) -> Callable[[Cutoffs], Any]:
 
 
 def _webhooks(c: Cutoffs) -> Any:
-    d = message_webhook_deliveries.c
-    return None if c.delivered is None else (d.state == "delivered") & (d.delivered_at < c.delivered)
+    d = warning_webhook_deliveries.c
+    return None if c.delivered is None else (d.state == "delivered") & (d.finished_at < c.delivered)
 
 
 def _alerts(c: Cutoffs) -> Any:
@@ -80,7 +80,7 @@ RULES = (
     Rule(source_runs, _source_runs),
     Rule(source_rejects, _older(source_rejects.c.created_at, "source_rejects")),
     Rule(source_seen_keys, _older(source_seen_keys.c.day, "seen_keys_day")),
-    Rule(message_webhook_deliveries, _webhooks),
+    Rule(warning_webhook_deliveries, _webhooks),
     Rule(console_sessions, _older(console_sessions.c.expires_at, "sessions")),
     Rule(console_login_attempts, _older(console_login_attempts.c.at, "login_attempts")),
     Rule(console_actions, _older(console_actions.c.at, "actions")),

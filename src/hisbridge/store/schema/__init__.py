@@ -1,6 +1,7 @@
 """Every table of the gateway's own store, declared once with SQLAlchemy Core.
 
-One module per concept (outbox, consent, messages, console...), all on this ``metadata``.
+One module per concept (outbox, consent, warnings, console...), all on this ``metadata``;
+``queue`` holds the columns every durable queue table shares.
 Each module's tables are created by its own Alembic branch in ``store/migrations``; the test
 ``tests/integration/test_migrations.py`` checks that migrating gives exactly these tables.
 """

@@ -28,10 +28,11 @@ from sqlalchemy import (
 )
 
 from hisbridge.store.schema import ID, TIMESTAMP, metadata
+from hisbridge.store.schema.queue import STATES, queue_columns, queue_indexes
 
 __all__ = ["OUTBOX_STATES", "attempts", "outbox", "quarantine", "record_keys", "records", "replays"]
 
-OUTBOX_STATES = ("pending", "in_flight", "delivered", "retry_wait", "dead")
+OUTBOX_STATES = STATES
 OPS = ("upsert", "delete")
 
 _Id = ID
@@ -85,28 +86,13 @@ outbox = Table(
     Column("op", String(8), nullable=False),
     Column("parent_table", String(64), nullable=True),
     Column("parent_id", String(128), nullable=True),
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("created_at", _TS, nullable=False),
-    Column("next_attempt_at", _TS, nullable=False),
-    Column("claimed_by", String(100), nullable=True),
-    Column("lease_expires_at", _TS, nullable=True),
-    Column("finished_at", _TS, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("error_code", String(16), nullable=True),
-    Column("last_reply", Text, nullable=True),
-    Column("note", String(200), nullable=True),
+    *queue_columns(),
     Column("replay_of", _Id, ForeignKey("outbox.id"), nullable=True),
     Column("replay_id", _Id, ForeignKey("replays.id"), nullable=True),
     Column("replayed", Boolean, nullable=False),
-    CheckConstraint(
-        "state IN ('pending', 'in_flight', 'delivered', 'retry_wait', 'dead')", name="state"
-    ),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
 )
-# Claiming reads pending entries by (state, id) and due retries by (state, next_attempt_at).
-Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
-Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
+queue_indexes(outbox)
 Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
 # Retention reads finished entries by (finished_at, id) (queued ones have no finished_at; state
 # is not the leading column so the claim's parent lookup keeps its (table, id) index), and

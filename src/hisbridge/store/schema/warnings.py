@@ -1,22 +1,22 @@
-"""The warning-message store: messages read back from the front-end and what serves them.
+"""The warning store: the front-end's warning messages read back, and what serves them.
 
-- ``messages``: one row per front-end message, keyed by its ``msg_id``; ``seq`` is the
+- ``warning_messages``: one row per front-end message, keyed by its ``msg_id``; ``seq`` is the
   front-end's strictly increasing sequence, so the order of arrival is the order of ``seq``.
-- ``message_receipts``: each doctor's own state of a message (read, handled), with who changed
-  it and when. The state belongs to the addressee (``messages.user_id``); a department-wide
-  message (no ``user_id``) has one row per doctor who acted on it.
-- ``message_poll_state``: the poller's persisted cursor and health (last good poll, failures).
-- ``message_poller_lease``: the single-poller lease; one row per poller name, held by one node
+- ``warning_receipts``: each doctor's own state of a warning (read, handled), with who changed
+  it and when. The state belongs to the addressee (``warning_messages.user_id``); a
+  department-wide warning (no ``user_id``) has one row per doctor who acted on it.
+- ``warning_poll_state``: the poller's persisted cursor and health (last good poll, failures).
+- ``warning_poller_lease``: the single-poller lease; one row per poller name, held by one node
   until ``expires_at`` (Unix seconds). Works the same on SQLite and PostgreSQL.
 - ``frontend_secret_keys``: the cached API secret key, sealed (never stored or logged in clear).
-- ``message_webhook_deliveries``: one row per message to push to the HIS webhook, with retries.
+- ``warning_webhook_deliveries``: one durable-queue entry (``hisbridge.store.schema.queue``) per
+  warning to push to the HIS webhook; the same states, leases and retries as the outbox.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     Column,
     Float,
     ForeignKey,
@@ -28,24 +28,22 @@ from sqlalchemy import (
 )
 
 from hisbridge.store.schema import ID, TIMESTAMP, metadata
+from hisbridge.store.schema.queue import queue_columns, queue_indexes
 
 __all__ = [
-    "WEBHOOK_STATES",
     "frontend_secret_keys",
-    "message_poll_state",
-    "message_poller_lease",
-    "message_receipts",
-    "message_webhook_deliveries",
-    "messages",
+    "warning_messages",
+    "warning_poll_state",
+    "warning_poller_lease",
+    "warning_receipts",
+    "warning_webhook_deliveries",
 ]
-
-WEBHOOK_STATES = ("pending", "sending", "delivered", "retry_wait", "dead")
 
 _Id = ID
 _TS = TIMESTAMP
 
-messages = Table(
-    "messages",
+warning_messages = Table(
+    "warning_messages",
     metadata,
     Column("msg_id", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
@@ -62,14 +60,15 @@ messages = Table(
     Column("polled_at", _TS, nullable=False),
     Column("raw", Text, nullable=False),
 )
-Index("ix_messages_seq", messages.c.seq, unique=True)
-Index("ix_messages_user_id_seq", messages.c.user_id, messages.c.seq)
-Index("ix_messages_dept_code_seq", messages.c.dept_code, messages.c.seq)
+_m = warning_messages.c
+Index("ix_warning_messages_seq", _m.seq, unique=True)
+Index("ix_warning_messages_user_id_seq", _m.user_id, _m.seq)
+Index("ix_warning_messages_dept_code_seq", _m.dept_code, _m.seq)
 
-message_receipts = Table(
-    "message_receipts",
+warning_receipts = Table(
+    "warning_receipts",
     metadata,
-    Column("msg_id", String(64), ForeignKey("messages.msg_id"), primary_key=True),
+    Column("msg_id", String(64), ForeignKey("warning_messages.msg_id"), primary_key=True),
     Column("user_id", String(64), primary_key=True),
     Column("read_at", _TS, nullable=True),
     Column("read_by", String(64), nullable=True),
@@ -77,8 +76,8 @@ message_receipts = Table(
     Column("handled_by", String(64), nullable=True),
 )
 
-message_poll_state = Table(
-    "message_poll_state",
+warning_poll_state = Table(
+    "warning_poll_state",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("cursor", String(200), nullable=True),
@@ -89,8 +88,8 @@ message_poll_state = Table(
     Column("last_error", Text, nullable=True),
 )
 
-message_poller_lease = Table(
-    "message_poller_lease",
+warning_poller_lease = Table(
+    "warning_poller_lease",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("holder", String(100), nullable=False),
@@ -106,25 +105,12 @@ frontend_secret_keys = Table(
     Column("expires_at", Float, nullable=False),
 )
 
-message_webhook_deliveries = Table(
-    "message_webhook_deliveries",
+warning_webhook_deliveries = Table(
+    "warning_webhook_deliveries",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("msg_id", String(64), ForeignKey("messages.msg_id"), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", Float, nullable=False),
-    Column("claimed_until", Float, nullable=True),
-    Column("last_status", Integer, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("delivered_at", _TS, nullable=True),
-    CheckConstraint(
-        "state IN ('pending', 'sending', 'delivered', 'retry_wait', 'dead')", name="state"
-    ),
+    Column("msg_id", String(64), ForeignKey("warning_messages.msg_id"), nullable=False),
+    *queue_columns(),
 )
-Index(
-    "ix_message_webhook_deliveries_state_next_attempt_at",
-    message_webhook_deliveries.c.state,
-    message_webhook_deliveries.c.next_attempt_at,
-)
-Index("ix_message_webhook_deliveries_msg_id", message_webhook_deliveries.c.msg_id, unique=True)
+queue_indexes(warning_webhook_deliveries)
+Index("ix_warning_webhook_deliveries_msg_id", warning_webhook_deliveries.c.msg_id, unique=True)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hisbridge.ops.dead import DeadFilter, list_dead
+from hisbridge.ops.dead import DeadFilter, list_dead, list_dead_webhooks
 from hisbridge.ops.optional import optional_module
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
@@ -62,11 +62,12 @@ async def dead_page(request: Request) -> Response:
         f, shown = DeadFilter(), dict.fromkeys(_FIELDS, "")
     rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, f)
     preview = await asyncio.to_thread(_preview, request, f) if f.table else None
+    hooks = await asyncio.to_thread(list_dead_webhooks, request.app.state.engine)
     done = {k: request.query_params.get(k, "") for k in ("replayed", "superseded")}
     lang = request.cookies.get("hb_lang", "zh")
     return page(request, "dead.html", 400 if q.problems else 200, rows=rows, total=total, codes=codes,
                 preview=preview, problems=q.problems, f=shown, tables=table_choices(lang),
-                done=done if done["replayed"].isdigit() else None)
+                done=done if done["replayed"].isdigit() else None, hooks=hooks)
 
 
 @router.post("/console/dead/replay")
