@@ -25,6 +25,7 @@ class AlertSettings(BaseModel):
     dead_window_minutes: float = Field(60.0, gt=0)  # the window dead_growth is counted in
     pending_max_minutes: float = Field(
         30.0, gt=0, description="oldest pending entry older than this (also /readyz's backlog bound)")
+    source_idle_minutes: float = Field(30.0, gt=0, description="a source not polled for this long")
     key_expiry_hours: float = Field(24.0, gt=0, description="secret key expiring within this")
 
 
