@@ -25,6 +25,7 @@ def _register() -> None:
     from hisbridge.cli import audit as audit_cli
     from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sso, sync
     from hisbridge.cli import secrets as secrets_cli
+    from hisbridge.cli import upgrade as upgrade_cli
     from hisbridge.cli import user as user_cli
 
     app.add_typer(spec.app, name="spec")
@@ -33,6 +34,7 @@ def _register() -> None:
     app.add_typer(user_cli.app, name="user")
     app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
+    app.command("upgrade")(upgrade_cli.upgrade)
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
     app.command("init")(init.init)

@@ -28,13 +28,13 @@ STATES = ("pending", "in_flight", "retry_wait", "delivered", "dead")
 
 @contextmanager
 def _engine(config: Path | None) -> Iterator[Engine]:
-    """The migrated store, its connections closed when the command is done."""
+    """The store (refused when it needs ``hisbridge upgrade``), closed when the command is done."""
     from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import prepare
 
     engine = make_engine(load_settings(config).store.url)
     try:
-        upgrade(engine)
+        prepare(engine, config)
         yield engine
     finally:
         engine.dispose()

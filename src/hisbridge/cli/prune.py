@@ -63,12 +63,12 @@ def prune_cmd(
 ) -> None:
     """按保留期清理已完成的数据 / delete finished work older than the retention settings."""
     from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import prepare
 
     settings = load_settings(config)
     engine = make_engine(settings.store.url)
     try:
-        upgrade(engine)
+        prepare(engine, config)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
                       transient=True, disable=as_json) as bar:
             task = bar.add_task("清理中 pruning…", total=None)

@@ -21,7 +21,7 @@ from hisbridge.ops.sessions import SessionStore
 from hisbridge.ops.users import UserStore
 from hisbridge.settings import load_settings
 from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import upgrade
+from hisbridge.store.migrate import prepare
 
 __all__ = ["app"]
 
@@ -35,7 +35,7 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the passw
 def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
     settings = load_settings(config)
     engine = make_engine(settings.store.url)
-    upgrade(engine)
+    prepare(engine, config)
     users = UserStore(engine, lockout=settings.console.lockout(), argon2=settings.console.argon2)
     return users, SessionStore(engine)
 

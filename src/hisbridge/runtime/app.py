@@ -59,10 +59,10 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     import uvicorn
 
     from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import prepare
 
     engine = make_engine(settings.store.url)
-    upgrade(engine)
+    prepare(engine)
     service = DeliveryService.from_settings(settings, engine)
     app = build_app(settings, engine, service)
     config = uvicorn.Config(app, host=host or settings.web.host, port=port or settings.web.port,
