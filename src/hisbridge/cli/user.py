@@ -35,7 +35,11 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the passw
 def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
     settings = load_settings(config)
     engine = make_engine(settings.store.url)
-    prepare(engine, config)
+    try:
+        prepare(engine, config)
+    except BaseException:  # refused (an older store): close before the one-line error
+        engine.dispose()
+        raise
     users = UserStore(engine, lockout=settings.console.lockout(), argon2=settings.console.argon2)
     return users, SessionStore(engine)
 

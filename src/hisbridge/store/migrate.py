@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
@@ -91,7 +92,7 @@ def pending_migrations(engine: Engine) -> list[Migration]:
     """The migrations ``upgrade`` would apply, each after those it stands on."""
     try:
         done = applied(engine)
-    except CommandError as exc:  # a revision this code does not know: a newer hisbridge's
+    except (CommandError, RevisionError) as exc:  # a revision unknown here: a newer version's
         raise StoreNotCurrent(
             f"存储由更新版本的 hisbridge 写入 the store was written by a newer hisbridge: {exc}",
             hint="请安装写入它的版本 / install the version that wrote it") from exc
