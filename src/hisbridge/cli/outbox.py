@@ -29,12 +29,10 @@ STATES = ("pending", "in_flight", "retry_wait", "delivered", "dead")
 @contextmanager
 def _engine(config: Path | None) -> Iterator[Engine]:
     """The store (refused when it needs ``hisbridge upgrade``), closed when the command is done."""
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import prepare
+    from hisbridge.store.migrate import open_store
 
-    engine = make_engine(load_settings(config).store.url)
+    engine = open_store(load_settings(config).store.url, config)
     try:
-        prepare(engine, config)
         yield engine
     finally:
         engine.dispose()

@@ -32,11 +32,9 @@ _CHUNK = 1000
 def _accept_file(settings: Settings, config: Path | None, path: Path, table: str, op: str,
                  encoding: str | None) -> tuple[AcceptResult, list[FileRow], Any]:
     from hisbridge.runtime.delivery import DeliveryService
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import prepare
+    from hisbridge.store.migrate import open_store
 
-    engine = make_engine(settings.store.url)
-    prepare(engine, config)
+    engine = open_store(settings.store.url, config)
     service = DeliveryService.from_settings(settings, engine)
     used, rows = read_records(path, encoding)
     console.print(f"读取 reading {plain(path)} ({used})", markup=False, highlight=False)

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import prepare
+from hisbridge.store.migrate import open_store
 
 if TYPE_CHECKING:
     from hisbridge.project.load import Project
@@ -47,9 +46,8 @@ def open_pipeline(config: Path, *, clock: Clock = system_clock,
     from hisbridge.sources.sql_poll import SqlPoller
 
     project = load_project(config)
-    engine = make_engine(project.settings.store.url)
+    engine = open_store(project.settings.store.url, config)
     try:
-        prepare(engine, config)
         delivery = DeliveryService.from_settings(project.settings, engine, clock=clock)
         with SqlPoller(project, delivery, engine, source_engine=source_engine,
                        clock=clock) as poller:

@@ -21,8 +21,7 @@ from sqlalchemy import Engine
 from hisbridge._clock import Clock, system_clock
 from hisbridge.runtime.activity import Activity, summary_loop
 from hisbridge.settings import Settings
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import prepare
+from hisbridge.store.migrate import open_store
 
 if TYPE_CHECKING:
     from hisbridge.runtime.delivery import DeliveryService
@@ -124,8 +123,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     from hisbridge.runtime.delivery import DeliveryService
 
     _bound_memory(settings)
-    engine = make_engine(settings.store.url)
-    prepare(engine, config, upgrade_old=upgrade_store)
+    engine = open_store(settings.store.url, config, upgrade_old=upgrade_store)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     activity = Activity()
     services, jobs = _gdhealth(settings, engine, clock, activity)

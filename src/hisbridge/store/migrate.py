@@ -27,9 +27,10 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 
 from hisbridge.errors import Terminal
+from hisbridge.store.engine import make_engine
 
 __all__ = ["Migration", "StoreNotCurrent", "alembic_config", "applied", "current_heads",
-           "pending", "pending_migrations", "prepare", "upgrade", "upgrade_command"]
+           "open_store", "pending", "pending_migrations", "prepare", "upgrade", "upgrade_command"]
 
 
 _LINE = 100  # a description's length in listings
@@ -127,3 +128,15 @@ def prepare(engine: Engine, config: Path | None = None, *, upgrade_old: bool = F
             f"存储结构需要升级（{len(waiting)} 个迁移待应用），请先运行 {upgrade_command(config)} "
             f"/ the store was made by an older hisbridge ({len(waiting)} migrations pending): "
             f"run `{upgrade_command(config)}` first")
+
+
+def open_store(url: str, config: Path | None = None, *, upgrade_old: bool = False) -> Engine:
+    """An engine on the store at ``url``, made ready by :func:`prepare` (closed again if it
+    refuses the store)."""
+    engine = make_engine(url)
+    try:
+        prepare(engine, config, upgrade_old=upgrade_old)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
