@@ -3,12 +3,12 @@
 Run with 0.1.0's code, never this tree's (its package names and APIs are 0.1.0's):
 
     git worktree add /tmp/hb-0.1.0 08ad2e1
-    PYTHONPATH=/tmp/hb-0.1.0/src python tests/data/store_0_1_0/build.py
+    PYTHONHASHSEED=0 PYTHONPATH=/tmp/hb-0.1.0/src python tests/data/store_0_1_0/build.py
     git worktree remove /tmp/hb-0.1.0
 
-Synthetic data only. The clock stands still at 2026-11-30 10:00 China time, so the file is the
-same on every run. What it holds is listed in ``EXPECTED`` (tests/integration/
-test_upgrade_from_0_1_0.py reads the same ids).
+Synthetic data only. The clock stands still at 2026-11-30 10:00 China time and the hash seed
+fixes the row order, so the file is the same on every run. What it holds is in each function's
+docstring; tests/integration/test_upgrade_from_0_1_0.py expects the same ids.
 """
 
 from __future__ import annotations  # noqa: I001 (0.1.0's package names: not in this tree)

@@ -297,13 +297,13 @@ CREATE TABLE record_keys (
 	content_hash VARCHAR(32) NOT NULL, op VARCHAR(8) DEFAULT 'upsert' NOT NULL, parent_table VARCHAR(64), parent_id VARCHAR(128), 
 	CONSTRAINT pk_record_keys PRIMARY KEY (table_name, record_id)
 );
-INSERT INTO "record_keys" VALUES('emr_patient_info','P02',1,'243e2a34a1e0f2f0788507f0f262afca','upsert',NULL,NULL);
 INSERT INTO "record_keys" VALUES('emr_patient_info','P01',1,'4ba6077c7017ca7c9dc001271f6a09bd','upsert',NULL,NULL);
-INSERT INTO "record_keys" VALUES('emr_patient_info','P07',1,'eab0514232d85268090df17088838325','upsert',NULL,NULL);
-INSERT INTO "record_keys" VALUES('emr_patient_info','P04',1,'0656e4644014bad30601aac54d0ad6ee','upsert',NULL,NULL);
 INSERT INTO "record_keys" VALUES('emr_patient_info','P03',1,'780aade95ae948dcc3ca76c88ad53cf6','upsert',NULL,NULL);
-INSERT INTO "record_keys" VALUES('emr_patient_info','P06',1,'7aacdc92866283f8a4c2f03a8f6370ee','upsert',NULL,NULL);
 INSERT INTO "record_keys" VALUES('emr_patient_info','P05',1,'cc596ad45844c0e358d59e8fa1135307','upsert',NULL,NULL);
+INSERT INTO "record_keys" VALUES('emr_patient_info','P04',1,'0656e4644014bad30601aac54d0ad6ee','upsert',NULL,NULL);
+INSERT INTO "record_keys" VALUES('emr_patient_info','P02',1,'243e2a34a1e0f2f0788507f0f262afca','upsert',NULL,NULL);
+INSERT INTO "record_keys" VALUES('emr_patient_info','P06',1,'7aacdc92866283f8a4c2f03a8f6370ee','upsert',NULL,NULL);
+INSERT INTO "record_keys" VALUES('emr_patient_info','P07',1,'eab0514232d85268090df17088838325','upsert',NULL,NULL);
 INSERT INTO "record_keys" VALUES('emr_activity_info','A02',1,'03990f010ce263ba6021ce5cb32be348','upsert','emr_patient_info','P04');
 INSERT INTO "record_keys" VALUES('emr_activity_info','A01',1,'5752831e1ea24d5da28b5d44c102df38','upsert','emr_patient_info','P01');
 CREATE TABLE records (
