@@ -26,6 +26,7 @@ when it is not this one.
         │   ├── UnknownTable
         │   └── UnknownField
         ├── StoreIntegrityError  (store.errors) a store constraint refused the row
+        ├── StoreNotCurrent      (store.migrate) the store's schema is older (or newer) than the code
         ├── SourceQueryError     (sources.sql_session) a mapping's SQL is wrong
         ├── LicenseRejected      (connectors.frontend.keys) the front-end refused the license
         ├── PlatformError        (consent.platform_errors) the provincial platform said no

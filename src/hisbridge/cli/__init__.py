@@ -37,6 +37,7 @@ def _register() -> None:
         sync,
     )
     from hisbridge.cli import secrets as secrets_cli
+    from hisbridge.cli import upgrade as upgrade_cli
     from hisbridge.cli import user as user_cli
 
     app.add_typer(dictionary.app, name="dictionary")
@@ -47,6 +48,7 @@ def _register() -> None:
     app.add_typer(user_cli.app, name="user")
     app.add_typer(audit_cli.app, name="audit")
     app.command("run")(run.run)
+    app.command("upgrade")(upgrade_cli.upgrade)
     app.add_typer(outbox.app, name="outbox")
     app.add_typer(sync.app, name="sync")
     app.command("init")(init.init)

@@ -20,7 +20,11 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="运行秒数后自动停止 stop after S seconds")]
         = None,
 ) -> None:
-    """演示 / run the whole product on synthetic data: HIS, simulators, gateway, console."""
+    """演示 / run the whole product on synthetic data: HIS, simulators, gateway, console.
+
+    数据目录可以重复使用；新版本会就地升级其中的存储 / the data folder is kept between runs, and
+    a newer version upgrades its synthetic store in place (no hisbridge upgrade needed).
+    """
     from hisbridge.demo.run import DemoPorts, run_demo
 
     ports = DemoPorts(port, frontend_port, client_port, gdhealth_port)

@@ -28,13 +28,11 @@ STATES = ("pending", "in_flight", "retry_wait", "delivered", "dead")
 
 @contextmanager
 def _engine(config: Path | None) -> Iterator[Engine]:
-    """The migrated store, its connections closed when the command is done."""
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    """The store (refused when it needs ``hisbridge upgrade``), closed when the command is done."""
+    from hisbridge.store.migrate import open_store
 
-    engine = make_engine(load_settings(config).store.url)
+    engine = open_store(load_settings(config).store.url, config)
     try:
-        upgrade(engine)
         yield engine
     finally:
         engine.dispose()

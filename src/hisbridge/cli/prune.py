@@ -62,13 +62,11 @@ def prune_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
 ) -> None:
     """按保留期清理已完成的数据 / delete finished work older than the retention settings."""
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import open_store
 
     settings = load_settings(config)
-    engine = make_engine(settings.store.url)
+    engine = open_store(settings.store.url, config)
     try:
-        upgrade(engine)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
                       transient=True, disable=as_json) as bar:
             task = bar.add_task("清理中 pruning…", total=None)

@@ -21,7 +21,8 @@ def run(
     """运行网关：推送接口 + 投递 / run the gateway: push API, outbox API, delivery workers.
 
     推送令牌也可以来自环境变量 HISBRIDGE_PUSH_TOKEN. Stop with Ctrl-C or SIGTERM: requests and
-    sends in flight finish, everything else stays queued.
+    sends in flight finish, everything else stays queued. 存储由旧版本创建时拒绝启动，先运行
+    hisbridge upgrade / refuses a store an older version made (an empty one gets its schema).
     """
     from hisbridge.runtime.gateway import serve
 

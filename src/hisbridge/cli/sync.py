@@ -29,14 +29,12 @@ console = Console()
 _CHUNK = 1000
 
 
-def _accept_file(settings: Settings, path: Path, table: str, op: str,
+def _accept_file(settings: Settings, config: Path | None, path: Path, table: str, op: str,
                  encoding: str | None) -> tuple[AcceptResult, list[FileRow], Any]:
     from hisbridge.runtime.delivery import DeliveryService
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import open_store
 
-    engine = make_engine(settings.store.url)
-    upgrade(engine)
+    engine = open_store(settings.store.url, config)
     service = DeliveryService.from_settings(settings, engine)
     used, rows = read_records(path, encoding)
     console.print(f"读取 reading {plain(path)} ({used})", markup=False, highlight=False)
@@ -69,7 +67,7 @@ def sync_file(
     if op not in ("upsert", "delete"):
         raise typer.BadParameter("--op 只能是 upsert 或 delete")
     settings = load_settings(config)
-    total, unreadable, service = _accept_file(settings, path, table, op, encoding)
+    total, unreadable, service = _accept_file(settings, config, path, table, op, encoding)
     console.print(f"接收 accepted {total.accepted}，未变化 unchanged {total.unchanged}，"
                   f"隔离 quarantined {len(total.rejected)}，无法读取 unreadable {len(unreadable)}")
     if total.withheld:

@@ -20,8 +20,7 @@ from hisbridge.ops.roles import ROLE_LABELS
 from hisbridge.ops.sessions import SessionStore
 from hisbridge.ops.users import UserStore
 from hisbridge.settings import load_settings
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import upgrade
+from hisbridge.store.migrate import open_store
 
 __all__ = ["app"]
 
@@ -34,8 +33,7 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the passw
 
 def _stores(config: Path | None) -> tuple[UserStore, SessionStore]:
     settings = load_settings(config)
-    engine = make_engine(settings.store.url)
-    upgrade(engine)
+    engine = open_store(settings.store.url, config)
     users = UserStore(engine, lockout=settings.console.lockout(), argon2=settings.console.argon2)
     return users, SessionStore(engine)
 

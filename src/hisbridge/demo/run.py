@@ -122,7 +122,9 @@ class _Demo:
         client = create_client_app(ClientSimConfig(frontend_url=f"{local}:{p.frontend}",
                                                    public_url=f"{local}:{p.client}"))
         self.gd_sim = create_gdhealth_sim_app(self.settings.gdhealth, clock=self.clock)
-        self.gateway = assemble(self.settings, config=config, clock=self.clock, t0_every_s=15.0)
+        # The demo's store is its own synthetic data: a newer hisbridge upgrades it in place.
+        self.gateway = assemble(self.settings, config=config, clock=self.clock, t0_every_s=15.0,
+                                upgrade_store=True)
         self.live = LiveActivity(self.his, seed=11, clock=self.clock)
         for app, port in ((self.frontend, p.frontend), (client, p.client),
                           (self.gd_sim, p.gdhealth), (self.gateway.app, p.gateway)):

@@ -58,11 +58,9 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     """Run the gateway until SIGTERM/SIGINT."""
     import uvicorn
 
-    from hisbridge.store.engine import make_engine
-    from hisbridge.store.migrate import upgrade
+    from hisbridge.store.migrate import open_store
 
-    engine = make_engine(settings.store.url)
-    upgrade(engine)
+    engine = open_store(settings.store.url)
     service = DeliveryService.from_settings(settings, engine)
     app = build_app(settings, engine, service)
     config = uvicorn.Config(app, host=host or settings.web.host, port=port or settings.web.port,

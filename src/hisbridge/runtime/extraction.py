@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import upgrade
+from hisbridge.store.migrate import open_store
 
 if TYPE_CHECKING:
     from hisbridge.project.load import Project
@@ -40,15 +39,15 @@ class Pipeline:
 @contextmanager
 def open_pipeline(config: Path, *, clock: Clock = system_clock,
                   source_engine: Engine | None = None) -> Iterator[Pipeline]:
-    """Load ``config`` (hisbridge.yaml with its mappings), migrate the store, open the HIS."""
+    """Load ``config`` (hisbridge.yaml with its mappings), open the store (refused when it needs
+    ``hisbridge upgrade``; an empty one gets the schema) and the HIS."""
     from hisbridge.project.load import load_project
     from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.sources.sql_poll import SqlPoller
 
     project = load_project(config)
-    engine = make_engine(project.settings.store.url)
+    engine = open_store(project.settings.store.url, config)
     try:
-        upgrade(engine)
         delivery = DeliveryService.from_settings(project.settings, engine, clock=clock)
         with SqlPoller(project, delivery, engine, source_engine=source_engine,
                        clock=clock) as poller:

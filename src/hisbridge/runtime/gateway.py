@@ -21,8 +21,7 @@ from sqlalchemy import Engine
 from hisbridge._clock import Clock, system_clock
 from hisbridge.runtime.activity import Activity, summary_loop
 from hisbridge.settings import Settings
-from hisbridge.store.engine import make_engine
-from hisbridge.store.migrate import upgrade
+from hisbridge.store.migrate import open_store
 
 if TYPE_CHECKING:
     from hisbridge.runtime.delivery import DeliveryService
@@ -116,14 +115,15 @@ def _push_project(settings: Settings, config: Path | None) -> Any:
 
 
 def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = system_clock,
-             t0_every_s: float | None = None) -> Gateway:
-    """Migrate the store and build every enabled part of the gateway."""
+             t0_every_s: float | None = None, upgrade_store: bool = False) -> Gateway:
+    """Open the store and build every enabled part of the gateway. An empty store gets the
+    schema; an older one is refused (``hisbridge upgrade``) unless ``upgrade_store`` (the demo
+    upgrades its own synthetic store)."""
     from hisbridge.runtime.app import build_app
     from hisbridge.runtime.delivery import DeliveryService
 
     _bound_memory(settings)
-    engine = make_engine(settings.store.url)
-    upgrade(engine)
+    engine = open_store(settings.store.url, config, upgrade_old=upgrade_store)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     activity = Activity()
     services, jobs = _gdhealth(settings, engine, clock, activity)

@@ -15,6 +15,7 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=engine.dialect.name == "sqlite",
+        on_version_apply=config.attributes.get("on_version_apply", ()),  # progress (migrate.py)
     )
     with context.begin_transaction():
         context.run_migrations()
