@@ -21,7 +21,7 @@ SPAN = re.compile(r"`([^`\n]+)`")
 # our folders, and the names they had before issue 18 (so a page still using one fails)
 FORMER = {"spec", "messages", "consent", "records", "console"}
 TOP = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")} | FORMER
-FILES = (".yaml", ".yml", ".json", ".csv", ".md", ".sql", ".toml")
+FILES = (".yaml", ".yml", ".json", ".csv", ".md", ".sql", ".toml", ".db")
 PATH = re.compile(r"^(?:src/hisbridge/)?([a-z_]+)((?:/[A-Za-z0-9_.]+)*)(/)?$")
 DOTTED = re.compile(r"^(?:hisbridge\.)?([a-z_]+)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$")
 
