@@ -1,9 +1,11 @@
 """``/metrics`` in the Prometheus text format.
 
 Two sources: the delivery service's own registry (delivered and dead counters, retries, the
-acceptance-to-success latency histogram, target reachability) and gauges read from the store at
-scrape time (entries per table x state, oldest waiting entry's age, quarantined records), so the
-figures are right even when several processes share the store.
+acceptance-to-success latency histogram, target reachability) and gauges read from the store
+(entries per table x state, oldest waiting entry's age, quarantined records), so the figures
+are right even when several processes share the store. A scrape reads only the waiting entries
+(indexed); finished entries and quarantine are recounted every ``web.metrics_recount_s``
+in the background (``store.gauges.OutboxGauges``), never by the scrape itself.
 """
 
 from __future__ import annotations
@@ -19,20 +21,20 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from hisbridge.delivery.metrics import DeliveryMetrics
-from hisbridge.store.queries import outbox_status
+from hisbridge.store.gauges import OutboxGauges
 
 __all__ = ["StoreCollector", "mount"]
 
 
 class StoreCollector(Collector):
-    """Gauges computed from the outbox on each scrape."""
+    """Gauges read from the outbox on each scrape (``OutboxGauges``)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, gauges: OutboxGauges) -> None:
         self.app = app
+        self.gauges = gauges
 
     def collect(self) -> Iterator[Any]:
-        state = self.app.state
-        status = outbox_status(state.engine, state.clock.now())
+        status = self.gauges.read(self.app.state.clock.now())
         entries = GaugeMetricFamily("hisbridge_outbox_entries",
                                     "Outbox entries per table and state", labels=["table", "state"])
         for table, states in sorted(status.counts.items()):
@@ -64,8 +66,12 @@ def _delivery_registry(app: FastAPI) -> CollectorRegistry:
 
 
 def mount(app: FastAPI) -> None:
+    """``/metrics``; ``app.state.outbox_gauges.run`` is the recount job the runtime starts."""
+    gauges = OutboxGauges(app.state.engine, every_s=app.state.settings.web.metrics_recount_s,
+                          clock=app.state.clock)
+    app.state.outbox_gauges = gauges
     store_registry = CollectorRegistry()
-    store_registry.register(StoreCollector(app))
+    store_registry.register(StoreCollector(app, gauges))
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics(request: Request) -> Response:
