@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, select
 from hisbridge import _json
 from hisbridge.dictionary import load_dictionary
 from hisbridge.privacy import mask_field
-from hisbridge.store.json_field import PayloadField, field_value
+from hisbridge.store.json_field import field_is, like_pair
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Found", "RecordQuery", "RecordStory", "find_records", "masked", "read_story"]
@@ -67,20 +67,14 @@ def _raw(payload: str) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
-def _pair(field: str, value: str) -> str:
-    """The LIKE pattern for ``"field":"value"`` in orjson text, with LIKE's wildcards escaped."""
-    text = _json.dumps_str({field: value})[1:-1]
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _field_is(field: str, value: str, dialect: str) -> ColumnElement[bool]:
     """The payload's ``field`` is ``value``: through its index when it has one, else the
     serialized ``"field":"value"`` pair anywhere in the payload (a scan)."""
     from hisbridge.store.schema.outbox import SEARCHED_FIELDS, records
 
     if field in SEARCHED_FIELDS:
-        return PayloadField(records.c.payload, field) == field_value(value, dialect)
-    return records.c.payload.like(_pair(field, value), escape="\\")
+        return field_is(records.c.payload, field, value, dialect)
+    return records.c.payload.like(like_pair(field, value), escape="\\")
 
 
 def _search(q: RecordQuery, dialect: str) -> Any:

@@ -7,12 +7,14 @@ and can use its index:
 
 - SQLite: ``json_extract(payload, '$.field') COLLATE NOCASE`` — the decoded value, compared
   like SQLite's ``LIKE`` always compared it here (ASCII letters in either case);
-- PostgreSQL: ``substring(payload, '"field":"(…)"')`` — the value as the JSON text writes it
-  (escapes kept), compared exactly as the former ``LIKE`` did. A regular expression rather
-  than ``payload::json ->> 'field'`` because that cast fails the insert of any payload holding
-  a ``\\u0000`` anywhere, and an index expression must never refuse a record.
+- PostgreSQL: the JSON text after ``"field":"`` up to the next ``"`` (``strpos``, ``substr``,
+  ``split_part``: about 2 µs a row where a regular expression costs 7, and ``payload::json ->>``
+  would fail the insert of any payload holding a ``\\u0000``: an index must never refuse a
+  record).
+  A value holding an escaped quote is cut there, so the index narrows the search to a few rows
+  and ``LIKE '%"field":"value"%'`` (what the search did before, by a scan) decides among them.
 
-``field_value`` turns a searched value into the form the index holds.
+``field_is`` builds that comparison for either dialect.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, and_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,7 +30,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from hisbridge import _json
 
-__all__ = ["PayloadField", "field_value"]
+__all__ = ["PayloadField", "field_is", "like_pair"]
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -58,9 +60,21 @@ def _sqlite(element: PayloadField, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(PayloadField, "postgresql")
 def _postgresql(element: PayloadField, compiler: SQLCompiler, **kw: Any) -> str:
     payload = compiler.process(element.payload, **kw)
-    return f"""substring({payload}, '"{element.field}":"((?:[^"\\\\]|\\\\.)*)"')"""
+    key = f'"{element.field}":"'
+    return f"split_part(substr({payload}, strpos({payload}, '{key}') + {len(key)}), '\"', 1)"
 
 
-def field_value(value: str, dialect: str) -> str:
-    """``value`` as the index of ``dialect`` holds it (PostgreSQL: JSON-escaped)."""
-    return _json.dumps_str(value)[1:-1] if dialect == "postgresql" else value
+def like_pair(field: str, value: str) -> str:
+    """The LIKE pattern for ``"field":"value"`` in orjson text, with LIKE's wildcards escaped."""
+    text = _json.dumps_str({field: value})[1:-1]
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def field_is(payload: ColumnElement[str], field: str, value: str,
+             dialect: str) -> ColumnElement[bool]:
+    """``payload``'s top-level string ``field`` is ``value``, through ``PayloadField``'s index."""
+    if dialect != "postgresql":
+        return PayloadField(payload, field) == value
+    cut = _json.dumps_str(value)[1:-1].split('"')[0]  # as the index holds it
+    return and_(PayloadField(payload, field) == cut,
+                payload.like(like_pair(field, value), escape="\\"))

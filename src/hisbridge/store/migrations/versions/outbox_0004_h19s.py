@@ -24,7 +24,8 @@ _FIELDS = ("patient_id", "serial_number")
 
 def _expression(field: str, dialect: str) -> str:
     if dialect == "postgresql":
-        return f"""substring(payload, '"{field}":"((?:[^"\\\\]|\\\\.)*)"')"""
+        key = f'"{field}":"'
+        return f"split_part(substr(payload, strpos(payload, '{key}') + {len(key)}), '\"', 1)"
     return f"json_extract(payload, '$.{field}') COLLATE NOCASE"
 
 
