@@ -100,3 +100,17 @@ def test_the_plan_uses_the_index(store_engine: Engine) -> None:
         plan = _plan(store_engine, _search(RecordQuery(**{field: "S5" if "serial" in field
                                                           else "P001"}), dialect))
         assert index in plan, plan
+
+
+def test_an_odd_payload_is_stored_and_found(store_engine: Engine) -> None:
+    """The index expression never refuses a record: a NUL escape (which PostgreSQL's JSON
+    operators reject) or a missing field."""
+    odd = [_json.dumps_str({"patient_id": "P\x00Z", "serial_number": "S\x00"}),
+           _json.dumps_str({"note": "no patient here"}),
+           _json.dumps_str({"x": "\x00", "patient_id": "P9"})]
+    rows = [{**_rows(1)[0], "record_id": f"odd{i}", "payload": p} for i, p in enumerate(odd)]
+    with store_engine.begin() as conn:
+        conn.execute(records.insert(), rows)
+    assert _now(store_engine, "patient_id", "P9") == {"odd2"}
+    assert _now(store_engine, "patient_id", "P\x00Z") == {"odd0"}
+    assert _now(store_engine, "serial_number", "S\x00") == {"odd0"}

@@ -73,8 +73,9 @@ def like_pair(field: str, value: str) -> str:
 def field_is(payload: ColumnElement[str], field: str, value: str,
              dialect: str) -> ColumnElement[bool]:
     """``payload``'s top-level string ``field`` is ``value``, through ``PayloadField``'s index."""
-    if dialect != "postgresql":
-        return PayloadField(payload, field) == value
+    if dialect != "postgresql":  # SQLite's json_extract ends a string at a NUL: scan then
+        return (PayloadField(payload, field) == value if "\x00" not in value
+                else payload.like(like_pair(field, value), escape="\\"))
     cut = _json.dumps_str(value)[1:-1].split('"')[0]  # as the index holds it
     return and_(PayloadField(payload, field) == cut,
                 payload.like(like_pair(field, value), escape="\\"))
