@@ -66,7 +66,7 @@ def _write_project(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
     values.setdefault("his", {}).update(
         realtime_interval_s=3, initial_since=(today - timedelta(days=1)).isoformat())
     values.setdefault("frontend", {})["license"] = DEMO_LICENSE
-    values.setdefault("web", {})["port"] = ports.gateway
+    values.setdefault("web", {}).update(port=ports.gateway, metrics_recount_s=5.0)
     values.setdefault("interaction", {}).update(
         client={"base_url": f"http://127.0.0.1:{ports.client}"},
         poller={"interval_s": 2.0},

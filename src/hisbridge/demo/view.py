@@ -48,10 +48,9 @@ class DemoView:
         self.console.print("按 Ctrl-C 停止 / press Ctrl-C to stop")
 
     async def read(self, http: httpx.AsyncClient) -> Snapshot:
-        from hisbridge.store.queries import outbox_status
-
-        status = await asyncio.to_thread(outbox_status, self.demo.gateway.engine,
-                                         self.demo.clock.now())
+        # the gauges /metrics reads: waiting entries now, finished ones as last recounted
+        gauges = self.demo.gateway.app.state.outbox_gauges
+        status = await asyncio.to_thread(gauges.read, self.demo.clock.now())
         snap = Snapshot(his_visits=int(self.demo.live.total.get("visits", 0)))
         snap.delivered = status.total("delivered")
         snap.waiting = sum(status.total(s) for s in ("pending", "in_flight", "retry_wait"))
@@ -63,12 +62,10 @@ class DemoView:
         if isinstance(with_errors_ignored, dict):
             snap.frontend_rows = sum(int(v) for v in with_errors_ignored.values())
         snap.polled = await asyncio.to_thread(self._polled)
-        messages = await _get_json(http, f"{base}/sim/messages")
-        if isinstance(messages, list):
-            snap.warnings = len(messages)
-            for m in messages:
-                kind = str(m.get("type", "")) if isinstance(m, dict) else ""
-                snap.warning_types[kind] = snap.warning_types.get(kind, 0) + 1
+        kinds = await _get_json(http, f"{base}/sim/messages/summary")  # not every message
+        if isinstance(kinds, dict):
+            snap.warning_types = {str(k): int(n) for k, n in kinds.items()}
+            snap.warnings = sum(snap.warning_types.values())
         return snap
 
     def _polled(self) -> int:

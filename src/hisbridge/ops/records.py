@@ -1,8 +1,9 @@
 """Finding records and reading one record's story: versions, sends, replies, relatives.
 
 Records are stored as JSON text (``records.payload``); a search by patient id or visit serial
-number matches the serialized ``"field":"value"`` pair, so it needs no per-field index (a scan
-of the chosen table and time range). Every value shown is masked with ``hisbridge.privacy``.
+number compares that payload field through its expression index (``store.json_field``), so it
+costs a lookup, not a scan of every stored version. Every value shown is masked with
+``hisbridge.privacy``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from hisbridge import _json
 from hisbridge.dictionary import load_dictionary
 from hisbridge.privacy import mask_field
+from hisbridge.store.json_field import field_is, like_pair
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Found", "RecordQuery", "RecordStory", "find_records", "masked", "read_story"]
@@ -65,13 +67,17 @@ def _raw(payload: str) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
-def _pair(field: str, value: str) -> str:
-    """The LIKE pattern for ``"field":"value"`` in orjson text, with LIKE's wildcards escaped."""
-    text = _json.dumps_str({field: value})[1:-1]
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _field_is(field: str, value: str, dialect: str) -> ColumnElement[bool]:
+    """The payload's ``field`` is ``value``: through its index when it has one, else the
+    serialized ``"field":"value"`` pair anywhere in the payload (a scan)."""
+    from hisbridge.store.schema.outbox import SEARCHED_FIELDS, records
+
+    if field in SEARCHED_FIELDS:
+        return field_is(records.c.payload, field, value, dialect)
+    return records.c.payload.like(like_pair(field, value), escape="\\")
 
 
-def _search(q: RecordQuery) -> Any:
+def _search(q: RecordQuery, dialect: str) -> Any:
     from hisbridge.store.schema.outbox import outbox, records
 
     r, o = records.c, outbox.c
@@ -86,9 +92,9 @@ def _search(q: RecordQuery) -> Any:
     if q.record_id:
         conditions.append(r.record_id == q.record_id)
     if q.patient_id:
-        conditions.append(r.payload.like(_pair("patient_id", q.patient_id), escape="\\"))
+        conditions.append(_field_is("patient_id", q.patient_id, dialect))
     if q.serial_number:
-        conditions.append(r.payload.like(_pair("serial_number", q.serial_number), escape="\\"))
+        conditions.append(_field_is("serial_number", q.serial_number, dialect))
     if q.since:
         conditions.append(r.received_at >= to_store(q.since))
     if q.until:
@@ -101,7 +107,7 @@ def _search(q: RecordQuery) -> Any:
 def find_records(engine: Engine, q: RecordQuery) -> tuple[list[Found], bool]:
     """Up to ``PAGE`` matching record versions, newest first, and whether there are more."""
     with engine.connect() as conn:
-        rows = conn.execute(_search(q)).all()
+        rows = conn.execute(_search(q, engine.dialect.name)).all()
     found = []
     for row in rows[:PAGE]:
         shown = masked(row.payload)
@@ -131,7 +137,7 @@ def _children(conn: Any, table: str, record_id: str) -> list[tuple[str, str, int
             if parent.table != table:
                 continue
             rows = conn.execute(select(r.record_id, func.max(r.version)).where(
-                r.table_name == spec.name, r.payload.like(_pair(parent.field, record_id), escape="\\"))
+                r.table_name == spec.name, _field_is(parent.field, record_id, conn.dialect.name))
                 .group_by(r.record_id).limit(50)).all()
             found.extend((spec.name, rid, int(v)) for rid, v in rows)
     return found

@@ -141,6 +141,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
                     consents=services.get("consents"), records=services.get("records"),
                     encounter_hooks=services.get("encounter_hooks"), audit=services.get("audit"))
     app.state.activity = activity  # the push API counts into the summary line
+    jobs.append(app.state.outbox_gauges.run)  # /metrics' recount of finished entries
     gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
     if scheduler is not None:  # the console's reconciliation page reads the HIS through it
         app.state.poller = scheduler.poller

@@ -133,6 +133,9 @@ class WebSettings(BaseModel):
     tls_key: Path | None = None  # PEM private key of tls_cert
     # Time zone the console and CLI show times in; empty = the HIS's zone (his.timezone).
     display_timezone: str = ""
+    # /metrics reads waiting outbox entries on every scrape; finished entries (delivered, dead)
+    # and quarantine are recounted in the background this often, never by a scrape.
+    metrics_recount_s: float = Field(60.0, gt=0)
 
     @field_validator("display_timezone")
     @classmethod

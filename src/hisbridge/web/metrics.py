@@ -3,10 +3,12 @@
 Four sources: the delivery service's own registry (delivered and dead counters, retries, the
 acceptance-to-success latency histogram, target reachability); the process-wide registry (the
 message poller's ``hisbridge_messages_*``, the process's CPU, memory and start time); gauges read
-from the store at scrape time (entries per table x state, oldest waiting entry's age, quarantined
-records, each source's last poll, the front-end key's expiry), so the figures are right even
-when several processes share the store; and the readiness checks of ``/readyz``
-(``hisbridge_ready``, ``hisbridge_ready_check{check}``). The alert rules and the dashboard in
+from the store (entries per table x state, oldest waiting entry's age, quarantined records, each
+source's last poll, the front-end key's expiry), so the figures are right even when several
+processes share the store; and the readiness checks of ``/readyz`` (``hisbridge_ready``,
+``hisbridge_ready_check{check}``). A scrape reads only the waiting entries (indexed); finished
+entries and quarantine are recounted every ``web.metrics_recount_s`` in the background
+(``store.gauges.OutboxGauges``), never by the scrape itself. The alert rules and the dashboard in
 ``deploy/`` use these names, and a test holds them to what this module exports.
 """
 
@@ -24,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.ops.alerts.snapshot import key_expiry, last_polls
-from hisbridge.store.queries import outbox_status
+from hisbridge.store.gauges import OutboxGauges
 from hisbridge.warnings import metrics as _message_metrics  # noqa: F401  (hisbridge_messages_*)
 from hisbridge.web.ready import CHECKS, ready_checks
 
@@ -32,14 +34,14 @@ __all__ = ["ReadinessCollector", "StoreCollector", "mount"]
 
 
 class StoreCollector(Collector):
-    """Gauges computed from the outbox on each scrape."""
+    """Gauges read from the outbox on each scrape (``OutboxGauges``)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, gauges: OutboxGauges) -> None:
         self.app = app
+        self.gauges = gauges
 
     def collect(self) -> Iterator[Any]:
-        state = self.app.state
-        status = outbox_status(state.engine, state.clock.now())
+        status = self.gauges.read(self.app.state.clock.now())
         entries = GaugeMetricFamily("hisbridge_outbox_entries",
                                     "Outbox entries per table and state", labels=["table", "state"])
         for table, states in sorted(status.counts.items()):
@@ -107,8 +109,12 @@ def _delivery_registry(app: FastAPI) -> CollectorRegistry:
 
 
 def mount(app: FastAPI) -> None:
+    """``/metrics``; ``app.state.outbox_gauges.run`` is the recount job the runtime starts."""
+    gauges = OutboxGauges(app.state.engine, every_s=app.state.settings.web.metrics_recount_s,
+                          clock=app.state.clock)
+    app.state.outbox_gauges = gauges
     store_registry = CollectorRegistry()
-    store_registry.register(StoreCollector(app))
+    store_registry.register(StoreCollector(app, gauges))
     store_registry.register(ReadinessCollector(app))
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)

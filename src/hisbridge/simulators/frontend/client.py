@@ -65,8 +65,15 @@ class ClientState:
         return reply if isinstance(reply, dict) else p.failure(p.SYSTEM, "服务端回复无法解析")
 
     def open_session(self, user: dict[str, Any]) -> str:
+        """A new SSO session; expired ones, then the oldest beyond ``sessions_keep``, go."""
+        now = self.clock.monotonic()
+        for token, (ends, _) in list(self.sessions.items()):
+            if ends < now:
+                del self.sessions[token]
+        for token in list(self.sessions)[: max(len(self.sessions) - self.config.sessions_keep + 1, 0)]:
+            del self.sessions[token]
         token = secrets.token_urlsafe(18)
-        self.sessions[token] = (self.clock.monotonic() + self.config.session_ttl_s, user)
+        self.sessions[token] = (now + self.config.session_ttl_s, user)
         return token
 
     def session(self, token: str) -> dict[str, Any] | None:

@@ -48,6 +48,8 @@ class FrontendSimConfig:
     licenses: tuple[str, ...] = ("SIM-LICENSE-0001",)
     """Accepted 机构授权码; an empty tuple accepts any non-empty code."""
     key_ttl_s: float = 7 * DAY_S
+    keys_keep: int = 1000
+    """At most this many secret keys are held; issuing one more forgets the oldest."""
     report_delay_s: float = 300.0
     """How long a notifiable diagnosis may wait for its report card before 漏报 is raised."""
     tick_s: float = 1.0
@@ -57,6 +59,9 @@ class FrontendSimConfig:
     commit_interval_s: float = 0.05
     commit_every: int = 256
     request_log_body_chars: int = 4096
+    request_log_keep: int = 10_000
+    """The request log keeps the newest this many requests (older ones are deleted as new ones
+    are written, so a simulator left running stays small); 0 keeps every request."""
     faults: FaultSettings = field(default_factory=FaultSettings)
     secret_key_path: str = "/hclient/api/auth/secretKey"
     message_query_path: str = "/hclient/api/message/query"
@@ -76,4 +81,6 @@ class ClientSimConfig:
     user_exists_path: str = "/hclient/api/user/exists"
     timeout_s: float = 10.0
     session_ttl_s: float = 8 * 3600.0
+    sessions_keep: int = 1000
+    """At most this many open SSO sessions; opening one more ends the oldest."""
     names: Mapping[str, str] = field(default_factory=dict)

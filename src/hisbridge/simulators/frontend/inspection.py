@@ -1,8 +1,13 @@
 """``/sim/...``: inspection and fault control for tests and demos (not part of the real API).
 
 ``GET /sim/tables`` row counts, ``GET /sim/tables/{table}/{id}`` one stored row,
-``GET /sim/requests?limit=`` the request log, ``GET /sim/messages`` every message,
-``POST /sim/reset``, ``GET|POST /sim/faults``, ``POST /sim/tick`` (run the warning engine now).
+``GET /sim/requests?limit=&after=`` the request log, ``GET /sim/messages?limit=&after=`` the
+messages, ``GET /sim/messages/summary`` messages per type, ``POST /sim/reset``,
+``GET|POST /sim/faults``, ``POST /sim/tick`` (run the warning engine now).
+
+Lists are pages: without ``after`` the newest ``limit`` entries, with ``after`` the first
+``limit`` entries whose seq is greater (``after=0`` starts at the beginning; the next page
+starts after the last seq received). ``limit`` is at most ``MAX_LIMIT``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from hisbridge.simulators.frontend.faults import parse_fault_settings
 from hisbridge.simulators.frontend.state import FrontendState
 from hisbridge.simulators.frontend.warnings import to_wire
 
-__all__ = ["routes"]
+__all__ = ["MAX_LIMIT", "routes"]
 
 _DEFAULT_LIMIT = 100
+_DEFAULT_MESSAGES = 1000
+MAX_LIMIT = 10_000
 
 
 def _state(request: Request) -> FrontendState:
@@ -61,20 +68,30 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def _limit(request: Request) -> int | None:
+def _page(request: Request, default: int) -> tuple[int, int | None] | None:
+    """``limit`` (1..MAX_LIMIT) and ``after`` (a seq, optional), or None when malformed."""
     try:
-        value = int(request.query_params.get("limit", _DEFAULT_LIMIT))
+        limit = int(request.query_params.get("limit", default))
+        after = request.query_params.get("after")
+        start = None if after in (None, "") else int(after)
     except ValueError:
         return None
-    return value if value > 0 else None
+    if not 0 < limit <= MAX_LIMIT or (start is not None and start < 0):
+        return None
+    return limit, start
+
+
+def _bad_page() -> Response:
+    return _error(400, f"limit 应为 1–{MAX_LIMIT} 的整数，after 应为非负整数",
+                  f"limit must be an integer 1-{MAX_LIMIT}, after a non-negative integer")
 
 
 async def requests(request: Request) -> Response:
-    limit = _limit(request)
-    if limit is None:
-        return _error(400, "limit 应为正整数", "limit must be a positive integer")
+    page = _page(request, _DEFAULT_LIMIT)
+    if page is None:
+        return _bad_page()
     out = []
-    for row in _state(request).store.requests(limit):
+    for row in _state(request).store.requests(*page):
         body = _json.loads(row["body"]) if row["body"] else None
         result = None if row["result"] is None else bool(row["result"])
         out.append({"seq": row["seq"], "time": row["at"], "method": row["method"],
@@ -85,8 +102,14 @@ async def requests(request: Request) -> Response:
 
 
 async def messages(request: Request) -> Response:
-    rows = _state(request).store.query("SELECT * FROM sim_message ORDER BY seq")
-    return _json_response([to_wire(r) for r in rows])
+    page = _page(request, _DEFAULT_MESSAGES)
+    if page is None:
+        return _bad_page()
+    return _json_response([to_wire(r) for r in _state(request).store.messages(*page)])
+
+
+async def message_summary(request: Request) -> Response:
+    return _json_response(_state(request).store.message_kinds())
 
 
 async def reset(request: Request) -> Response:
@@ -114,6 +137,7 @@ routes = [
     Route("/sim/tables/{table}/{id:path}", table_row),
     Route("/sim/requests", requests),
     Route("/sim/messages", messages),
+    Route("/sim/messages/summary", message_summary),
     Route("/sim/reset", reset, methods=["POST"]),
     Route("/sim/faults", faults, methods=["GET", "POST"]),
     Route("/sim/tick", tick, methods=["POST"]),

@@ -4,7 +4,9 @@ Provisional contract: the real front-end's key API is not public. Each key also 
 consumer cursor for the message query (the last message seq handed out under it). Keys are
 checked in memory, never against the database; given a ``DurableState`` they are loaded at
 start and written through on issue, cursor move and expiry, so a restart keeps them.
-``/sim/reset`` forgets them, as a key expiry would.
+``/sim/reset`` forgets them, as a key expiry would. At most ``keep`` keys are held: issuing
+one more forgets expired keys, then the oldest issued, so a client asking again and again
+cannot grow the simulator without bound.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ class SecretKeys:
 
     def __init__(
         self, clock: Clock, ttl_s: float, licenses: tuple[str, ...],
-        durable: DurableState | None = None,
+        durable: DurableState | None = None, keep: int = 1000,
     ) -> None:
         self.clock = clock
+        self.keep = keep
         self.ttl = timedelta(seconds=ttl_s)
         self.licenses = frozenset(licenses)
         self.durable = durable
@@ -66,8 +69,21 @@ class SecretKeys:
         if self.durable is not None:
             self.durable.save_key(SavedKey(
                 issued.key, issued.license, issued.issued_at, issued.expires_at, 0))
+        self._make_room()
         self._keys[issued.key] = issued
         return issued
+
+    def _make_room(self) -> None:
+        """Forget expired keys, then the oldest issued, until one more fits under ``keep``."""
+        for key in list(self._keys):
+            self.check(key)
+        for key in list(self._keys)[: max(len(self._keys) - self.keep + 1, 0)]:
+            self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        del self._keys[key]
+        if self.durable is not None:
+            self.durable.forget_key(key)
 
     def check(self, key: str) -> IssuedKey | None:
         """The key if it exists and has not expired, else None (an expired key is forgotten)."""
@@ -75,9 +91,7 @@ class SecretKeys:
         if issued is None:
             return None
         if self.clock.now() >= issued.expires_at:
-            del self._keys[key]
-            if self.durable is not None:
-                self.durable.forget_key(key)
+            self._forget(key)
             return None
         return issued
 

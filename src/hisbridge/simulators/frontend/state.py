@@ -31,9 +31,11 @@ class FrontendState:
         self.dictionary = load_dictionary()
         self.tables: dict[str, TableSpec] = {t.camel_name: t for t in self.dictionary}
         self.store = SimStore(store_url, self.dictionary, commit_every=config.commit_every,
-                              commit_interval_s=config.commit_interval_s)
+                              commit_interval_s=config.commit_interval_s,
+                              request_log_keep=config.request_log_keep)
         self.engine = WarningEngine(self.store, clock, self.dictionary, config.report_delay_s)
-        self.keys = SecretKeys(clock, config.key_ttl_s, config.licenses, self.engine.durable)
+        self.keys = SecretKeys(clock, config.key_ttl_s, config.licenses, self.engine.durable,
+                               keep=config.keys_keep)
         self.faults = FaultInjector(config.faults, clock)
         rules = self.dictionary if config.mode == "strict" else lenient_dictionary(self.dictionary)
         self.intake = Intake(self.store, Validator(config.mode, rules),

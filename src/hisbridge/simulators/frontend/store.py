@@ -65,7 +65,7 @@ class SimStore:
 
     def __init__(
         self, url: str | None, dictionary: Dictionary, *,
-        commit_every: int = 256, commit_interval_s: float = 0.05,
+        commit_every: int = 256, commit_interval_s: float = 0.05, request_log_keep: int = 0,
     ) -> None:
         self.url = url or "sqlite://"
         self.dictionary = dictionary
@@ -85,6 +85,7 @@ class SimStore:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._log: list[tuple[Any, ...]] = []
+        self.request_log_keep = request_log_keep
         self.request_seq = self._max_seq("sim_request")
         self.message_seq = self._max_seq("sim_message")
 
@@ -177,9 +178,16 @@ class SimStore:
             marks = ", ".join([self.ph] * len(REQUEST_COLUMNS))
             self.db.cursor().executemany(
                 f"INSERT INTO sim_request ({', '.join(REQUEST_COLUMNS)}) VALUES ({marks})", rows)
+            self._trim_request_log()
         if self.sqlite:
             self.db.commit()
         self._pending = 0
+
+    def _trim_request_log(self) -> None:
+        """Keep the newest ``request_log_keep`` requests (a range delete on the key)."""
+        oldest_kept = self.request_seq - self.request_log_keep
+        if self.request_log_keep > 0 and oldest_kept > 0:
+            self.db.execute(f"DELETE FROM sim_request WHERE seq <= {self.ph}", (oldest_kept,))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -202,10 +210,26 @@ class SimStore:
             out[table] = int(self.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
         return out
 
-    def requests(self, limit: int) -> list[dict[str, Any]]:
-        """The last ``limit`` requests, oldest first."""
-        rows = self.query(f"SELECT * FROM sim_request ORDER BY seq DESC LIMIT {self.ph}", (limit,))
+    def requests(self, limit: int, after: int | None = None) -> list[dict[str, Any]]:
+        """The last ``limit`` requests, oldest first; with ``after``, the first ``limit``
+        requests after that seq (to page through the log)."""
+        return self._page("sim_request", limit, after)
+
+    def messages(self, limit: int, after: int | None = None) -> list[dict[str, Any]]:
+        """Messages in seq order, ``limit`` of them: the last ones, or the first after ``after``."""
+        return self._page("sim_message", limit, after)
+
+    def _page(self, table: str, limit: int, after: int | None) -> list[dict[str, Any]]:
+        if after is not None:
+            return self.query(f"SELECT * FROM {table} WHERE seq > {self.ph} ORDER BY seq "
+                              f"LIMIT {self.ph}", (after, limit))
+        rows = self.query(f"SELECT * FROM {table} ORDER BY seq DESC LIMIT {self.ph}", (limit,))
         return rows[::-1]
+
+    def message_kinds(self) -> dict[str, int]:
+        """How many messages of each type."""
+        rows = self.query("SELECT type, COUNT(*) AS n FROM sim_message GROUP BY type")
+        return {str(r["type"]): int(r["n"]) for r in rows}
 
     def reset(self, tables: Iterable[str] | None = None) -> None:
         """Empty every table (or the given ones)."""

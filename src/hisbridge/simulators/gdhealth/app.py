@@ -23,7 +23,7 @@ from hisbridge.connectors.gdhealth.client import signed_headers
 from hisbridge.connectors.gdhealth.signing import NonceLedger, SignedHeaders, check_signed
 from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.sharing.consent.platform_errors import MESSAGES_ZH
-from hisbridge.simulators.gdhealth.platform import SimError, SimPlatform
+from hisbridge.simulators.gdhealth.platform import Recent, SimError, SimPlatform
 
 __all__ = ["SIM_ORG_NAME", "create_gdhealth_sim_app"]
 
@@ -45,7 +45,7 @@ class _Sim:
         self.cipher = FieldCipher(config.sm4_key.get_secret_value())
         self.nonces = NonceLedger(config.timestamp_window_s * 1000)
         self.http = httpx.AsyncClient(transport=transport, timeout=5.0)
-        self.refused: list[dict[str, Any]] = []
+        self.refused = Recent(platform.history)
 
     def envelope(self, code: str, data: Any = None, message: str = "") -> dict[str, Any]:
         names = self.config.envelope
@@ -84,7 +84,7 @@ class _Sim:
     async def deliver_callbacks(self) -> None:
         """POST every undelivered callback once, signed with the callback secret."""
         secret = self.config.callback_secret.get_secret_value()
-        for item in self.platform.callbacks:
+        for item in list(self.platform.callbacks):  # a request may queue more meanwhile
             if item["delivered"] or item["attempts"] >= 5:
                 continue
             item["attempts"] += 1
@@ -232,11 +232,11 @@ def _sim_routes(app: FastAPI, sim: _Sim) -> None:
 
     @app.get("/sim/callbacks", tags=["sim"])
     def callbacks() -> list[dict[str, Any]]:
-        return p.callbacks
+        return list(p.callbacks)
 
     @app.get("/sim/refused", tags=["sim"])
     def refused() -> list[dict[str, Any]]:
-        return sim.refused
+        return list(sim.refused)
 
     @app.post("/sim/tick", tags=["sim"])
     async def tick() -> dict[str, int]:
@@ -252,14 +252,17 @@ def create_gdhealth_sim_app(
     seed: int = 20260101,
     residents: int = 12,
     callback_transport: httpx.AsyncBaseTransport | None = None,
+    history: int = 1000,
 ) -> FastAPI:
-    """The simulator; ``app.state.platform`` is its ``SimPlatform`` (for in-process tests)."""
+    """The simulator; ``app.state.platform`` is its ``SimPlatform`` (for in-process tests).
+    ``history`` bounds what it remembers (SMS, notices, callbacks, refusals, ended requests)."""
     platform = SimPlatform(
         clock=clock,
         seed=seed,
         residents=residents,
         own_org=(config.org_code, config.org_name or SIM_ORG_NAME),
         sms_max_attempts=config.sms_max_attempts,
+        history=history,
     )
     app = FastAPI(title="广东健康档案互通系统 模拟器 / provincial platform simulator")
     sim = _Sim(config, platform, callback_transport)

@@ -2,11 +2,17 @@
 
 Plain state + rules, driven by an injected clock; ``app.py`` puts HTTP around it. Expiry is
 lazy (checked on every call and by ``sweep``); status changes queue callbacks to the hospital.
+
+Everything is held in memory and bounded by ``history`` (1,000 by default): the SMS outbox,
+the patient notices and the callbacks keep their newest ``history`` entries; ended
+authorizations and authorization codes beyond ``history`` are forgotten oldest first by
+``sweep`` (open ones are always kept: their TTL bounds them).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +23,7 @@ from hisbridge.simulators.gdhealth.content import SimDocument, make_documents
 from hisbridge.simulators.gdhealth.notices import app_text, code_text, requester, sms_text
 from hisbridge.simulators.gdhealth.residents import OTHER_ORGS, Resident, make_residents
 
-__all__ = ["SimAuthorization", "SimError", "SimPlatform"]
+__all__ = ["Recent", "SimAuthorization", "SimError", "SimPlatform"]
 
 _TTL_MIN = {"SMS": 10, "APP": 30, "AUTH_CODE": 10}
 _BOOKING_TTL = timedelta(days=7)
@@ -87,6 +93,19 @@ class SimAuthorization:
         }
 
 
+class Recent(list[dict[str, Any]]):
+    """A list that keeps only its newest ``keep`` entries."""
+
+    def __init__(self, keep: int) -> None:
+        super().__init__()
+        self.keep = keep
+
+    def append(self, item: dict[str, Any]) -> None:
+        super().append(item)
+        if len(self) > self.keep:
+            del self[: len(self) - self.keep]
+
+
 class SimPlatform:
     """State of the simulated platform; every method takes and returns plain values."""
 
@@ -98,6 +117,7 @@ class SimPlatform:
         residents: int,
         own_org: tuple[str, str],
         sms_max_attempts: int = 5,
+        history: int = 1000,
     ) -> None:
         self.clock, self.seed = clock, seed
         self.rng = random.Random(seed)
@@ -108,10 +128,12 @@ class SimPlatform:
         }
         self.auths: dict[str, SimAuthorization] = {}
         self.org_names = dict(OTHER_ORGS) | {own_org[0]: own_org[1]}  # the platform's register
-        self.sms_outbox: list[dict[str, Any]] = []
-        self.notices: list[dict[str, Any]] = []  # 粤健通 messages and pushed codes, as shown
+        self.history = history
+        self.sms_outbox = Recent(history)
+        # 粤健通 messages and pushed codes, as shown
+        self.notices = Recent(history)
         self.auth_codes: dict[str, dict[str, Any]] = {}
-        self.callbacks: list[dict[str, Any]] = []  # queued and delivered, with outcome
+        self.callbacks = Recent(history)  # with their outcome
         self.sms_max_attempts = sms_max_attempts
         self._serial = 0
 
@@ -376,7 +398,8 @@ class SimPlatform:
             self._queue_callback(auth, reason)
 
     def sweep(self) -> int:
-        """Expire requests past their TTL and grants past their validity."""
+        """Expire requests past their TTL and grants past their validity; forget the oldest
+        ended authorizations and codes beyond ``history``."""
         now, ended = self.clock.now(), 0
         for auth in self.auths.values():
             if auth.status == "PENDING" and now > auth.request_expires_at:
@@ -385,6 +408,8 @@ class SimPlatform:
             elif auth.status == "GRANTED" and auth.valid_to and now > auth.valid_to:
                 self._end(auth, "EXPIRED", "VALIDITY_END")
                 ended += 1
+        _forget_oldest(self.auths, self.history, lambda a: a.status not in ("PENDING", "GRANTED"))
+        _forget_oldest(self.auth_codes, self.history, lambda e: e["used"] or e["expiresAt"] < now)
         return ended
 
     def _queue_callback(self, auth: SimAuthorization, reason: str) -> None:
@@ -460,3 +485,11 @@ def _parse(value: Any) -> datetime | None:
 def _parse_day(value: Any) -> Any:
     moment = _parse(value)
     return moment.date() if moment else None
+
+
+def _forget_oldest(items: dict[str, Any], keep: int, ended: Callable[[Any], bool]) -> None:
+    """Drop ended entries, oldest first (dicts keep insertion order), down to ``keep``."""
+    excess = len(items) - keep
+    if excess > 0:
+        for key in [k for k, v in items.items() if ended(v)][:excess]:
+            del items[key]

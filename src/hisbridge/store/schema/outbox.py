@@ -1,7 +1,8 @@
 """The delivery store: record versions, the outbox queue, attempts, quarantine and replays.
 
 - ``records``: every accepted version of a record (snake_case JSON text), keyed by
-  (table_name, record_id, version).
+  (table_name, record_id, version); the console finds them by the payload's ``patient_id`` and
+  ``serial_number`` through expression indexes (``store.json_field``).
 - ``record_keys``: one row per (table_name, record_id): the latest version, its content hash
   (to skip unchanged re-extractions without reading ``records``), its op and its parent record
   (so a parent's delete finds the children delivered for it, and waits for their deletes).
@@ -27,10 +28,12 @@ from sqlalchemy import (
     Text,
 )
 
+from hisbridge.store.json_field import PayloadField
 from hisbridge.store.schema import ID, TIMESTAMP, metadata
 from hisbridge.store.schema.queue import STATES, queue_columns, queue_indexes
 
-__all__ = ["OUTBOX_STATES", "attempts", "outbox", "quarantine", "record_keys", "records", "replays"]
+__all__ = ["OUTBOX_STATES", "SEARCHED_FIELDS", "attempts", "outbox", "quarantine", "record_keys",
+           "records", "replays"]
 
 OUTBOX_STATES = STATES
 OPS = ("upsert", "delete")
@@ -51,6 +54,10 @@ records = Table(
     Column("received_at", _TS, nullable=False),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
 )
+# The console's record search: payload fields with an expression index each.
+SEARCHED_FIELDS = ("patient_id", "serial_number")
+for _field in SEARCHED_FIELDS:
+    Index(f"ix_records_{_field}", PayloadField(records.c.payload, _field))
 
 record_keys = Table(
     "record_keys",
