@@ -30,7 +30,7 @@ from typing import Any, Literal
 import httpx
 from sqlalchemy import Engine, text
 
-from hisbridge.store.queries import outbox_status
+from hisbridge.store.gauges import waiting_counts
 
 __all__ = ["CACHE_S", "CHECKS", "TIMEOUT_S", "Check", "ReadyChecks", "ReadyReport", "ready_checks"]
 
@@ -82,8 +82,8 @@ async def _answers(url: str) -> Check:
 
 
 def _backlog(engine: Engine, now: datetime, bound_s: float) -> Check:
-    ages = outbox_status(engine, now).oldest_pending_s.values()
-    oldest = max(ages, default=0.0)
+    _, ages = waiting_counts(engine, now)  # the waiting entries only, through their index
+    oldest = max(ages.values(), default=0.0)
     if oldest <= bound_s:
         return Check("ok")
     return Check("fail", f"oldest waiting {round(oldest)} s > {round(bound_s)} s")
