@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -147,3 +149,37 @@ async def test_a_closed_client_opens_a_new_pool_when_used_again(
     assert (await client.deliver(item("p2", n=2))).ok
     await client.aclose()
     assert state.delivered_ids() == ["p1", "p2"]
+
+
+_USE_AND_EXIT = """
+import asyncio, sys
+from datetime import UTC, datetime
+from hisbridge.connectors.frontend.client import FrontendApiClient
+from hisbridge.connectors.frontend.config import DataApiConfig
+from hisbridge.delivery.outcome import DeliveryItem
+
+async def main():
+    client = FrontendApiClient(DataApiConfig(base_url=sys.argv[1]))
+    now = datetime.now(UTC)
+    await client.deliver(DeliveryItem(1, "emr_patient_info", "p1", 1, "upsert", {"id": "p1"}, 1, now))
+    await client.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_a_process_that_used_and_closed_the_client_exits_cleanly(
+        receiver: tuple[ReceiverState, str]) -> None:
+    """pyreqwest's Tokio thread must be done with Python before the interpreter finalizes:
+    without the pause in ``aclose`` about one such exit in eight aborted (SIGABRT)."""
+    _, url = receiver
+    codes: list[int] = []
+    for _ in range(6):  # 24 exits, four at a time
+        runs = [subprocess.Popen([sys.executable, "-c", _USE_AND_EXIT, url],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                for _ in range(4)]
+        codes += [run.wait(60) for run in runs]
+        for run in runs:
+            assert run.stderr is not None
+            run.stderr.close()
+    assert codes == [0] * 24

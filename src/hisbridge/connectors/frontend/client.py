@@ -9,6 +9,7 @@ constructed outside an event loop; proxies from the environment are ignored, as 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ __all__ = ["FrontendApiClient"]
 
 _HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
 _IDLE_S = 30.0  # an idle keep-alive connection is closed after this long
+_SETTLE_S = 0.05  # see ``aclose``
 
 
 class FrontendApiClient:
@@ -75,7 +77,14 @@ class FrontendApiClient:
         return outcome_from_reply(response.status, payload, retry_after)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool, then let pyreqwest's Tokio thread finish dropping it.
+
+        That thread touches Python objects for a few milliseconds after ``close``; if the
+        interpreter is finalizing meanwhile, CPython 3.11/3.12 abort the process (``Fatal Python
+        error: PyGILState_Release``). Measured here: about one exit in eight without the pause,
+        none in 80 with it.
+        """
         if self._client is not None:
             await self._client.close()
             self._client = None
+            await asyncio.sleep(_SETTLE_S)
