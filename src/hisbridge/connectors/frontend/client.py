@@ -1,10 +1,11 @@
 """The front-end data-API client: one JSON record per request, over pyreqwest with keep-alive.
 
 pyreqwest (Rust's reqwest and hyper, on a Tokio thread of their own) was chosen by measurement:
-for this one request shape it spent about half the gateway CPU per request of a tuned aiohttp
-session and clearly less than pycurl's multi interface (docs/benchmarks.md, "HTTP client (issue
-19)"; ``bench/http_clients.py``). The client is built lazily, so the connector can be
-constructed outside an event loop; proxies from the environment are ignored, as before.
+for this one request shape it spent ~43 % less gateway CPU per request than a tuned aiohttp
+session, on a par with pycurl's multi interface, which would need our own event-loop glue and
+a selector loop (docs/benchmarks.md, "HTTP client (issue 19)"; ``bench/http_clients.py``). The
+client is built lazily, so the connector can be constructed outside an event loop; proxies
+from the environment are ignored, as before.
 """
 
 from __future__ import annotations
