@@ -8,7 +8,7 @@ protocol-shaped receiver from ``hisbridge.testing`` when the simulator is not in
 uvicorn in its own process on 127.0.0.1:
 
 1. the ceiling: wrk posting the same payload at concurrency 1, 8, 16;
-2. hisbridge (store -> outbox -> aiohttp client) at concurrency 1, 8, 16: records/s draining a
+2. hisbridge (store -> outbox -> data-API client) at concurrency 1, 8, 16: records/s draining a
    queue, and p50/p99 from acceptance to the receiver's success reply under a steady load;
 3. the public integrators' pattern (sequential, a new connection per record) against hisbridge,
    with the receiver adding 5 ms per request.
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp  # noqa: F401  (a running gateway has it loaded: keep the ~0.1 s import out of timed drains)
+import pyreqwest.client  # noqa: F401  (a running gateway has it loaded: keep its import out of timed drains)
 from sqlalchemy import create_engine, select, text
 
 from hisbridge import _json

@@ -4,7 +4,7 @@
 
 pyinstrument (a bench-only extra) samples this process while ``StoreIntake.accept`` takes
 ``--records`` patient records into a SQLite store and while the delivery worker (store ->
-outbox -> aiohttp, concurrency 16) sends them to the front-end simulator in its own process,
+outbox -> data-API client, concurrency 16) sends them to the front-end simulator in its own process,
 exactly as ``bench/delivery.py`` measures API mode, and while the DB sink writes them into a
 scratch PostgreSQL database (DB mode). Writes ``profile-<date>-intake.txt``,
 ``profile-<date>-delivery.txt``, ``profile-<date>-dbsink.txt`` and ``.html`` files beside the

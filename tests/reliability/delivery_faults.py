@@ -1,7 +1,7 @@
 """Delivery under injected front-end faults: outage, seeded error mixes, slow replies.
 
 One run: the front-end simulator (lenient, its own SQLite file) on a loopback port in a
-thread, hisbridge's store (SQLite) and a ``DeliveryService`` with the real aiohttp data-API
+thread, hisbridge's store (SQLite) and a ``DeliveryService`` with the real data-API
 client. Records are fed in while the faults are switched on and off at planned moments
 (``POST /sim/faults``, as an operator would); the run ends when nothing is waiting any more,
 or at the deadline. Then every accepted id is reconciled against the simulator's database.

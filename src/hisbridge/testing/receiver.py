@@ -3,7 +3,7 @@
 Not the simulator (``hisbridge.simulators.frontend`` is the full one): this is the smallest
 honest endpoint, ``POST``/``DELETE /hclient/emr/receive/{camelTable}`` answering
 ``{result, desc, id, errorCode, errorName}``, with per-id scripted failures and a fixed latency.
-``serve_receiver`` runs it on a real loopback port in a background thread (aiohttp needs one).
+``serve_receiver`` runs it on a real loopback port in a background thread (a real HTTP client needs one).
 """
 
 from __future__ import annotations
