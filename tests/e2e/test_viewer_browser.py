@@ -103,7 +103,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     upgrade(engine)
     sim_app = create_gdhealth_sim_app(settings.gdhealth, seed=11, residents=5)
     services = build_gdhealth_services(settings, engine)
-    app = create_app(settings, engine, **services.state())
+    app = create_app(settings, engine, services=services.for_app())
     with (
         serve_app(sim_app, port=sim_port, lifespan="off", on_stop=sim_app.state.sim.http.aclose),
         serve_app(app, port=gw_port, lifespan="off", on_stop=services.aclose),

@@ -42,6 +42,7 @@ from hisbridge.testing import serve_app
 from hisbridge.testing.documents import valid_record
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.widgets import widget_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -98,7 +99,7 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
                              "client": {"base_url": client}})
             services = build_message_services(settings, engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
-            with serve_app(create_app(settings, engine, messages=services)) as gateway:
+            with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway:
                 yield Chain(frontend, settings, services, delivery, gateway, engine)
     engine.dispose()
 

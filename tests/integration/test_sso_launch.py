@@ -28,6 +28,7 @@ from hisbridge.testing import RecordingTarget, serve_app
 from hisbridge.testing.documents import valid_record
 from hisbridge.warnings.services import build_message_services, launch_sso
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 
@@ -128,7 +129,7 @@ async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,
                         interaction={"client": {"base_url": f"http://10.255.255.1:{port}"}})
     engine = make_engine(store_url)
     services = build_message_services(settings, engine)
-    with serve_app(create_app(settings, engine, messages=services)) as gateway:
+    with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway:
         async with httpx.AsyncClient(base_url=gateway) as http:
             query = signed_query({"userId": "D001"}, "s", now=time.time())
             reply = (await http.post(f"/api/v1/sso/launch?{query}")).json()

@@ -17,6 +17,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 SECRET = "cors-test-secret"
@@ -30,7 +31,7 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     engine = make_engine(settings.store.url)
     upgrade(engine)
     messages = build_message_services(settings, engine)
-    yield create_app(settings, engine, messages=messages)
+    yield create_app(settings, engine, services=AppServices(messages=messages))
     await messages.aclose()
     engine.dispose()
 

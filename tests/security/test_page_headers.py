@@ -22,6 +22,7 @@ from hisbridge.testing.routes import walk_routes
 from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
 from hisbridge.web.page_headers import STATIC_PREFIXES
+from hisbridge.web.services import AppServices
 from hisbridge.web.widgets import widget_url
 
 SECRET = "page-headers-test-secret"
@@ -35,7 +36,7 @@ async def _app(tmp_path: Path, **web: Any) -> AsyncIterator[FastAPI]:
     upgrade(engine)
     messages = build_message_services(settings, engine)
     gd = build_gdhealth_services(settings, engine)
-    yield create_app(settings, engine, messages=messages, **gd.state())
+    yield create_app(settings, engine, services=gd.for_app(AppServices(messages=messages)))
     await messages.aclose()
     await gd.aclose()
     engine.dispose()

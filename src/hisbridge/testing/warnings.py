@@ -22,6 +22,7 @@ from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
 from hisbridge.settings import Settings
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.warnings.services import MessageServices, build_message_services
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 __all__ = ["MessageWorld", "message_world"]
@@ -60,7 +61,7 @@ async def message_world(engine: Engine, *, secret: str = "test-web-secret",
     services = build_message_services(
         settings, engine, clock, transport=httpx.ASGITransport(app=fake_frontend_app(state)),
         delivered=lookup)
-    app = create_app(settings, engine, clock=clock, messages=services)
+    app = create_app(settings, engine, clock=clock, services=AppServices(messages=services))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as api:
         yield MessageWorld(clock, state, services, api, lookup, secret)

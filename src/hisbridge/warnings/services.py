@@ -1,7 +1,7 @@
 """Wiring of the message concern: one call builds what ``hisbridge run`` and the demo need.
 
     services = build_message_services(settings, engine, clock)
-    app = create_app(settings, engine, clock=clock, messages=services)   # web modules read it
+    app = create_app(settings, engine, clock=clock, services=AppServices(messages=services))
     async with services.running():                                      # poller (+ webhook)
         await uvicorn.Server(uvicorn.Config(app)).serve()
 """

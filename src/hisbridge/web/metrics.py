@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.store.queries import outbox_status
+from hisbridge.web.services import services_of
 
 __all__ = ["StoreCollector", "mount"]
 
@@ -55,9 +56,9 @@ class StoreCollector(Collector):
 
 
 def _delivery_registry(app: FastAPI) -> CollectorRegistry:
-    delivery = getattr(app.state, "delivery", None)
+    delivery = services_of(app).delivery
     if delivery is not None:
-        return delivery.metrics.registry  # type: ignore[no-any-return]
+        return delivery.metrics.registry
     if getattr(app.state, "delivery_metrics", None) is None:
         app.state.delivery_metrics = DeliveryMetrics()
     return app.state.delivery_metrics.registry  # type: ignore[no-any-return]
