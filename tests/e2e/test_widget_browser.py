@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select
 from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
@@ -97,7 +98,7 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
                 web={"secret_key": "e2e-secret"},
                 interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2},
                              "client": {"base_url": client}})
-            services = build_message_services(settings, engine)  # base_user check: outbox
+            services = build_message_services(message_settings(settings), engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
             with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway:
                 yield Chain(frontend, settings, services, delivery, gateway, engine)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -30,7 +31,7 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
                         web={"secret_key": SECRET, "workstation_origins": [HIS]})
     engine = make_engine(settings.store.url)
     upgrade(engine)
-    messages = build_message_services(settings, engine)
+    messages = build_message_services(message_settings(settings), engine)
     yield create_app(settings, engine, services=AppServices(messages=messages))
     await messages.aclose()
     engine.dispose()

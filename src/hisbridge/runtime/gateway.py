@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.runtime.sharing import GdHealthServices
     from hisbridge.sharing.consent.encounters import EncounterHooks
-    from hisbridge.warnings.services import MessageServices
+    from hisbridge.warnings.services import MessageServices, MessageSettings
 
-__all__ = ["Gateway", "assemble"]
+__all__ = ["Gateway", "assemble", "message_settings"]
 
 Job = Callable[[], Coroutine[Any, Any, None]]
 
@@ -62,12 +62,19 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> GdHealthServi
     return build_gdhealth_services(settings, engine, clock)
 
 
+def message_settings(settings: Settings) -> MessageSettings:
+    """The sub-settings the message concern reads (``warnings.services``)."""
+    from hisbridge.warnings.services import MessageSettings
+
+    return MessageSettings(settings.interaction, settings.frontend, settings.web)
+
+
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServices | None:
     if not settings.interaction.poller.enabled and not settings.frontend.license:
         return None
     from hisbridge.warnings.services import build_message_services
 
-    return build_message_services(settings, engine, clock)
+    return build_message_services(message_settings(settings), engine, clock)
 
 
 def _bound_memory(settings: Settings) -> None:
