@@ -27,9 +27,9 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine, select
 
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.extraction import open_project
 from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
@@ -360,7 +360,7 @@ async def test_notifiable_diagnosis_in_the_his_reaches_the_widget(
     his_url = f"sqlite:///{tmp_path / 'his.db'}"
     config = write_example(tmp_path / "project", his_url=his_url,
                            frontend_url=chain.frontend_url, store_url=chain.settings.store.url)[0]
-    project = load_project(config)
+    project = open_project(config)
     his = make_engine(his_url)
     build_day(his, date.today(), 5, seed=7)  # staff, departments, a few ordinary visits
     with SqlPoller(project, chain.delivery.intake, chain.engine) as poller:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hisbridge import _json
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -36,7 +36,7 @@ def engine(tmp_path: Path) -> Engine:
 @pytest.fixture
 async def client(engine: Engine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     write_example(tmp_path / "p", store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "p" / "hisbridge.yaml")
+    project = open_project(tmp_path / "p" / "hisbridge.yaml")
     app = create_app(Settings(push={"token": TOKEN}), engine, services=AppServices(project=project))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as http:
@@ -77,7 +77,7 @@ async def test_a_pushed_record_the_mapping_refuses_is_rejected_with_the_code(
     """With his.strict_codes, an unmapped hospital code is a per-record rejection naming the
     field and the code map the HIS (or the engineer) must fill, as for extracted rows."""
     write_example(tmp_path / "s", store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "s" / "hisbridge.yaml",
+    project = open_project(tmp_path / "s" / "hisbridge.yaml",
                            Settings(his={"strict_codes": True,
                                          "mappings_dir": tmp_path / "s" / "mappings",
                                          "codemaps_dir": tmp_path / "s" / "codemaps",
@@ -131,7 +131,7 @@ async def test_a_pushed_record_of_a_protected_patient_is_kept_back_and_said_so(
     values["his"]["exclude"] = [{"name": "军人身份", "column": "patient_id", "values": ["P-MIL"]}]
     config.write_text(yaml.safe_dump(values, allow_unicode=True), "utf-8")
     app = create_app(Settings(push={"token": TOKEN}), engine,
-                     services=AppServices(project=load_project(config)))
+                     services=AppServices(project=open_project(config)))
     kept = sample_record("emr_patient_info", "V1", patient_id="P-MIL")
     sent = sample_record("emr_patient_info", "V2", patient_id="P-OK")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

@@ -113,11 +113,11 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
                activity: Activity) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
         return None
-    from hisbridge.project.load import load_project
+    from hisbridge.runtime.extraction import open_project
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.sources.sql_poll import SqlPoller
 
-    poller = SqlPoller(load_project(config, settings), delivery, engine, clock=clock)
+    poller = SqlPoller(open_project(config, settings), delivery, engine, clock=clock)
     return PollScheduler(poller, settings.his, clock=clock, t0_every_s=t0_every_s,
                          activity=activity)
 
@@ -128,10 +128,10 @@ def _push_project(settings: Settings, config: Path | None) -> Project | None:
         return None
     from hisbridge.errors import ConfigError
     from hisbridge.logs import get_logger
-    from hisbridge.project.load import load_project
+    from hisbridge.runtime.extraction import open_project
 
     try:
-        return load_project(config, settings)
+        return open_project(config, settings)
     except ConfigError as exc:  # no mappings: a push-only site sends national codes
         get_logger("hisbridge.push").warning("push.no_project", error=str(exc)[:200])
         return None
