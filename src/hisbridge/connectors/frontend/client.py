@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hisbridge._clock import Clock, system_clock
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.connectors.frontend.errors import network_error
 from hisbridge.connectors.frontend.mapping import (
@@ -31,8 +32,9 @@ _HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "applic
 class FrontendApiClient:
     """``deliver(item) -> Outcome`` against ``POST``/``DELETE /hclient/emr/receive/{table}``."""
 
-    def __init__(self, config: DataApiConfig) -> None:
+    def __init__(self, config: DataApiConfig, clock: Clock = system_clock) -> None:
         self.config = config
+        self.clock = clock
         self.name = f"frontend-api {config.base_url}"
         self._dictionary = load_dictionary()
         self._session: aiohttp.ClientSession | None = None
@@ -63,7 +65,8 @@ class FrontendApiClient:
         try:
             async with self._open().request(method, url, data=body) as response:
                 payload = await response.read()
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"),
+                                                self.clock.now())
                 return outcome_from_reply(response.status, payload, retry_after)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return Outcome.from_error(network_error(exc, url), reachable=False)
