@@ -18,10 +18,10 @@ import httpx
 from sqlalchemy import Engine
 
 from hisbridge._clock import ManualClock
-from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
 from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
+from hisbridge.testing.memory import MemoryDeliveredLookup
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
