@@ -34,8 +34,8 @@ from sqlalchemy import create_engine, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.dictionary import Validator, has_errors
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         store_kind = args.intake if args.intake in ("sqlite", "postgresql") else "sqlite"
         with database(store_kind, folder, "store") as store_url:
             write_example(folder / "p", his_url=his_url, store_url=store_url, force=True)
-            project = load_project(folder / "p" / "hisbridge.yaml")
+            project = open_project(folder / "p" / "hisbridge.yaml")
             store = make_engine(store_url)
             upgrade(store)
             intake = make_intake(args.intake, store_url)

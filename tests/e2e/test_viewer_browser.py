@@ -11,19 +11,15 @@ when a step fails.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from hisbridge._clock import CHINA_TZ, system_clock
 from hisbridge.runtime.sharing import build_gdhealth_services, viewer_url
@@ -31,7 +27,7 @@ from hisbridge.settings import Settings
 from hisbridge.simulators.gdhealth.app import create_gdhealth_sim_app
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
-from hisbridge.testing import free_ports, secret_settings
+from hisbridge.testing import free_ports, secret_settings, serve_app
 from hisbridge.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -39,39 +35,6 @@ ARTIFACTS = Path("test-artifacts")
 TOKEN = "his-push-token"
 HOSPITAL = "示例市第一人民医院"
 RECHECK_S = 3  # gdhealth.viewer_recheck_s: how soon an idle open viewer notices a revocation
-
-
-@contextmanager
-def _serve(app: Any, port: int, close: Callable[[], Awaitable[None]]) -> Iterator[None]:
-    """uvicorn in a thread; ``close`` runs in the server's loop after it stops (client pools)."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            loop="asyncio",
-            http="h11",
-        )
-    )
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        finally:
-            await close()
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 class Live:
@@ -140,10 +103,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     upgrade(engine)
     sim_app = create_gdhealth_sim_app(settings.gdhealth, seed=11, residents=5)
     services = build_gdhealth_services(settings, engine)
-    app = create_app(settings, engine, **services.state())
+    app = create_app(settings, engine, services=services.for_app())
     with (
-        _serve(sim_app, sim_port, sim_app.state.sim.http.aclose),
-        _serve(app, gw_port, services.aclose),
+        serve_app(sim_app, port=sim_port, lifespan="off", on_stop=sim_app.state.sim.http.aclose),
+        serve_app(app, port=gw_port, lifespan="off", on_stop=services.aclose),
     ):
         yield Live(settings, gateway, sim, sim_app)
     engine.dispose()

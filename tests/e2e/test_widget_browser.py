@@ -27,9 +27,10 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import Engine, select
 
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
 from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.extraction import open_project
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
@@ -42,6 +43,7 @@ from hisbridge.testing import serve_app
 from hisbridge.testing.documents import valid_record
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.widgets import widget_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -96,9 +98,9 @@ def _chain(tmp_path: Path) -> Iterator[Chain]:
                 web={"secret_key": "e2e-secret"},
                 interaction={"poller": {"interval_s": 0.2, "stream_check_s": 0.2},
                              "client": {"base_url": client}})
-            services = build_message_services(settings, engine)  # base_user check: outbox
+            services = build_message_services(message_settings(settings), engine)  # base_user check: outbox
             delivery = DeliveryService.from_settings(settings, engine)
-            with serve_app(create_app(settings, engine, messages=services)) as gateway:
+            with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway:
                 yield Chain(frontend, settings, services, delivery, gateway, engine)
     engine.dispose()
 
@@ -358,7 +360,7 @@ async def test_notifiable_diagnosis_in_the_his_reaches_the_widget(
     his_url = f"sqlite:///{tmp_path / 'his.db'}"
     config = write_example(tmp_path / "project", his_url=his_url,
                            frontend_url=chain.frontend_url, store_url=chain.settings.store.url)[0]
-    project = load_project(config)
+    project = open_project(config)
     his = make_engine(his_url)
     build_day(his, date.today(), 5, seed=7)  # staff, departments, a few ordinary visits
     with SqlPoller(project, chain.delivery.intake, chain.engine) as poller:

@@ -22,6 +22,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.testing import ManualClock
 from hisbridge.testing.console import FAST_ARGON2, add_role_users, login
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 DAY = date(2026, 3, 2)
 
@@ -36,8 +37,8 @@ def _row(html: str, table: str) -> list[int]:
 async def _console(pipe: Any, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     """The console over the pipeline's store, with the HIS side wired, and its users."""
     add_role_users(pipe.engine)
-    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock)
-    app.state.poller = pipe.poller
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), pipe.engine, clock=clock,
+                     services=AppServices(poller=pipe.poller))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://c") as client:
         yield client

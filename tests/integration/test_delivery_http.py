@@ -117,3 +117,29 @@ async def test_the_client_refuses_base_dept_deletes_before_sending(
     await client.aclose()
     assert outcome.verdict == "terminal" and "base_dept" in outcome.reason
     assert state.received == []
+
+
+async def test_an_http_date_retry_after_is_read_on_the_clients_clock() -> None:
+    """``Retry-After: <HTTP date>`` is measured from the injected clock (the one time seam),
+    not from the machine's wall clock."""
+    from datetime import UTC, datetime
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from hisbridge.testing import serve_app
+
+    async def busy(_: Request) -> Response:
+        return Response(status_code=503, headers={"Retry-After": "Sun, 01 Mar 2026 00:01:00 GMT"})
+
+    clock = ManualClock(datetime(2026, 3, 1, 0, 0, tzinfo=UTC))
+    app = Starlette(routes=[Route("/hclient/emr/receive/{table}", busy, methods=["POST"])])
+    with serve_app(app, lifespan="off") as url:
+        client = FrontendApiClient(DataApiConfig(base_url=url), clock=clock)
+        item = DeliveryItem(1, "emr_patient_info", "p1", 1, "upsert",
+                            sample_record("emr_patient_info", "p1"), 1, clock.now())
+        outcome = await client.deliver(item)
+        await client.aclose()
+    assert outcome.verdict == "transient" and outcome.retry_after == 60.0

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import LiveActivity, build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -23,8 +24,10 @@ def test_live_steps_are_polled_in_near_real_time(tmp_path: Path) -> None:
     clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=CHINA_TZ))
     build_day(his, date(2026, 3, 2), 30, seed=1, now=datetime(2026, 3, 2, 10, 0))
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 's.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     live = LiveActivity(his, seed=3, clock=clock, visits_per_step=4, infectious_share=1.0,
@@ -55,8 +58,10 @@ def test_live_corrections_reach_the_front_end_as_deletes(tmp_path: Path) -> None
     clock = ManualClock(datetime(2026, 3, 2, 15, 0, tzinfo=CHINA_TZ))
     build_day(his, date(2026, 3, 2), 30, seed=1, now=datetime(2026, 3, 2, 15, 0))
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 's.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     live = LiveActivity(his, seed=8, clock=clock, correction_share=1.0)

@@ -15,6 +15,7 @@ from hisbridge.connectors.frontend.keys import (
     SecretKey,
     parse_expire_time,
 )
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -31,7 +32,7 @@ def _services(tmp_path: Path, clock: ManualClock, state: FakeFrontendState,
     upgrade(engine)
     settings = Settings(frontend={"license": licence, "base_url": "http://fe"})
     transport = httpx.ASGITransport(app=fake_frontend_app(state))
-    return build_message_services(settings, engine, clock, transport=transport)
+    return build_message_services(message_settings(settings), engine, clock, transport=transport)
 
 
 @pytest.fixture

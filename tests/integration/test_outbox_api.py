@@ -17,6 +17,7 @@ from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 AUTH = {"Authorization": "Bearer t0ken"}
 
@@ -40,7 +41,7 @@ async def test_status_dead_replay_and_metrics(engine: Engine) -> None:
     service.accept("emr_patient_info", [{"id": "p9"}])  # quarantined: required fields missing
     assert await service.run_until_idle(10)
     clock.advance(30)
-    app = create_app(settings, engine, clock=clock, delivery=service)
+    app = create_app(settings, engine, clock=clock, services=AppServices(delivery=service))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as http:
         assert (await http.get("/api/v1/outbox/status")).status_code == 401

@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hisbridge import _json
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.outbox import outbox, records
 from hisbridge.testing import sample_record
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 TOKEN = "s3cret-push-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -35,8 +36,8 @@ def engine(tmp_path: Path) -> Engine:
 @pytest.fixture
 async def client(engine: Engine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     write_example(tmp_path / "p", store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    app = create_app(Settings(push={"token": TOKEN}), engine)
-    app.state.project = load_project(tmp_path / "p" / "hisbridge.yaml")
+    project = open_project(tmp_path / "p" / "hisbridge.yaml")
+    app = create_app(Settings(push={"token": TOKEN}), engine, services=AppServices(project=project))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as http:
         yield http
@@ -76,13 +77,12 @@ async def test_a_pushed_record_the_mapping_refuses_is_rejected_with_the_code(
     """With his.strict_codes, an unmapped hospital code is a per-record rejection naming the
     field and the code map the HIS (or the engineer) must fill, as for extracted rows."""
     write_example(tmp_path / "s", store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    app = create_app(Settings(push={"token": TOKEN}), engine)
-    app.state.project = load_project(tmp_path / "s" / "hisbridge.yaml",
-                                     Settings(his={"strict_codes": True,
-                                                   "mappings_dir": tmp_path / "s" / "mappings",
-                                                   "codemaps_dir": tmp_path / "s" / "codemaps",
-                                                   "drug_catalogue":
-                                                       tmp_path / "s" / "drug_catalogue.csv"}))
+    project = open_project(tmp_path / "s" / "hisbridge.yaml",
+                           Settings(his={"strict_codes": True,
+                                         "mappings_dir": tmp_path / "s" / "mappings",
+                                         "codemaps_dir": tmp_path / "s" / "codemaps",
+                                         "drug_catalogue": tmp_path / "s" / "drug_catalogue.csv"}))
+    app = create_app(Settings(push={"token": TOKEN}), engine, services=AppServices(project=project))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as http:
         item = {**_item("u1", "Y0201"), "drug_dosage_unit_code": "桶"}
@@ -130,8 +130,8 @@ async def test_a_pushed_record_of_a_protected_patient_is_kept_back_and_said_so(
     values = yaml.safe_load(config.read_text("utf-8"))
     values["his"]["exclude"] = [{"name": "军人身份", "column": "patient_id", "values": ["P-MIL"]}]
     config.write_text(yaml.safe_dump(values, allow_unicode=True), "utf-8")
-    app = create_app(Settings(push={"token": TOKEN}), engine)
-    app.state.project = load_project(config)
+    app = create_app(Settings(push={"token": TOKEN}), engine,
+                     services=AppServices(project=open_project(config)))
     kept = sample_record("emr_patient_info", "V1", patient_id="P-MIL")
     sent = sample_record("emr_patient_info", "V2", patient_id="P-OK")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

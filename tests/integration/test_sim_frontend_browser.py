@@ -3,20 +3,17 @@ the CORS headers and the preflight must be what a browser needs, and the SSO pag
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from hisbridge.simulators.frontend import ClientSimConfig, FrontendSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
+from hisbridge.testing import free_ports, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -33,40 +30,23 @@ async function login(userId) {
 </script></body></html>"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _serve(app: Any, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    return server
-
-
 @pytest.fixture
 async def urls() -> AsyncIterator[dict[str, str]]:
-    fe, cl, his = _free_port(), _free_port(), _free_port()
+    fe, cl, his = free_ports(3)
     client_url = f"http://127.0.0.1:{cl}"
     page = HIS_PAGE.replace("<script>", f'<script>const CLIENT="{client_url}";'
                                        f'const LICENSE="{LICENSE}";')
     his_app = Starlette(routes=[Route("/", lambda _r: HTMLResponse(page))])
-    servers = [
-        await _serve(create_frontend_app(FrontendSimConfig(licenses=(LICENSE,))), fe),
-        await _serve(create_client_app(ClientSimConfig(
-            frontend_url=f"http://127.0.0.1:{fe}", public_url=client_url)), cl),
-        await _serve(his_app, his),
-    ]
-    async with httpx.AsyncClient() as http:
-        await http.post(f"http://127.0.0.1:{fe}/hclient/emr/receive/baseUser",
-                        json={"id": "doc-7", "userName": "陈医生", "deptCode": "A03"})
-    yield {"his": f"http://localhost:{his}/", "client": client_url}
-    for server in servers:
-        server.should_exit = True
-    await asyncio.sleep(0.2)
+    with (
+        serve_app(create_frontend_app(FrontendSimConfig(licenses=(LICENSE,))), port=fe),
+        serve_app(create_client_app(ClientSimConfig(
+            frontend_url=f"http://127.0.0.1:{fe}", public_url=client_url)), port=cl),
+        serve_app(his_app, port=his),
+    ):
+        async with httpx.AsyncClient() as http:
+            await http.post(f"http://127.0.0.1:{fe}/hclient/emr/receive/baseUser",
+                            json={"id": "doc-7", "userName": "陈医生", "deptCode": "A03"})
+        yield {"his": f"http://localhost:{his}/", "client": client_url}
 
 
 async def test_his_page_logs_a_doctor_in_across_origins(urls: dict[str, str]) -> None:

@@ -4,17 +4,16 @@ connections and late replies; in-process and, for the connection-level faults, o
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from hisbridge._clock import ManualClock
 from hisbridge.simulators.frontend import create_frontend_app
 from hisbridge.simulators.frontend.app import FrontendApp
+from hisbridge.testing import serve_app
 
 PATH = "/hclient/emr/receive/emrPatientInfo"
 
@@ -128,25 +127,11 @@ async def test_bad_fault_settings_are_400(
     assert response.status_code == 400 and response.json()["result"] is False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-async def served() -> AsyncIterator[str]:
+def served() -> Iterator[str]:
     """The simulator under uvicorn (httptools) on a loopback port."""
-    port = _free_port()
-    app = create_frontend_app(clock=ManualClock())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                           http="httptools", loop="asyncio"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    with serve_app(create_frontend_app(clock=ManualClock())) as url:
+        yield url
 
 
 async def test_drop_on_a_real_port_closes_the_connection(served: str) -> None:

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, func, select, text
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ
 from hisbridge.dictionary import Validator
-from hisbridge.project import Project, load_project
+from hisbridge.project import Project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata
@@ -69,11 +70,11 @@ def _setup(tmp_path: Path, strict_codes: bool) -> tuple[Project, Engine]:
     _break_things(his)
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
     settings = load_settings(tmp_path / "hisbridge.yaml", his={"strict_codes": strict_codes})
-    return load_project(tmp_path / "hisbridge.yaml", settings), his
+    return open_project(tmp_path / "hisbridge.yaml", settings), his
 
 
 def _poll(project: Project, mode: str) -> tuple[dict[str, PollReport], Engine, MemoryIntake]:
-    store = make_engine(project.settings.store.url)
+    store = make_engine(f"sqlite:///{project.root / 'store.db'}")  # as written by _setup
     upgrade(store)
     intake = MemoryIntake(validator=Validator(mode))  # type: ignore[arg-type]
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
@@ -141,7 +142,7 @@ def test_re_read_rows_do_not_count_their_codes_again(tmp_path: Path) -> None:
     """The overlap and the inclusive bounds re-read rows every poll: a code left out of a row
     already sent is not counted again (the data-quality page's "how often" is per record)."""
     project, _ = _setup(tmp_path, strict_codes=False)
-    store = make_engine(project.settings.store.url)
+    store = make_engine(f"sqlite:///{project.root / 'store.db'}")  # as written by _setup
     upgrade(store)
     intake = MemoryIntake(validator=Validator("lenient"))
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))

@@ -11,8 +11,9 @@ import yaml
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata
 from hisbridge.sources.sql_poll import SqlPoller
@@ -69,8 +70,10 @@ def _wide_keys(poller: SqlPoller, table: str) -> set[str]:
 def test_rows_stamped_at_initial_since_are_read_on_every_table(tmp_path: Path) -> None:
     url, his = _hospital(tmp_path, seed=5)
     _stamp_all(his, EDGE)
-    project = load_project(_project(tmp_path, url, initial_since=EDGE.isoformat()))
-    store = make_engine(project.settings.store.url)
+    config = _project(tmp_path, url, initial_since=EDGE.isoformat())
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
@@ -89,9 +92,10 @@ def test_rows_committed_late_at_the_watermark_are_read_once(tmp_path: Path) -> N
     later = EDGE + timedelta(hours=6)
     _stamp_all(his, EDGE)
     _stamp_all(his, later, "rowid % 2 = 1")  # not yet committed at the first poll
-    project = load_project(_project(tmp_path, url, overlap_s=0,
-                                    initial_since="2026-03-01T00:00:00"))
-    store = make_engine(project.settings.store.url)
+    config = _project(tmp_path, url, overlap_s=0, initial_since="2026-03-01T00:00:00")
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=CHINA_TZ))
     intake = StoreIntake(store, clock=clock)
@@ -124,8 +128,10 @@ def test_demo_day_sends_every_department_and_user(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'his.sqlite'}"
     his = make_engine(url)
     build_day(his, DAY, "small", seed=7, reset=True)
-    project = load_project(_project(tmp_path, url, initial_since=EDGE.isoformat()))
-    store = make_engine(project.settings.store.url)
+    config = _project(tmp_path, url, initial_since=EDGE.isoformat())
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     with his.connect() as conn:

@@ -14,8 +14,9 @@ from sqlalchemy import Engine, text
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.dictionary import Validator
-from hisbridge.project import Project, load_project
+from hisbridge.project import Project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -55,7 +56,7 @@ EXPECTED = {
 
 def _project(tmp_path: Path, his_url: str) -> Project:
     write_example(tmp_path, his_url=his_url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    return load_project(tmp_path / "hisbridge.yaml")
+    return open_project(tmp_path / "hisbridge.yaml")
 
 
 def _poll(project: Project, mode: str) -> tuple[MemoryIntake, list[str]]:

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import apply_corrections, build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -28,8 +29,10 @@ def _keys(his: Engine, sql: str) -> set[str]:
 def _check_deletes(his: Engine, his_url: str, tmp_path: Path) -> None:
     build_day(his, DAY, 120, seed=21)
     write_example(tmp_path, his_url=his_url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     clock = ManualClock(datetime(2026, 3, 3, 6, 0, tzinfo=CHINA_TZ))
@@ -81,8 +84,10 @@ def test_source_keys_are_the_days_sendable_keys(tmp_path: Path) -> None:
     his = make_engine(url)
     build_day(his, DAY, 40, seed=3)
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 's.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     with SqlPoller(project, MemoryIntake(), store) as poller:
         visits = poller.source_keys("emr_patient_info", DAY)

@@ -11,8 +11,9 @@ import yaml
 from sqlalchemy import text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.reconcile import reconcile_day
 from hisbridge.sources.sql_poll import SqlPoller
@@ -56,8 +57,10 @@ def _setup(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
 
 def test_excluded_patients_and_their_records_are_never_sent(tmp_path: Path) -> None:
     config, military, listed = _setup(tmp_path)
-    project = load_project(config)
-    store = make_engine(project.settings.store.url)
+    config = config
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
     try:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.simulators.his import apply_corrections, build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -27,7 +27,7 @@ def _poll_into_store(tmp_path: Path, store_url: str) -> None:
     his = make_engine(his_url)
     build_day(his, DAY, 40, seed=12)
     write_example(tmp_path, his_url=his_url, store_url=store_url)
-    project = load_project(tmp_path / "hisbridge.yaml")
+    project = open_project(tmp_path / "hisbridge.yaml")
     store = make_engine(store_url)
     upgrade(store)
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -38,8 +39,10 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     his = make_engine(url)
     build_day(his, DAY, 60, seed=9)
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake = MemoryIntake()
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))

@@ -19,6 +19,7 @@ from hisbridge.connectors.frontend.sso import OutboxDeliveredLookup
 from hisbridge.dictionary import load_dictionary
 from hisbridge.dictionary.wire import to_wire
 from hisbridge.runtime.delivery import DeliveryService
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import ClientSimConfig, create_frontend_app
 from hisbridge.simulators.frontend.client import create_client_app
@@ -28,6 +29,7 @@ from hisbridge.testing import RecordingTarget, serve_app
 from hisbridge.testing.documents import valid_record
 from hisbridge.warnings.services import build_message_services, launch_sso
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 
@@ -127,8 +129,8 @@ async def test_http_launch_calls_the_client_on_the_callers_pc(store_url: str,
                         # the configured host is wrong on purpose: the caller's host is used
                         interaction={"client": {"base_url": f"http://10.255.255.1:{port}"}})
     engine = make_engine(store_url)
-    services = build_message_services(settings, engine)
-    with serve_app(create_app(settings, engine, messages=services)) as gateway:
+    services = build_message_services(message_settings(settings), engine)
+    with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway:
         async with httpx.AsyncClient(base_url=gateway) as http:
             query = signed_query({"userId": "D001"}, "s", now=time.time())
             reply = (await http.post(f"/api/v1/sso/launch?{query}")).json()
@@ -144,8 +146,10 @@ async def test_licence_and_key_never_reach_the_logs(
 ) -> None:
     settings = Settings(store={"url": store_url}, frontend={"license": "SIM-LICENSE-0001"},
                         interaction={"client": {"base_url": client_url}})
+    engine = make_engine(store_url)
     with caplog.at_level("DEBUG"):
-        outcome = await launch_sso(settings, "D001")
+        outcome = await launch_sso(message_settings(settings), engine, "D001")
+    engine.dispose()
     assert outcome.ok
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "/client/sso" in logged and "secretKey=***" in logged

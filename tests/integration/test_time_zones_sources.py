@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, text
 
 from hisbridge._clock import time_zone
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
@@ -39,7 +39,7 @@ def test_watermark_is_utc_in_the_store_and_his_wall_time_in_the_query(
     build_day(his, DAY, 20, seed=3)
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
     settings = load_settings(tmp_path / "hisbridge.yaml", his={"timezone": zone})
-    project = load_project(tmp_path / "hisbridge.yaml", settings)
+    project = open_project(tmp_path / "hisbridge.yaml", settings)
     store = make_engine(settings.store.url)
     upgrade(store)
     tz = time_zone(zone)

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select, text
 from hisbridge._clock import CHINA_TZ
 from hisbridge.audit.log import AuditLog
 from hisbridge.dictionary import Validator
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.simulators.his.schema import his_metadata
@@ -50,7 +50,7 @@ def test_quarantine_and_mapping_rejects_of_one_poll_carry_the_same_utc_instant(
         conn.execute(his_metadata.tables["clinic_master"].insert(), [
             {**visit, "visit_no": "MZBAD1", "patient_id": "BAD1"}])
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 'unused.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
+    project = open_project(tmp_path / "hisbridge.yaml")
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))  # 00:00 UTC
     intake = StoreIntake(store_engine, Validator("strict"), clock=clock)
     with SqlPoller(project, intake, store_engine, clock=clock) as poller:
@@ -74,8 +74,10 @@ def _polled_store(tmp_path: Path) -> Engine:
     his = make_engine(url)
     build_day(his, DAY, 5, seed=6)
     write_example(tmp_path, his_url=url, store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = tmp_path / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     add_role_users(store)
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from hisbridge._clock import ManualClock
 from hisbridge.dictionary import load_dictionary
 from hisbridge.dictionary.wire import to_wire
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.simulators.frontend import FrontendSimConfig, create_frontend_app
 from hisbridge.store.engine import make_engine
@@ -90,7 +91,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     settings = Settings(frontend={"license": "SIM-LICENSE-0001", "base_url": "http://fe",
                                   "org_code": ORG},
                         interaction={"poller": {"page_limit": 2}})
-    services = build_message_services(settings, engine, clock, transport=transport)
+    services = build_message_services(message_settings(settings), engine, clock, transport=transport)
     async with httpx.AsyncClient(transport=transport) as http:
         yield World(clock, frontend, services, http)
     await services.aclose()

@@ -10,12 +10,14 @@ from pathlib import Path
 import httpx
 
 from hisbridge._json import loads
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.testing import FakeFrontendState, fake_frontend_app, serve_app
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 
@@ -47,8 +49,8 @@ def _gateway(tmp_path: Path, heartbeat_s: float
             frontend={"license": "SIM-LICENSE-0001", "base_url": frontend_url},
             web={"secret_key": "s"},
             interaction={"poller": {"stream_check_s": 0.2, "heartbeat_s": heartbeat_s}})
-        services = build_message_services(settings, engine)
-        with serve_app(create_app(settings, engine, messages=services)) as gateway_url:
+        services = build_message_services(message_settings(settings), engine)
+        with serve_app(create_app(settings, engine, services=AppServices(messages=services))) as gateway_url:
             yield state, services, gateway_url, signed_query({"userId": "D001"}, "s",
                                                              now=time.time())
     engine.dispose()

@@ -51,6 +51,7 @@ def _node(store_url: str, frontend_url: str, run_s: float, results: Any) -> None
     """One gateway process: build the services from settings and poll for ``run_s`` seconds."""
     import asyncio
 
+    from hisbridge.runtime.gateway import message_settings
     from hisbridge.settings import Settings
     from hisbridge.warnings.services import build_message_services
 
@@ -62,7 +63,7 @@ def _node(store_url: str, frontend_url: str, run_s: float, results: Any) -> None
 
     async def main() -> int:
         engine = make_engine(store_url)
-        services = build_message_services(settings, engine)
+        services = build_message_services(message_settings(settings), engine)
         polls = 0
         deadline = time.monotonic() + run_s
         while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hisbridge import _json
 from hisbridge._clock import ManualClock
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
@@ -60,7 +61,7 @@ def _services(tmp_path: Path, clock: ManualClock, state: FakeFrontendState,
         interaction={"webhook": {"url": "http://his/hook", "secret": "hook-secret",
                                  "max_attempts": max_attempts, "backoff_base_s": 2}})
     router = Router({"fe": fake_frontend_app(state), "his": his.app})
-    return build_message_services(settings, engine, clock, transport=router)
+    return build_message_services(message_settings(settings), engine, clock, transport=router)
 
 
 def _states(services: MessageServices) -> list[tuple[str, int]]:

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from tcp_proxy import TcpProxy
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -33,8 +34,10 @@ START = datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ)
 
 def _extract(folder: Path, his_url: str) -> tuple[SqlPoller, MemoryIntake, ManualClock]:
     write_example(folder, his_url=his_url, store_url=f"sqlite:///{folder / 'store.db'}")
-    project = load_project(folder / "hisbridge.yaml")
-    store = make_engine(project.settings.store.url)
+    config = folder / "hisbridge.yaml"
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     intake, clock = MemoryIntake(), ManualClock(START)
     return SqlPoller(project, intake, store, clock=clock), intake, clock

@@ -12,8 +12,9 @@ from fault_kit import subprocess_env
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.errors import ConfigError
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.simulators.his import build_day
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
@@ -40,12 +41,14 @@ def test_a_code_map_that_is_not_utf8_is_a_clear_config_error(tmp_path: Path) -> 
     """Was a UnicodeDecodeError traceback (fixed in ``mapping/codemaps.py``)."""
     config = _project(tmp_path, bad_sql=False)
     with pytest.raises(ConfigError, match=r"gender\.csv.*UTF-8"):
-        load_project(config)
+        open_project(config)
 
 
 def test_a_broken_sql_file_fails_its_table_only(tmp_path: Path) -> None:
-    project = load_project(_project(tmp_path, bad_codemap=False))
-    store = make_engine(project.settings.store.url)
+    config = _project(tmp_path, bad_codemap=False)
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    store = make_engine(settings.store.url)
     upgrade(store)
     clock = ManualClock(datetime(2026, 3, 3, 8, 0, tzinfo=CHINA_TZ))
     with SqlPoller(project, MemoryIntake(), store, clock=clock) as poller:

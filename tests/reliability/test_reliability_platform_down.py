@@ -41,7 +41,7 @@ async def viewing(tmp_path: Path) -> AsyncIterator[dict[str, object]]:
         engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
         upgrade(engine)
         services = build_gdhealth_services(settings, engine)
-        app = create_app(settings, engine, **services.state())
+        app = create_app(settings, engine, services=services.for_app())
         gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=GATEWAY,
                                     headers={"Authorization": f"Bearer {TOKEN}"})
         yield {"gateway": gateway, "settings": settings, "sim": sim_app, "stack": stack}

@@ -12,11 +12,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 SECRET = "cors-test-secret"
@@ -29,8 +31,8 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
                         web={"secret_key": SECRET, "workstation_origins": [HIS]})
     engine = make_engine(settings.store.url)
     upgrade(engine)
-    messages = build_message_services(settings, engine)
-    yield create_app(settings, engine, messages=messages)
+    messages = build_message_services(message_settings(settings), engine)
+    yield create_app(settings, engine, services=AppServices(messages=messages))
     await messages.aclose()
     engine.dispose()
 

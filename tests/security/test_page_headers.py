@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.runtime.sharing import build_gdhealth_services, viewer_url
 from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
@@ -22,6 +23,7 @@ from hisbridge.testing.routes import walk_routes
 from hisbridge.warnings.services import build_message_services
 from hisbridge.web.app import create_app
 from hisbridge.web.page_headers import STATIC_PREFIXES
+from hisbridge.web.services import AppServices
 from hisbridge.web.widgets import widget_url
 
 SECRET = "page-headers-test-secret"
@@ -33,9 +35,9 @@ async def _app(tmp_path: Path, **web: Any) -> AsyncIterator[FastAPI]:
                                push={"token": "push-token-1"}, web={"secret_key": SECRET, **web})
     engine = make_engine(settings.store.url)
     upgrade(engine)
-    messages = build_message_services(settings, engine)
+    messages = build_message_services(message_settings(settings), engine)
     gd = build_gdhealth_services(settings, engine)
-    yield create_app(settings, engine, messages=messages, **gd.state())
+    yield create_app(settings, engine, services=gd.for_app(AppServices(messages=messages)))
     await messages.aclose()
     await gd.aclose()
     engine.dispose()

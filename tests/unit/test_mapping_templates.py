@@ -8,8 +8,8 @@ import pytest
 
 from hisbridge.dictionary import load_dictionary
 from hisbridge.errors import ConfigError
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import load_settings
 from hisbridge.simulators.his.vocab import DEPARTMENTS, DRUG_STANDARD, DRUGS, LOCAL_CODE_MAPS
 
@@ -29,7 +29,7 @@ def test_generated_yaml_loads_with_the_settings_loader(project_dir: Path) -> Non
 
 
 def test_one_mapping_per_national_table_in_spec_order(project_dir: Path) -> None:
-    project = load_project(project_dir / "hisbridge.yaml")
+    project = open_project(project_dir / "hisbridge.yaml")
     assert list(project.mappings) == list(load_dictionary().names)
     assert project.tables("realtime") == ["emr_patient_info", "emr_activity_info",
                                           "emr_inf_report"]
@@ -37,7 +37,7 @@ def test_one_mapping_per_national_table_in_spec_order(project_dir: Path) -> None
 
 
 def test_every_local_code_of_the_synthetic_hospital_is_mapped(project_dir: Path) -> None:
-    project = load_project(project_dir / "hisbridge.yaml")
+    project = open_project(project_dir / "hisbridge.yaml")
     for code_set, local in LOCAL_CODE_MAPS.items():
         code_map = project.codes.get(code_set)
         assert {k: code_map.resolve(k)[0] for k in local} == dict(local)  # type: ignore[index]
@@ -58,7 +58,7 @@ def test_two_mappings_for_one_table_are_refused(project_dir: Path) -> None:
     extra = project_dir / "mappings" / "99_again.sql"
     extra.write_text((project_dir / "mappings" / "20_base_dept.sql").read_text("utf-8"), "utf-8")
     with pytest.raises(ConfigError, match=r"99_again\.sql"):
-        load_project(project_dir / "hisbridge.yaml")
+        open_project(project_dir / "hisbridge.yaml")
 
 
 def test_init_next_steps_say_what_gdhealth_still_needs(project_dir: Path) -> None:

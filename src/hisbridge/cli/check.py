@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from hisbridge.settings import Settings
+from hisbridge.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from hisbridge.sources.readiness import MappingCheck
@@ -28,18 +28,20 @@ def check(
         "--lab-items", help="导出本院检验项目字典（CSV）供前置软件管理员对照")] = None,
 ) -> None:
     """连接并试运行每个映射，列出将被拒收的记录及原因 / readiness report."""
-    from hisbridge.project import load_project
+    from hisbridge.runtime.extraction import open_project
     from hisbridge.sources.readiness import check_connections, check_mapping
 
-    project = load_project(config)
-    report, source = check_connections(project)
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    report, source = check_connections(project, settings.store.url, settings.gdhealth,
+                                       polls_warnings=settings.interaction.poller.enabled)
     for name, state in report.connections.items():
         mark = "[green]✓" if state == "ok" else "[red]✗"
         console.print(f"{mark} {name}[/]: {state}")
     for notice in report.notices:
         console.print(f"[yellow]! {notice}[/]", highlight=False, soft_wrap=True)
-    secrets_ok = _print_secrets(project.settings)
-    _print_exposed(config, project.settings.store.url)
+    secrets_ok = _print_secrets(settings)
+    _print_exposed(config, settings.store.url)
     if source is not None:
         for name in table or project.tables():
             report.mappings.append(check_mapping(project, source, name, limit=limit))

@@ -34,10 +34,17 @@ def launch(
         "--dept", "-d", help="科室代码（--msg 为科室预警时）")] = None,
 ) -> None:
     """C/S 工作站：为医生单点登录前置软件客户端并打开会话页面（或某条预警的患者就诊）。"""
+    from hisbridge.runtime.gateway import message_settings
+    from hisbridge.store.engine import make_engine
     from hisbridge.warnings.services import launch_sso
 
-    outcome = asyncio.run(launch_sso(load_settings(config), user, client_base_url=client,
-                                     msg_id=msg, dept_code=dept))
+    settings = load_settings(config)
+    engine = make_engine(settings.store.url)
+    try:
+        outcome = asyncio.run(launch_sso(message_settings(settings), engine, user,
+                                         client_base_url=client, msg_id=msg, dept_code=dept))
+    finally:
+        engine.dispose()
     if not outcome.ok or not outcome.url:
         err_console.print(f"[bold red]单点登录失败:[/] {outcome.message or '客户端未返回会话地址'}",
                           soft_wrap=True)

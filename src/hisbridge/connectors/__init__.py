@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hisbridge._clock import Clock, system_clock
+
 if TYPE_CHECKING:
     from hisbridge.connectors.frontend.config import FrontendSettings
     from hisbridge.delivery.ports import Target
@@ -12,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["make_target"]
 
 
-def make_target(settings: FrontendSettings) -> Target:
+def make_target(settings: FrontendSettings, clock: Clock = system_clock) -> Target:
     """The data-API client (``frontend.mode: api``) or the database sink (``db``)."""
     from hisbridge.connectors.frontend.config import api_config, db_config
 
@@ -22,4 +24,4 @@ def make_target(settings: FrontendSettings) -> Target:
         return FrontendDbSink(db_config(settings))
     from hisbridge.connectors.frontend.client import FrontendApiClient
 
-    return FrontendApiClient(api_config(settings))
+    return FrontendApiClient(api_config(settings), clock)

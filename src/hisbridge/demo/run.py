@@ -175,7 +175,7 @@ class _Demo:
             "省平台模拟器 provincial simulator": f"{local}:{p.gdhealth}/sim/residents",
             "HIS 接口令牌 push token (Bearer)": f"{self.config} → push.token",
         }
-        gd = self.gateway.services.get("gdhealth")
+        gd = self.gateway.gdhealth
         if gd is not None:
             self.urls["档案调阅 shared-documents viewer (demo patient)"] = await demo_viewer_url(
                 gd, self.gd_sim, self.settings, base, self.clock)

@@ -1,7 +1,9 @@
-"""A hisbridge project: settings, SQL mappings, code maps and the drug catalogue, loaded once.
+"""A hisbridge project: SQL mappings, code maps and the drug catalogue, loaded once.
 
-``load_project("hisbridge.yaml")`` is what ``hisbridge check``, ``sync once``, the scheduler
-and the demo call; relative paths in the ``his:`` section are taken from the YAML's folder.
+``load_project("hisbridge.yaml", settings)`` is what ``hisbridge check``, ``sync once``, the
+scheduler and the demo reach through ``hisbridge.runtime.extraction.open_project``, which reads
+the settings at the edge and passes down only the ``ProjectSettings`` a project uses; relative
+paths in the ``his:`` section are taken from the YAML's folder.
 """
 
 from __future__ import annotations
@@ -9,23 +11,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.dictionary import Dictionary, load_dictionary
+from hisbridge.dictionary.validator import Mode
 from hisbridge.errors import ConfigError
 from hisbridge.mapping.codemaps import CodeMaps, load_code_maps
+from hisbridge.mapping.config import HisSettings
 from hisbridge.mapping.drugs import DrugCatalogue, load_drug_catalogue
 from hisbridge.mapping.exclusions import Exclusions, load_exclusions
 from hisbridge.mapping.rows import RowMapper
 from hisbridge.mapping.sqlfile import MappingFile, parse_mapping_file
-from hisbridge.settings import Settings, load_settings
 
-__all__ = ["Project", "load_mappings", "load_project"]
+__all__ = ["Project", "ProjectSettings", "load_mappings", "load_project"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSettings:
+    """What a project reads of the settings: the HIS section, the institution's identity
+    (``frontend.org_code``/``org_name``, constants of every record) and the validation mode."""
+
+    his: HisSettings
+    frontend: FrontendSettings
+    validation_mode: Mode = "lenient"
 
 
 @dataclass(frozen=True, slots=True)
 class Project:
     """Everything needed to extract from the HIS; mappings are in the dictionary's order."""
 
-    settings: Settings
+    settings: ProjectSettings
     root: Path
     mappings: dict[str, MappingFile]
     codes: CodeMaps
@@ -58,12 +72,17 @@ class Project:
                 if group is None or self.dictionary.table(t).group == group]
 
     def mapper(self, table: str) -> RowMapper:
-        """A fresh RowMapper for ``table`` with the project's maps and strictness."""
+        """A fresh RowMapper for ``table`` with the project's maps, strictness and exclusions."""
+        return self.mapper_for(self.mapping(table), self.exclusions)
+
+    def mapper_for(self, mapping: MappingFile, exclusions: Exclusions | None = None) -> RowMapper:
+        """A fresh RowMapper for ``mapping`` with the project's maps, strictness and the
+        institution's constants."""
         front = self.settings.frontend
-        return RowMapper(self.mapping(table), self.codes, self.drugs,
+        return RowMapper(mapping, self.codes, self.drugs,
                          strict_codes=self.settings.his.strict_codes,
                          constants={"org_code": front.org_code, "org_name": front.org_name},
-                         dictionary=self.dictionary, exclusions=self.exclusions)
+                         dictionary=self.dictionary, exclusions=exclusions)
 
 
 def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile]:
@@ -81,10 +100,10 @@ def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile
     return {t: found[t] for t in dictionary.names if t in found}
 
 
-def load_project(path: Path | str, settings: Settings | None = None) -> Project:
-    """Load ``hisbridge.yaml`` (or use ``settings``) and everything its ``his:`` section names."""
+def load_project(path: Path | str, settings: ProjectSettings) -> Project:
+    """Everything the ``his:`` section of ``settings`` names, relative to ``path`` (the
+    ``hisbridge.yaml`` the settings came from, or its folder)."""
     path = Path(path)
-    settings = settings or load_settings(path)
     root = path.parent.resolve() if path.suffix in (".yaml", ".yml") else path.resolve()
     dictionary = load_dictionary()
     his = settings.his

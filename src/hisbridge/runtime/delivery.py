@@ -77,7 +77,7 @@ class DeliveryService:
         if target is None:
             from hisbridge.connectors import make_target
 
-            target = make_target(settings.frontend)
+            target = make_target(settings.frontend, clock)
         intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
                              on_parent_delete=settings.delivery.on_parent_delete)
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)

@@ -1,7 +1,8 @@
 """One extraction pass with delivery: what ``hisbridge sync once`` and the demo run.
 
-``open_pipeline`` builds the store, the delivery service and the SQL poller from settings;
-``extract`` polls tables (parents first) into the store, reporting progress per table.
+``open_project`` reads the settings (at the edge) and loads the project with the part of them
+it uses; ``open_pipeline`` builds the store, the delivery service and the SQL poller from
+settings; ``extract`` polls tables (parents first) into the store, reporting progress per table.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.settings import Settings, load_settings
 from hisbridge.store.migrate import open_store
 
 if TYPE_CHECKING:
-    from hisbridge.project.load import Project
+    from hisbridge.project.load import Project, ProjectSettings
     from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.sources.sql_poll import PollReport, SqlPoller
 
-__all__ = ["Pipeline", "extract", "open_pipeline"]
+__all__ = ["Pipeline", "extract", "open_pipeline", "open_project", "project_settings"]
 
 
 @dataclass(slots=True)
@@ -36,19 +38,33 @@ class Pipeline:
     poller: SqlPoller
 
 
+def project_settings(settings: Settings) -> ProjectSettings:
+    """The part of the settings a project reads."""
+    from hisbridge.project.load import ProjectSettings
+
+    return ProjectSettings(settings.his, settings.frontend, settings.validation.mode)
+
+
+def open_project(config: Path | str, settings: Settings | None = None) -> Project:
+    """The project of ``config`` (``hisbridge.yaml``), with ``settings`` or the ones it holds."""
+    from hisbridge.project.load import load_project
+
+    return load_project(config, project_settings(settings or load_settings(Path(config))))
+
+
 @contextmanager
 def open_pipeline(config: Path, *, clock: Clock = system_clock,
                   source_engine: Engine | None = None) -> Iterator[Pipeline]:
     """Load ``config`` (hisbridge.yaml with its mappings), open the store (refused when it needs
     ``hisbridge upgrade``; an empty one gets the schema) and the HIS."""
-    from hisbridge.project.load import load_project
     from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.sources.sql_poll import SqlPoller
 
-    project = load_project(config)
-    engine = open_store(project.settings.store.url, config)
+    settings = load_settings(config)
+    project = open_project(config, settings)
+    engine = open_store(settings.store.url, config)
     try:
-        delivery = DeliveryService.from_settings(project.settings, engine, clock=clock)
+        delivery = DeliveryService.from_settings(settings, engine, clock=clock)
         with SqlPoller(project, delivery, engine, source_engine=source_engine,
                        clock=clock) as poller:
             yield Pipeline(project, engine, delivery, poller)

@@ -22,49 +22,58 @@ from hisbridge._clock import Clock, system_clock
 from hisbridge.runtime.activity import Activity, summary_loop
 from hisbridge.settings import Settings
 from hisbridge.store.migrate import open_store
+from hisbridge.web.services import AppServices
 
 if TYPE_CHECKING:
+    from hisbridge.project.load import Project
     from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.runtime.schedule import PollScheduler
+    from hisbridge.runtime.sharing import GdHealthServices
+    from hisbridge.sharing.consent.encounters import EncounterHooks
+    from hisbridge.warnings.services import MessageServices, MessageSettings
 
-__all__ = ["Gateway", "assemble"]
+__all__ = ["Gateway", "assemble", "message_settings"]
 
 Job = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass(slots=True)
 class Gateway:
-    """The assembled parts; ``app`` is what uvicorn serves."""
+    """The assembled parts; ``app`` is what uvicorn serves, over ``services``."""
 
     settings: Settings
     engine: Engine
     delivery: DeliveryService
     app: FastAPI
-    services: dict[str, Any] = field(default_factory=dict)
+    services: AppServices
+    gdhealth: GdHealthServices | None = None
+    messages: MessageServices | None = None
     scheduler: PollScheduler | None = None
     jobs: list[Job] = field(default_factory=list)
     loop: asyncio.AbstractEventLoop | None = None
 
 
-def _gdhealth(settings: Settings, engine: Engine, clock: Clock,
-              activity: Activity) -> tuple[dict[str, Any], list[Job]]:
+def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> GdHealthServices | None:
     if not settings.gdhealth.enabled:
-        return {}, []
-    from hisbridge.runtime.activity import consent_poll_loop
+        return None
     from hisbridge.runtime.sharing import build_gdhealth_services
 
-    services = build_gdhealth_services(settings, engine, clock)
-    return ({**services.state(), "gdhealth": services},
-            [lambda: consent_poll_loop(services.consents, activity)])
+    return build_gdhealth_services(settings, engine, clock)
 
 
-def _messages(settings: Settings, engine: Engine, clock: Clock) -> tuple[dict[str, Any], list[Job]]:
+def message_settings(settings: Settings) -> MessageSettings:
+    """The sub-settings the message concern reads (``warnings.services``)."""
+    from hisbridge.warnings.services import MessageSettings
+
+    return MessageSettings(settings.interaction, settings.frontend, settings.web)
+
+
+def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServices | None:
     if not settings.interaction.poller.enabled and not settings.frontend.license:
-        return {}, []
+        return None
     from hisbridge.warnings.services import build_message_services
 
-    services = build_message_services(settings, engine, clock)
-    return {"messages": services}, [lambda: services.run(asyncio.Event())]
+    return build_message_services(message_settings(settings), engine, clock)
 
 
 def _bound_memory(settings: Settings) -> None:
@@ -76,13 +85,27 @@ def _bound_memory(settings: Settings) -> None:
     limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
 
 
-def _housekeeping(settings: Settings, engine: Engine, clock: Clock) -> list[Job]:
-    """Background upkeep: freed memory back to the system, finished work out of the store."""
+def _jobs(parts: Gateway, activity: Activity, clock: Clock) -> list[Job]:
+    """The background work: consent polling, upkeep, summaries, warnings, HIS polling."""
+    from hisbridge.runtime.activity import consent_poll_loop
     from hisbridge.runtime.memory import trim_loop
     from hisbridge.store.retention import prune_loop
 
-    return [lambda: trim_loop(settings.memory.trim_every_s),
-            lambda: prune_loop(engine, settings.retention, clock)]
+    settings, engine, delivery = parts.settings, parts.engine, parts.delivery
+    jobs: list[Job] = []
+    if (gd := parts.gdhealth) is not None:
+        jobs.append(lambda: consent_poll_loop(gd.consents, activity))
+    jobs += [lambda: trim_loop(settings.memory.trim_every_s),
+             lambda: prune_loop(engine, settings.retention, clock)]
+    if settings.log.summary_every_s > 0:
+        jobs.append(lambda: summary_loop(activity, engine, delivery.metrics,
+                                         settings.log.summary_every_s, clock))
+    if (messages := parts.messages) is not None:
+        jobs.append(lambda: messages.run(asyncio.Event()))
+    if parts.scheduler is not None:
+        jobs.append(parts.scheduler.run)
+    jobs.append(parts.app.state.outbox_gauges.run)  # /metrics' recount of finished entries
+    return jobs
 
 
 def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryService, engine: Engine,
@@ -90,25 +113,25 @@ def _scheduler(settings: Settings, config: Path | None, delivery: DeliveryServic
                activity: Activity) -> PollScheduler | None:
     if config is None or not settings.his.source_url:
         return None
-    from hisbridge.project.load import load_project
+    from hisbridge.runtime.extraction import open_project
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.sources.sql_poll import SqlPoller
 
-    poller = SqlPoller(load_project(config, settings), delivery, engine, clock=clock)
+    poller = SqlPoller(open_project(config, settings), delivery, engine, clock=clock)
     return PollScheduler(poller, settings.his, clock=clock, t0_every_s=t0_every_s,
                          activity=activity)
 
 
-def _push_project(settings: Settings, config: Path | None) -> Any:
+def _push_project(settings: Settings, config: Path | None) -> Project | None:
     """The project whose code maps and drug catalogue pushed records go through, if any."""
     if config is None:
         return None
     from hisbridge.errors import ConfigError
     from hisbridge.logs import get_logger
-    from hisbridge.project.load import load_project
+    from hisbridge.runtime.extraction import open_project
 
     try:
-        return load_project(config, settings)
+        return open_project(config, settings)
     except ConfigError as exc:  # no mappings: a push-only site sends national codes
         get_logger("hisbridge.push").warning("push.no_project", error=str(exc)[:200])
         return None
@@ -126,28 +149,20 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     engine = open_store(settings.store.url, config, upgrade_old=upgrade_store)
     delivery = DeliveryService.from_settings(settings, engine, clock=clock)
     activity = Activity()
-    services, jobs = _gdhealth(settings, engine, clock, activity)
-    jobs += _housekeeping(settings, engine, clock)
-    if settings.log.summary_every_s > 0:
-        jobs.append(lambda: summary_loop(activity, engine, delivery.metrics,
-                                         settings.log.summary_every_s, clock))
-    more, message_jobs = _messages(settings, engine, clock)
-    services.update(more)
-    jobs += message_jobs
+    gdhealth = _gdhealth(settings, engine, clock)
+    messages = _messages(settings, engine, clock)
     scheduler = _scheduler(settings, config, delivery, engine, clock, t0_every_s, activity)
-    if scheduler is not None:
-        jobs.append(scheduler.run)
-    app = build_app(settings, engine, delivery, clock=clock, messages=services.get("messages"),
-                    consents=services.get("consents"), records=services.get("records"),
-                    encounter_hooks=services.get("encounter_hooks"), audit=services.get("audit"))
-    app.state.activity = activity  # the push API counts into the summary line
-    jobs.append(app.state.outbox_gauges.run)  # /metrics' recount of finished entries
-    gateway = Gateway(settings, engine, delivery, app, services, scheduler, jobs)
-    if scheduler is not None:  # the console's reconciliation page reads the HIS through it
-        app.state.poller = scheduler.poller
-    app.state.project = scheduler.poller.project if scheduler else _push_project(settings, config)
-    if "encounter_hooks" in services:
-        delivery.observers.append(_encounter_observer(gateway, services["encounter_hooks"]))
+    services = AppServices(
+        delivery=delivery, messages=messages, activity=activity,  # the push API counts into the summary line
+        poller=scheduler.poller if scheduler else None,  # the console's reconciliation page
+        project=scheduler.poller.project if scheduler else _push_project(settings, config))
+    if gdhealth is not None:
+        services = gdhealth.for_app(services)
+    app = build_app(settings, engine, delivery, clock=clock, services=services)
+    gateway = Gateway(settings, engine, delivery, app, services, gdhealth, messages, scheduler)
+    gateway.jobs = _jobs(gateway, activity, clock)
+    if gdhealth is not None:
+        delivery.observers.append(_encounter_observer(gateway, gdhealth.encounter_hooks))
     _run_jobs_in_lifespan(gateway)
     return gateway
 
@@ -155,7 +170,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
 _ENCOUNTER_TABLES = frozenset({"emr_activity_info", "emr_admission_info", "emr_discharge_info"})
 
 
-def _encounter_observer(gateway: Gateway, hooks: Any) -> Callable[[str, Any], None]:
+def _encounter_observer(gateway: Gateway, hooks: EncounterHooks) -> Callable[[str, Any], None]:
     """Registrations, admissions and discharges accepted by intake (pushed or polled) reach the
     consent service, so the viewer offers authorization for the encounter at once."""
     from hisbridge.dictionary import load_dictionary
@@ -198,10 +213,9 @@ def _run_jobs_in_lifespan(gateway: Gateway) -> None:
                         await task
                 if gateway.scheduler is not None:
                     gateway.scheduler.poller.close()
-                for name in ("gdhealth", "messages"):
-                    closer = getattr(gateway.services.get(name), "aclose", None)
-                    if closer is not None:
-                        await closer()
+                for part in (gateway.gdhealth, gateway.messages):
+                    if part is not None:
+                        await part.aclose()
 
     gateway.app.router.lifespan_context = lifespan
 

@@ -1,18 +1,17 @@
 """One call wires the Guangdong record-sharing services for the gateway app (and the demo).
 
     services = build_gdhealth_services(settings, engine, clock)
-    app = create_app(settings, engine, clock=clock, **services.state())
+    app = create_app(settings, engine, clock=clock, services=services.for_app())
 
-``state()`` gives the ``app.state`` attributes the mounted modules read: ``consents``,
-``encounter_hooks``, ``records``, ``audit``. ``viewer_url`` builds a signed workstation URL.
+``for_app()`` puts the consent service, encounter hooks, record service and audit recorder
+into the web app's ``AppServices``. ``viewer_url`` builds a signed workstation URL.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -28,6 +27,7 @@ from hisbridge.sharing.consent.service import ConsentService
 from hisbridge.sharing.documents.cache import GrantBoundCache
 from hisbridge.sharing.documents.service import RecordService
 from hisbridge.store.directory import StoreDoctorDirectory
+from hisbridge.web.services import NO_SERVICES, AppServices
 from hisbridge.web.signing import signed_query
 
 __all__ = ["GdHealthServices", "build_gdhealth_services", "viewer_url"]
@@ -43,14 +43,10 @@ class GdHealthServices:
     audit: AuditRecorder
     platform: ProvincialPlatform
 
-    def state(self) -> dict[str, Any]:
-        """Keyword arguments for ``create_app(..., **services.state())``."""
-        return {
-            "consents": self.consents,
-            "encounter_hooks": self.encounter_hooks,
-            "records": self.records,
-            "audit": self.audit,
-        }
+    def for_app(self, base: AppServices = NO_SERVICES) -> AppServices:
+        """``base`` with the record-sharing services the web app's concerns read."""
+        return replace(base, consents=self.consents, encounter_hooks=self.encounter_hooks,
+                       records=self.records, audit=self.audit)
 
     async def aclose(self) -> None:
         await self.platform.aclose()

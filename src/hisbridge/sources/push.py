@@ -53,11 +53,7 @@ def push_mapper(project: Project, spec: TableSpec) -> RowMapper:
     drugs = _DRUG_FIELD if spec.field(_DRUG_FIELD) is not None else None
     mapping = MappingFile(project.root / f"{spec.name}.push", spec.name, spec.primary_key, "",
                           "", drugs=drugs)
-    front = project.settings.frontend
-    return RowMapper(mapping, project.codes, project.drugs,
-                     strict_codes=project.settings.his.strict_codes,
-                     constants={"org_code": front.org_code, "org_name": front.org_name},
-                     dictionary=project.dictionary)
+    return project.mapper_for(mapping)
 
 
 def _as_row(spec: TableSpec, raw: Any) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from hisbridge.dictionary import Validator
 from hisbridge.mapping import MappingFile
 from hisbridge.project import Project
+from hisbridge.sharing.consent.config import GdHealthSettings
 from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_rows
 from hisbridge.sources.watermarks import parse_mark
 
@@ -88,8 +89,11 @@ def _http(url: str) -> str:
         return f"{type(exc).__name__}: {exc}"[:200]
 
 
-def check_connections(project: Project) -> tuple[Readiness, Engine | None]:
-    """Reach the HIS, the store and the front-end; the HIS engine when it answered."""
+def check_connections(project: Project, store_url: str, gdhealth: GdHealthSettings, *,
+                      polls_warnings: bool) -> tuple[Readiness, Engine | None]:
+    """Reach the HIS, the store (``store_url``) and the front-end, check the provincial
+    platform's settings; the HIS engine when it answered. ``polls_warnings``: the warning
+    poller is on (``interaction.poller.enabled``), so the front-end licence is needed."""
     from hisbridge.store.engine import make_engine
 
     s = project.settings
@@ -100,14 +104,14 @@ def check_connections(project: Project) -> tuple[Readiness, Engine | None]:
         out.connections[f"HIS {project.source_name}"] = _ping(source)
     else:
         out.connections["HIS"] = "未配置 his.source_url"
-    out.connections["store"] = _ping(make_engine(s.store.url), dispose=True)
+    out.connections["store"] = _ping(make_engine(store_url), dispose=True)
     if s.frontend.mode == "db" and s.frontend.db_url:
         out.connections["front-end db"] = _ping(make_engine(s.frontend.db_url), dispose=True)
     else:
         out.connections["front-end"] = _http(s.frontend.base_url)
-    if s.gdhealth.enabled:
-        out.connections["gdhealth"] = "; ".join(s.gdhealth.problems()) or "ok"
-    if s.interaction.poller.enabled and s.frontend.license is None:
+    if gdhealth.enabled:
+        out.connections["gdhealth"] = "; ".join(gdhealth.problems()) or "ok"
+    if polls_warnings and s.frontend.license is None:
         out.notices.append(
             "未配置机构授权码 frontend.license：预警消息读不到、单点登录不可用 warnings cannot be read "
             "and SSO does not work（填写前置软件颁发的授权码，或设 interaction.poller.enabled: false）")
@@ -165,7 +169,7 @@ def _order(check: MappingCheck, mapping: MappingFile, rows: list[dict[str, Any]]
 
 def _validate(check: MappingCheck, project: Project, table: str,
               rows: list[dict[str, Any]]) -> None:
-    validator = Validator(project.settings.validation.mode, project.dictionary)
+    validator = Validator(project.settings.validation_mode, project.dictionary)
     primary = project.dictionary.table(table).primary_key
     codemaps = project.resolve(project.settings.his.codemaps_dir)
     for mapped in project.mapper(table).map_rows(rows):

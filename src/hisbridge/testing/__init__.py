@@ -1,10 +1,9 @@
 """Fakes that ship with the package (and are tested): clocks, stores, targets."""
 
 from hisbridge._clock import ManualClock
-from hisbridge.connectors.frontend.keys import MemoryKeyCache
-from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
 from hisbridge.testing.intake import AcceptedVersion, InMemoryIntake, MemoryIntake
+from hisbridge.testing.memory import MemoryDeliveredLookup, MemoryKeyCache
 from hisbridge.testing.receiver import (
     Received,
     ReceiverState,

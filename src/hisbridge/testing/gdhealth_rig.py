@@ -144,7 +144,7 @@ def build_rig(
         callback_transport=gateway_transport,
     )
     services = build_gdhealth_services(settings, engine, clock, transport=httpx.ASGITransport(sim_app))
-    gateway_app = create_app(settings, engine, clock=clock, **services.state())
+    gateway_app = create_app(settings, engine, clock=clock, services=services.for_app())
     gateway_transport.app = gateway_app
     return GdHealthRig(
         settings,

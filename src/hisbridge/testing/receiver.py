@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -123,13 +123,23 @@ def free_ports(n: int) -> list[int]:
 
 
 @contextmanager
-def serve_app(app: Any, *, port: int = 0,
-              lifespan: Literal["auto", "on", "off"] = "auto") -> Iterator[str]:
+def serve_app(app: Any, *, port: int = 0, lifespan: Literal["auto", "on", "off"] = "auto",
+              on_stop: Callable[[], Awaitable[None]] | None = None) -> Iterator[str]:
     """Run any ASGI app on 127.0.0.1 in a thread (a free port unless ``port``); yields its URL.
 
     The one uvicorn-in-a-thread helper: tests, rigs and receivers all serve through it.
+    ``on_stop`` runs in the server's own loop once it has stopped (to close client pools that
+    were opened in that loop).
     """
     import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().shutdown(sockets)
+            finally:
+                if on_stop is not None:
+                    await on_stop()
 
     # IPPROTO_TCP explicitly: asyncio switches Nagle off (TCP_NODELAY) only on sockets whose
     # proto says TCP, and a plain socket.socket() says 0 — every reply then waited ~40 ms for
@@ -139,7 +149,7 @@ def serve_app(app: Any, *, port: int = 0,
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
-    server = uvicorn.Server(config)
+    server = Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -18,10 +18,12 @@ import httpx
 from sqlalchemy import Engine
 
 from hisbridge._clock import ManualClock
-from hisbridge.connectors.frontend.sso import MemoryDeliveredLookup
+from hisbridge.runtime.gateway import message_settings
 from hisbridge.settings import Settings
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
+from hisbridge.testing.memory import MemoryDeliveredLookup
 from hisbridge.warnings.services import MessageServices, build_message_services
+from hisbridge.web.services import AppServices
 from hisbridge.web.signing import signed_query
 
 __all__ = ["MessageWorld", "message_world"]
@@ -58,9 +60,9 @@ async def message_world(engine: Engine, *, secret: str = "test-web-secret",
                         web={"secret_key": secret}, interaction=interaction or {})
     lookup = MemoryDeliveredLookup({("base_user", user) for user in delivered})
     services = build_message_services(
-        settings, engine, clock, transport=httpx.ASGITransport(app=fake_frontend_app(state)),
-        delivered=lookup)
-    app = create_app(settings, engine, clock=clock, messages=services)
+        message_settings(settings), engine, clock,
+        transport=httpx.ASGITransport(app=fake_frontend_app(state)), delivered=lookup)
+    app = create_app(settings, engine, clock=clock, services=AppServices(messages=services))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gw") as api:
         yield MessageWorld(clock, state, services, api, lookup, secret)

@@ -1,7 +1,10 @@
 """Wiring of the message concern: one call builds what ``hisbridge run`` and the demo need.
 
-    services = build_message_services(settings, engine, clock)
-    app = create_app(settings, engine, clock=clock, messages=services)   # web modules read it
+It reads only its own sub-settings (``MessageSettings``), taken from the settings at the edge
+(``hisbridge.runtime.gateway.message_settings``):
+
+    services = build_message_services(message_settings(settings), engine, clock)
+    app = create_app(settings, engine, clock=clock, services=AppServices(messages=services))
     async with services.running():                                      # poller (+ webhook)
         await uvicorn.Server(uvicorn.Config(app)).serve()
 """
@@ -14,13 +17,15 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from hisbridge import _ids
 from hisbridge._clock import Clock, system_clock
+from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.connectors.frontend.keys import HttpKeyIssuer, SecretKeyManager
 from hisbridge.connectors.frontend.sso import (
@@ -30,7 +35,6 @@ from hisbridge.connectors.frontend.sso import (
     SsoOutcome,
 )
 from hisbridge.connectors.frontend.warnings import HttpMessageSource, MessageSource
-from hisbridge.settings import Settings
 from hisbridge.warnings.hub import MessageHub
 from hisbridge.warnings.key_cache import StoreKeyCache, sealer
 from hisbridge.warnings.lease import PollerLease
@@ -39,7 +43,8 @@ from hisbridge.warnings.poller import BackoffPolicy, MessagePoller
 from hisbridge.warnings.store import MessageStore
 from hisbridge.warnings.webhook import WebhookSender
 
-__all__ = ["MessageServices", "build_message_services", "launch_sso", "node_name"]
+__all__ = ["MessageServices", "MessageSettings", "WebKeys", "build_message_services", "launch_sso",
+           "node_name"]
 
 
 def node_name() -> str:
@@ -47,11 +52,32 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{_ids.new_id()[-6:]}"
 
 
+class WebKeys(Protocol):
+    """What the message concern reads of the web settings (``settings.WebSettings``)."""
+
+    @property
+    def secret_key(self) -> SecretStr: ...
+
+    @property
+    def workstation_origins(self) -> list[str]: ...
+
+    def verification_keys(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSettings:
+    """The sub-settings the message concern reads."""
+
+    interaction: InteractionSettings
+    frontend: FrontendSettings
+    web: WebKeys
+
+
 @dataclass
 class MessageServices:
     """The message store, hub, poller, webhook sender and SSO launcher of one process."""
 
-    settings: Settings
+    settings: MessageSettings
     store: MessageStore
     hub: MessageHub
     poller: MessagePoller
@@ -107,7 +133,7 @@ class MessageServices:
 
 
 def build_message_services(
-    settings: Settings,
+    settings: MessageSettings,
     engine: Engine,
     clock: Clock = system_clock,
     *,
@@ -148,26 +174,20 @@ def build_message_services(
     return services
 
 
-async def launch_sso(settings: Settings, user_id: str, *, client_base_url: str | None = None,
-                     delivered: DeliveredLookup | None = None, msg_id: str | None = None,
-                     dept_code: str | None = None) -> SsoOutcome:
+async def launch_sso(settings: MessageSettings, engine: Engine, user_id: str, *,
+                     client_base_url: str | None = None, delivered: DeliveredLookup | None = None,
+                     msg_id: str | None = None, dept_code: str | None = None) -> SsoOutcome:
     """One SSO from a C/S workstation or a shell: check delivery, ask the client for a session;
     for the warning ``msg_id`` (the doctor's, or ``dept_code``'s) at its patient's visit when
-    ``interaction.client.deep_link_template`` is set."""
-    from hisbridge.store.engine import make_engine
-
-    engine = make_engine(settings.store.url)
+    ``interaction.client.deep_link_template`` is set. ``engine`` is the gateway's store."""
     licence = settings.frontend.license.get_secret_value() if settings.frontend.license else None
-    try:
-        context = None
-        if msg_id:
-            context = MessageStore(engine, system_clock).context_of(
-                msg_id, user_id=user_id, dept_code=dept_code,
-                card_field=settings.interaction.server.fields.card_id)
-            if context is None:
-                return SsoOutcome.fail("no_such_message", msg_id)
-        launcher = SsoLauncher(settings.interaction.client, license_code=licence,
-                               delivered=delivered or OutboxDeliveredLookup(engine))
-        return await launcher.launch(user_id, client_base_url=client_base_url, context=context)
-    finally:
-        engine.dispose()
+    context = None
+    if msg_id:
+        context = MessageStore(engine, system_clock).context_of(
+            msg_id, user_id=user_id, dept_code=dept_code,
+            card_field=settings.interaction.server.fields.card_id)
+        if context is None:
+            return SsoOutcome.fail("no_such_message", msg_id)
+    launcher = SsoLauncher(settings.interaction.client, license_code=licence,
+                           delivered=delivered or OutboxDeliveredLookup(engine))
+    return await launcher.launch(user_id, client_base_url=client_base_url, context=context)

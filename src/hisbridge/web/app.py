@@ -2,15 +2,14 @@
 
 Each concern (push intake, outbox, warnings, consents, shared documents, console, widgets,
 redirects from old route names) is a module with ``mount(app)``; ``create_app`` calls them in
-order. Shared state lives on ``app.state``:
-``settings``, ``engine`` (the store), ``clock``, and the typed services the caller built
+order. Shared state lives on ``app.state``: ``settings``, ``engine`` (the store), ``clock``, and
+the ``AppServices`` the caller built
 (``hisbridge.runtime`` assembles them; the web never builds a service itself).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,27 +23,11 @@ from hisbridge.errors import HisbridgeError
 from hisbridge.settings import Settings
 from hisbridge.store.errors import STORE_OUTAGES, StoreIntegrityError, driver_error
 from hisbridge.web.page_headers import PageHeaders
+from hisbridge.web.services import NO_SERVICES, AppServices, DeliveryHandle
 
-if TYPE_CHECKING:
-    from hisbridge.audit.log import AuditRecorder
-    from hisbridge.delivery.metrics import DeliveryMetrics
-    from hisbridge.sharing.consent.encounters import EncounterHooks
-    from hisbridge.sharing.consent.service import ConsentService
-    from hisbridge.sharing.documents.service import RecordService
-    from hisbridge.warnings.services import MessageServices
-
-__all__ = ["DeliveryHandle", "create_app"]
+__all__ = ["AppServices", "DeliveryHandle", "create_app"]
 
 log = logging.getLogger("hisbridge.web")
-
-
-class DeliveryHandle(Protocol):
-    """The running delivery workers as the web sees them (``runtime.delivery.DeliveryService``):
-    their metrics, and a nudge after a replay."""
-
-    metrics: DeliveryMetrics
-
-    def wake(self) -> None: ...
 
 
 # Store errors that mean "not now" rather than "wrong" (``store.errors.STORE_OUTAGES``: the
@@ -93,14 +76,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": "内部错误 internal error", "ref": ref}, 500)
 
 
-def create_app(
-    settings: Settings, engine: Engine, *, clock: Clock = system_clock,
-    delivery: DeliveryHandle | None = None, messages: MessageServices | None = None,
-    consents: ConsentService | None = None, encounter_hooks: EncounterHooks | None = None,
-    records: RecordService | None = None, audit: AuditRecorder | None = None,
-) -> FastAPI:
-    """The gateway app; the services given are put on ``app.state`` for the mounted concerns
-    (a concern whose service is missing answers 503 or hides its pages)."""
+def create_app(settings: Settings, engine: Engine, *, clock: Clock = system_clock,
+               services: AppServices = NO_SERVICES) -> FastAPI:
+    """The gateway app over ``services`` (``hisbridge.runtime`` builds them; a concern whose
+    service is missing answers 503 or hides its pages)."""
     from hisbridge.web import (
         consents_api,
         console,
@@ -119,11 +98,10 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
-    services = {"delivery": delivery, "messages": messages, "consents": consents,
-                "encounter_hooks": encounter_hooks, "records": records, "audit": audit}
-    for name, service in services.items():
-        if service is not None:
-            setattr(app.state, name, service)
+    app.state.services = services  # read with web.services.services_of
+    # warnings_api, widgets and documents_api still read these two by name.
+    app.state.messages = services.messages
+    app.state.records = services.records
     _install_error_handlers(app)
     # In the order they are mounted: the console's gate sits in front of the routes after it;
     # the old route names (redirects) come before the routes and static mounts that replace them.

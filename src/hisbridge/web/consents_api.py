@@ -38,6 +38,7 @@ from hisbridge.sharing.consent.model import (
 )
 from hisbridge.sharing.consent.platform_errors import PlatformError, PlatformUnavailable
 from hisbridge.sharing.consent.service import ConsentService
+from hisbridge.web.services import services_of
 
 __all__ = ["EncounterIn", "OperatorIn", "PatientIn", "mount", "require_token", "services"]
 
@@ -151,9 +152,9 @@ class EncounterEventIn(BaseModel):
 
 
 def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
-    """The consent service and hooks on ``app.state``; 503 when record sharing is not wired."""
-    consents = getattr(request.app.state, "consents", None)
-    hooks = getattr(request.app.state, "encounter_hooks", None)
+    """The consent service and hooks; 503 when record sharing is not wired."""
+    wired = services_of(request.app)
+    consents, hooks = wired.consents, wired.encounter_hooks
     if consents is None or hooks is None:
         raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
     return consents, hooks

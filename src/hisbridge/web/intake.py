@@ -1,7 +1,7 @@
 """HIS push: ``POST /api/v1/events/{table}`` with a bearer token.
 
 The body is one record (a JSON object), or ``{"op": "upsert"|"delete", "records": [...]}``, or
-a JSON array of records. With the project's mappings loaded (``app.state.project``) records take
+a JSON array of records. With the project's mappings loaded (``AppServices.project``) records take
 the SQL path's steps first (``hisbridge.sources.push``: code maps, drug filter, standard drug
 code); then they are validated and stored with their outbox entries in one transaction. The
 reply is ``202`` with the accepted count, for each rejected record its violations (the record
@@ -31,6 +31,7 @@ from hisbridge.sources.push import PushResult, accept_pushed
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.ports import Intake, Op
 from hisbridge.web.ratelimit import TokenBucketLimiter, retry_after
+from hisbridge.web.services import services_of
 
 __all__ = ["Problem", "intake_service", "mount", "push_token", "require_token"]
 
@@ -102,11 +103,13 @@ def check_rate(request: Request) -> None:
 
 
 def intake_service(app: FastAPI) -> Intake:
-    """The Intake on ``app.state``: the delivery service, else one over the store."""
-    for name in ("delivery", "intake"):
-        service = getattr(app.state, name, None)
-        if service is not None:
-            return service  # type: ignore[no-any-return]
+    """The running delivery service, else an Intake over the store (made once per app)."""
+    delivery = services_of(app).delivery
+    if delivery is not None:
+        return delivery
+    found = getattr(app.state, "intake", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     settings: Settings = app.state.settings
     app.state.intake = StoreIntake(app.state.engine, Validator(settings.validation.mode),
                                    clock=app.state.clock,
@@ -207,12 +210,12 @@ def mount(app: FastAPI) -> None:
         op, records = _records(body)
         if not records:
             raise Problem(400, {"error": "没有记录 no records in the body"})
-        state = request.app.state
+        state, services = request.app.state, services_of(request.app)
         accept = functools.partial(accept_pushed, intake_service(request.app),
-                                   getattr(state, "project", None), spec, records, op,
+                                   services.project, spec, records, op,
                                    store=state.engine, clock=state.clock)
         pushed = await run_in_threadpool(accept)
-        activity = getattr(state, "activity", None)  # hisbridge run's summary line counts them
+        activity = services.activity  # hisbridge run's summary line counts them
         if activity is not None:
             activity.pushed(pushed.result.accepted, len(pushed.result.rejected))
         return JSONResponse(_reply(spec.name, op, pushed), 202)

@@ -29,6 +29,7 @@ from hisbridge.ops.alerts.snapshot import key_expiry, last_polls
 from hisbridge.store.gauges import OutboxGauges
 from hisbridge.warnings import metrics as _message_metrics  # noqa: F401  (hisbridge_messages_*)
 from hisbridge.web.ready import CHECKS, ready_checks
+from hisbridge.web.services import services_of
 
 __all__ = ["ReadinessCollector", "StoreCollector", "mount"]
 
@@ -100,9 +101,9 @@ class ReadinessCollector(Collector):
 
 
 def _delivery_registry(app: FastAPI) -> CollectorRegistry:
-    delivery = getattr(app.state, "delivery", None)
+    delivery = services_of(app).delivery
     if delivery is not None:
-        return delivery.metrics.registry  # type: ignore[no-any-return]
+        return delivery.metrics.registry
     if getattr(app.state, "delivery_metrics", None) is None:
         app.state.delivery_metrics = DeliveryMetrics()
     return app.state.delivery_metrics.registry  # type: ignore[no-any-return]

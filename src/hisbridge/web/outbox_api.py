@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from hisbridge.dictionary import load_dictionary
 from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
 from hisbridge.web.intake import Problem, require_token
+from hisbridge.web.services import services_of
 
 __all__ = ["ReplayRequest", "mount"]
 
@@ -71,7 +72,7 @@ def mount(app: FastAPI) -> None:
         state = request.app.state
         result = await run_in_threadpool(replay, state.engine, flt, state.clock.now(),
                                          dry_run=body.dry_run, requested_by="api")
-        delivery = getattr(state, "delivery", None)
+        delivery = services_of(request.app).delivery
         if result.replayed and delivery is not None:
             delivery.wake()
         return JSONResponse(result.as_dict())

@@ -14,6 +14,7 @@ import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from hisbridge._clock import Clock, system_clock
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.connectors.frontend.errors import network_error
 from hisbridge.connectors.frontend.mapping import (
@@ -38,8 +39,9 @@ _SETTLE_S = 0.05  # see ``aclose``
 class FrontendApiClient:
     """``deliver(item) -> Outcome`` against ``POST``/``DELETE /hclient/emr/receive/{table}``."""
 
-    def __init__(self, config: DataApiConfig) -> None:
+    def __init__(self, config: DataApiConfig, clock: Clock = system_clock) -> None:
         self.config = config
+        self.clock = clock
         self.name = f"frontend-api {config.base_url}"
         self._dictionary = load_dictionary()
         self._client: Client | None = None
@@ -74,7 +76,7 @@ class FrontendApiClient:
             payload = bytes(await response.bytes())
         except (TimeoutError, PyreqwestError, OSError) as exc:
             return Outcome.from_error(network_error(exc, url), reachable=False)
-        retry_after = parse_retry_after(response.get_header("Retry-After"))
+        retry_after = parse_retry_after(response.get_header("Retry-After"), self.clock.now())
         return outcome_from_reply(response.status, payload, retry_after)
 
     async def aclose(self) -> None:

@@ -26,7 +26,6 @@ __all__ = [
     "KeyCache",
     "KeyIssuer",
     "LicenseRejected",
-    "MemoryKeyCache",
     "SecretKey",
     "SecretKeyManager",
     "SecretKeyRejected",
@@ -69,19 +68,6 @@ class KeyCache(Protocol):
     def load(self) -> SecretKey | None: ...
 
     def save(self, key: SecretKey) -> None: ...
-
-
-class MemoryKeyCache:
-    """A ``KeyCache`` in memory, for tests and one-shot commands."""
-
-    def __init__(self) -> None:
-        self.key: SecretKey | None = None
-
-    def load(self) -> SecretKey | None:
-        return self.key
-
-    def save(self, key: SecretKey) -> None:
-        self.key = key
 
 
 class SecretKeyManager:

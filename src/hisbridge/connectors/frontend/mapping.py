@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
@@ -38,8 +38,8 @@ def request_body(spec: TableSpec, item: DeliveryItem, key_style: KeyStyle) -> by
     return _json.dumps({keys[k]: v for k, v in item.record.items() if k in keys and v})
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds, or an HTTP date seen at ``now``)."""
     if not value:
         return None
     text = value.strip()
@@ -49,8 +49,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    moment = now or datetime.now(UTC)
-    return max((when - moment).total_seconds(), 0.0)
+    return max((when - now).total_seconds(), 0.0)
 
 
 def _reply_json(body: bytes) -> Mapping[str, Any] | None:

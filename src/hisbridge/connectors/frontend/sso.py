@@ -29,7 +29,6 @@ __all__ = [
     "SSO_PROBLEMS",
     "DeliveredLookup",
     "HttpDeliveredLookup",
-    "MemoryDeliveredLookup",
     "OutboxDeliveredLookup",
     "SsoLauncher",
     "SsoOutcome",
@@ -84,16 +83,6 @@ class DeliveredLookup(Protocol):
     """Was the record ``(table, record_id)`` delivered to the front-end?"""
 
     def is_delivered(self, table: str, record_id: str) -> bool: ...
-
-
-class MemoryDeliveredLookup:
-    """A ``DeliveredLookup`` over a set, for tests and demos."""
-
-    def __init__(self, delivered: set[tuple[str, str]] | None = None) -> None:
-        self.delivered = delivered if delivered is not None else set()
-
-    def is_delivered(self, table: str, record_id: str) -> bool:
-        return (table, record_id) in self.delivered
 
 
 class OutboxDeliveredLookup:

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hisbridge.ops.dead import DeadFilter, list_dead, list_dead_webhooks
-from hisbridge.ops.optional import optional_module
-from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
+from hisbridge.store import queries
+from hisbridge.web.console.common import checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
 from hisbridge.web.console.tables import table_choices, table_names
@@ -38,30 +38,26 @@ def _filter(values: Any, zone: tzinfo) -> tuple[DeadFilter, Checked]:
     return f, q
 
 
-def _queries() -> Any:
-    found = optional_module("hisbridge.store.queries")
-    if found is None or not hasattr(found, "replay"):
-        raise NotConfigured("hisbridge.store.queries (outbox)")
-    return found
+def _dead_of(table: str, f: DeadFilter) -> queries.ReplayFilter:
+    """The outbox's replay filter for the dead letters of ``table`` that ``f`` shows."""
+    return queries.ReplayFilter(table=table, state="dead", since=f.since, until=f.until,
+                                error_code=f.error_code)
 
 
-def _preview(request: Request, f: DeadFilter) -> Any:
-    queries = _queries()
-    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until,
-                               error_code=f.error_code)
-    return queries.replay(request.app.state.engine, flt, request.app.state.clock.now(), dry_run=True)
+def _preview(request: Request, table: str, f: DeadFilter) -> queries.ReplayResult:
+    state = request.app.state
+    return queries.replay(state.engine, _dead_of(table, f), state.clock.now(), dry_run=True)
 
 
 @router.get("/console/dead")
 async def dead_page(request: Request) -> Response:
     require(request, "view_dead")
-    _queries()  # NotConfigured without the outbox
     f, q = _filter(request.query_params, display_zone(request))
     shown = {k: request.query_params.get(k, "") for k in _FIELDS}
     if q.problems:
         f, shown = DeadFilter(), dict.fromkeys(_FIELDS, "")
     rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, f)
-    preview = await asyncio.to_thread(_preview, request, f) if f.table else None
+    preview = await asyncio.to_thread(_preview, request, f.table, f) if f.table else None
     hooks = await asyncio.to_thread(list_dead_webhooks, request.app.state.engine)
     done = {k: request.query_params.get(k, "") for k in ("replayed", "superseded")}
     lang = request.cookies.get("hb_lang", "zh")
@@ -77,14 +73,11 @@ async def replay(request: Request) -> Response:
     f, q = _filter(form, display_zone(request))
     if not f.table:
         q.problems.append("请选择要重发的表 choose the table to replay")
-    if q.problems:
+    if q.problems or not f.table:
         rows, total, codes = await asyncio.to_thread(list_dead, request.app.state.engine, DeadFilter())
         return page(request, "dead.html", 400, rows=rows, total=total, codes=codes, preview=None,
                     problems=q.problems, f=dict.fromkeys(_FIELDS, ""), tables=table_choices("zh"), done=None)
-    queries = _queries()
-    flt = queries.ReplayFilter(table=f.table, state="dead", since=f.since, until=f.until,
-                               error_code=f.error_code)
-    result = await asyncio.to_thread(queries.replay, request.app.state.engine, flt,
+    result = await asyncio.to_thread(queries.replay, request.app.state.engine, _dead_of(f.table, f),
                                      request.app.state.clock.now(), requested_by=f"console:{who.name}")
     await log_action(request, who, "dead.replay", {k: form.get(k, "") for k in _FIELDS}, result.as_dict())
     back = {k: form.get(k, "") for k in _FIELDS if form.get(k)}

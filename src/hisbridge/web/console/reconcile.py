@@ -1,12 +1,12 @@
 """``/console/reconcile``: pick a day; per table what the HIS has vs what the store did, and
 resend what is missing.
 
-With the HIS extraction wired on the app (``app.state.poller``, a ``SqlPoller``, or
-``app.state.pipeline.poller``) the page shows ``hisbridge.sources.reconcile.reconcile_day``: HIS keys,
-accepted, delivered, pending, dead, quarantined, missing (with the first missing keys), and
-*resend* (operator/admin, confirmed, action-logged) calls ``hisbridge.sources.reconcile.resend``:
-re-extract the day and replay the dead. Without it the page shows the store's side only
-(``hisbridge.ops.reconcile``) and the HIS column says "未启用"; the dead are then resent
+With the HIS extraction wired on the app (``AppServices.poller``, a ``SqlPoller``) the page
+shows ``hisbridge.sources.reconcile.reconcile_day``: HIS keys, accepted, delivered, pending,
+dead, quarantined, missing (with the first missing keys), and *resend* (operator/admin,
+confirmed, action-logged) calls ``hisbridge.sources.reconcile.resend``: re-extract the day and
+replay the dead. Without it the page shows the store's side only (``hisbridge.ops.reconcile``)
+and the HIS column says "未启用"; the dead are then resent
 through the dead-letter page.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,16 +26,19 @@ from hisbridge.web.console.common import NotConfigured, checked_form, log_action
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
 from hisbridge.web.console.tables import table_names
+from hisbridge.web.services import services_of
+
+if TYPE_CHECKING:
+    from hisbridge.sources.sql_poll import SqlPoller
 
 __all__ = ["poller_of", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 
-def poller_of(request: Request) -> Any:
+def poller_of(request: Request) -> SqlPoller | None:
     """The HIS poller the app runs with, if any."""
-    state = request.app.state
-    return getattr(state, "poller", None) or getattr(getattr(state, "pipeline", None), "poller", None)
+    return services_of(request.app).poller
 
 
 def _day(request: Request, q: Checked) -> date:
