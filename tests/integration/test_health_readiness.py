@@ -28,6 +28,7 @@ from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.receiver import free_ports, serve_app
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 MONITOR = "m" * 24
 DETAIL = {"Authorization": f"Bearer {MONITOR}"}
@@ -82,9 +83,9 @@ async def test_all_reachable_is_ready_and_names_every_check(engine: Engine, fron
     his = make_engine(f"sqlite:///{tmp_path / 'his.db'}")
     with serve_app(_answering(200), lifespan="off") as province:
         settings = Settings(frontend={"base_url": frontend}, gdhealth={"base_url": province})
-        app = create_app(settings, engine)
-        app.state.poller = SimpleNamespace(source=his)  # what the gateway puts there
-        app.state.consents = object()  # the sharing services run in this process
+        running = AppServices(poller=SimpleNamespace(source=his),  # type: ignore[arg-type]
+                              consents=object())  # type: ignore[arg-type]  # sharing runs here
+        app = create_app(settings, engine, services=running)
         reply = await _get(app, "/readyz")
     his.dispose()
     assert reply.status_code == 200
@@ -106,8 +107,8 @@ async def test_unreachable_front_end_and_failing_province_are_503_terse_without_
     with serve_app(_answering(503), lifespan="off") as province:
         settings = Settings(frontend={"base_url": closed}, gdhealth={"base_url": province},
                             console={"metrics_token": MONITOR})
-        app = create_app(settings, engine)
-        app.state.consents = object()
+        app = create_app(settings, engine,
+                         services=AppServices(consents=object()))  # type: ignore[arg-type]
         terse = await _get(app, "/readyz")
         detailed = await _get(app, "/readyz", DETAIL)
     assert terse.status_code == detailed.status_code == 503
@@ -125,7 +126,7 @@ async def test_backlog_older_than_the_alert_bound_is_not_ready(engine: Engine,
     service = DeliveryService.from_settings(settings, engine, target=RecordingTarget(), clock=clock)
     record = sample_record("emr_patient_info", "p-secret-1", serial=1)
     service.accept("emr_patient_info", [record])  # never delivered: no worker runs
-    app = create_app(settings, engine, clock=clock, delivery=service)
+    app = create_app(settings, engine, clock=clock, services=AppServices(delivery=service))
     clock.advance(29 * 60)
     assert (await _get(app, "/readyz")).status_code == 200
     app.state.ready_checks.last = None  # past the cache

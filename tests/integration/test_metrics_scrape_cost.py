@@ -18,6 +18,7 @@ from hisbridge.store.queries import outbox_status
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.targets import rejected
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 _WAITING_ONLY = re.compile(r"WHERE outbox\.state IN \(", re.IGNORECASE)
 
@@ -69,7 +70,7 @@ async def test_a_scrape_never_counts_the_history(store_engine: Engine) -> None:
     assert await service.run_until_idle(10)
     await service.stop()  # its worker would retry p1 during the scrape: only the scrape's SQL counts
     app = create_app(Settings(push={"token": "t0ken"}), store_engine, clock=clock,
-                     delivery=service)
+                     services=AppServices(delivery=service))
     gauges = app.state.outbox_gauges
     recount = asyncio.create_task(gauges.run())  # what the running gateway starts
     try:
@@ -96,7 +97,7 @@ async def test_waiting_counts_are_fresh_finished_ones_recounted(store_engine: En
     clock = ManualClock()
     service = _service(store_engine, clock)  # accepted, not yet sent: all waiting
     app = create_app(Settings(push={"token": "t0ken"}, web={"metrics_recount_s": 30}),
-                     store_engine, clock=clock, delivery=service)
+                     store_engine, clock=clock, services=AppServices(delivery=service))
     gauges = app.state.outbox_gauges
     before = gauges.read(clock.now())
     assert before.counts == {"emr_patient_info": {"pending": 3}}

@@ -31,6 +31,7 @@ from hisbridge.store.migrate import upgrade
 from hisbridge.testing import RecordingTarget, sample_record
 from hisbridge.testing.receiver import free_ports
 from hisbridge.web.app import create_app
+from hisbridge.web.services import AppServices
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULES = DEPLOY / "prometheus" / "hisbridge-rules.yml"
@@ -59,7 +60,7 @@ async def _exported(engine: Engine) -> set[str]:
     service = DeliveryService.from_settings(settings, engine, target=RecordingTarget(), clock=clock)
     service.accept("emr_patient_info", [sample_record("emr_patient_info", "p1", serial=1)])
     assert await service.run_until_idle(10)
-    app = create_app(settings, engine, clock=clock, delivery=service)
+    app = create_app(settings, engine, clock=clock, services=AppServices(delivery=service))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
         text = (await http.get("/metrics")).text
     await service.stop()

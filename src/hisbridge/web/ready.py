@@ -31,6 +31,7 @@ import httpx
 from sqlalchemy import Engine, text
 
 from hisbridge.store.gauges import waiting_counts
+from hisbridge.web.services import services_of
 
 __all__ = ["CACHE_S", "CHECKS", "TIMEOUT_S", "Check", "ReadyChecks", "ReadyReport", "ready_checks"]
 
@@ -113,14 +114,15 @@ class ReadyChecks:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def of_state(cls, state: Any) -> ReadyChecks:
+    def of_app(cls, app: Any) -> ReadyChecks:
+        state, services = app.state, services_of(app)
         settings, engine = state.settings, state.engine
         bound_s = settings.console.alerts.pending_max_minutes * 60
-        poller = getattr(state, "poller", None)
-        sink = getattr(getattr(getattr(state, "delivery", None), "target", None), "engine", None)
+        poller = services.poller
+        sink = getattr(getattr(services.delivery, "target", None), "engine", None)
         frontend: Probe = (_in_thread(_ping, sink) if isinstance(sink, Engine)
                            else lambda: _answers(settings.frontend.base_url))
-        province = getattr(state, "consents", None) is not None
+        province = services.consents is not None
         return cls({
             "store": _in_thread(_ping, engine),
             "his": _in_thread(_ping, poller.source) if poller is not None else None,
@@ -144,5 +146,5 @@ def ready_checks(app: Any) -> ReadyChecks:
     ``app.state``)."""
     found = getattr(app.state, "ready_checks", None)
     if not isinstance(found, ReadyChecks):
-        found = app.state.ready_checks = ReadyChecks.of_state(app.state)
+        found = app.state.ready_checks = ReadyChecks.of_app(app)
     return found
