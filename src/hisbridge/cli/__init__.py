@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     from hisbridge.cli import audit as audit_cli
-    from hisbridge.cli import check, demo, init, outbox, reconcile, run, simulate, spec, sso, sync
+    from hisbridge.cli import check, demo, init, outbox, reconcile, report, run, simulate, spec, sso, sync
     from hisbridge.cli import secrets as secrets_cli
     from hisbridge.cli import user as user_cli
 
@@ -39,6 +39,7 @@ def _register() -> None:
     app.add_typer(secrets_cli.app, name="secrets")
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
+    app.add_typer(report.app, name="report")
     app.command("demo")(demo.demo)
     from hisbridge.cli import docs as docs_cli
 
