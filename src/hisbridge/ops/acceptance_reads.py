@@ -171,7 +171,7 @@ def read_warnings(engine: Engine, period: Period) -> tuple[list[WarningDay] | No
         rows.update((row["msg_id"], row) for row in page)
         if len(page) < ledgers.LIMIT:
             continue
-        if until - since < timedelta(seconds=1):
+        if until - since < timedelta(milliseconds=1):  # one page stored at one instant
             capped = True
             continue
         middle = since + (until - since) / 2
