@@ -36,19 +36,31 @@ def acceptance(
     rejections by reason, field completeness and warnings, per table and day, with a
     signature block; HTML (charts inline, prints from any browser) or PDF (needs WeasyPrint).
     """
-    from hisbridge.web.report import render_acceptance, to_pdf
+    from hisbridge.web.report import render_acceptance
 
     report = _gather(config, first.date(), last.date(), use_his=not no_his)
-    html = render_acceptance(report)
     target = out or Path(f"acceptance-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}")
-    if fmt == "pdf":
-        target.write_bytes(to_pdf(html))
-    else:
-        target.write_text(html, "utf-8")
+    _write(render_acceptance(report), target, fmt)
     if as_json:
         typer.echo(_json.dumps_str({**report.as_dict(), "file": str(target)}))
         return
     _print_summary(report, target)
+
+
+def _write(html: str, target: Path, fmt: str) -> None:
+    """The page, or its PDF; without WeasyPrint the HTML is written beside, and named."""
+    from hisbridge.errors import ConfigError
+    from hisbridge.web.report import to_pdf
+
+    if fmt == "html":
+        target.write_text(html, "utf-8")
+        return
+    try:
+        target.write_bytes(to_pdf(html))
+    except ConfigError as exc:
+        page = target.with_suffix(".html")
+        page.write_text(html, "utf-8")
+        raise ConfigError(exc.message, hint=f"已写入 HTML written: {page}") from exc
 
 
 def _gather(config: Path, first: date, last: date, *, use_his: bool) -> AcceptanceReport:
@@ -66,12 +78,13 @@ def _gather(config: Path, first: date, last: date, *, use_his: bool) -> Acceptan
         raise ConfigError(f"验收期间有误 bad period: {exc}") from exc
     front = settings.frontend
     header = Header(front.org_name, front.org_code, hisbridge.__version__, system_clock.now())
-    with _sources(config, use_his and settings.his.source_url is not None) as (engine, his_day):
+    his = use_his and settings.his.source_url is not None
+    with _sources(config, settings.store.url, his) as (engine, his_day):
         return gather(engine, period, header, his_day)
 
 
 @contextmanager
-def _sources(config: Path, his: bool) -> Iterator[tuple[Engine, HisDay | None]]:
+def _sources(config: Path, store_url: str, his: bool) -> Iterator[tuple[Engine, HisDay | None]]:
     """The migrated store and, when the HIS is configured, its reconciliation of a day."""
     if his:
         from hisbridge.runtime.extraction import open_pipeline
@@ -80,11 +93,10 @@ def _sources(config: Path, his: bool) -> Iterator[tuple[Engine, HisDay | None]]:
         with open_pipeline(config) as pipe:
             yield pipe.engine, lambda day: reconcile_day(pipe.poller, pipe.engine, day)
         return
-    from hisbridge.settings import load_settings
     from hisbridge.store.engine import make_engine
     from hisbridge.store.migrate import upgrade
 
-    engine = make_engine(load_settings(config).store.url)
+    engine = make_engine(store_url)
     try:
         upgrade(engine)
         yield engine, None
