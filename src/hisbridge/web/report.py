@@ -75,9 +75,18 @@ def _timeliness_chart(lines: Iterable[Timeliness]) -> str:
     return stacked_bars_svg(bars, "及时性 timeliness")
 
 
+def _short(text: str, size: int = 16) -> str:
+    return text if len(text) <= size else text[:size - 1] + "…"
+
+
+def _head(reason: str) -> str:
+    """``身份证件号（id_card）：…`` -> ``身份证件号``; ``错误码 04：…`` -> ``错误码 04``."""
+    return reason.split("：", 1)[0].split("（", 1)[0]
+
+
 def _rejections_chart(report: AcceptanceReport, titles: dict[str, str]) -> str:
-    """The twelve most frequent reasons."""
-    bars = [Bar(titles.get(r.table, r.table),
+    """The twelve most frequent reasons, each named by its table and field or error code."""
+    bars = [Bar(_short(f"{titles.get(r.table, r.table)}·{_head(r.reason_zh)}"),
                 ((r.count, _BAD if r.kind == "dead" else _WARN, r.kind_zh),), str(r.count))
             for r in report.rejections[:12]]
     return stacked_bars_svg(bars, "拒收原因 rejections by reason")
