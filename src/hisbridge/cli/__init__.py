@@ -30,6 +30,7 @@ def _register() -> None:
         init,
         outbox,
         reconcile,
+        report,
         run,
         service,
         simulate,
@@ -55,6 +56,7 @@ def _register() -> None:
     app.add_typer(secrets_cli.app, name="secrets")
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
+    app.add_typer(report.app, name="report")
     app.command("demo")(demo.demo)
     app.add_typer(service.app, name="service")
     from hisbridge.cli import docs as docs_cli

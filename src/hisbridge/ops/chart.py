@@ -1,13 +1,17 @@
-"""The 24-hour throughput chart as server-side SVG (no script, no CDN): pure text."""
+"""Charts as server-side SVG (no script, no CDN, prints as is): pure text.
+
+The console's 24-hour throughput, and the acceptance report's stacked horizontal bars.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from hisbridge.ops.dashboard import HourBar
 
-__all__ = ["throughput_svg"]
+__all__ = ["Bar", "stacked_bars_svg", "throughput_svg"]
 
 _W, _H, _LEFT, _BOTTOM, _TOP = 960, 180, 40, 22, 10
 
@@ -46,5 +50,42 @@ def throughput_svg(hours: Sequence[HourBar], title: str) -> str:
         if i % 3 == 0:
             parts.append(f'<text x="{x + width / 2:.1f}" y="{_H - 6}" text-anchor="middle">'
                          f'{h.start:%H}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One row: a label, its segments as (value, colour, legend text), a note on the right."""
+
+    label: str
+    segments: tuple[tuple[int, str, str], ...]
+    note: str = ""
+
+
+_ROW, _LABEL_W, _NOTE_W, _BAR_W = 22, 190, 90, 520
+
+
+def stacked_bars_svg(bars: Sequence[Bar], title: str) -> str:
+    """Horizontal bars, each split into coloured segments, scaled to the longest bar. Colours
+    are attributes, not the page's CSS, so PDF renderers that ignore ``fill`` in CSS agree."""
+    top = max((sum(v for v, _, _ in b.segments) for b in bars), default=0) or 1
+    height = _ROW * max(len(bars), 1) + 6
+    width = _LABEL_W + _BAR_W + _NOTE_W
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}" font-size="11" role="img" aria-label="{escape(title)}">'
+             f"<title>{escape(title)}</title>"]
+    for i, bar in enumerate(bars):
+        y = 3 + i * _ROW
+        parts.append(f'<text x="{_LABEL_W - 6}" y="{y + 14}" text-anchor="end">'
+                     f"{escape(bar.label)}</text>")
+        x = float(_LABEL_W)
+        for value, colour, legend in bar.segments:
+            w = _BAR_W * value / top
+            if w > 0:
+                parts.append(f'<rect fill="{escape(colour)}" x="{x:.1f}" y="{y + 2}" width="{w:.1f}" '
+                             f'height="{_ROW - 6}"><title>{escape(legend)} {value}</title></rect>')
+            x += w
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 14}">{escape(bar.note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
