@@ -21,7 +21,7 @@ from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, repla
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["DeadEntry", "DeadFilter", "OutboxStatus", "ReplayFilter", "ReplayResult",
-           "dead_counts", "dead_entries", "dead_letters", "outbox_status", "replay"]
+           "dead_counts", "dead_dict", "dead_entries", "dead_letters", "outbox_status", "replay"]
 
 
 @dataclass(slots=True)
@@ -78,8 +78,12 @@ class DeadEntry:
     finished_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "finished_at": self.finished_at.isoformat()
-                if self.finished_at else None}
+        return dead_dict(self)
+
+
+def dead_dict(dead: Any) -> dict[str, Any]:
+    """A dead letter's fields for ``--json`` and the console, its finish time in ISO 8601."""
+    return {**asdict(dead), "finished_at": dead.finished_at.isoformat() if dead.finished_at else None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ webhooks`` and the console's dead letters; ``requeue_dead`` sends them again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, insert
 
 from hisbridge._clock import Clock, system_clock
 from hisbridge.privacy import scrub
+from hisbridge.store.queries import dead_dict
 from hisbridge.store.queue import DurableQueue
 from hisbridge.store.schema.warnings import warning_webhook_deliveries
 
@@ -48,8 +49,7 @@ class DeadWebhook:
     finished_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "finished_at": self.finished_at.isoformat()
-                if self.finished_at else None}
+        return dead_dict(self)
 
 
 def dead_webhooks(engine: Engine, limit: int = 100) -> list[DeadWebhook]:
