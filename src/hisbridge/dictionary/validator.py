@@ -188,14 +188,13 @@ class _TableChecks:
                     self.dq_severity))
         return check
 
-    def run(self, record: Mapping[Any, Any]) -> list[Violation]:
-        """Clean fields pass the screen at once; any doubt walks the record field by field."""
+    def run(self, record: Mapping[Any, Any]) -> tuple[list[Violation], dict[str, str] | None]:
+        """The violations, and the fields present when the screen vouched for every field (clean
+        fields pass it at once; any doubt walks the record field by field)."""
         out: list[Violation] = []
-        present = self.screen.present(record)
-        if present is None:
-            present = self._walk(record, out)
-        self._check_record(present, out)
-        return out
+        screened = self.screen.present(record)
+        self._check_record(self._walk(record, out) if screened is None else screened, out)
+        return out, screened
 
     def _walk(self, record: Mapping[Any, Any], out: list[Violation]) -> dict[str, str]:
         """Each field's violations in the record's order; the fields present."""
@@ -356,6 +355,12 @@ class Validator:
 
     def validate(self, table: str, record: Any) -> list[Violation]:
         """Every violation of ``record``; an empty list means it may be sent."""
+        return self.check(table, record)[0]
+
+    def check(self, table: str, record: Any) -> tuple[list[Violation], Mapping[str, str] | None]:
+        """``validate``'s violations, and the record's non-empty fields when each value was a
+        string under its field's own name and broke no field rule: then they are already the
+        stored form (``hisbridge.store.intake.normalize_record``); otherwise None."""
         checks = self._tables.get(table)
         if checks is None:
             spec = self.dictionary.get(table) if isinstance(table, str) else None
@@ -364,11 +369,11 @@ class Validator:
             hint = "可用 / known: " + ", ".join(self.dictionary.names)
             return [Violation(str(table)[:80], "", "", "unknown_table", "error", None,
                               RULE_HINTS["unknown_table"][0] + "；" + hint,
-                              RULE_HINTS["unknown_table"][1])]
+                              RULE_HINTS["unknown_table"][1])], None
         if not isinstance(record, Mapping):
             zh, en = RULE_HINTS["not_an_object"]
             return [Violation(checks.table.name, "", "", "not_an_object", "error",
-                              type(record).__name__, zh, en)]
+                              type(record).__name__, zh, en)], None
         return checks.run(record)
 
     def errors(self, table: str, record: Any) -> list[Violation]:
