@@ -28,7 +28,7 @@ Check = Callable[[str, list[Violation]], None]  # appends what is wrong with one
 Test = Callable[[str], bool]  # True: the value is fine (False: perhaps not)
 _STRING_OR_NONE = frozenset({str, type(None)})
 # What the walk refuses in free text (C0/C1 controls but tab, line feed and carriage return) or
-# cannot encode (a lone surrogate); values are joined with a line feed, which free text allows.
+# cannot encode (a lone surrogate).
 _SUSPECT_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _KEY_SUSPECT_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The usual shapes, in ASCII digits, the time's ranges spelled out: only the day is left to check.
@@ -100,7 +100,8 @@ class FieldScreen:
         present: dict[str, str] = record if all(record.values()) else dict(
             filter(_filled, record.items()))
         values = present.values()
-        if (_SUSPECT_RE.search("\n".join(values)) is not None
+        joined = " ".join(values)  # printable text (most is) holds neither controls nor surrogates
+        if ((not joined.isprintable() and _SUSPECT_RE.search(joined) is not None)
                 or any(map(gt, map(len, values), map(self.limit, present)))
                 or self._bad_key(present) or self._bad_value(present)):
             return None
