@@ -22,6 +22,7 @@ from hisbridge.testing import sample_record
 
 D = load_dictionary()
 SPEC = D.table("emr_patient_info")
+VALIDATORS = (Validator("lenient"), Validator("strict"))
 
 
 @pytest.fixture
@@ -45,15 +46,13 @@ def test_clean_records_are_never_normalised_and_others_once(normalised: list[str
     clean = [sample_record(SPEC, f"p{i}", serial=i) for i in range(20)]
     styled = [camel(sample_record(SPEC, f"c{i}", serial=i)) for i in range(5)]
     result = AcceptResult()
-    prepared, parked = prepare_records(Validator("lenient"), SPEC, [*clean, *styled], "upsert",
-                                       result)
+    prepared, parked = prepare_records(VALIDATORS[0], SPEC, [*clean, *styled], "upsert", result)
     assert len(prepared) == 25 and parked == []
     assert sorted(normalised) == sorted(f"c{i}" for i in range(5))
 
 
 def test_deletes_are_normalised_once(normalised: list[str]) -> None:
-    prepare_records(Validator("lenient"), SPEC, [{"id": "p1"}, {"id": "p2"}], "delete",
-                    AcceptResult())
+    prepare_records(VALIDATORS[0], SPEC, [{"id": "p1"}, {"id": "p2"}], "delete", AcceptResult())
     assert normalised == ["p1", "p2"]
 
 
@@ -65,7 +64,7 @@ def test_vouched_fields_are_the_stored_form(table: str, seed: int, blank: str | 
     rng = random.Random(seed)
     record: dict[str, Any] = sample_record(spec, f"r{seed}", serial=seed)
     record[rng.choice([f.name for f in spec.fields])] = blank
-    for validator in (Validator("lenient"), Validator("strict")):
+    for validator in VALIDATORS:
         _, fields = validator.check(table, record)
         if fields is not None:
             assert dict(fields) == normalize_record(spec, record)
