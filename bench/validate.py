@@ -11,7 +11,8 @@ items, fewer patients and report cards). Rates are CPU time of this process (one
 machine is shared, so wall time would count other people's work); each figure is the median of
 ``--runs`` runs. ``--before DIR`` runs the same workload against another tree's ``src`` (e.g. the
 main branch before a change) in a child process and prints both side by side. Writes
-bench/results/validate-<date>.json.
+bench/results/validate-<date>.json. The last line is the store intake's work per record before any
+SQL (``prepare_records``: validate, normalise, JSON, hash) over the same day, lenient.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from hisbridge.dictionary import Validator, load_dictionary
+from hisbridge.store.intake import prepare_records
+from hisbridge.store.ports import AcceptResult
 from hisbridge.testing.documents import valid_record
 
 MIX = {
@@ -79,6 +82,18 @@ def rate(validate: Callable[[str, Any], object], rows: Rows) -> float:
     return len(rows) / (time.process_time() - start)
 
 
+def intake_rate(rows: Rows) -> float:
+    """The store intake's own work before any SQL: validate, normalise, JSON, hash."""
+    validator = Validator("lenient")
+    by_table: dict[str, list[dict[str, object]]] = {}
+    for table, record in rows:
+        by_table.setdefault(table, []).append(record)
+    start = time.process_time()
+    for table, records in by_table.items():
+        prepare_records(validator, load_dictionary().table(table), records, "upsert", AcceptResult())
+    return len(rows) / (time.process_time() - start)
+
+
 def spread(rates: list[float]) -> dict[str, float]:
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
 
@@ -90,6 +105,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"date": date.today().isoformat(), "records": args.records,
                               "per_table_records": args.per_table, "runs": args.runs,
                               "clock": "process CPU time", "machine": platform.platform()}
+    result["intake"] = spread([intake_rate(day) for _ in range(args.runs)])
     for mode in ("lenient", "strict"):
         validate = Validator(mode).validate  # type: ignore[arg-type]
         result[mode] = spread([rate(validate, day) for _ in range(args.runs)])
@@ -125,6 +141,10 @@ def show(result: dict[str, Any], old: dict[str, Any] | None) -> None:
             line += "           " + " ".join(median(old, mode, table)
                                              for mode in ("lenient", "strict"))
         print(line)
+    line = f"{'intake before SQL (lenient)':28s} {result['intake']['median']:>9,.0f}"
+    if old and "intake" in old:
+        line += f"{'':>10}           {old['intake']['median']:>9,.0f}"
+    print(line)
 
 
 def main() -> None:
