@@ -75,6 +75,9 @@ def speed(report: dict[str, Any]) -> list[str]:
     if valid:
         out += [f"| validation, lenient | {span(valid['lenient'])} |",
                 f"| validation, strict | {span(valid['strict'])} |"]
+        if "intake" in valid:
+            out.append(f"| intake before SQL: validate, normalise, JSON, hash | "
+                       f"{span(valid['intake'])} |")
     if growth:
         out.append("| HIS rows -> mappings -> validation (large day, SQLite HIS) | "
                    f"{span(growth['large']['records_per_s'])} |")
@@ -189,7 +192,7 @@ def target_rows(report: dict[str, Any]) -> list[tuple[str, str, bool] | None]:
     workers = get(report, "workers", "data", "workers")
     lenient = med(report, "validate", "data", "lenient")
     return [
-        _row("validation ≥ 50,000 rec/s (lenient)", lenient, lambda v: v >= 50_000, "{:,.0f}"),
+        _row("validation ≥ 100,000 rec/s (lenient)", lenient, lambda v: v >= 100_000, "{:,.0f}"),
         _row("API mode ≥ 50% of wrk ceiling at concurrency 16", ratio and ratio * 100,
              lambda v: v >= 50, "{:.0f} %"),
         _row(f"API mode ≥ 12x the integrators' pattern at 5 ms (best: c{best})", pattern, lambda v: v >= 12,

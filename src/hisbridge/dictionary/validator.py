@@ -8,7 +8,7 @@ It never raises on any input; everything wrong comes back as a list of ``Violati
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -17,13 +17,13 @@ from hisbridge.dictionary.catalog import Dictionary, load_dictionary
 from hisbridge.dictionary.hints import required_hint
 from hisbridge.dictionary.idcard import IdCardInfo, parse_id_card
 from hisbridge.dictionary.model import FieldSpec, TableSpec
+from hisbridge.dictionary.screen import Check, FieldScreen, Test, passes, plain_date, plain_datetime
 from hisbridge.dictionary.violations import RULE_HINTS, Severity, Violation
 from hisbridge.privacy import mask_field
 
 __all__ = ["DATE_TIME_RE", "Mode", "Validator", "age_at_visit", "has_errors", "normalize_key"]
 
 Mode = Literal["lenient", "strict"]
-Check = Callable[[str, list[Violation]], None]
 
 _DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -73,9 +73,18 @@ class _TableChecks:
         self.required = tuple(
             f for f in table.fields if f.required_in(mode) and f.name not in parent_fields
         )
-        self.checks = {f.name: self._compile(dictionary, f) for f in table.fields}
+        self.required_names = frozenset(f.name for f in (*self.parents, *self.required))
         self.id_card = self.fields.get("id_card")
+        self.guardian_rule = mode == "strict" and "contacts" in self.fields
         self.keys = frozenset({table.primary_key, *parent_fields})
+        self.checks: dict[str, list[Check]] = {}
+        tests: dict[str, list[Test]] = {}
+        coded: dict[str, Mapping[str, str]] = {}
+        for f in table.fields:
+            self.checks[f.name], tests[f.name], codes = self._compile(dictionary, f)
+            if codes is not None:
+                coded[f.name] = codes
+        self.screen = FieldScreen(table, self.keys, tests, coded)
 
     def violation(
         self, field: FieldSpec | str, rule: str, value: Any, zh: str, en: str,
@@ -89,20 +98,30 @@ class _TableChecks:
             f"{base_zh}：{zh}" if zh else base_zh, f"{base_en}: {en}" if en else base_en,
         )
 
-    def _compile(self, dictionary: Dictionary, f: FieldSpec) -> list[Check]:
+    def _compile(self, dictionary: Dictionary, f: FieldSpec
+                 ) -> tuple[list[Check], list[Test], Mapping[str, str] | None]:
+        """The field's checks in order; the screen's tests of its format and code; and its code
+        list when its code set is all there is to test."""
         checks: list[Check] = []
+        tests: list[Test] = []
         if f.type == "datetime":
             checks.append(self._datetime_check(f))
+            tests.append(plain_datetime)
         elif f.type == "date":
             checks.append(self._date_check(f))
+            tests.append(plain_date)
         elif f.type in ("int", "decimal"):
             checks.append(self._number_check(f))
+            tests.append(passes(checks[-1]))
         if f.length:
             checks.append(self._length_check(f, f.length))
         code_set = dictionary.code_set(f.code_set)
+        codes = None
         if code_set is not None and (code_set.codes or code_set.pattern):
+            codes = None if tests else code_set.codes
             checks.append(self._code_check(f, code_set.codes, code_set.pattern, code_set.name_zh))
-        return checks
+            tests.append(passes(checks[-1]))
+        return checks, tests, codes
 
     def _datetime_check(self, f: FieldSpec) -> Check:
         def check(text: str, out: list[Violation]) -> None:
@@ -170,8 +189,16 @@ class _TableChecks:
                     self.dq_severity))
         return check
 
-    def run(self, record: Mapping[Any, Any]) -> list[Violation]:
+    def run(self, record: Mapping[Any, Any]) -> tuple[list[Violation], dict[str, str] | None]:
+        """The violations, and the fields present when the screen vouched for every field (clean
+        fields pass it at once; any doubt walks the record field by field)."""
         out: list[Violation] = []
+        screened = self.screen.present(record)
+        self._check_record(self._walk(record, out) if screened is None else screened, out)
+        return out, screened
+
+    def _walk(self, record: Mapping[Any, Any], out: list[Violation]) -> dict[str, str]:
+        """Each field's violations in the record's order; the fields present."""
         present: dict[str, str] = {}
         for key, raw in record.items():
             f = self.fields.get(key) if isinstance(key, str) else None
@@ -193,6 +220,18 @@ class _TableChecks:
                 continue
             for check in self.checks[f.name]:
                 check(text, out)
+        return present
+
+    def _check_record(self, present: dict[str, str], out: list[Violation]) -> None:
+        """The rules across fields: parent keys, required fields, ID number, a child's guardian."""
+        if not present.keys() >= self.required_names:
+            self._check_required(present, out)
+        if self.id_card is not None and present.get("id_card"):
+            self._check_id_card(present, out)
+        if self.guardian_rule:
+            self._check_child_contacts(present, out)
+
+    def _check_required(self, present: Mapping[str, str], out: list[Violation]) -> None:
         for f in self.parents:
             if f.name not in present:
                 out.append(self.violation(
@@ -201,11 +240,6 @@ class _TableChecks:
         for f in self.required:
             if f.name not in present:
                 out.append(self.violation(f, "required", None, *required_hint(f.name)))
-        if self.id_card is not None and present.get("id_card"):
-            self._check_id_card(present, out)
-        if self.mode == "strict" and "contacts" in self.fields:
-            self._check_child_contacts(present, out)
-        return out
 
     def _check_child_contacts(self, present: Mapping[str, str], out: list[Violation]) -> None:
         """Strict: a patient aged 14 or younger must come with contacts and contacts_tel."""
@@ -323,6 +357,15 @@ class Validator:
     def validate(self, table: str, record: Any) -> list[Violation]:
         """Every violation of ``record``; an empty list means it may be sent."""
         checks = self._tables.get(table)
+        if checks is not None and type(record) is dict:  # the usual case, without the detours
+            return checks.run(record)[0]
+        return self.check(table, record)[0]
+
+    def check(self, table: str, record: Any) -> tuple[list[Violation], Mapping[str, str] | None]:
+        """``validate``'s violations, and the record's non-empty fields when each value was a
+        string under its field's own name and broke no field rule: then they are already the
+        stored form (``hisbridge.store.intake.normalize_record``); otherwise None."""
+        checks = self._tables.get(table)
         if checks is None:
             spec = self.dictionary.get(table) if isinstance(table, str) else None
             checks = self._tables.get(spec.name) if spec else None
@@ -330,11 +373,11 @@ class Validator:
             hint = "可用 / known: " + ", ".join(self.dictionary.names)
             return [Violation(str(table)[:80], "", "", "unknown_table", "error", None,
                               RULE_HINTS["unknown_table"][0] + "；" + hint,
-                              RULE_HINTS["unknown_table"][1])]
+                              RULE_HINTS["unknown_table"][1])], None
         if not isinstance(record, Mapping):
             zh, en = RULE_HINTS["not_an_object"]
             return [Violation(checks.table.name, "", "", "not_an_object", "error",
-                              type(record).__name__, zh, en)]
+                              type(record).__name__, zh, en)], None
         return checks.run(record)
 
     def errors(self, table: str, record: Any) -> list[Violation]:

@@ -79,19 +79,25 @@ def _missing_key(spec: TableSpec) -> Violation:
                      f"the primary key {spec.primary_key} is missing or blank once trimmed")
 
 
-def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op) -> list[Violation]:
-    """Violations of one incoming record: the full rules for upserts, the key for deletes."""
+def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op
+                 ) -> tuple[list[Violation], Mapping[str, str] | None]:
+    """Violations of one incoming record (the full rules for upserts, the key for deletes) and,
+    when there is no error, its stored form — normalised here once, or not at all when the
+    validator vouched for every field."""
+    fields = None
     if op == "upsert" or not isinstance(raw, Mapping):
-        found = validator.validate(spec.name, raw)
+        found, fields = validator.check(spec.name, raw)
     else:
         found = []
-    if isinstance(raw, Mapping) and not has_errors(found):
-        key = normalize_record(spec, raw).get(spec.primary_key)
-        if not key or not key.strip():
-            found.append(_missing_key(spec))
-        elif len(key) > _KEY_CHARS or not key.isprintable():
-            found.append(_bad_key(spec))
-    return found
+    if not isinstance(raw, Mapping) or has_errors(found):
+        return found, None
+    record = fields if fields is not None else normalize_record(spec, raw)
+    key = record.get(spec.primary_key)
+    if not key or not key.strip():
+        found.append(_missing_key(spec))
+    elif len(key) > _KEY_CHARS or not key.isprintable():
+        found.append(_bad_key(spec))
+    return found, None if has_errors(found) else record
 
 
 def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
@@ -101,13 +107,12 @@ def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], 
     parked: list[dict[str, Any]] = []
     parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
     for index, raw in enumerate(raws):
-        violations = check_record(validator, spec, raw, op)
-        if has_errors(violations):
+        violations, record = check_record(validator, spec, raw, op)
+        if record is None:
             record_id = _raw_id(spec, raw)
             result.rejected.append(Rejected(index, record_id, tuple(violations)))
             parked.append(_quarantine_row(spec, raw, record_id, violations))
             continue
-        record = normalize_record(spec, raw)
         payload = _json.dumps_str(record, sort_keys=True)
         parent_id = record.get(parent_key.field) if parent_key else None
         parent = (parent_key.table, parent_id) if parent_key and parent_id else None
