@@ -82,7 +82,7 @@ def test_result_columns_come_back_in_lower_case(family: tuple[str, Engine]) -> N
     """Oracle and DM fold unquoted aliases to upper case; their dialects give them back in lower
     case, which is how the national fields are spelt."""
     _, engine = family
-    assert engine.dialect.normalize_name("PATIENT_NAME") == "patient_name"  # type: ignore[no-untyped-call]
+    assert engine.dialect.normalize_name("PATIENT_NAME") == "patient_name"
 
 
 @pytest.mark.parametrize(("file", "sql"), MAPPINGS, ids=[m[0] for m in MAPPINGS])
@@ -138,7 +138,7 @@ def test_postgresql_compatible_servers_are_accepted(said: str, number: int,
                                                     expected: tuple[int, ...]) -> None:
     engine = open_source("postgresql://his_ro@his-db/his")
     try:
-        version = engine.dialect._get_server_version_info(_connection(said, number))  # type: ignore[attr-defined]
+        version = engine.dialect._get_server_version_info(_connection(said, number))
     finally:
         engine.dispose()
     assert version == expected
