@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 
-from hisbridge.project import load_project
 from hisbridge.project.example import write_example
+from hisbridge.runtime.extraction import open_project
+from hisbridge.settings import load_settings
 from hisbridge.sources.his_databases import PING
 from hisbridge.sources.readiness import check_connections
 from hisbridge.sources.sql_session import open_source
@@ -30,8 +31,10 @@ def _bare(url: str) -> str:
 def _his_answers(tmp_path: Path, his_url: str) -> str:
     write_example(tmp_path, his_url=his_url, frontend_url="http://127.0.0.1:9/",
                   store_url=f"sqlite:///{tmp_path / 'store.db'}")
-    project = load_project(tmp_path / "hisbridge.yaml")
-    readiness, source = check_connections(project)
+    settings = load_settings(tmp_path / "hisbridge.yaml")
+    project = open_project(tmp_path / "hisbridge.yaml", settings)
+    readiness, source = check_connections(project, settings.store.url, settings.gdhealth,
+                                          polls_warnings=False)
     if source is not None:
         source.dispose()
     return str(readiness.connections[f"HIS {project.source_name}"])
