@@ -20,12 +20,25 @@ from typing import Any
 import pytest
 import sqlglot
 from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from hisbridge.sources.his_databases import PING, lenient_pg_version, server_version_tuple
-from hisbridge.sources.sql_session import SourceQueryError, SourceUnavailable, open_source, translate
+from hisbridge.sources.his_databases import (
+    PING,
+    lenient_pg_version,
+    server_version_tuple,
+    with_driver,
+)
+from hisbridge.sources.sql_session import (
+    SourceQueryError,
+    SourceUnavailable,
+    _connect_args,
+    _session_hook,
+    open_source,
+    translate,
+)
 
 SINCE = datetime(2026, 3, 2, 8, 0, 0)
 DAY_END = datetime(2026, 3, 2, 23, 59, 59, 999999)  # a day window's inclusive upper bound
@@ -182,3 +195,40 @@ def test_driver_errors_of_each_family_are_translated(said: str, unavailable: boo
     if not unavailable:
         assert isinstance(error, SourceQueryError)
         assert error.column == column
+
+
+class _RecordingConnection:
+    """A DB-API connection that keeps what the session hook did to it."""
+
+    def __init__(self) -> None:
+        self.executed: list[str] = []
+
+    def cursor(self) -> _RecordingConnection:
+        return self
+
+    def execute(self, sql: str) -> None:
+        self.executed.append(sql)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("url", "connect_args", "executed", "attributes"), [
+    ("oracle://u:p@his-db/?service_name=HIS", {}, [], {"call_timeout": 30000}),
+    ("mssql://u:p@his-db/his", {"timeout": 30}, ["SET DATEFORMAT ymd"], {}),
+    ("mssql+pyodbc://u:p@his-db/his", {}, [], {"timeout": 30}),
+    ("dm://u:p@his-db:5236", {}, [], {}),
+])
+def test_each_family_session_gets_its_timeout(url: str, connect_args: dict[str, Any],
+                                              executed: list[str],
+                                              attributes: dict[str, Any]) -> None:
+    """Where the driver has a statement timeout, each new connection gets it (30 s here); DM's
+    driver has none, so its sessions rely on the account's grants (docs/his-databases.md)."""
+    parsed = with_driver(make_url(url))
+    assert _connect_args(parsed, 30000) == connect_args
+    hook = _session_hook(parsed, 30000)
+    conn = _RecordingConnection()
+    if hook is not None:
+        hook(conn, None)
+    assert conn.executed == executed
+    assert {k: v for k, v in vars(conn).items() if k != "executed"} == attributes
