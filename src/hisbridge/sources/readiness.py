@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from hisbridge.dictionary import Validator
 from hisbridge.mapping import MappingFile
 from hisbridge.project import Project
 from hisbridge.sharing.consent.config import GdHealthSettings
+from hisbridge.sources.his_databases import PING
 from hisbridge.sources.sql_session import SourceQueryError, open_source, stream_rows
 from hisbridge.sources.watermarks import parse_mark
 
@@ -70,7 +71,7 @@ class Readiness:
 def _ping(engine: Engine, dispose: bool = False) -> str:
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            conn.execute(PING)
         return "ok"
     except Exception as exc:
         return str(getattr(exc, "orig", exc)).splitlines()[0][:200]

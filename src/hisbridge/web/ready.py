@@ -28,8 +28,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
+from hisbridge.sources.his_databases import PING
 from hisbridge.store.gauges import waiting_counts
 from hisbridge.web.services import services_of
 
@@ -72,7 +73,7 @@ Probe = Callable[[], Awaitable[Check]]
 
 def _ping(engine: Engine) -> Check:
     with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+        conn.execute(PING)  # written with FROM DUAL where a database needs it (Oracle, DM)
     return Check("ok")
 
 
