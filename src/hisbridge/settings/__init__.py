@@ -27,6 +27,7 @@ from hisbridge._clock import time_zone
 from hisbridge.connectors.frontend.config import FrontendSettings
 from hisbridge.connectors.frontend.interaction_config import InteractionSettings
 from hisbridge.errors import ConfigError
+from hisbridge.institutions.config import Institution, InstitutionSettings, resolve_institutions
 from hisbridge.mapping.config import HisSettings
 from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.sharing.consent.config import GdHealthSettings
@@ -196,6 +197,13 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    # A hospital group's institutions (县域医共体, campuses): each org_code with what differs from
+    # the frontend and gdhealth sections. Empty: the one institution those sections describe.
+    institutions: list[InstitutionSettings] = Field(default_factory=list)
+
+    def institution_list(self) -> tuple[Institution, ...]:
+        """The institutions this gateway serves, each with complete settings."""
+        return resolve_institutions(self.frontend, self.gdhealth, self.institutions)
 
     def display_zone(self) -> tzinfo:
         """The zone people see times in: ``web.display_timezone``, else the HIS's zone."""
