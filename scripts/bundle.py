@@ -51,7 +51,8 @@ class Platform:
 PLATFORMS = {
     "linux-x86_64": Platform(
         "x86_64-manylinux_2_17",
-        ("manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"),
+        (*(f"manylinux_2_{minor}_x86_64" for minor in range(17, 4, -1)),
+         "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"),
     ),
     "linux-aarch64": Platform("aarch64-manylinux_2_17", ("manylinux_2_17_aarch64", "manylinux2014_aarch64")),
     "win-amd64": Platform("x86_64-pc-windows-msvc", ("win_amd64",)),

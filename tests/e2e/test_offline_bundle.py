@@ -49,7 +49,7 @@ def _install(bundle: Path, venv: Path, home: Path) -> str:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHON": sys.executable,
            "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
     cmd = [*_no_network_prefix(), "sh", str(bundle / "install.sh"), str(venv)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=bundle.parent)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     return out
@@ -85,6 +85,11 @@ def test_bundle_installs_with_no_index_and_runs_the_demo(tmp_path: Path) -> None
 
     installed = _install(bundle, venv, tmp_path)
     assert "hisbridge init" in installed and "hisbridge service systemd" in installed
+    # every package came from the bundle's wheels/ (pip names each file it processes), none from elsewhere
+    pins = (bundle / "requirements" / f"{target}-py{PYTHON}.txt").read_text().split()
+    processed = re.findall(r"^Processing (\S+)", installed, re.M)
+    assert len(processed) == len(pins) and all(p.startswith("./hisbridge-offline/wheels/") for p in processed)
+    assert "Downloading" not in installed and "Looking in" not in installed
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import hisbridge; print(hisbridge.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})

@@ -102,3 +102,35 @@ def test_the_install_scripts_look_up_the_files_the_build_writes(bundle: ModuleTy
     assert "requirements\\win-amd64-py$Version.txt" in powershell
     for script in (shell, powershell):
         assert "--no-index" in script and "SHA256SUMS" in script and "PIP_CONFIG_FILE" in script
+
+
+def _small_bundle(bundle: ModuleType, folder: Path, combo: str) -> Path:
+    folder.mkdir()
+    (folder / "wheels").mkdir()
+    (folder / "requirements").mkdir()
+    (folder / "wheels" / "x-1.0-py3-none-any.whl").write_bytes(b"wheel")
+    (folder / "requirements" / f"{combo}.txt").write_text("x==1.0\n")
+    (folder / "install.sh").write_text((ROOT / "scripts" / "offline" / "install.sh").read_text())
+    (folder / "SHA256SUMS").write_text(bundle.sha256sums(folder))
+    return folder
+
+
+def _run_install(folder: Path, venv: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(folder / "install.sh"), str(venv)], capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable})
+
+
+def test_install_sh_refuses_an_altered_bundle(bundle: ModuleType, tmp_path: Path) -> None:
+    folder = _small_bundle(bundle, tmp_path / "b", "linux-x86_64-py3.11")
+    (folder / "wheels" / "x-1.0-py3-none-any.whl").write_bytes(b"tampered")
+    done = _run_install(folder, tmp_path / "venv")
+    assert done.returncode == 1 and "SHA256SUMS check failed" in done.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_install_sh_says_which_wheels_the_bundle_lacks(bundle: ModuleType, tmp_path: Path) -> None:
+    folder = _small_bundle(bundle, tmp_path / "b", "linux-x86_64-py3.99")
+    done = _run_install(folder, tmp_path / "venv")
+    assert done.returncode == 1, done.stderr
+    assert "no wheels for linux-" in done.stderr and "Python 3." in done.stderr
+    assert not (tmp_path / "venv").exists()
