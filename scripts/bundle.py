@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -169,6 +170,28 @@ def lock_and_fetch(
     return [pin for pin in pins if pin not in absent], missing
 
 
+def check_offline(out: Path, platform: str, python: str) -> None:
+    """pip's resolver, with no index and no configuration, finds every requirement in wheels/.
+
+    Only for a Linux target on a Linux machine: pip evaluates markers for the machine it runs on.
+    """
+    if not (platform.startswith("linux-") and sys.platform == "linux"):
+        return
+    combo = combo_name(platform, python)
+    tags = [arg for tag in PLATFORMS[platform].pip_tags for arg in ("--platform", tag)]
+    with tempfile.TemporaryDirectory(prefix="hisbridge-check-") as target:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--dry-run", "-q", "--ignore-installed", "--no-index",
+             "--find-links", str(out / "wheels"), "--only-binary=:all:", *tags, "--python-version", python,
+             "--implementation", "cp", "--target", target, "-r", str(out / "requirements" / f"{combo}.txt")],
+            capture_output=True, text=True, check=False,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
+                 "PIP_CONFIG_FILE": os.devnull},
+        )
+    if done.returncode:
+        raise BundleError(f"{combo}: 离线安装无法完成 / would not install offline:\n{done.stderr.strip()}")
+
+
 def sha256sums(folder: Path) -> str:
     """``sha256sum -c`` format, every file under ``folder``, sorted, forward slashes."""
     lines = []
@@ -213,6 +236,8 @@ def build(out: Path, platforms: Sequence[str], pythons: Sequence[str], extras: S
             print(f"  {combo} ...", file=sys.stderr)
             pins, missing = lock_and_fetch(platform, python, extras, out / "wheels")
             (out / "requirements" / f"{combo}.txt").write_text("\n".join([*pins, requirement, ""]))
+            if not missing:
+                check_offline(out, platform, python)
             all_missing += missing
             combos.append(combo)
     if all_missing and not allow_missing:

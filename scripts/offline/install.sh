@@ -26,6 +26,8 @@ else
 fi
 
 version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+# upgrading: the existing environment's Python decides which wheels fit
+[ -z "${PYTHON:-}" ] && [ -x "$VENV/bin/python" ] && PYTHON="$VENV/bin/python"
 if [ -z "${PYTHON:-}" ]; then
   for candidate in python3.12 python3.11 python3; do
     command -v "$candidate" >/dev/null 2>&1 || continue

@@ -45,9 +45,10 @@ def _no_network_prefix() -> list[str]:
     return ["unshare", "--net"] if probe.returncode == 0 else []
 
 
-def _install(bundle: Path, venv: Path, home: Path) -> str:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHON": sys.executable,
-           "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
+def _install(bundle: Path, venv: Path, home: Path, python: str | None = sys.executable) -> str:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}
+    if python is not None:
+        env["PYTHON"] = python
     cmd = [*_no_network_prefix(), "sh", str(bundle / "install.sh"), str(venv)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=bundle.parent)
     out = done.stdout + done.stderr
@@ -89,7 +90,8 @@ def test_bundle_installs_with_no_index_and_runs_the_demo(tmp_path: Path) -> None
     pins = (bundle / "requirements" / f"{target}-py{PYTHON}.txt").read_text().split()
     processed = re.findall(r"^Processing (\S+)", installed, re.M)
     assert len(processed) == len(pins) and all(p.startswith("./hisbridge-offline/wheels/") for p in processed)
-    assert "Downloading" not in installed and "Looking in" not in installed
+    assert re.findall(r"^Looking in (.*)$", installed, re.M) == [f"links: {bundle / 'wheels'}"]
+    assert re.search(r"^\s*Downloading ", installed, re.M) is None
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import hisbridge; print(hisbridge.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
@@ -101,6 +103,11 @@ def test_bundle_installs_with_no_index_and_runs_the_demo(tmp_path: Path) -> None
     assert delivered and int(delivered[-1][1].replace(",", "")) > 0, out[-2000:]
     polled = re.search(r"polled by the gateway:\s*(\d+)", out)
     assert polled is not None and int(polled.group(1)) > 0, out[-2000:]
+
+    # an upgrade runs the same script on the same environment, whose own Python picks the wheels
+    again = _install(bundle, venv, tmp_path, python=None)
+    assert f"Python {PYTHON} ({venv}/bin/python)" in again
+    assert "Requirement already satisfied: hisbridge" in again
 
 
 def test_each_platform_is_resolved_with_its_own_markers() -> None:

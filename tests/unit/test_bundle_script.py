@@ -62,6 +62,19 @@ def test_a_package_without_a_wheel_is_named_with_its_platform(bundle: ModuleType
     ]
 
 
+def test_a_lock_the_wheels_do_not_complete_is_caught(bundle: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "requirements").mkdir()
+    _wheel(tmp_path / "wheels", "purewheel", "py3-none-any")
+    lockfile = tmp_path / "requirements" / "linux-aarch64-py3.12.txt"
+    lockfile.write_text("purewheel==1.0\n")
+    bundle.check_offline(tmp_path, "linux-aarch64", "3.12")
+
+    lockfile.write_text("purewheel==1.0\nlinuxonly==1.0\n")
+    with pytest.raises(bundle.BundleError, match=r"(?s)linux-aarch64-py3\.12: .*linuxonly==1\.0"):
+        bundle.check_offline(tmp_path, "linux-aarch64", "3.12")
+
+
 def test_missing_wheels_fail_the_build_unless_allowed(
     bundle: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
