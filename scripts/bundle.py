@@ -211,13 +211,16 @@ def _prepare(out: Path) -> None:
 
 
 def _write_texts(out: Path, requirement: str, combos: Sequence[str]) -> None:
-    for name in ("install.sh", "install.ps1"):
-        shutil.copy2(TEMPLATES / name, out / name)
+    shutil.copy2(TEMPLATES / "install.sh", out / "install.sh")
     (out / "install.sh").chmod(0o755)
-    contents = "".join(f"  requirements/{c}.txt\n" for c in combos)
+    # with a BOM: Windows PowerShell 5.1 reads a script without one in the ANSI code page (GBK on a
+    # Chinese server) and Notepad on older servers guesses the same
+    ps1 = (TEMPLATES / "install.ps1").read_text(encoding="utf-8")
+    (out / "install.ps1").write_text(ps1, encoding="utf-8-sig")
+    contents = "".join(f"    requirements/{c}.txt\n" for c in combos)
     readme = (TEMPLATES / "README.txt").read_text(encoding="utf-8")
     readme = readme.replace("@REQUIREMENT@", requirement).replace("@COMBOS@", contents)
-    (out / "README.txt").write_text(readme, encoding="utf-8")
+    (out / "README.txt").write_text(readme, encoding="utf-8-sig")
     shutil.copytree(ROOT / "deploy", out / "deploy")
 
 

@@ -96,7 +96,10 @@ def test_missing_wheels_fail_the_build_unless_allowed(
     assert pins == ["orjson==3.13.0", "hisbridge[oracle]==9.9"]
     checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out, capture_output=True)
     assert checked.returncode == 0, checked.stdout
-    assert "hisbridge[oracle]==9.9" in (out / "README.txt").read_text(encoding="utf-8")
+    assert "hisbridge[oracle]==9.9" in (out / "README.txt").read_text(encoding="utf-8-sig")
+    # Windows PowerShell 5.1 reads a script without a BOM in the ANSI code page: the Chinese would break
+    assert (out / "install.ps1").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (out / "README.txt").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_an_existing_folder_that_is_not_a_bundle_is_left_alone(bundle: ModuleType, tmp_path: Path) -> None:
