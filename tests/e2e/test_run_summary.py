@@ -37,7 +37,7 @@ def _summaries(log: Path) -> list[dict[str, Any]]:
             and e.get("event") == "运行概况 summary"]
 
 
-def _run_until(config: Path, log: Path, done: Any, timeout: float = 60.0) -> None:
+def _run_until(config: Path, log: Path, done: Any, timeout: float = 180.0) -> None:
     env = {**os.environ, "PYTHONPATH": SRC, "HISBRIDGE_LOG_JSON": "1"}
     with log.open("ab") as out:
         gateway = subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
