@@ -82,7 +82,8 @@ async def test_a_grant_made_at_one_institution_is_refused_to_the_other_over_the_
     refused = await rig.gateway.get(url, params={**WHO, "orgCode": "T01"})
     assert refused.status_code == 403 and refused.json()["code"] == "OTHER_INSTITUTION"
     assert "其他机构" in refused.json()["error"] and "another institution" in refused.json()["error"]
-    doc = await rig.gateway.get(f"/api/v1/shared/{consent['id']}/documents/any", params={**WHO, "orgCode": "T01"})
+    doc = await rig.gateway.get(f"/api/v1/shared/{consent['id']}/documents/any",
+                                params={**WHO, "orgCode": "T01"})
     assert doc.status_code == 403
     shown = await rig.gateway.get(f"/api/v1/consents/{consent['id']}", params={"orgCode": "T01"})
     assert shown.status_code == 403

@@ -6,7 +6,8 @@
 One set of services per institution (a hospital group's 医共体 members each have their own
 partner id, secrets and SM4 key); ``for_app()`` puts the default institution's consent
 service, encounter hooks, record service and audit recorder, and the whole ``SharingGroup``
-the web picks from by ``orgCode``, into the web app's ``AppServices``. ``viewer_url`` builds a signed workstation URL.
+the web picks from by ``orgCode``, into the web app's ``AppServices``. ``viewer_url`` builds a
+signed workstation URL.
 """
 
 from __future__ import annotations

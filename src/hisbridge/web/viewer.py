@@ -6,9 +6,9 @@ redirected here with a 308 by ``web.redirects``; the signature covers the query,
 Opened from the workstation with a signed URL (``hisbridge.web.signing``, same scheme as the
 other ``/ws`` pages): ``patientId``, ``encounterType``, ``encounterId``, ``userId``, ``deptCode``
 (+ optional ``userName``, ``role``, and ``orgCode``: the doctor's institution, required when the
-gateway serves several), ``exp``, ``sig``. A grant made to another institution is never shown. Without a grant it shows the
-authorization panel (粤健通 / 短信验证码 / 授权码, live status by polling); with one, a timeline
-by category and detail views under a watermark. Its JSON/fragment calls carry the same signed
+gateway serves several), ``exp``, ``sig``. A grant made to another institution is never shown.
+Without a grant it shows the authorization panel (粤健通 / 短信验证码 / 授权码, live status by
+polling); with one, a timeline by category and detail views under a watermark. Its JSON/fragment calls carry the same signed
 query string, so every call is checked again; no data is rendered without a current grant.
 """
 

@@ -4,9 +4,9 @@ Platform endpoints check the signed headers (SM3 or HMAC-SHA256, timestamp windo
 replay) and answer in the ``{resultCode, resultMessage, data}`` envelope. It serves one
 partner, or several (a hospital group's institutions, each with its own partner id, secrets,
 SM4 key and org code): a request is checked with the secret of the partner id it names, acts
-for that partner's org, and is noted in ``partner_calls``; callbacks are signed per partner. ``/sim/...`` lets a
-test or a demo act as the patient: read the SMS, get a third-party authorization code, approve,
-deny or revoke in "粤健通", and see the callbacks sent to the hospital.
+for that partner's org, and is noted in ``partner_calls``; callbacks are signed per partner.
+``/sim/...`` lets a test or a demo act as the patient: read the SMS, get a third-party
+authorization code, approve, deny or revoke in "粤健通", and see the callbacks sent to the hospital.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ class _Sim:
 def _platform_routes(app: FastAPI, sim: _Sim) -> None:
     p = sim.platform
     handlers: dict[str, Handler] = {  # (the partner the request names, its data)
-        "person_resolve": lambda g, d: p.resolve(*sim.identity(d, g), (d.get("patient") or {}).get("ehcCode")),
+        "person_resolve": lambda g, d: p.resolve(*sim.identity(d, g),
+                                                 (d.get("patient") or {}).get("ehcCode")),
         "apply": lambda g, d: p.apply(g.org_code, d, *sim.identity(d, g)).wire(),
         "sms_send": lambda g, d: p.resend_sms(g.org_code, str(d.get("authId"))).wire(),
         "sms_verify": lambda g, d: p.verify_sms(
@@ -126,7 +127,8 @@ def _platform_routes(app: FastAPI, sim: _Sim) -> None:
         ).wire(),
         "code_redeem": lambda g, d: p.redeem(g.org_code, d, sim.identity(d, g)[0]).wire(),
         "query": lambda g, d: [p.auth(str(d.get("authId")), g.org_code).wire()],
-        "cancel": lambda g, d: p.cancel(g.org_code, str(d.get("authId")), str(d.get("reason", "OTHER"))).wire(),
+        "cancel": lambda g, d: p.cancel(g.org_code, str(d.get("authId")),
+                                        str(d.get("reason", "OTHER"))).wire(),
         "record_index": lambda g, d: p.index(g.org_code, d),
         "record_document": lambda g, d: p.document(g.org_code, d),
     }
