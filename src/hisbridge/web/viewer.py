@@ -8,8 +8,9 @@ other ``/ws`` pages): ``patientId``, ``encounterType``, ``encounterId``, ``userI
 (+ optional ``userName``, ``role``, and ``orgCode``: the doctor's institution, required when the
 gateway serves several), ``exp``, ``sig``. A grant made to another institution is never shown.
 Without a grant it shows the authorization panel (粤健通 / 短信验证码 / 授权码, live status by
-polling); with one, a timeline by category and detail views under a watermark. Its JSON/fragment calls carry the same signed
-query string, so every call is checked again; no data is rendered without a current grant.
+polling); with one, a timeline by category and detail views under a watermark. Its
+JSON/fragment calls carry the same signed query string, so every call is checked again; no data
+is rendered without a current grant.
 """
 
 from __future__ import annotations
