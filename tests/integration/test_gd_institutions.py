@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from hisbridge.settings.secrets import new_secret
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
 
+pytestmark = pytest.mark.services  # SQLite and PostgreSQL
 WHO = {"userId": "D0001", "userName": "张医生", "deptCode": "0301"}
 
 
@@ -35,9 +35,9 @@ GROUP = [_partner("H01", "县人民医院"), _partner("T01", "甲镇卫生院")]
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[GdHealthRig]:
+async def rig(store_url: str) -> AsyncIterator[GdHealthRig]:
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=CHINA_TZ))
-    built = build_rig(f"sqlite:///{tmp_path / 'gw.db'}", clock=clock, institutions=GROUP)
+    built = build_rig(store_url, clock=clock, institutions=GROUP)
     yield built
     await built.aclose()
 
@@ -126,3 +126,21 @@ async def test_the_institution_is_required_and_checked_on_every_his_call(rig: Gd
     assert (await rig.register("P1", "MZ1", org_code="H01")).status_code == 202
     taken = await rig.register("P1", "MZ1", org_code="T01")  # a visit belongs to one institution
     assert taken.status_code == 409 and taken.json()["code"] == "OTHER_INSTITUTION"
+
+
+async def test_one_institutions_failing_refresh_does_not_stop_the_others(rig: GdHealthRig) -> None:
+    h01 = await rig.apply("APP", index=0, encounter_id="MZ1", org_code="H01")
+    t01 = await rig.apply("APP", index=1, encounter_id="MZ2", org_code="T01")
+    rig.platform.patient_decides(h01["authId"], "approve")
+    rig.platform.patient_decides(t01["authId"], "approve")  # callbacks not delivered: polling
+    group = rig.services.group
+    broken = group.pick("H01").consents
+
+    async def refused() -> int:
+        raise RuntimeError("H01's partner is refused")
+
+    broken.refresh_open = refused  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="H01"):
+        await group.refresh_open()
+    stored = group.pick("T01").consents.repo.get(t01["id"])
+    assert stored is not None and stored.status == "GRANTED"

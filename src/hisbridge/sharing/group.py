@@ -77,10 +77,17 @@ class SharingGroup:
         return next((m for m in self._members if m.partner_id == partner_id), self.default)
 
     async def refresh_open(self) -> int:
-        """The polling fallback for every institution; returns the consents that changed."""
-        changed = 0
+        """The polling fallback for every institution; returns the consents that changed. One
+        institution's failure (its partner refused, say) does not stop the others' refresh;
+        it is raised once they are done."""
+        changed, failure = 0, None
         for member in self._members:
-            changed += await member.consents.refresh_open()
+            try:
+                changed += await member.consents.refresh_open()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return changed
 
     async def observe(self, table: str, records: Iterable[Mapping[str, Any]]) -> int:
