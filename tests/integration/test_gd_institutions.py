@@ -144,3 +144,18 @@ async def test_one_institutions_failing_refresh_does_not_stop_the_others(rig: Gd
         await group.refresh_open()
     stored = group.pick("T01").consents.repo.get(t01["id"])
     assert stored is not None and stored.status == "GRANTED"
+
+
+async def test_visit_records_reach_the_institution_they_carry(rig: GdHealthRig) -> None:
+    def visit(serial: str, org: str) -> dict[str, Any]:
+        person = rig.resident(0)
+        return {"serial_number": serial, "id_card": person.id_no, "patient_id": "P1",
+                "patient_name": person.name, "activity_type_code": "1",
+                "activity_time": "2026-03-02 08:00:00", "dept_code": "0301", "org_code": org}
+
+    group = rig.services.group
+    acted = await group.observe("emr_activity_info", [visit("MZ7", "T01"), visit("MZ8", "X99")])
+    assert acted == 1  # the record of an institution the gateway does not serve is left alone
+    assert group.pick("T01").consents.repo.encounter("OUTPATIENT", "MZ7") is not None
+    assert group.pick("H01").consents.repo.encounter("OUTPATIENT", "MZ7") is None
+    assert group.pick("H01").consents.repo.encounter("OUTPATIENT", "MZ8") is None
