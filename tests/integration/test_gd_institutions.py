@@ -17,6 +17,7 @@ from sqlalchemy import select
 from hisbridge import _json
 from hisbridge._clock import CHINA_TZ, ManualClock
 from hisbridge.audit.log import AuditLog
+from hisbridge.connectors.gdhealth.client import signed_headers
 from hisbridge.settings.secrets import new_secret
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 from hisbridge.testing.gdhealth_rig import GdHealthRig, build_rig
@@ -159,3 +160,20 @@ async def test_visit_records_reach_the_institution_they_carry(rig: GdHealthRig) 
     assert group.pick("T01").consents.repo.encounter("OUTPATIENT", "MZ7") is not None
     assert group.pick("H01").consents.repo.encounter("OUTPATIENT", "MZ7") is None
     assert group.pick("H01").consents.repo.encounter("OUTPATIENT", "MZ8") is None
+
+
+async def test_a_callback_is_checked_with_the_secret_of_the_partner_it_names(rig: GdHealthRig) -> None:
+    consent = await rig.apply("APP", index=1, encounter_id="MZ2", org_code="T01")
+    rig.platform.patient_decides(consent["authId"], "approve")
+    h01, t01 = (i.gdhealth for i in rig.settings.institution_list())
+    body = _json.dumps({"authId": consent["authId"], "status": "GRANTED",
+                        "occurredAt": rig.clock.now().isoformat()})
+    now_ms = int(rig.clock.now().timestamp() * 1000)
+    forged = signed_headers(t01, body, now_ms, "n-1", secret=h01.callback_secret.get_secret_value())
+    refused = await rig.gateway.post("/api/v1/consents/callback", content=body, headers=forged)
+    assert refused.status_code == 401  # T01's partner id with H01's secret
+    right = signed_headers(t01, body, now_ms, "n-2", secret=t01.callback_secret.get_secret_value())
+    taken = await rig.gateway.post("/api/v1/consents/callback", content=body, headers=right)
+    assert taken.status_code == 200 and taken.json()["known"] is True
+    stored = rig.services.group.pick("T01").consents.repo.get(consent["id"])
+    assert stored is not None and stored.status == "GRANTED"
