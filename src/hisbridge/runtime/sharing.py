@@ -79,6 +79,9 @@ def build_gdhealth_services(
     institutions = settings.institution_list()
     log = AuditLog(engine, algorithm=settings.gdhealth.audit_hash, clock=clock)
     legacy = _legacy_owner(settings.gdhealth.org_code, [i.gdhealth.org_code for i in institutions])
+    partners = [i.gdhealth.partner_id for i in institutions]
+    if len(set(partners)) < len(partners):  # callbacks are routed by the partner id they carry
+        _log.warning("gdhealth: institutions share a partner id; its callbacks go to the first of them")
     members, platforms = [], []
     for n, institution in enumerate(institutions):
         gd = institution.gdhealth
