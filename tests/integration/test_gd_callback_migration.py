@@ -6,12 +6,11 @@ from datetime import datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Column, Engine, Table, inspect, select
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.sharing.consent.callbacks import CallbackNotice
-from hisbridge.sharing.consent.model import Channel, Consent, EncounterRef, EncounterType
-from hisbridge.sharing.consent.repository import ConsentRepository, StoredEncounter
+from hisbridge.sharing.consent.repository import ConsentRepository
 from hisbridge.store.migrate import alembic_config, applied, current_heads, pending, upgrade
 from hisbridge.store.schema.consent import gd_consent, gd_encounter
 
@@ -24,20 +23,33 @@ def engine(unmigrated_engine: Engine) -> Engine:
     return unmigrated_engine
 
 
+def _old(table: Table) -> list[Column[object]]:
+    return [c for c in table.columns if c.name != "org_code"]  # org_code came with consent_0003
+
+
 def _rows(engine: Engine) -> list[list[tuple[object, ...]]]:
     with engine.connect() as conn:
-        return [[tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+        return [[tuple(r) for r in conn.execute(select(*_old(t)).order_by(*t.primary_key.columns))]
                 for t in (gd_consent, gd_encounter)]
+
+
+def _write_old_rows(engine: Engine) -> None:
+    """Consents and encounters as the code of consent_0001 wrote them (no org_code)."""
+    with engine.begin() as conn:
+        for i, status in enumerate(("PENDING", "GRANTED", "REVOKED")):
+            conn.execute(gd_encounter.insert().values(
+                encounter_type="OUTPATIENT", encounter_id=f"MZ{i}", his_patient_id=f"P{i}",
+                id_no_enc="x", name_enc="y", updated_at=NOW))
+            conn.execute(gd_consent.insert().values(
+                id=f"C{i}", auth_id=f"GDA{i}", his_patient_id=f"P{i}", patient_masked="张*",
+                encounter_type="OUTPATIENT", encounter_id=f"MZ{i}", channel="APP", status=status,
+                created_at=NOW, updated_at=NOW))
 
 
 def test_upgrade_keeps_consents_and_adds_the_callback_table(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "consent_0001")
     repo = ConsentRepository(engine, "440100001")
-    for i, status in enumerate(("PENDING", "GRANTED", "REVOKED")):
-        ref = EncounterRef(EncounterType.OUTPATIENT, f"MZ{i}")
-        repo.upsert_encounter(StoredEncounter(ref, f"P{i}", "01", "x", "y", None, "OPEN"), NOW)
-        repo.insert(Consent(f"C{i}", f"P{i}", "张*", EncounterType.OUTPATIENT, f"MZ{i}",
-                            Channel.APP, status, NOW, auth_id=f"GDA{i}", updated_at=NOW))
+    _write_old_rows(engine)
     before = _rows(engine)
     assert "consent_0001" in current_heads(engine) and pending(engine)
     # This revision only (the next one, consent_0002_htime, moves China-time rows to UTC and

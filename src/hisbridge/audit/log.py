@@ -136,9 +136,12 @@ class AuditLog:
 class AuditRecorder:
     """What services call: one line per authorization step or record view."""
 
-    def __init__(self, log: AuditLog, *, key_secret: str) -> None:
+    def __init__(self, log: AuditLog, *, key_secret: str, org_code: str = "") -> None:
         self.log = log
         self._secret = key_secret
+        # The institution acting (a hospital group's gateway serves several): new entries carry
+        # it as ``orgCode`` in their detail; entries written before are left as they were.
+        self.org_code = org_code
 
     def key(self, his_patient_id: str) -> str:
         return patient_key(self._secret, his_patient_id)
@@ -151,7 +154,9 @@ class AuditRecorder:
 
     def record(self, action: str, operator: Operator, **fields: Any) -> AuditEntry:
         """Append ``action`` by ``operator``; ``detail`` may be a dict (stored as JSON)."""
-        detail = fields.pop("detail", None)
+        detail = fields.pop("detail", None) or {}
+        if self.org_code and isinstance(detail, dict):
+            detail = {"orgCode": self.org_code, **detail}
         return self.log.append(
             action,
             operator.user_id,
@@ -159,6 +164,6 @@ class AuditRecorder:
             role=operator.role,
             dept_code=operator.dept_code,
             client_addr=operator.client_addr,
-            detail=_json.dumps_str(detail or {}, sort_keys=True),
+            detail=_json.dumps_str(detail, sort_keys=True),
             **{k: ("" if v is None else str(v)) for k, v in fields.items()},
         )

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from hisbridge.runtime.delivery import DeliveryService
     from hisbridge.runtime.schedule import PollScheduler
     from hisbridge.runtime.sharing import GdHealthServices
-    from hisbridge.sharing.consent.encounters import EncounterHooks
+    from hisbridge.sharing.group import SharingGroup
     from hisbridge.warnings.services import MessageServices, MessageSettings
 
 __all__ = ["Gateway", "assemble", "message_settings"]
@@ -94,7 +94,7 @@ def _jobs(parts: Gateway, activity: Activity, clock: Clock) -> list[Job]:
     settings, engine, delivery = parts.settings, parts.engine, parts.delivery
     jobs: list[Job] = []
     if (gd := parts.gdhealth) is not None:
-        jobs.append(lambda: consent_poll_loop(gd.consents, activity))
+        jobs.append(lambda: consent_poll_loop(gd.group, activity))  # every institution
     jobs += [lambda: trim_loop(settings.memory.trim_every_s),
              lambda: prune_loop(engine, settings.retention, clock)]
     if settings.log.summary_every_s > 0:
@@ -162,7 +162,7 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
     gateway = Gateway(settings, engine, delivery, app, services, gdhealth, messages, scheduler)
     gateway.jobs = _jobs(gateway, activity, clock)
     if gdhealth is not None:
-        delivery.observers.append(_encounter_observer(gateway, gdhealth.encounter_hooks))
+        delivery.observers.append(_encounter_observer(gateway, gdhealth.group))
     _run_jobs_in_lifespan(gateway)
     return gateway
 
@@ -170,9 +170,10 @@ def assemble(settings: Settings, *, config: Path | None = None, clock: Clock = s
 _ENCOUNTER_TABLES = frozenset({"emr_activity_info", "emr_admission_info", "emr_discharge_info"})
 
 
-def _encounter_observer(gateway: Gateway, hooks: EncounterHooks) -> Callable[[str, Any], None]:
+def _encounter_observer(gateway: Gateway, hooks: SharingGroup) -> Callable[[str, Any], None]:
     """Registrations, admissions and discharges accepted by intake (pushed or polled) reach the
-    consent service, so the viewer offers authorization for the encounter at once."""
+    consent service of the institution they carry, so the viewer offers authorization for the
+    encounter at once."""
     from hisbridge.dictionary import load_dictionary
     from hisbridge.dictionary.wire import from_wire
 

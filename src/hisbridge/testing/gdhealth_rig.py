@@ -4,6 +4,9 @@ simulator, each reaching the other through ``httpx.ASGITransport``. Used by test
     rig = build_rig("sqlite:///tmp/x.db", clock=ManualClock())
     await rig.gateway.post("/api/v1/consents", json=...)
     rig.platform.patient_decides(auth_id, "approve")
+
+``build_rig(url, institutions=[{"org_code": "H01", "gdhealth": {...}}, ...])`` serves a hospital
+group: the simulator knows every institution's partner, and the helpers take ``org_code``.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class GdHealthRig:
         user_name: str = "张医生",
         dept_code: str = "0301",
         base: str = GATEWAY,
+        org_code: str | None = None,
     ) -> str:
         return viewer_url(
             self.settings,
@@ -73,25 +77,30 @@ class GdHealthRig:
             user_name=user_name,
             dept_code=dept_code,
             now=self.clock.now(),
+            org_code=org_code,
         )
 
     async def register(self, patient_id: str = "P1", encounter_id: str = "MZ1", *, index: int = 0,
-                       dept_code: str = "0301", visit_date: str = "2026-03-02") -> httpx.Response:
+                       dept_code: str = "0301", visit_date: str = "2026-03-02",
+                       org_code: str | None = None) -> httpx.Response:
         """The HIS registers an outpatient visit of resident ``index`` (``/api/v1/encounters``)."""
         person = self.resident(index)
         return await self.gateway.post("/api/v1/encounters", json={
             "event": "REGISTERED",
+            "orgCode": org_code,
             "patient": {"hisPatientId": patient_id, "idNo": person.id_no, "name": person.name},
             "encounter": {"type": "outpatient", "id": encounter_id, "visitDate": visit_date,
                           "deptCode": dept_code},
         })
 
     async def apply(
-        self, channel: str, *, index: int = 0, encounter_id: str = "MZ1", visit_date: str = "2026-03-02"
+        self, channel: str, *, index: int = 0, encounter_id: str = "MZ1", visit_date: str = "2026-03-02",
+        org_code: str | None = None,
     ) -> dict[str, Any]:
         """The HIS asks for an outpatient authorization of resident ``index`` (patient ``P{index+1}``)."""
         person = self.resident(index)
         body = {
+            "orgCode": org_code,
             "patient": {"hisPatientId": f"P{index + 1}", "idNo": person.id_no, "name": person.name},
             "channel": channel,
             "operator": {"userId": "D0001", "name": "张医生", "deptCode": "0301"},
@@ -114,9 +123,11 @@ def build_rig(
     clock: Clock = system_clock,
     seed: int = 7,
     residents: int = 6,
+    institutions: list[dict[str, Any]] | None = None,
     **gdhealth: Any,
 ) -> GdHealthRig:
-    """Migrate ``store_url``, build the simulator and the gateway wired to each other."""
+    """Migrate ``store_url``, build the simulator and the gateway wired to each other
+    (``institutions``: the ``institutions`` setting of a hospital group)."""
     from hisbridge.testing.secrets import TEST_SECRETS
     from hisbridge.web.app import create_app
 
@@ -131,7 +142,8 @@ def build_rig(
                 "org_name": SIM_ORG_NAME,
                 **gdhealth,
             }
-        )
+        ),
+        institutions=institutions or [],
     )
     engine = make_engine(store_url)
     upgrade(engine)
@@ -142,6 +154,7 @@ def build_rig(
         seed=seed,
         residents=residents,
         callback_transport=gateway_transport,
+        partners=tuple(i.gdhealth for i in settings.institution_list()),
     )
     services = build_gdhealth_services(settings, engine, clock, transport=httpx.ASGITransport(sim_app))
     gateway_app = create_app(settings, engine, clock=clock, services=services.for_app())

@@ -6,6 +6,11 @@ Called by the HIS (booking, registration, admission, discharge) and by workstati
 arrives at ``/api/v1/consents/callback``, checked with the callback secret (signature,
 timestamp window, nonce replay); refusals are audited.
 
+A gateway serving a hospital group (several institutions) needs each call to name its
+institution: ``orgCode`` in the body or the query (optional with one institution; with
+several, missing or unknown is a 400 in Chinese and English). A grant made to one institution
+is refused to the others; callbacks are checked with the secret of the partner id they carry.
+
 Times in bodies may name their zone (``2026-11-25T03:49:45+08:00``); a time without one
 (``2026-11-25 03:49:45``, as Chinese HIS systems send) is wall time in ``his.timezone``. A
 malformed time (a number, ``2026-13-01``...) is refused with 422 naming the field, before
@@ -111,6 +116,7 @@ class OperatorIn(BaseModel):
 
 
 class ConsentIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     patient: PatientIn
     encounter: EncounterIn
     channel: str = Field(pattern="(?i)^(booking|app|sms|auth_code|code)$")
@@ -118,12 +124,14 @@ class ConsentIn(BaseModel):
 
 
 class SmsIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     code: str | None = Field(None, pattern=r"^\s*\d{4,8}\s*$")
     resend: bool = False
     operator: OperatorIn
 
 
 class RedeemIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     authCode: str = Field(min_length=4, max_length=32)
     encounter: EncounterIn
     patient: PatientIn | None = None
@@ -131,11 +139,13 @@ class RedeemIn(BaseModel):
 
 
 class CancelIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     reason: str = Field("OTHER", pattern="^(BOOKING_CANCELLED|DISCHARGED|ENTERED_IN_ERROR|OTHER)$")
     operator: OperatorIn
 
 
 class BookingIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     bookingId: str = Field(min_length=1, max_length=64)
     status: str = Field("BOOKED", pattern="^(BOOKED|CANCELLED)$")
     patient: PatientIn | None = None
@@ -146,14 +156,20 @@ class BookingIn(BaseModel):
 
 
 class EncounterEventIn(BaseModel):
+    orgCode: str | None = Field(None, max_length=50)  # the institution (hospital groups)
     event: str = Field(pattern="^(REGISTERED|ADMITTED|DISCHARGED)$")
     patient: PatientIn
     encounter: EncounterIn
 
 
-def services(request: Request) -> tuple[ConsentService, EncounterHooks]:
-    """The consent service and hooks; 503 when record sharing is not wired."""
+def services(request: Request, org_code: str | None = None) -> tuple[ConsentService, EncounterHooks]:
+    """The consent service and hooks of the institution the call names (``org_code``, else the
+    query's ``orgCode``); 503 when record sharing is not wired, 400 for a missing or unknown
+    institution on a gateway serving several."""
     wired = services_of(request.app)
+    if wired.sharing is not None:
+        member = wired.sharing.pick(org_code or request.query_params.get("orgCode"))
+        return member.consents, member.hooks
     consents, hooks = wired.consents, wired.encounter_hooks
     if consents is None or hooks is None:
         raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
@@ -201,7 +217,7 @@ def _consent_routes(router: APIRouter) -> None:
     @router.post("/api/v1/consents", status_code=201)
     async def create(body: ConsentIn, request: Request) -> JSONResponse:
         require_token(request)
-        consents, _ = services(request)
+        consents, _ = services(request, body.orgCode)
         kind = EncounterType.parse(body.encounter.type)
         with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
             consents.note_encounter(body.patient.value(), body.encounter.value(his_zone(request)))
@@ -212,23 +228,25 @@ def _consent_routes(router: APIRouter) -> None:
 
     @router.get("/api/v1/consents")
     async def find(request: Request, hisPatientId: str, encounterId: str,
-                   encounterType: str = Query(pattern=_ENCOUNTER_TYPES)) -> JSONResponse:
+                   encounterType: str = Query(pattern=_ENCOUNTER_TYPES),
+                   orgCode: str | None = Query(None, max_length=50)) -> JSONResponse:
         require_token(request)
-        consents, _ = services(request)
+        consents, _ = services(request, orgCode)
         found = consents.current_for(hisPatientId, EncounterType.parse(encounterType), encounterId)
         if found is None:
             return JSONResponse({"consent": None})
         return JSONResponse({"consent": (await consents.get(found.id)).public()})
 
     @router.get("/api/v1/consents/{consent_id}")
-    async def get(consent_id: str, request: Request) -> dict[str, Any]:
+    async def get(consent_id: str, request: Request,
+                  orgCode: str | None = Query(None, max_length=50)) -> dict[str, Any]:
         require_token(request)
-        return (await services(request)[0].get(consent_id)).public()
+        return (await services(request, orgCode)[0].get(consent_id)).public()
 
     @router.post("/api/v1/consents/{consent_id}/sms-code")
     async def sms(consent_id: str, body: SmsIn, request: Request) -> dict[str, Any]:
         require_token(request)
-        consents, operator = services(request)[0], body.operator.value(request)
+        consents, operator = services(request, body.orgCode)[0], body.operator.value(request)
         if body.resend or not body.code:
             return (await consents.send_sms(consent_id, operator)).public()
         return (await consents.verify_sms(consent_id, body.code, operator)).public()
@@ -236,7 +254,7 @@ def _consent_routes(router: APIRouter) -> None:
     @router.post("/api/v1/consents/redeem")
     async def redeem(body: RedeemIn, request: Request) -> dict[str, Any]:
         require_token(request)
-        consents = services(request)[0]
+        consents = services(request, body.orgCode)[0]
         kind = EncounterType.parse(body.encounter.type)
         with consents.repo.encounter_restored_on_error(kind.value, body.encounter.id):
             if body.patient is not None:
@@ -249,7 +267,8 @@ def _consent_routes(router: APIRouter) -> None:
     @router.post("/api/v1/consents/{consent_id}/cancel")
     async def cancel(consent_id: str, body: CancelIn, request: Request) -> dict[str, Any]:
         require_token(request)
-        consent = await services(request)[0].cancel(consent_id, body.reason, body.operator.value(request))
+        consents = services(request, body.orgCode)[0]
+        consent = await consents.cancel(consent_id, body.reason, body.operator.value(request))
         return consent.public()
 
 
@@ -257,7 +276,7 @@ def _hook_routes(router: APIRouter) -> None:
     @router.post("/api/v1/bookings")
     async def booking(body: BookingIn, request: Request) -> JSONResponse:
         require_token(request)
-        _, hooks = services(request)
+        _, hooks = services(request, body.orgCode)
         operator = body.operator.value(request) if body.operator else SYSTEM
         if body.status == "CANCELLED":
             consent = await hooks.booking_cancelled(body.bookingId, operator)
@@ -278,7 +297,7 @@ def _hook_routes(router: APIRouter) -> None:
     @router.post("/api/v1/encounters")
     async def encounter(body: EncounterEventIn, request: Request) -> JSONResponse:
         require_token(request)
-        _, hooks = services(request)
+        _, hooks = services(request, body.orgCode)
         ref = body.encounter.value(his_zone(request))
         if body.event == "DISCHARGED":
             at = ref.discharged_at
@@ -293,8 +312,8 @@ def _hook_routes(router: APIRouter) -> None:
 def _callback_route(router: APIRouter) -> None:
     @router.post("/api/v1/consents/callback")
     async def callback(request: Request) -> JSONResponse:
-        consents, _ = services(request)
         body = await request.body()
+        consents = _callback_service(request)
         problem = _check_callback(request, consents, body)
         if problem is not None:
             consents.audit.record(
@@ -311,6 +330,15 @@ def _callback_route(router: APIRouter) -> None:
         consent, replayed = await consents.on_callback(notice)
         return JSONResponse({"resultCode": "0", "resultMessage": "success",
                              "known": consent is not None, "duplicate": replayed})
+
+
+def _callback_service(request: Request) -> ConsentService:
+    """The consent service of the institution whose partner id the callback carries."""
+    wired = services_of(request.app)
+    if wired.sharing is None:
+        return services(request)[0]
+    partner = request.headers.get(wired.sharing.default.consents.settings.headers.partner_id, "")
+    return wired.sharing.by_partner(partner).consents
 
 
 def _check_callback(request: Request, consents: ConsentService, body: bytes) -> str | None:

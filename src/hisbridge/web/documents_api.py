@@ -2,7 +2,9 @@
 patient's current grant (formerly ``/api/v1/records/...``, which redirects here with a 308).
 
 Every call re-checks the grant (a revocation stops the very next fetch) and is audited. The
-acting user is named in the query (``userId``, ``userName``, ``role``, ``deptCode``).
+acting user is named in the query (``userId``, ``userName``, ``role``, ``deptCode``), and on a
+gateway serving several institutions their institution (``orgCode``): a grant made to another
+institution is refused with 403, and the refusal audited.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from hisbridge.sharing.consent.model import Operator
 from hisbridge.sharing.consent.platform import IndexFilter
 from hisbridge.sharing.documents.service import RecordService
 from hisbridge.web.consents_api import require_token
+from hisbridge.web.services import services_of
 
 __all__ = ["mount", "operator_from", "record_service"]
 
 _CATEGORIES = {"VISIT", "LAB", "EXAM", "PHYSICAL_EXAM", "BLOOD", "VACCINATION"}
 
 
-def record_service(request: Request) -> RecordService:
+def record_service(request: Request, org_code: str | None = None) -> RecordService:
+    """The record service of the institution the call names (``org_code``, else the query's
+    ``orgCode``; see ``consents_api``); 503 when record sharing is not wired."""
+    group = services_of(request.app).sharing
+    if group is not None:
+        return group.pick(org_code or request.query_params.get("orgCode")).records
     found = getattr(request.app.state, "records", None)
     if found is None:
         raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
@@ -63,13 +71,14 @@ def mount(app: FastAPI) -> None:
         role: str = "DOCTOR",
         deptCode: str = "",
         category: str | None = None,
+        orgCode: Annotated[str | None, Query(max_length=50)] = None,
         from_: Annotated[date | None, Query(alias="from")] = None,
         to: date | None = None,
     ) -> dict[str, Any]:
         require_token(request)
         flt = IndexFilter(parse_categories(category), from_, to)
         operator = operator_from(request, userId, userName, role, deptCode)
-        entries = await record_service(request).index(consent_id, operator, flt)
+        entries = await record_service(request, orgCode).index(consent_id, operator, flt)
         return {
             "consentId": consent_id,
             "total": len(entries),
@@ -85,10 +94,11 @@ def mount(app: FastAPI) -> None:
         userName: str = "",
         role: str = "DOCTOR",
         deptCode: str = "",
+        orgCode: Annotated[str | None, Query(max_length=50)] = None,
     ) -> dict[str, Any]:
         require_token(request)
         operator = operator_from(request, userId, userName, role, deptCode)
-        found = await record_service(request).document(consent_id, doc_id, operator)
+        found = await record_service(request, orgCode).document(consent_id, doc_id, operator)
         return found.public()
 
     app.include_router(router)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from hisbridge.sharing.consent.encounters import EncounterHooks
     from hisbridge.sharing.consent.service import ConsentService
     from hisbridge.sharing.documents.service import RecordService
+    from hisbridge.sharing.group import SharingGroup
     from hisbridge.sources.sql_poll import SqlPoller
     from hisbridge.warnings.services import MessageServices
 
@@ -52,6 +53,7 @@ class AppServices:
     encounter_hooks: EncounterHooks | None = None
     records: RecordService | None = None
     audit: AuditRecorder | None = None
+    sharing: SharingGroup | None = None  # every institution's sharing services, by orgCode
     poller: SqlPoller | None = None  # the console's reconciliation page reads the HIS through it
     project: Project | None = None  # pushed records go through its code maps and drug catalogue
     activity: PushCounter | None = None

@@ -5,10 +5,12 @@ redirected here with a 308 by ``web.redirects``; the signature covers the query,
 
 Opened from the workstation with a signed URL (``hisbridge.web.signing``, same scheme as the
 other ``/ws`` pages): ``patientId``, ``encounterType``, ``encounterId``, ``userId``, ``deptCode``
-(+ optional ``userName``, ``role``), ``exp``, ``sig``. Without a grant it shows the
-authorization panel (粤健通 / 短信验证码 / 授权码, live status by polling); with one, a timeline
-by category and detail views under a watermark. Its JSON/fragment calls carry the same signed
-query string, so every call is checked again; no data is rendered without a current grant.
+(+ optional ``userName``, ``role``, and ``orgCode``: the doctor's institution, required when the
+gateway serves several), ``exp``, ``sig``. A grant made to another institution is never shown.
+Without a grant it shows the authorization panel (粤健通 / 短信验证码 / 授权码, live status by
+polling); with one, a timeline by category and detail views under a watermark. Its
+JSON/fragment calls carry the same signed query string, so every call is checked again; no data
+is rendered without a current grant.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class ViewerContext:
     encounter_id: str
     operator: Operator
     query: str
+    org_code: str | None = None  # the doctor's institution (hospital groups)
 
 
 def _context(request: Request) -> ViewerContext:
@@ -68,7 +71,8 @@ def _context(request: Request) -> ViewerContext:
         params.get("deptCode", ""),
         client_addr=addr,
     )
-    return ViewerContext(params["patientId"], kind, params["encounterId"], operator, request.url.query)
+    return ViewerContext(params["patientId"], kind, params["encounterId"], operator, request.url.query,
+                         params.get("orgCode"))
 
 
 def _forbidden(request: Request, reason: str) -> HTMLResponse:
@@ -105,7 +109,10 @@ def _page_routes(app: FastAPI) -> None:
             ctx = _context(request)
         except SignatureError as exc:
             return _forbidden(request, exc.reason)
-        consents, _ = services(request)
+        try:
+            consents, _ = services(request, ctx.org_code)
+        except ConsentProblem as problem:
+            return _refused(request, problem)
         state = _state(consents, ctx, await _current(consents, ctx))
         patient, reach = "", None
         stored = consents.repo.encounter(ctx.encounter_type.value, ctx.encounter_id)
@@ -137,17 +144,21 @@ def _page_routes(app: FastAPI) -> None:
         return await _detail(request, ctx, doc_id, "viewer/detail_page.html")
 
 
+def _refused(request: Request, problem: ConsentProblem) -> HTMLResponse:
+    return _TEMPLATES.TemplateResponse(
+        request, "viewer/refused.html", {"reason": problem.message_zh}, problem.status
+    )
+
+
 async def _detail(request: Request, ctx: ViewerContext, doc_id: str, template: str) -> Response:
-    consents, _ = services(request)
-    consent = consents.current_for(ctx.patient_id, ctx.encounter_type, ctx.encounter_id)
     try:
+        consents, _ = services(request, ctx.org_code)
+        consent = consents.current_for(ctx.patient_id, ctx.encounter_type, ctx.encounter_id)
         if consent is None:
             raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
-        document = await record_service(request).document(consent.id, doc_id, ctx.operator)
+        document = await record_service(request, ctx.org_code).document(consent.id, doc_id, ctx.operator)
     except ConsentProblem as problem:
-        return _TEMPLATES.TemplateResponse(
-            request, "viewer/refused.html", {"reason": problem.message_zh}, problem.status
-        )
+        return _refused(request, problem)
     stamp = request.app.state.clock.now().strftime("%Y-%m-%d %H:%M")
     mark = f"{ctx.operator.name or ctx.operator.user_id} {ctx.operator.user_id} {stamp}"
     return _TEMPLATES.TemplateResponse(
@@ -161,7 +172,10 @@ def _api_routes(app: FastAPI) -> None:
             ctx = _context(request)
         except SignatureError as exc:
             return JSONResponse({"error": REFUSALS[exc.reason]}, 403)
-        return ctx, services(request)[0]
+        try:
+            return ctx, services(request, ctx.org_code)[0]
+        except ConsentProblem as problem:
+            return _json_error(problem)
 
     @app.get("/ws/shared/api/state", include_in_schema=False)
     async def state(request: Request) -> Response:
@@ -194,11 +208,10 @@ def _api_routes(app: FastAPI) -> None:
         try:
             if consent is None:
                 raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
-            entries = await record_service(request).index(consent.id, ctx.operator, IndexFilter())
+            entries = await record_service(request, ctx.org_code).index(consent.id, ctx.operator,
+                                                                        IndexFilter())
         except ConsentProblem as problem:
-            return _TEMPLATES.TemplateResponse(
-                request, "viewer/refused.html", {"reason": problem.message_zh}, problem.status
-            )
+            return _refused(request, problem)
         return _TEMPLATES.TemplateResponse(
             request, "viewer/timeline.html", {"groups": timeline(entries), "ctx": ctx}
         )

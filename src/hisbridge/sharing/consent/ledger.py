@@ -24,7 +24,8 @@ from hisbridge.sharing.consent.model import (
 )
 from hisbridge.sharing.consent.platform import PlatformAuthorization
 from hisbridge.sharing.consent.platform_errors import PlatformError
-from hisbridge.sharing.consent.repository import ConsentRepository, StoredEncounter
+from hisbridge.sharing.consent.repository import ConsentRepository, ForeignEncounter, StoredEncounter
+from hisbridge.sharing.consent.scope import OUT_OF_SCOPE_ZH
 from hisbridge.sharing.consent.states import Event, Status, next_status, reconcile
 from hisbridge.sharing.consent.windows import earlier, effective_valid_to, grant_window
 
@@ -93,7 +94,12 @@ class ConsentLedger:
             patient.ehc_code,
             state,
         )
-        self.repo.upsert_encounter(stored, self.clock.now())
+        try:
+            self.repo.upsert_encounter(stored, self.clock.now())
+        except ForeignEncounter:
+            raise ConsentProblem("OTHER_INSTITUTION", "该就诊属于其他机构 the encounter belongs to "
+                                 "another institution", status=409,
+                                 data={"orgCode": self.repo.org_code}) from None
 
     def encounter(self, encounter_type: EncounterType, encounter_id: str) -> StoredEncounter:
         found = self.repo.encounter(encounter_type.value, encounter_id)
@@ -162,6 +168,9 @@ class ConsentLedger:
         consent = self.repo.get(consent_id)
         if consent is None:
             raise ConsentProblem("NOT_FOUND", "授权记录不存在", status=404)
+        if not self.repo.owns(consent.org_code):  # a grant is usable only where it was made
+            raise ConsentProblem("OTHER_INSTITUTION", OUT_OF_SCOPE_ZH["OTHER_INSTITUTION"],
+                                 status=403, data={"status": consent.status})
         return consent
 
     def _absorb(

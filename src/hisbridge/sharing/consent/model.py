@@ -100,6 +100,7 @@ class Consent:
     sms_attempts: int = 0
     updated_at: datetime | None = None
     channel_info: dict[str, object] = field(default_factory=dict)
+    org_code: str | None = None  # the institution it was made to (None: stored before groups)
 
     def is_open(self) -> bool:
         return self.status in ("PENDING", "GRANTED")
@@ -128,4 +129,5 @@ class Consent:
             "reason": self.reason,
             "smsAttempts": self.sms_attempts,
             "channelInfo": self.channel_info,
+            "orgCode": self.org_code,
         }

@@ -19,7 +19,7 @@ from hisbridge.sharing.consent.model import Channel, Consent, EncounterRef, Enco
 from hisbridge.store.errors import INTEGRITY_ERRORS
 from hisbridge.store.schema.consent import gd_callback, gd_consent, gd_encounter
 
-__all__ = ["ConsentRepository", "DuplicateOpen", "StoredEncounter"]
+__all__ = ["ConsentRepository", "DuplicateOpen", "ForeignEncounter", "StoredEncounter"]
 
 _TIMES = (
     "created_at",
@@ -38,6 +38,10 @@ _ATOMIC: ContextVar[Connection | None] = ContextVar("consent_atomic", default=No
 
 class DuplicateOpen(Terminal):
     """Another open consent exists for the same patient + institution + encounter."""
+
+
+class ForeignEncounter(Terminal):
+    """The encounter is already known as another institution's visit."""
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -65,9 +69,28 @@ class StoredEncounter:
 
 
 class ConsentRepository:
-    def __init__(self, engine: Engine, org_code: str) -> None:
+    """One institution's consents and encounters. Rows stored before hospital groups carry no
+    ``org_code``; they belong to the institution built with ``owns_unmarked`` (the original
+    single hospital). Lookups by consent id see every institution's rows, so that a grant
+    used by the wrong institution is refused (and audited) rather than not found."""
+
+    def __init__(self, engine: Engine, org_code: str, *, owns_unmarked: bool = True) -> None:
         self._engine = engine
         self._org = org_code
+        self._owns_unmarked = owns_unmarked
+
+    @property
+    def org_code(self) -> str:
+        return self._org
+
+    def owns(self, org_code: str | None) -> bool:
+        """Is a row marked ``org_code`` this institution's?"""
+        return org_code == self._org or (org_code is None and self._owns_unmarked)
+
+    def _mine(self, column: Any) -> Any:
+        if self._owns_unmarked:
+            return or_(column == self._org, column.is_(None))
+        return column == self._org
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -136,6 +159,7 @@ class ConsentRepository:
             "reason": consent.reason,
             "sms_attempts": consent.sms_attempts,
             "channel_info": _json.dumps_str(consent.channel_info),
+            "org_code": consent.org_code,
         }
         values.update({name: _local(getattr(consent, name)) for name in _TIMES})
         return values
@@ -199,6 +223,7 @@ class ConsentRepository:
             reason=row["reason"],
             sms_attempts=row["sms_attempts"],
             channel_info=_json.loads(row["channel_info"] or "{}"),
+            org_code=row["org_code"],
             **times,  # type: ignore[arg-type]
         )
 
@@ -212,22 +237,25 @@ class ConsentRepository:
         return self._one(gd_consent.c.id == consent_id)
 
     def by_auth_id(self, auth_id: str) -> Consent | None:
-        return self._one(gd_consent.c.auth_id == auth_id)
+        return self._one(gd_consent.c.auth_id == auth_id, self._mine(gd_consent.c.org_code))
 
     def latest_for(self, his_patient_id: str, encounters: list[tuple[str, str]]) -> Consent | None:
         """The newest consent of the patient for any of ``(type, id)``, open ones first."""
         match = or_(
             *(and_(gd_consent.c.encounter_type == t, gd_consent.c.encounter_id == i) for t, i in encounters)
         )
-        base = (gd_consent.c.his_patient_id == his_patient_id, match)
+        base = (gd_consent.c.his_patient_id == his_patient_id, match, self._mine(gd_consent.c.org_code))
         return self._one(*base, gd_consent.c.open_key.is_not(None)) or self._one(*base)
 
     def open_consents(self, limit: int = 500) -> list[Consent]:
-        query = select(gd_consent).where(gd_consent.c.open_key.is_not(None)).limit(limit)
+        query = (select(gd_consent)
+                 .where(gd_consent.c.open_key.is_not(None), self._mine(gd_consent.c.org_code))
+                 .limit(limit))
         with self._engine.connect() as conn:
             return [self._consent(dict(r)) for r in conn.execute(query).mappings()]
 
     def upsert_encounter(self, enc: StoredEncounter, now: datetime) -> None:
+        """Store the encounter as this institution's; ``ForeignEncounter`` if another's."""
         ref = enc.ref
         values = {
             "his_patient_id": enc.his_patient_id,
@@ -249,20 +277,21 @@ class ConsentRepository:
             gd_encounter.c.encounter_id == ref.encounter_id,
         )
         with self._writing() as conn:
-            done = conn.execute(update(gd_encounter).where(*key).values(**values))
-            if not done.rowcount:
-                conn.execute(
-                    gd_encounter.insert().values(
-                        encounter_type=ref.encounter_type.value,
-                        encounter_id=ref.encounter_id,
-                        **values,
-                    )
-                )
+            known = conn.execute(select(gd_encounter.c.org_code).where(*key)).first()
+            if known is not None and not self.owns(known.org_code):
+                raise ForeignEncounter(f"{ref.encounter_type.value}:{ref.encounter_id}")
+            if known is not None:
+                conn.execute(update(gd_encounter).where(*key).values(**values))
+            else:
+                conn.execute(gd_encounter.insert().values(
+                    encounter_type=ref.encounter_type.value, encounter_id=ref.encounter_id,
+                    org_code=self._org, **values))
 
     def encounter(self, encounter_type: str, encounter_id: str) -> StoredEncounter | None:
         query = select(gd_encounter).where(
             gd_encounter.c.encounter_type == encounter_type,
             gd_encounter.c.encounter_id == encounter_id,
+            self._mine(gd_encounter.c.org_code),
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).mappings().first()

@@ -1,5 +1,8 @@
 """Who may use a grant: ``consent.viewer_scope`` as a pure decision.
 
+A grant is made to one institution and is never usable by another (a hospital group serves
+several on one gateway): that refusal, ``OTHER_INSTITUTION``, holds whatever the scope.
+
 A patient authorizes viewing for one encounter; the HIS signs the doctor who opens the viewer.
 Whether a doctor other than the one who asked may view under the grant depends on the scope:
 
@@ -25,6 +28,8 @@ ViewerScope = Literal["institution", "department", "doctor"]
 OUT_OF_SCOPE_ZH = {
     "OTHER_DOCTOR": "该授权由其他医生申请，仅申请医生可调阅 (consent.viewer_scope = doctor)",
     "OTHER_DEPARTMENT": "该授权属于其他科室的就诊，本科室医生不能调阅 (consent.viewer_scope = department)",
+    "OTHER_INSTITUTION": "该授权是患者授予其他机构的，本机构不能使用 "
+                         "the grant was made to another institution and cannot be used here",
 }
 
 

@@ -122,6 +122,7 @@ class ConsentService(ConsentLedger):
                 remote.request_expires_at,
             ),
             channel_info=_public_channel_info(remote.channel_info),
+            org_code=self.repo.org_code,
         )
         try:
             self.repo.insert(consent)

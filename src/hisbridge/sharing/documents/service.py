@@ -110,7 +110,8 @@ class RecordService:
                 consent_id=consent_id,
                 doc_id=doc_id,
                 outcome=f"refused:{problem.code}",
-                detail={"status": problem.data.get("status")},
+                detail={"status": problem.data.get("status"),
+                        **({"grantedTo": known.org_code} if known and known.org_code else {})},
             )
             raise
 

@@ -1,9 +1,12 @@
 """The provincial platform simulator as an ASGI app (api.md Part A plus ``/sim/...``).
 
 Platform endpoints check the signed headers (SM3 or HMAC-SHA256, timestamp window, nonce
-replay) and answer in the ``{resultCode, resultMessage, data}`` envelope. ``/sim/...`` lets a
-test or a demo act as the patient: read the SMS, get a third-party authorization code, approve,
-deny or revoke in "粤健通", and see the callbacks sent to the hospital.
+replay) and answer in the ``{resultCode, resultMessage, data}`` envelope. It serves one
+partner, or several (a hospital group's institutions, each with its own partner id, secrets,
+SM4 key and org code): a request is checked with the secret of the partner id it names, acts
+for that partner's org, and is noted in ``partner_calls``; callbacks are signed per partner.
+``/sim/...`` lets a test or a demo act as the patient: read the SMS, get a third-party
+authorization code, approve, deny or revoke in "粤健通", and see the callbacks sent to the hospital.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ SIM_ORG_NAME = "示例市第一人民医院"  # synthetic: the simulated hospita
 
 log = logging.getLogger("hisbridge.sim.gdhealth")
 
-Handler = Callable[[str, dict[str, Any]], Any]
+Handler = Callable[[GdHealthSettings, dict[str, Any]], Any]
 
 
 class _Sim:
@@ -40,8 +43,12 @@ class _Sim:
         config: GdHealthSettings,
         platform: SimPlatform,
         transport: httpx.AsyncBaseTransport | None,
+        partners: tuple[GdHealthSettings, ...] = (),
     ) -> None:
         self.config, self.platform = config, platform
+        self.partners = {p.partner_id: p for p in partners or (config,)}
+        self.by_org = {p.org_code: p for p in partners or (config,)}
+        self.partner_calls = Recent(platform.history)  # (endpoint, partner id, org) per request
         self.cipher = FieldCipher(config.sm4_key.get_secret_value())
         self.nonces = NonceLedger(config.timestamp_window_s * 1000)
         self.http = httpx.AsyncClient(transport=transport, timeout=5.0)
@@ -52,7 +59,8 @@ class _Sim:
         text = message or ("success" if code == names.success_code else MESSAGES_ZH.get(code, ""))
         return {names.code: code, names.message: text, "requestId": _ids.new_id(), names.data: data}
 
-    def authenticate(self, request: Request, body: bytes) -> str | None:
+    def authenticate(self, request: Request, body: bytes) -> tuple[str | None, GdHealthSettings]:
+        """(refusal code or None, the partner the request names)."""
         names = self.config.headers
         headers = SignedHeaders(
             *(
@@ -61,36 +69,44 @@ class _Sim:
             )
         )
         now_ms = int(self.platform.clock.now().timestamp() * 1000)
+        partner = self.partners.get(headers.partner_id, self.config)
         problem = check_signed(
             headers,
             body,
-            method=self.config.sign_method,
-            secret=self.config.partner_secret.get_secret_value(),
-            expected_partner=self.config.partner_id,
+            method=partner.sign_method,
+            secret=partner.partner_secret.get_secret_value(),
+            expected_partner=partner.partner_id,
             now_ms=now_ms,
-            window_s=self.config.timestamp_window_s,
+            window_s=partner.timestamp_window_s,
             nonces=self.nonces,
         )
-        if problem is None and request.headers.get(names.org_code) != self.config.org_code:
+        if problem is None and request.headers.get(names.org_code) != partner.org_code:
             problem = "1004"
-        return problem
+        return problem, partner
 
-    def identity(self, data: dict[str, Any]) -> tuple[str | None, str | None]:
+    def cipher_of(self, partner: GdHealthSettings) -> FieldCipher:
+        return self.cipher if partner is self.config else FieldCipher(partner.sm4_key.get_secret_value())
+
+    def identity(self, data: dict[str, Any], partner: GdHealthSettings | None = None
+                 ) -> tuple[str | None, str | None]:
+        """The patient's id number and name, decrypted with the partner's SM4 key."""
+        cipher = self.cipher_of(partner or self.config)
         patient = data.get("patient") or {}
-        id_no = self.cipher.decrypt(patient["idNo"]) if patient.get("idNo") else None
-        name = self.cipher.decrypt(patient["name"]) if patient.get("name") else None
+        id_no = cipher.decrypt(patient["idNo"]) if patient.get("idNo") else None
+        name = cipher.decrypt(patient["name"]) if patient.get("name") else None
         return id_no, name
 
     async def deliver_callbacks(self) -> None:
         """POST every undelivered callback once, signed with the callback secret."""
-        secret = self.config.callback_secret.get_secret_value()
         for item in list(self.platform.callbacks):  # a request may queue more meanwhile
             if item["delivered"] or item["attempts"] >= 5:
                 continue
             item["attempts"] += 1
+            partner = self.by_org.get(item.get("org", ""), self.config)
+            secret = partner.callback_secret.get_secret_value()
             body = _json.dumps(item["payload"])
             now_ms = int(self.platform.clock.now().timestamp() * 1000)
-            headers = signed_headers(self.config, body, now_ms, _ids.new_id(), secret=secret)
+            headers = signed_headers(partner, body, now_ms, _ids.new_id(), secret=secret)
             try:
                 reply = await self.http.post(item["url"], content=body, headers=headers)
                 item["delivered"] = reply.status_code == 200
@@ -101,18 +117,20 @@ class _Sim:
 
 def _platform_routes(app: FastAPI, sim: _Sim) -> None:
     p = sim.platform
-    handlers: dict[str, Handler] = {
-        "person_resolve": lambda org, d: p.resolve(*sim.identity(d), (d.get("patient") or {}).get("ehcCode")),
-        "apply": lambda org, d: p.apply(org, d, *sim.identity(d)).wire(),
-        "sms_send": lambda org, d: p.resend_sms(org, str(d.get("authId"))).wire(),
-        "sms_verify": lambda org, d: p.verify_sms(
-            org, str(d.get("authId")), str(d.get("smsCode", ""))
+    handlers: dict[str, Handler] = {  # (the partner the request names, its data)
+        "person_resolve": lambda g, d: p.resolve(*sim.identity(d, g),
+                                                 (d.get("patient") or {}).get("ehcCode")),
+        "apply": lambda g, d: p.apply(g.org_code, d, *sim.identity(d, g)).wire(),
+        "sms_send": lambda g, d: p.resend_sms(g.org_code, str(d.get("authId"))).wire(),
+        "sms_verify": lambda g, d: p.verify_sms(
+            g.org_code, str(d.get("authId")), str(d.get("smsCode", ""))
         ).wire(),
-        "code_redeem": lambda org, d: p.redeem(org, d, sim.identity(d)[0]).wire(),
-        "query": lambda org, d: [p.auth(str(d.get("authId")), org).wire()],
-        "cancel": lambda org, d: p.cancel(org, str(d.get("authId")), str(d.get("reason", "OTHER"))).wire(),
-        "record_index": lambda org, d: p.index(org, d),
-        "record_document": lambda org, d: p.document(org, d),
+        "code_redeem": lambda g, d: p.redeem(g.org_code, d, sim.identity(d, g)[0]).wire(),
+        "query": lambda g, d: [p.auth(str(d.get("authId")), g.org_code).wire()],
+        "cancel": lambda g, d: p.cancel(g.org_code, str(d.get("authId")),
+                                        str(d.get("reason", "OTHER"))).wire(),
+        "record_index": lambda g, d: p.index(g.org_code, d),
+        "record_document": lambda g, d: p.document(g.org_code, d),
     }
     for name, handler in handlers.items():
         app.add_api_route(
@@ -127,7 +145,9 @@ def _platform_routes(app: FastAPI, sim: _Sim) -> None:
 def _endpoint(sim: _Sim, name: str, handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def endpoint(request: Request) -> JSONResponse:
         body = await request.body()
-        problem = sim.authenticate(request, body)
+        problem, partner = sim.authenticate(request, body)
+        sim.partner_calls.append({"endpoint": name, "partnerId": partner.partner_id,
+                                  "org": partner.org_code, "code": problem})
         if problem is not None:
             sim.refused.append({"endpoint": name, "code": problem})
             return JSONResponse(sim.envelope(problem), 401)
@@ -139,7 +159,7 @@ def _endpoint(sim: _Sim, name: str, handler: Handler) -> Callable[[Request], Awa
         except ValueError:
             return JSONResponse(sim.envelope("5000", message="malformed request body"), 400)
         try:
-            result = handler(sim.config.org_code, data)
+            result = handler(partner, data)
         except SimError as exc:
             return JSONResponse(sim.envelope(exc.code, exc.data, exc.message))
         await sim.deliver_callbacks()
@@ -253,9 +273,11 @@ def create_gdhealth_sim_app(
     residents: int = 12,
     callback_transport: httpx.AsyncBaseTransport | None = None,
     history: int = 1000,
+    partners: tuple[GdHealthSettings, ...] = (),
 ) -> FastAPI:
     """The simulator; ``app.state.platform`` is its ``SimPlatform`` (for in-process tests).
-    ``history`` bounds what it remembers (SMS, notices, callbacks, refusals, ended requests)."""
+    ``history`` bounds what it remembers (SMS, notices, callbacks, refusals, ended requests);
+    ``partners`` are the hospital group's institutions it serves (default: ``config``'s one)."""
     platform = SimPlatform(
         clock=clock,
         seed=seed,
@@ -265,7 +287,9 @@ def create_gdhealth_sim_app(
         history=history,
     )
     app = FastAPI(title="广东健康档案互通系统 模拟器 / provincial platform simulator")
-    sim = _Sim(config, platform, callback_transport)
+    for partner in partners:  # the platform's register knows every institution's name
+        platform.org_names.setdefault(partner.org_code, partner.org_name or partner.org_code)
+    sim = _Sim(config, platform, callback_transport, partners)
     app.state.platform = platform
     app.state.sim = sim
     _platform_routes(app, sim)

@@ -418,6 +418,7 @@ class SimPlatform:
         self.callbacks.append(
             {
                 "url": auth.callback_url,
+                "org": auth.org_code,  # whose partner signs it
                 "delivered": False,
                 "attempts": 0,
                 "lastError": None,

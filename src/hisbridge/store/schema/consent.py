@@ -2,6 +2,7 @@
 
 ``gd_consent.open_key`` is set only while the consent is open (PENDING/GRANTED), and is unique:
 the database itself keeps one open authorization per patient + institution + encounter.
+Both carry the institution's ``org_code`` (a hospital group serves several on one gateway).
 Patient identity in ``gd_encounter`` is SM4-encrypted at rest (needed to apply later).
 ``gd_callback`` remembers each platform callback once (its key is unique), so a callback the
 platform retries changes state once; later deliveries only count up ``deliveries``.
@@ -51,6 +52,9 @@ gd_consent = Table(
     Column("reason", String(64), nullable=True),
     Column("sms_attempts", Integer, nullable=False, server_default=text("0")),
     Column("channel_info", Text, nullable=False, server_default="{}"),
+    # The institution the grant was made to (NULL: the original single institution, see
+    # docs/gdhealth.md); only that institution may use it.
+    Column("org_code", String(50), nullable=True),
     CheckConstraint(
         "status IN ('PENDING','GRANTED','DENIED','EXPIRED','REVOKED','CANCELLED','CLOSED')",
         name="status",
@@ -58,6 +62,7 @@ gd_consent = Table(
     Index(None, "auth_id"),
     Index(None, "his_patient_id", "encounter_id"),
     Index(None, "status", "valid_to"),
+    Index(None, "org_code"),
 )
 
 gd_encounter = Table(
@@ -78,9 +83,11 @@ gd_encounter = Table(
     Column("discharged_at", TIMESTAMP, nullable=True),
     Column("state", String(16), nullable=False, server_default="OPEN"),
     Column("updated_at", TIMESTAMP, nullable=False),
+    Column("org_code", String(50), nullable=True),  # the institution of the visit (NULL: as above)
     CheckConstraint("state IN ('OPEN','CLOSED','CANCELLED')", name="state"),
     Index(None, "his_patient_id"),
     Index(None, "appointment_id"),
+    Index(None, "org_code"),
 )
 
 gd_callback = Table(
