@@ -42,14 +42,17 @@ def call_app(app: Any, case: schemathesis.Case) -> httpx.Response:
 
 def crashed(reply: httpx.Response) -> bool:
     """A server error that is not a documented one: 502/503/504 with a JSON ``error`` saying
-    which upstream (the provincial platform, the front-end) is unavailable are answers."""
+    which upstream (the provincial platform, the front-end) is unavailable are answers, and so
+    is ``/readyz``'s 503 ``{"status": "not_ready", ...}``."""
     if reply.status_code < 500:
         return False
     if reply.status_code in (502, 503, 504):
         try:
-            return not reply.json().get("error")
+            body = reply.json()
         except ValueError:
             return True
+        # /readyz's documented "not ready" (docs/deploy.md): the front-end here is unreachable
+        return not (body.get("error") or body.get("status") == "not_ready")
     return True
 
 

@@ -136,6 +136,27 @@ def walk_settings(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Itera
         else:
             doc = docs.get(name)
             leaves.append(_leaf((*prefix, name), info, doc.text if doc else ""))
-    yield SectionDoc(".".join(prefix), inspect.cleandoc(model.__doc__ or ""), tuple(leaves))
+    if prefix:
+        yield SectionDoc(".".join(prefix), inspect.cleandoc(model.__doc__ or ""), tuple(leaves))
+    else:  # the root's own leaves (a list of items, like institutions) each get a section
+        yield SectionDoc("", inspect.cleandoc(model.__doc__ or ""), ())
+        for leaf in leaves:
+            yield SectionDoc(leaf.path, _items_doc(model.model_fields[leaf.path].annotation),
+                             (leaf,))
     for path, sub in nested:
         yield from walk_settings(sub, path)
+
+
+def _items_doc(annotation: Any) -> str:
+    """For ``list[Model]``: the item's docstring and one line per item field."""
+    item = next((a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)),
+                None)
+    if item is None:
+        return ""
+    docs = class_field_docs(item)
+    lines = [inspect.cleandoc(item.__doc__ or ""), "", "Each item / 每一项:", ""]
+    for name, info in item.model_fields.items():
+        doc = docs.get(name)
+        text = (doc.text if doc else "") or info.description or ""
+        lines.append(f"- `{name}` ({type_name(info.annotation)}): {text}")
+    return "\n".join(lines)

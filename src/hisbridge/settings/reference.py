@@ -24,6 +24,8 @@ SECTION_TITLES_ZH: dict[str, str] = {
     "console": "运维控制台：登录会话、失败锁定、机器令牌、界面语言、告警规则",
     "memory": "长期运行时的内存控制：SQLite 堆上限、malloc 分配区与归还内存",
     "retention": "保留期清理：已完成的发件箱条目、尝试记录、旧版本与日志表按天数清理",
+    "institutions": ("医共体 / 多院区：本网关服务的各机构（机构代码、与 frontend/gdhealth 不同的配置、"
+                     "适用的表）；空 = 单一医院"),
     "log": "运行日志：hisbridge run 每隔多少秒写一行运行概况（抽取、接收、送达、扣留、死信、积压）",
 }
 
