@@ -186,12 +186,12 @@ async def test_revocation_mid_viewing_stops_next_fetch(rig: GdHealthRig) -> None
     items = (await index(rig, consent["id"])).json()["items"]
     url = f"/api/v1/shared/{consent['id']}/documents/{items[0]['docId']}"
     assert (await rig.gateway.get(url, params=WHO)).status_code == 200  # now cached
-    assert len(rig.services.records.cache) == 1
+    assert len(rig.services.documents.cache) == 1
     await rig.sim.post(f"/sim/authorizations/{consent['authId']}/revoke")
-    assert len(rig.services.records.cache) == 0  # purged on the callback, before any fetch
+    assert len(rig.services.documents.cache) == 0  # purged on the callback, before any fetch
     reply = await rig.gateway.get(url, params=WHO)
     assert reply.status_code == 403 and reply.json()["error"] == "患者已撤销授权"
-    assert len(rig.services.records.cache) == 0
+    assert len(rig.services.documents.cache) == 0
 
 
 async def test_revocation_without_callback_still_stops_cached_fetch(rig: GdHealthRig) -> None:

@@ -84,12 +84,12 @@ async def test_the_department_comes_from_base_user_not_the_link(rig: GdHealthRig
 
 
 async def test_doctor_scope_and_institution_scope(rig: GdHealthRig) -> None:
-    rig.services.records.scope = "doctor"
+    rig.services.documents.scope = "doctor"
     colleague = await rig.gateway.get(_api(rig, "D0002", "0301").format("timeline"))
     assert colleague.status_code == 403 and "仅申请医生可调阅" in colleague.text
     own = await rig.gateway.get(_api(rig, "D0001", "0301").format("timeline"))
     assert own.status_code == 200
-    rig.services.records.scope = "institution"
+    rig.services.documents.scope = "institution"
     anyone = await rig.gateway.get(_api(rig, "D0009", "0402").format("timeline"))
     assert anyone.status_code == 200
     assert _refusals(rig) == [("RECORD_INDEX", "D0002", "refused:OTHER_DOCTOR")]

@@ -29,7 +29,7 @@ from hisbridge.sharing.consent.platform import ProvincialPlatform
 from hisbridge.sharing.consent.repository import ConsentRepository
 from hisbridge.sharing.consent.service import ConsentService
 from hisbridge.sharing.documents.cache import GrantBoundCache
-from hisbridge.sharing.documents.service import RecordService
+from hisbridge.sharing.documents.service import DocumentService
 from hisbridge.sharing.group import InstitutionSharing, SharingGroup
 from hisbridge.store.directory import StoreDoctorDirectory
 from hisbridge.web.services import NO_SERVICES, AppServices
@@ -46,7 +46,7 @@ class GdHealthServices:
 
     consents: ConsentService
     encounter_hooks: EncounterHooks
-    records: RecordService
+    documents: DocumentService
     audit: AuditRecorder
     platform: ProvincialPlatform
     group: SharingGroup
@@ -55,7 +55,7 @@ class GdHealthServices:
     def for_app(self, base: AppServices = NO_SERVICES) -> AppServices:
         """``base`` with the record-sharing services the web app's concerns read."""
         return replace(base, consents=self.consents, encounter_hooks=self.encounter_hooks,
-                       records=self.records, audit=self.audit, sharing=self.group)
+                       documents=self.documents, audit=self.audit, sharing=self.group)
 
     async def aclose(self) -> None:
         for platform in self.platforms or (self.platform,):
@@ -92,7 +92,7 @@ def build_gdhealth_services(
         platforms.append(own)
     first = members[0]
     audit = first.consents.audit
-    return GdHealthServices(first.consents, first.hooks, first.records, audit, platforms[0],
+    return GdHealthServices(first.consents, first.hooks, first.documents, audit, platforms[0],
                             SharingGroup(members), tuple(dict.fromkeys(platforms)))
 
 
@@ -110,10 +110,10 @@ def _institution(settings: Settings, engine: Engine, gd: GdHealthSettings, platf
     consents = ConsentService(repo, platform, audit, gd, clock)
     cache = GrantBoundCache(gd.cache_max_entries)
     consents.on_end(cache.purge)  # cached documents never outlive the grant
-    records = RecordService(consents, platform, audit, cache, clock,
+    documents = DocumentService(consents, platform, audit, cache, clock,
                             scope=settings.consent.viewer_scope,
                             doctor_dept=StoreDoctorDirectory(engine).dept_of)
-    return InstitutionSharing(gd.org_code, gd.partner_id, consents, EncounterHooks(consents), records)
+    return InstitutionSharing(gd.org_code, gd.partner_id, consents, EncounterHooks(consents), documents)
 
 
 def viewer_url(

@@ -17,7 +17,7 @@ from typing import Any
 from hisbridge.sharing.consent.encounters import EncounterHooks
 from hisbridge.sharing.consent.errors import ConsentProblem
 from hisbridge.sharing.consent.service import ConsentService
-from hisbridge.sharing.documents.service import RecordService
+from hisbridge.sharing.documents.service import DocumentService
 
 __all__ = ["InstitutionSharing", "SharingGroup"]
 
@@ -32,7 +32,7 @@ class InstitutionSharing:
     partner_id: str
     consents: ConsentService
     hooks: EncounterHooks
-    records: RecordService
+    documents: DocumentService
 
 
 class SharingGroup:

@@ -101,7 +101,7 @@ def create_app(settings: Settings, engine: Engine, *, clock: Clock = system_cloc
     app.state.services = services  # read with web.services.services_of
     # warnings_api, widgets and documents_api still read these two by name.
     app.state.messages = services.messages
-    app.state.records = services.records
+    app.state.documents = services.documents
     _install_error_handlers(app)
     # In the order they are mounted: the console's gate sits in front of the routes after it;
     # the old route names (redirects) come before the routes and static mounts that replace them.

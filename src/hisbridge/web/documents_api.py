@@ -17,22 +17,22 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from hisbridge.sharing.consent.errors import ConsentProblem
 from hisbridge.sharing.consent.model import Operator
 from hisbridge.sharing.consent.platform import IndexFilter
-from hisbridge.sharing.documents.service import RecordService
+from hisbridge.sharing.documents.service import DocumentService
 from hisbridge.web.consents_api import require_token
 from hisbridge.web.services import services_of
 
-__all__ = ["mount", "operator_from", "record_service"]
+__all__ = ["document_service", "mount", "operator_from"]
 
 _CATEGORIES = {"VISIT", "LAB", "EXAM", "PHYSICAL_EXAM", "BLOOD", "VACCINATION"}
 
 
-def record_service(request: Request, org_code: str | None = None) -> RecordService:
+def document_service(request: Request, org_code: str | None = None) -> DocumentService:
     """The record service of the institution the call names (``org_code``, else the query's
     ``orgCode``; see ``consents_api``); 503 when record sharing is not wired."""
     group = services_of(request.app).sharing
     if group is not None:
-        return group.pick(org_code or request.query_params.get("orgCode")).records
-    found = getattr(request.app.state, "records", None)
+        return group.pick(org_code or request.query_params.get("orgCode")).documents
+    found = getattr(request.app.state, "documents", None)
     if found is None:
         raise ConsentProblem("DISABLED", "未启用健康档案互通服务 gdhealth services not wired", status=503)
     return found  # type: ignore[no-any-return]
@@ -78,7 +78,7 @@ def mount(app: FastAPI) -> None:
         require_token(request)
         flt = IndexFilter(parse_categories(category), from_, to)
         operator = operator_from(request, userId, userName, role, deptCode)
-        entries = await record_service(request, orgCode).index(consent_id, operator, flt)
+        entries = await document_service(request, orgCode).index(consent_id, operator, flt)
         return {
             "consentId": consent_id,
             "total": len(entries),
@@ -98,7 +98,7 @@ def mount(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         require_token(request)
         operator = operator_from(request, userId, userName, role, deptCode)
-        found = await record_service(request, orgCode).document(consent_id, doc_id, operator)
+        found = await document_service(request, orgCode).document(consent_id, doc_id, operator)
         return found.public()
 
     app.include_router(router)

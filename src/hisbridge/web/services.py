@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hisbridge.project.load import Project
     from hisbridge.sharing.consent.encounters import EncounterHooks
     from hisbridge.sharing.consent.service import ConsentService
-    from hisbridge.sharing.documents.service import RecordService
+    from hisbridge.sharing.documents.service import DocumentService
     from hisbridge.sharing.group import SharingGroup
     from hisbridge.sources.sql_poll import SqlPoller
     from hisbridge.warnings.services import MessageServices
@@ -51,7 +51,7 @@ class AppServices:
     messages: MessageServices | None = None
     consents: ConsentService | None = None
     encounter_hooks: EncounterHooks | None = None
-    records: RecordService | None = None
+    documents: DocumentService | None = None
     audit: AuditRecorder | None = None
     sharing: SharingGroup | None = None  # every institution's sharing services, by orgCode
     poller: SqlPoller | None = None  # the console's reconciliation page reads the HIS through it

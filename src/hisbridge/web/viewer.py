@@ -31,7 +31,7 @@ from hisbridge.sharing.consent.platform import IndexFilter
 from hisbridge.sharing.consent.service import NOT_GRANTED_ZH, ConsentService
 from hisbridge.sharing.documents.viewer_model import CATEGORY_LABELS, detail_view, timeline
 from hisbridge.web.consents_api import services
-from hisbridge.web.documents_api import record_service
+from hisbridge.web.documents_api import document_service
 from hisbridge.web.signing import REFUSALS, SignatureError, single_values, verify
 
 __all__ = ["mount"]
@@ -156,7 +156,7 @@ async def _detail(request: Request, ctx: ViewerContext, doc_id: str, template: s
         consent = consents.current_for(ctx.patient_id, ctx.encounter_type, ctx.encounter_id)
         if consent is None:
             raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
-        document = await record_service(request, ctx.org_code).document(consent.id, doc_id, ctx.operator)
+        document = await document_service(request, ctx.org_code).document(consent.id, doc_id, ctx.operator)
     except ConsentProblem as problem:
         return _refused(request, problem)
     stamp = request.app.state.clock.now().strftime("%Y-%m-%d %H:%M")
@@ -208,7 +208,7 @@ def _api_routes(app: FastAPI) -> None:
         try:
             if consent is None:
                 raise ConsentProblem("NOT_GRANTED", "未授权", status=403)
-            entries = await record_service(request, ctx.org_code).index(consent.id, ctx.operator,
+            entries = await document_service(request, ctx.org_code).index(consent.id, ctx.operator,
                                                                         IndexFilter())
         except ConsentProblem as problem:
             return _refused(request, problem)

@@ -16,13 +16,13 @@ from hisbridge.sharing.consent.scope import OUT_OF_SCOPE_ZH, ScopeCheck, ViewerS
 from hisbridge.sharing.consent.service import ConsentService
 from hisbridge.sharing.documents.cache import GrantBoundCache
 
-__all__ = ["RecordService"]
+__all__ = ["DocumentService"]
 
 _GRANT_ENDED = frozenset({"3002", "3006", "3007", "3008"})
 _CACHE_TTL = timedelta(minutes=30)
 
 
-class RecordService:
+class DocumentService:
     def __init__(
         self,
         consents: ConsentService,
