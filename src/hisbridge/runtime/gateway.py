@@ -62,14 +62,17 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> GdHealthServi
 
 
 def message_settings(settings: Settings) -> MessageSettings:
-    """The sub-settings the message concern reads (``warnings.services``)."""
+    """The sub-settings the message concern reads (``warnings.services``); a hospital group's
+    institutions when the ``institutions`` setting lists them."""
     from hisbridge.warnings.services import MessageSettings
 
-    return MessageSettings(settings.interaction, settings.frontend, settings.web)
+    group = settings.institution_list() if settings.institutions else ()
+    return MessageSettings(settings.interaction, settings.frontend, settings.web, group)
 
 
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServices | None:
-    if not settings.interaction.poller.enabled and not settings.frontend.license:
+    licensed = any(i.licence for i in settings.institution_list())
+    if not settings.interaction.poller.enabled and not licensed:
         return None
     from hisbridge.warnings.services import build_message_services
 

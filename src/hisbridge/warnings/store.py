@@ -4,6 +4,11 @@
 the poller lease. A message already stored is skipped (idempotent); one whose ``seq`` is not
 above the last stored ``seq`` is refused as out of order (counted and logged, never stored),
 so the stored order is always the front-end's order.
+
+In a hospital group each institution has its own store view (``institution``, ``scoped``): it
+stamps the rows it stores with the institution's organisation code and reads only those, with
+``seq`` (the order of that institution's front-end) compared within the institution. A single
+hospital's store is not scoped: it stamps its org code and reads every row, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hisbridge import _json
@@ -98,11 +103,17 @@ def audience(user_id: str | None, dept_code: str | None) -> ColumnElement[bool]:
 class MessageStore:
     """Read and write the message tables of one store."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, name: str = "frontend-messages") -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, name: str = "frontend-messages",
+                 institution: str | None = None, scoped: bool = False) -> None:
         self._engine = engine
         self._clock = clock
-        self.name = name
+        self.name = name  # of the poll state (and the poller lease)
+        self.institution = institution  # stamped on every row stored
+        self._scope = messages_table.c.institution == institution if scoped else true()
         self.webhook_enabled = False
+
+    def _visible(self, user_id: str | None, dept_code: str | None) -> ColumnElement[bool]:
+        return and_(self._scope, audience(user_id, dept_code))
 
     def save_page(self, page: MessagePage, lease: PollerLease) -> SaveResult:
         """Store the new messages of ``page`` and its cursor, fenced by ``lease``."""
@@ -143,6 +154,7 @@ class MessageStore:
         row = {name: getattr(message, name) for name in _COLUMNS}
         row["polled_at"] = self._clock.now()
         row["raw"] = _json.dumps_str(dict(message.raw))
+        row["institution"] = self.institution
         return row
 
     def record_failure(self, error: str) -> None:
@@ -186,7 +198,7 @@ class MessageStore:
         joined = messages_table.outerjoin(
             receipts_table, and_(r.msg_id == m.msg_id, r.user_id == owner))
         query = (select(messages_table, r.read_at, r.read_by, r.handled_at, r.handled_by)
-                 .select_from(joined).where(audience(user_id, dept_code), m.seq > since_seq))
+                 .select_from(joined).where(self._visible(user_id, dept_code), m.seq > since_seq))
         if unread:
             query = query.where(r.read_at.is_(None))
         with self._engine.connect() as conn:
@@ -199,13 +211,15 @@ class MessageStore:
         m = messages_table.c
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(messages_table).where(m.seq > seq).order_by(m.seq).limit(limit)).all()
+                select(messages_table).where(self._scope, m.seq > seq).order_by(m.seq).limit(limit)
+            ).all()
             names = doctor_names(conn, _people(rows))
         return [public_message(r, names) for r in rows]
 
     def max_seq(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.scalar(select(func.coalesce(func.max(messages_table.c.seq), 0))) or 0)
+            return int(conn.scalar(select(func.coalesce(func.max(messages_table.c.seq), 0))
+                                   .where(self._scope)) or 0)
 
     def context_of(self, msg_id: str, *, user_id: str, dept_code: str | None,
                    card_field: str) -> dict[str, str | None] | None:
@@ -213,7 +227,7 @@ class MessageStore:
         m = messages_table.c
         with self._engine.connect() as conn:
             row = conn.execute(select(m.patient_id, m.serial_number, m.raw).where(
-                and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
+                and_(m.msg_id == msg_id, self._visible(user_id, dept_code)))).first()
         if row is None:
             return None
         raw = _json.loads(row.raw) if row.raw else {}
@@ -231,7 +245,7 @@ class MessageStore:
         m = messages_table.c
         with self._engine.begin() as conn:
             found = conn.execute(select(m.user_id).where(
-                and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
+                and_(m.msg_id == msg_id, self._visible(user_id, dept_code)))).first()
             if found is None:
                 return False
             change = plan_change(msg_id, action, addressee=found.user_id, actor=user_id,
