@@ -74,6 +74,7 @@ def public_message(row: Any, names: Mapping[str, str] | None = None) -> dict[str
 
     ``row`` may carry the owner's receipt (``read_at``, ``read_by``, ``handled_at``,
     ``handled_by``); without one the message is unread. ``names`` masks doctors' names.
+    ``institution``: the org code of the institution whose poller stored it.
     """
     names = names or {}
     receipt = {k: getattr(row, k, None) for k in ("read_at", "read_by", "handled_at", "handled_by")}
@@ -81,6 +82,7 @@ def public_message(row: Any, names: Mapping[str, str] | None = None) -> dict[str
         "id": row.msg_id, "seq": row.seq, "type": row.type, "level": row.level,
         "title": row.title, "content": row.content, "patientId": row.patient_id,
         "serialNumber": row.serial_number, "orgCode": row.org_code, "deptCode": row.dept_code,
+        "institution": getattr(row, "institution", None),
         "userId": row.user_id, "addresseeName": names.get(row.user_id or ""),
         "createTime": row.create_time,
         "read": receipt["read_at"] is not None, "readAt": _when(receipt["read_at"]),
@@ -109,7 +111,9 @@ class MessageStore:
         self._clock = clock
         self.name = name  # of the poll state (and the poller lease)
         self.institution = institution  # stamped on every row stored
-        self._scope = messages_table.c.institution == institution if scoped else true()
+        self.scoped = scoped  # reads only the institution's rows (a hospital group)
+        self._scope: ColumnElement[bool] = (
+            messages_table.c.institution == institution if scoped else true())
         self.webhook_enabled = False
 
     def _visible(self, user_id: str | None, dept_code: str | None) -> ColumnElement[bool]:
@@ -128,10 +132,7 @@ class MessageStore:
     def _insert_new(
         self, conn: Connection, page: Sequence[FrontendMessage], last_seq: int
     ) -> SaveResult:
-        known = {m.msg_id for m in page}
-        existing = set(conn.scalars(
-            select(messages_table.c.msg_id).where(messages_table.c.msg_id.in_(known))
-        )) if known else set()
+        existing = self._existing(conn, {m.msg_id for m in page})
         stored: list[FrontendMessage] = []
         late = 0
         for message in page:
@@ -149,6 +150,20 @@ class MessageStore:
             existing.add(message.msg_id)
             last_seq = message.seq
         return SaveResult(stored, len(page) - len(stored) - late, late)
+
+    def _existing(self, conn: Connection, known: set[str]) -> set[str]:
+        """The ids of ``known`` already stored; one another institution stored is reported,
+        since ``msg_id`` is unique across the group (its front-ends' ids must not collide)."""
+        if not known:
+            return set()
+        m = messages_table.c
+        rows = conn.execute(select(m.msg_id, m.institution).where(m.msg_id.in_(known))).all()
+        for row in rows:
+            if self.scoped and row.institution != self.institution:
+                log.error("msg_id already stored for another institution; not stored",
+                          extra={"msg_id": row.msg_id, "institution": self.institution,
+                                 "stored_for": row.institution})
+        return {row.msg_id for row in rows}
 
     def _row(self, message: FrontendMessage) -> dict[str, Any]:
         row = {name: getattr(message, name) for name in _COLUMNS}
