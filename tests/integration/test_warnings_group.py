@@ -18,6 +18,7 @@ from hisbridge.store.schema.warnings import frontend_secret_keys, warning_messag
 from hisbridge.store.schema.warnings import warning_poller_lease as leases
 from hisbridge.testing.warnings import GroupWorld, group_world, message_world
 from hisbridge.warnings.institution import InstitutionMessages
+from hisbridge.warnings.services import launch_sso
 
 FAST = {"poller": {"interval_s": 0.05, "backoff_base_s": 0.02, "backoff_cap_s": 0.05}}
 
@@ -169,3 +170,15 @@ async def test_a_single_hospital_takes_links_with_or_without_its_own_org_code(
     assert answer.status_code == status
     if status == 200:
         assert [m["institution"] for m in answer.json()["messages"]] == ["440100001"]
+
+
+async def test_sso_from_a_workstation_names_a_served_institution_and_sees_only_its_warnings(
+        world: GroupWorld, engine: Engine) -> None:
+    world.add("T01")
+    await _poll_all(world)
+    settings = world.services.settings
+    unknown = await launch_sso(settings, engine, "D001", org_code="T09")
+    assert unknown.problem == "unknown_institution"
+    assert (await launch_sso(settings, engine, "D001")).problem == "unknown_institution"
+    other = await launch_sso(settings, engine, "D001", org_code="H01", msg_id="T01-1")
+    assert other.problem == "no_such_message"  # T01's warning, asked for at H01
