@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from hisbridge.errors import ConfigError
+from hisbridge.runtime.gateway import message_settings
+from hisbridge.settings import Settings
 from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.warnings import frontend_secret_keys, warning_messages
 from hisbridge.store.schema.warnings import warning_poller_lease as leases
-from hisbridge.testing.warnings import GroupWorld, group_world, message_world
+from hisbridge.testing.warnings import GroupWorld, group_settings, group_world, message_world
 from hisbridge.warnings.institution import InstitutionMessages
-from hisbridge.warnings.services import launch_sso
+from hisbridge.warnings.services import build_message_services, launch_sso
 
 FAST = {"poller": {"interval_s": 0.05, "backoff_base_s": 0.02, "backoff_cap_s": 0.05}}
 
@@ -182,3 +185,12 @@ async def test_sso_from_a_workstation_names_a_served_institution_and_sees_only_i
     assert (await launch_sso(settings, engine, "D001")).problem == "unknown_institution"
     other = await launch_sso(settings, engine, "D001", org_code="H01", msg_id="T01-1")
     assert other.problem == "no_such_message"  # T01's warning, asked for at H01
+
+
+def test_two_institutions_sharing_one_licence_are_refused(engine: Engine) -> None:
+    settings = group_settings({"T01": "http://fe", "T02": "http://fe"})
+    listed = [{**i, "frontend": {"license": "SHARED"}}
+              for i in settings.model_dump()["institutions"]]
+    shared = message_settings(Settings(frontend={"base_url": "http://fe"}, institutions=listed))
+    with pytest.raises(ConfigError, match="T01, T02"):
+        build_message_services(shared, engine)

@@ -71,12 +71,16 @@ def message_settings(settings: Settings) -> MessageSettings:
 
 
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServices | None:
-    licensed = any(i.licence for i in settings.institution_list())
-    if not settings.interaction.poller.enabled and not licensed:
+    """The message services, unless there is nothing to poll or sign on with (no licence and
+    the poller off; a group whose institutions are all disabled)."""
+    wanted = message_settings(settings)
+    served = wanted.served()
+    if not served or (not settings.interaction.poller.enabled
+                      and not any(f.license for f in served)):
         return None
     from hisbridge.warnings.services import build_message_services
 
-    return build_message_services(message_settings(settings), engine, clock)
+    return build_message_services(wanted, engine, clock)
 
 
 def _bound_memory(settings: Settings) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -200,6 +200,7 @@ def build_message_services(
     """Everything of the message concern, from settings; the keyword arguments are test seams
     (``source`` for every institution, ``sources`` by organisation code)."""
     interaction = settings.interaction
+    _one_poller_per_licence(settings.served())
     http = httpx.AsyncClient(transport=transport, trust_env=False)
     wiring = Wiring(engine, http, clock, node_name(),
                     sealer(settings.web.secret_key.get_secret_value()),
@@ -212,12 +213,27 @@ def build_message_services(
             source=(sources or {}).get(front.org_code, source))
         desk.hub.status = desk.status
         desks[front.org_code] = desk
-    if not desks:
-        raise ConfigError("institutions: 没有启用的机构 no enabled institution to read warnings for")
     webhook = (WebhookSender(engine, http, interaction.webhook, clock,
                              worker=f"webhook@{node_name()}"[:100])
                if interaction.webhook.url else None)
     return MessageServices(settings=settings, desks=desks, http=http, webhook=webhook, clock=clock)
+
+
+def _one_poller_per_licence(served: Sequence[FrontendSettings]) -> None:
+    """Some institution to serve, and no licence polled twice (two institutions polling one
+    licence would each consume the other's messages)."""
+    if not served:
+        raise ConfigError("institutions: 没有启用的机构 no enabled institution to read warnings for")
+    seen: dict[str, str] = {}
+    for front in served:
+        licence = front.license.get_secret_value() if front.license else None
+        if licence is not None and licence in seen:
+            raise ConfigError(
+                f"institutions ({seen[licence]}, {front.org_code}): 两个机构使用同一个前置软件授权码，"
+                "预警消息只能由一个机构读取 two institutions share one front-end licence; "
+                "each needs its own (frontend.license)")
+        if licence is not None:
+            seen[licence] = front.org_code
 
 
 async def launch_sso(settings: MessageSettings, engine: Engine, user_id: str, *,
