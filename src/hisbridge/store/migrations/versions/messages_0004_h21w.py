@@ -42,10 +42,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Back to one institution: needs ``seq`` unique over the whole table again (true of a
+    single hospital's store). The per-institution cached keys go (a cache: one renewal)."""
+    keys = sa.table("frontend_secret_keys", sa.column("purpose", sa.String))
+    op.execute(keys.delete().where(keys.c.purpose != "message"))
     with op.batch_alter_table("frontend_secret_keys") as batch:
         batch.alter_column("purpose", existing_type=sa.String(length=64),
                            type_=sa.String(length=32), existing_nullable=False)
     op.drop_index("ix_warning_messages_institution_seq", table_name="warning_messages")
-    with op.batch_alter_table("warning_messages") as batch:
-        batch.drop_column("institution")
-        batch.create_index("ix_warning_messages_seq", ["seq"], unique=True)
+    # In place, also on SQLite (3.35+): a batch copy would drop the table its receipts and
+    # webhook deliveries refer to.
+    op.drop_column("warning_messages", "institution")
+    op.create_index("ix_warning_messages_seq", "warning_messages", ["seq"], unique=True)
