@@ -113,12 +113,8 @@ class MessageServices:
         return self.settings.interaction
 
     @property
-    def grouped(self) -> bool:
-        """Does the gateway serve a hospital group (links then name their ``orgCode``)?"""
-        return bool(self.settings.institutions)
-
-    @property
     def main(self) -> InstitutionMessages:
+        """The first institution's parts (the single hospital's)."""
         return next(iter(self.desks.values()))
 
     def desk(self, org_code: str | None) -> InstitutionMessages | None:
