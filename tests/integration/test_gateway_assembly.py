@@ -57,3 +57,18 @@ def test_the_app_is_given_one_frozen_typed_services_object(tmp_path: Path) -> No
             services.consents = None  # type: ignore[misc]
     finally:
         gateway.engine.dispose()
+
+
+@pytest.mark.parametrize(("enabled", "desks"), [((True, True, False), ["H01", "T01"]),
+                                                ((False, False, False), None)])
+def test_a_group_gateway_reads_the_warnings_of_each_enabled_institution(
+        tmp_path: Path, enabled: tuple[bool, ...], desks: list[str] | None) -> None:
+    listed = [{"org_code": org, "enabled": on, "frontend": {"license": f"LIC-{org}"}}
+              for org, on in zip(("H01", "T01", "T02"), enabled, strict=True)]
+    settings = secret_settings(**{**_settings(tmp_path).model_dump(), "institutions": listed})
+    gateway = assemble(settings)
+    try:
+        found = list(gateway.messages.desks) if gateway.messages is not None else None
+        assert found == desks
+    finally:
+        gateway.engine.dispose()

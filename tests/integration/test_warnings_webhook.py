@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +18,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.schema.warnings import warning_webhook_deliveries as deliveries
 from hisbridge.testing.frontend_fake import FakeFrontendState, fake_frontend_app
+from hisbridge.testing.warnings import HostRouter
 from hisbridge.warnings.services import MessageServices, build_message_services
 from hisbridge.warnings.webhook import signature
 
@@ -42,16 +42,6 @@ class HisReceiver:
         return JSONResponse({"ok": True})
 
 
-class Router(httpx.AsyncBaseTransport):
-    """Hosts to in-process apps: ``fe`` the fake front-end, ``his`` the HIS receiver."""
-
-    def __init__(self, apps: dict[str, Any]) -> None:
-        self._transports = {host: httpx.ASGITransport(app=app) for host, app in apps.items()}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._transports[request.url.host].handle_async_request(request)
-
-
 def _services(tmp_path: Path, clock: ManualClock, state: FakeFrontendState,
               his: HisReceiver, max_attempts: int) -> MessageServices:
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
@@ -60,7 +50,7 @@ def _services(tmp_path: Path, clock: ManualClock, state: FakeFrontendState,
         frontend={"license": "SIM-LICENSE-0001", "base_url": "http://fe"},
         interaction={"webhook": {"url": "http://his/hook", "secret": "hook-secret",
                                  "max_attempts": max_attempts, "backoff_base_s": 2}})
-    router = Router({"fe": fake_frontend_app(state), "his": his.app})
+    router = HostRouter({"fe": fake_frontend_app(state), "his": his.app})  # hosts to apps
     return build_message_services(message_settings(settings), engine, clock, transport=router)
 
 

@@ -18,6 +18,8 @@ console = Console()
 err_console = Console(stderr=True)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 YAML")]
+OrgOption = Annotated[str | None, typer.Option(
+    "--org", help="医共体：医生所在机构的机构代码（institutions[].org_code；单一机构时可省略）")]
 
 
 @app.command("launch")
@@ -32,6 +34,7 @@ def launch(
                       "该患者的就诊与报告卡")] = None,
     dept: Annotated[str | None, typer.Option(
         "--dept", "-d", help="科室代码（--msg 为科室预警时）")] = None,
+    org: OrgOption = None,
 ) -> None:
     """C/S 工作站：为医生单点登录前置软件客户端并打开会话页面（或某条预警的患者就诊）。"""
     from hisbridge.runtime.gateway import message_settings
@@ -42,7 +45,8 @@ def launch(
     engine = make_engine(settings.store.url)
     try:
         outcome = asyncio.run(launch_sso(message_settings(settings), engine, user,
-                                         client_base_url=client, msg_id=msg, dept_code=dept))
+                                         client_base_url=client, msg_id=msg, dept_code=dept,
+                                         org_code=org))
     finally:
         engine.dispose()
     if not outcome.ok or not outcome.url:
@@ -59,8 +63,9 @@ def widget_url_command(
     user: Annotated[str, typer.Option("--user", "-u", help="医生工号 base_user.id")],
     dept: Annotated[str | None, typer.Option("--dept", "-d", help="科室代码")] = None,
     config: ConfigOption = None,
+    org: OrgOption = None,
 ) -> None:
-    """打印医生预警提醒页面的签名链接（供 HIS 联调）。"""
+    """打印医生预警提醒页面的签名链接（供 HIS 联调；医共体时用 --org 指明机构）。"""
     from hisbridge.web.widgets import print_widget_url
 
-    print_widget_url(load_settings(config), user, dept)
+    print_widget_url(load_settings(config), user, dept, org_code=org)

@@ -62,18 +62,25 @@ def _gdhealth(settings: Settings, engine: Engine, clock: Clock) -> GdHealthServi
 
 
 def message_settings(settings: Settings) -> MessageSettings:
-    """The sub-settings the message concern reads (``warnings.services``)."""
+    """The sub-settings the message concern reads (``warnings.services``); a hospital group's
+    institutions when the ``institutions`` setting lists them."""
     from hisbridge.warnings.services import MessageSettings
 
-    return MessageSettings(settings.interaction, settings.frontend, settings.web)
+    group = settings.institution_list() if settings.institutions else ()
+    return MessageSettings(settings.interaction, settings.frontend, settings.web, group)
 
 
 def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServices | None:
-    if not settings.interaction.poller.enabled and not settings.frontend.license:
+    """The message services, unless there is nothing to poll or sign on with (no licence and
+    the poller off; a group whose institutions are all disabled)."""
+    wanted = message_settings(settings)
+    served = wanted.served()
+    if not served or (not settings.interaction.poller.enabled
+                      and not any(f.license for f in served)):
         return None
     from hisbridge.warnings.services import build_message_services
 
-    return build_message_services(message_settings(settings), engine, clock)
+    return build_message_services(wanted, engine, clock)
 
 
 def _bound_memory(settings: Settings) -> None:

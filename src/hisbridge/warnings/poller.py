@@ -149,14 +149,16 @@ class MessagePoller:
             if created is not None:
                 metrics.MESSAGE_LAG.observe(max(0.0, (now - created).total_seconds()))
         if stored:
-            log.info("messages stored", extra={"count": len(stored), "last_seq": stored[-1].seq})
+            log.info("messages stored", extra={"poller": self._store.name, "count": len(stored),
+                                               "last_seq": stored[-1].seq})
 
     async def _failed(self, exc: HisbridgeError, *, record: bool = True) -> StepResult:
         self._failures += 1
         kind = "terminal" if isinstance(exc, Terminal) else type(exc).__name__
         metrics.POLL_FAILURES.labels(kind=kind).inc()
         log.warning("message poll failed",
-                    extra={"kind": kind, "failures": self._failures, "error": str(exc)})
+                    extra={"poller": self._store.name, "kind": kind, "failures": self._failures,
+                           "error": str(exc)})
         if record:
             with contextlib.suppress(*STORE_ERRORS):
                 await asyncio.to_thread(self._store.record_failure, str(exc))

@@ -4,6 +4,11 @@
 the poller lease. A message already stored is skipped (idempotent); one whose ``seq`` is not
 above the last stored ``seq`` is refused as out of order (counted and logged, never stored),
 so the stored order is always the front-end's order.
+
+In a hospital group each institution has its own store view (``institution``, ``scoped``): it
+stamps the rows it stores with the institution's organisation code and reads only those, with
+``seq`` (the order of that institution's front-end) compared within the institution. A single
+hospital's store is not scoped: it stamps its org code and reads every row, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hisbridge import _json
@@ -69,6 +74,7 @@ def public_message(row: Any, names: Mapping[str, str] | None = None) -> dict[str
 
     ``row`` may carry the owner's receipt (``read_at``, ``read_by``, ``handled_at``,
     ``handled_by``); without one the message is unread. ``names`` masks doctors' names.
+    ``institution``: the org code of the institution whose poller stored it.
     """
     names = names or {}
     receipt = {k: getattr(row, k, None) for k in ("read_at", "read_by", "handled_at", "handled_by")}
@@ -76,6 +82,7 @@ def public_message(row: Any, names: Mapping[str, str] | None = None) -> dict[str
         "id": row.msg_id, "seq": row.seq, "type": row.type, "level": row.level,
         "title": row.title, "content": row.content, "patientId": row.patient_id,
         "serialNumber": row.serial_number, "orgCode": row.org_code, "deptCode": row.dept_code,
+        "institution": getattr(row, "institution", None),
         "userId": row.user_id, "addresseeName": names.get(row.user_id or ""),
         "createTime": row.create_time,
         "read": receipt["read_at"] is not None, "readAt": _when(receipt["read_at"]),
@@ -98,11 +105,19 @@ def audience(user_id: str | None, dept_code: str | None) -> ColumnElement[bool]:
 class MessageStore:
     """Read and write the message tables of one store."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, name: str = "frontend-messages") -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, name: str = "frontend-messages",
+                 institution: str | None = None, scoped: bool = False) -> None:
         self._engine = engine
         self._clock = clock
-        self.name = name
+        self.name = name  # of the poll state (and the poller lease)
+        self.institution = institution  # stamped on every row stored
+        self.scoped = scoped  # reads only the institution's rows (a hospital group)
+        self._scope: ColumnElement[bool] = (
+            messages_table.c.institution == institution if scoped else true())
         self.webhook_enabled = False
+
+    def _visible(self, user_id: str | None, dept_code: str | None) -> ColumnElement[bool]:
+        return and_(self._scope, audience(user_id, dept_code))
 
     def save_page(self, page: MessagePage, lease: PollerLease) -> SaveResult:
         """Store the new messages of ``page`` and its cursor, fenced by ``lease``."""
@@ -117,10 +132,7 @@ class MessageStore:
     def _insert_new(
         self, conn: Connection, page: Sequence[FrontendMessage], last_seq: int
     ) -> SaveResult:
-        known = {m.msg_id for m in page}
-        existing = set(conn.scalars(
-            select(messages_table.c.msg_id).where(messages_table.c.msg_id.in_(known))
-        )) if known else set()
+        existing = self._existing(conn, {m.msg_id for m in page})
         stored: list[FrontendMessage] = []
         late = 0
         for message in page:
@@ -139,10 +151,25 @@ class MessageStore:
             last_seq = message.seq
         return SaveResult(stored, len(page) - len(stored) - late, late)
 
+    def _existing(self, conn: Connection, known: set[str]) -> set[str]:
+        """The ids of ``known`` already stored; one another institution stored is reported,
+        since ``msg_id`` is unique across the group (its front-ends' ids must not collide)."""
+        if not known:
+            return set()
+        m = messages_table.c
+        rows = conn.execute(select(m.msg_id, m.institution).where(m.msg_id.in_(known))).all()
+        for row in rows:
+            if self.scoped and row.institution != self.institution:
+                log.error("msg_id already stored for another institution; not stored",
+                          extra={"msg_id": row.msg_id, "institution": self.institution,
+                                 "stored_for": row.institution})
+        return {row.msg_id for row in rows}
+
     def _row(self, message: FrontendMessage) -> dict[str, Any]:
         row = {name: getattr(message, name) for name in _COLUMNS}
         row["polled_at"] = self._clock.now()
         row["raw"] = _json.dumps_str(dict(message.raw))
+        row["institution"] = self.institution
         return row
 
     def record_failure(self, error: str) -> None:
@@ -186,7 +213,7 @@ class MessageStore:
         joined = messages_table.outerjoin(
             receipts_table, and_(r.msg_id == m.msg_id, r.user_id == owner))
         query = (select(messages_table, r.read_at, r.read_by, r.handled_at, r.handled_by)
-                 .select_from(joined).where(audience(user_id, dept_code), m.seq > since_seq))
+                 .select_from(joined).where(self._visible(user_id, dept_code), m.seq > since_seq))
         if unread:
             query = query.where(r.read_at.is_(None))
         with self._engine.connect() as conn:
@@ -199,13 +226,15 @@ class MessageStore:
         m = messages_table.c
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(messages_table).where(m.seq > seq).order_by(m.seq).limit(limit)).all()
+                select(messages_table).where(self._scope, m.seq > seq).order_by(m.seq).limit(limit)
+            ).all()
             names = doctor_names(conn, _people(rows))
         return [public_message(r, names) for r in rows]
 
     def max_seq(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.scalar(select(func.coalesce(func.max(messages_table.c.seq), 0))) or 0)
+            return int(conn.scalar(select(func.coalesce(func.max(messages_table.c.seq), 0))
+                                   .where(self._scope)) or 0)
 
     def context_of(self, msg_id: str, *, user_id: str, dept_code: str | None,
                    card_field: str) -> dict[str, str | None] | None:
@@ -213,7 +242,7 @@ class MessageStore:
         m = messages_table.c
         with self._engine.connect() as conn:
             row = conn.execute(select(m.patient_id, m.serial_number, m.raw).where(
-                and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
+                and_(m.msg_id == msg_id, self._visible(user_id, dept_code)))).first()
         if row is None:
             return None
         raw = _json.loads(row.raw) if row.raw else {}
@@ -231,7 +260,7 @@ class MessageStore:
         m = messages_table.c
         with self._engine.begin() as conn:
             found = conn.execute(select(m.user_id).where(
-                and_(m.msg_id == msg_id, audience(user_id, dept_code)))).first()
+                and_(m.msg_id == msg_id, self._visible(user_id, dept_code)))).first()
             if found is None:
                 return False
             change = plan_change(msg_id, action, addressee=found.user_id, actor=user_id,

@@ -38,6 +38,8 @@ REFUSALS = {
     "expired": "链接已过期，请从工作站重新打开 link expired, open it again from the workstation",
     "old_format": ("链接使用旧的签名格式，请按 docs/security.md 更新 HIS 端的签名方法 (v2) "
                    "old signature format: update the HIS signer to v2 (docs/security.md)"),
+    "institution": ("链接未指明本网关服务的机构（orgCode），请从工作站重新打开 "
+                    "the link names no institution this gateway serves (orgCode)"),
 }
 
 

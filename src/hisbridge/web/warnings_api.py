@@ -3,9 +3,11 @@
 (Formerly ``/api/v1/messages``, which still answers with a 308 redirect: ``web.redirects``.)
 
 Every call carries the signed identity of the workstation page (``userId``, ``deptCode``,
-``exp``, ``sig``, built by the HIS with the shared secret, see ``hisbridge.web.signing``);
-other query parameters (``unread``, ``since``) are not part of the signature. The services
-come from ``app.state.messages`` (``build_message_services``).
+``orgCode``, ``exp``, ``sig``, built by the HIS with the shared secret, see
+``hisbridge.web.signing``); other query parameters (``unread``, ``since``) are not part of the
+signature. ``orgCode`` names the institution of a hospital group whose warnings the doctor
+sees (optional when the gateway serves one): a link signed for one institution cannot read
+another's. The services come from ``app.state.messages`` (``build_message_services``).
 """
 
 from __future__ import annotations
@@ -21,22 +23,25 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from hisbridge import _json
 from hisbridge.warnings.addressee import NotAddressee
 from hisbridge.warnings.hub import RESYNC
+from hisbridge.warnings.institution import InstitutionMessages
 from hisbridge.warnings.services import MessageServices
 from hisbridge.web.signing import REFUSALS, SignatureError, single_values, verify
 
-__all__ = ["IDENTITY", "Reader", "mount", "poll_status", "reader_of"]
+__all__ = ["IDENTITY", "Reader", "desk_of", "mount", "poll_status", "reader_of"]
 
-IDENTITY = ("userId", "deptCode", "exp", "sig")
+IDENTITY = ("userId", "deptCode", "orgCode", "exp", "sig")
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Who is reading: the doctor and (optionally) their department, from a signed request."""
+    """Who is reading: the doctor, (optionally) their department and their institution
+    (``orgCode``; None when the gateway serves one), from a signed request."""
 
     user_id: str
     dept_code: str | None
+    org_code: str | None = None
 
     def wants(self, message: dict[str, Any]) -> bool:
         """Is the published ``message`` for this reader (theirs, or their department's)?"""
@@ -45,7 +50,8 @@ class Reader:
 
 
 def reader_of(request: Request) -> Reader:
-    """The verified reader of ``request``, or ``SignatureError``."""
+    """The verified reader of ``request``, or ``SignatureError`` (also when the link names no
+    institution the gateway serves)."""
     pairs = request.query_params.multi_items()
     params = single_values((k, v) for k, v in pairs if k in IDENTITY)
     services: MessageServices = request.app.state.messages
@@ -53,19 +59,30 @@ def reader_of(request: Request) -> Reader:
     verify(params, keys, now=services.clock.now().timestamp())
     if not params.get("userId"):
         raise SignatureError("missing")
-    return Reader(params["userId"], params.get("deptCode") or None)
+    who = Reader(params["userId"], params.get("deptCode") or None, params.get("orgCode") or None)
+    desk_of(services, who)
+    return who
 
 
-def _reader(request: Request) -> Reader:
+def desk_of(services: MessageServices, who: Reader) -> InstitutionMessages:
+    """The message parts of the reader's institution, or ``SignatureError("institution")``."""
+    desk = services.desk(who.org_code)
+    if desk is None:
+        raise SignatureError("institution")
+    return desk
+
+
+def _reader(request: Request) -> tuple[Reader, InstitutionMessages]:
     try:
-        return reader_of(request)
+        who = reader_of(request)
     except SignatureError as exc:
         raise HTTPException(403, REFUSALS.get(exc.reason, REFUSALS["bad"])) from exc
+    return who, desk_of(request.app.state.messages, who)
 
 
-def poll_status(services: MessageServices) -> dict[str, Any]:
-    """Is the poller keeping up? ``delayed`` when the last good poll is old or polls fail;
-    ``notices``: what every reader is told, ranked (see ``hisbridge.warnings.notices``)."""
+def poll_status(services: MessageServices | InstitutionMessages) -> dict[str, Any]:
+    """Is the (institution's) poller keeping up? ``delayed`` when the last good poll is old or
+    polls fail; ``notices``: what every reader is told, ranked (``hisbridge.warnings.notices``)."""
     return services.status()
 
 
@@ -75,21 +92,20 @@ async def list_warnings(request: Request, unread: bool = False,
                         ) -> JSONResponse:
     """The reader's messages after ``since`` (a seq), oldest first (by the front-end's
     ``seq``), each with its owner's state, and the poller's status."""
-    who = _reader(request)
-    services: MessageServices = request.app.state.messages
-    found = await asyncio.to_thread(services.store.find, user_id=who.user_id,
+    who, desk = _reader(request)
+    found = await asyncio.to_thread(desk.store.find, user_id=who.user_id,
                                     dept_code=who.dept_code, unread=unread, since_seq=since,
                                     limit=limit)
-    status = await asyncio.to_thread(poll_status, services)
+    status = await asyncio.to_thread(poll_status, desk)
     return JSONResponse({"messages": found, "status": status})
 
 
 async def _change(request: Request, msg_id: str, action: str) -> JSONResponse:
-    who = _reader(request)
+    who, desk = _reader(request)
     services: MessageServices = request.app.state.messages
     try:
         done = await asyncio.to_thread(
-            services.store.change_state, msg_id, action, user_id=who.user_id,
+            desk.store.change_state, msg_id, action, user_id=who.user_id,
             dept_code=who.dept_code, department_handling=services.interaction.department_handling)
     except NotAddressee as exc:
         return JSONResponse({"result": False, "problem": "not_addressee", "desc": exc.message,
@@ -117,24 +133,23 @@ def _event(name: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {name}\ndata: {_json.dumps_str(data)}\n\n"
 
 
-async def _events(request: Request, who: Reader, since: int) -> AsyncIterator[str]:
-    services: MessageServices = request.app.state.messages
-    heartbeat = services.interaction.poller.heartbeat_s
-    sub = await services.hub.subscribe(who.wants)
+async def _events(desk: InstitutionMessages, who: Reader, since: int) -> AsyncIterator[str]:
+    heartbeat = desk.interaction.poller.heartbeat_s
+    sub = await desk.hub.subscribe(who.wants)
     try:
         yield "retry: 3000\n\n"
-        backlog = await asyncio.to_thread(services.store.find, user_id=who.user_id,
+        backlog = await asyncio.to_thread(desk.store.find, user_id=who.user_id,
                                           dept_code=who.dept_code, since_seq=since)
         last = since
         for message in backlog:
             last = message["seq"]
             yield _event("message", message, last)
-        yield _event("status", await asyncio.to_thread(poll_status, services))
+        yield _event("status", await asyncio.to_thread(poll_status, desk))
         while True:
             try:
                 item = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
             except TimeoutError:
-                status = await asyncio.to_thread(poll_status, services)
+                status = await asyncio.to_thread(poll_status, desk)
                 yield ": heartbeat\n\n" + _event("status", status)
                 continue
             if item is RESYNC:
@@ -146,17 +161,17 @@ async def _events(request: Request, who: Reader, since: int) -> AsyncIterator[st
                 last = item["seq"]
                 yield _event("message", item, last)
     finally:
-        services.hub.unsubscribe(sub)
+        desk.hub.unsubscribe(sub)
 
 
 @router.get("/stream")
 async def stream(request: Request, since: int = Query(0, ge=0)) -> StreamingResponse:
     """Server-sent events: ``message`` for each new message, ``status`` with each heartbeat."""
-    who = _reader(request)
+    who, desk = _reader(request)
     last_id = request.headers.get("last-event-id", "")
     start = int(last_id) if last_id.isdigit() else since
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_events(request, who, start), media_type="text/event-stream",
+    return StreamingResponse(_events(desk, who, start), media_type="text/event-stream",
                              headers=headers)
 
 

@@ -1,7 +1,9 @@
 """Workstation widgets under ``/ws`` and the SSO endpoints they use.
 
-- ``GET /ws/warnings?userId=&deptCode=&exp=&sig=``: the doctor's warnings, live (a signed,
-  expiring URL the HIS builds with ``web.secret_key``; see docs/warnings-and-sso.md).
+- ``GET /ws/warnings?userId=&deptCode=&orgCode=&exp=&sig=``: the doctor's warnings, live (a
+  signed, expiring URL the HIS builds with ``web.secret_key``; see docs/warnings-and-sso.md).
+  In a hospital group ``orgCode`` names the doctor's institution: only its warnings are shown
+  and SSO signs on with its licence.
   A missing, tampered or expired signature gets a 403 page in Chinese and no data. The old
   ``/ws/alerts`` (and its ``alerts.js``/``alerts.css``) redirect here (``web.redirects``).
 - ``GET /ws/sso.js``: the SSO SDK (``HisBridge.sso({userId})``); ``/ws/static/...``.
@@ -27,10 +29,11 @@ from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.connectors.frontend.sso import SSO_PROBLEMS, SsoOutcome, deep_link, with_host
 from hisbridge.settings import Settings
+from hisbridge.warnings.institution import InstitutionMessages
 from hisbridge.warnings.notices import user_notice
 from hisbridge.warnings.services import MessageServices
 from hisbridge.web.signing import REFUSALS, SignatureError, signed_query
-from hisbridge.web.warnings_api import IDENTITY, Reader, reader_of
+from hisbridge.web.warnings_api import IDENTITY, Reader, desk_of, reader_of
 
 __all__ = ["mount", "print_widget_url", "widget_url"]
 
@@ -40,10 +43,11 @@ router = APIRouter(tags=["workstation"])
 
 
 def widget_url(settings: Settings, user_id: str, dept_code: str | None, *, now: float,
-               base_url: str | None = None) -> str:
-    """The signed URL of ``/ws/warnings`` for a doctor (what the HIS builds; used by the demo)."""
+               base_url: str | None = None, org_code: str | None = None) -> str:
+    """The signed URL of ``/ws/warnings`` for a doctor (what the HIS builds; used by the demo);
+    ``org_code``: the doctor's institution in a hospital group."""
     widget = settings.interaction.widget
-    query = signed_query({"userId": user_id, "deptCode": dept_code},
+    query = signed_query({"userId": user_id, "deptCode": dept_code, "orgCode": org_code},
                          settings.web.secret_key.get_secret_value(), now=now,
                          ttl_s=widget.url_ttl_s)
     return f"{(base_url or widget.public_base_url).rstrip('/')}/ws/warnings?{query}"
@@ -51,9 +55,10 @@ def widget_url(settings: Settings, user_id: str, dept_code: str | None, *, now: 
 
 def print_widget_url(settings: Settings, user_id: str, dept_code: str | None = None, *,
                      clock: Clock = system_clock, base_url: str | None = None,
-                     file: TextIO | None = None) -> str:
+                     file: TextIO | None = None, org_code: str | None = None) -> str:
     """Print (and return) the signed widget URL of a doctor, e.g. the demo doctor."""
-    url = widget_url(settings, user_id, dept_code, now=clock.now().timestamp(), base_url=base_url)
+    url = widget_url(settings, user_id, dept_code, now=clock.now().timestamp(), base_url=base_url,
+                     org_code=org_code)
     print(f"医生 {user_id} 的预警提醒页面 / warning widget: {url}", file=file or sys.stdout)
     return url
 
@@ -63,9 +68,9 @@ def _forbidden(request: Request, reason: str) -> HTMLResponse:
     return templates.TemplateResponse(request, "ws/forbidden.html", context, status_code=403)
 
 
-def _known_user(services: MessageServices, user_id: str) -> bool | None:
+def _known_user(desk: InstitutionMessages, user_id: str) -> bool | None:
     """True/False if the doctor's base_user row is (not) delivered; None if unknown."""
-    outcome = services.sso.check_user(user_id)
+    outcome = desk.sso.check_user(user_id)
     if outcome is None:
         return True
     return None if outcome.problem == "lookup_unavailable" else False
@@ -79,11 +84,13 @@ async def warnings_page(request: Request) -> HTMLResponse:
     except SignatureError as exc:
         return _forbidden(request, exc.reason)
     services: MessageServices = request.app.state.messages
-    known = await asyncio.to_thread(_known_user, services, who.user_id)
+    desk = desk_of(services, who)
+    known = await asyncio.to_thread(_known_user, desk, who.user_id)
     config = {
         "auth": urlencode({k: v for k, v in request.query_params.items() if k in IDENTITY}),
         "userId": who.user_id,
         "deptCode": who.dept_code,
+        "orgCode": who.org_code,
         "highLevels": services.interaction.widget.high_levels,
         "typeLabels": services.interaction.widget.type_labels,
         "knownUser": known,
@@ -119,12 +126,13 @@ def _cors(request: Request, response: JSONResponse) -> JSONResponse:
     return response
 
 
-def _signed_reader(request: Request) -> Reader | JSONResponse:
+def _signed_reader(request: Request) -> tuple[Reader, InstitutionMessages] | JSONResponse:
     try:
-        return reader_of(request)
+        who = reader_of(request)
     except SignatureError as exc:
         return JSONResponse({"result": False, "problem": "forbidden",
                              "desc": REFUSALS.get(exc.reason, REFUSALS["bad"])}, 403)
+    return who, desk_of(request.app.state.messages, who)
 
 
 @router.post("/api/v1/sso/prepare")
@@ -134,18 +142,18 @@ async def sso_prepare(request: Request) -> JSONResponse:
 
 
 async def _prepare(request: Request) -> JSONResponse:
-    who = _signed_reader(request)
-    if isinstance(who, JSONResponse):
-        return who
-    services: MessageServices = request.app.state.messages
-    refused = await asyncio.to_thread(services.sso.check_user, who.user_id)
-    licence = services.settings.frontend.license
+    signed = _signed_reader(request)
+    if isinstance(signed, JSONResponse):
+        return signed
+    who, desk = signed
+    refused = await asyncio.to_thread(desk.sso.check_user, who.user_id)
+    licence = desk.licence  # the doctor's institution's (机构授权码)
     if refused is None and licence is None:
         refused = SsoOutcome.fail("not_configured")
     if refused is not None:
         return JSONResponse(refused.as_json())
-    c = services.interaction.client
-    context = await _context(request, services, who)
+    c = desk.interaction.client
+    context = await _context(request, desk, who)
     client: dict[str, Any] = {
         "baseUrl": c.base_url, "secretKeyPath": c.secret_key_path, "ssoPath": c.sso_path,
         "licenseParam": c.license_param, "secretKeyParam": c.secret_key_param,
@@ -163,20 +171,20 @@ async def _prepare(request: Request) -> JSONResponse:
 @router.post("/api/v1/sso/launch")
 async def sso_launch(request: Request) -> JSONResponse:
     """The gateway signs the doctor on at the client on the caller's PC (or the configured one)."""
-    who = _signed_reader(request)
-    if isinstance(who, JSONResponse):
-        return _cors(request, who)
-    services: MessageServices = request.app.state.messages
-    client = services.interaction.client
+    signed = _signed_reader(request)
+    if isinstance(signed, JSONResponse):
+        return _cors(request, signed)
+    who, desk = signed
+    client = desk.interaction.client
     base = client.base_url
     if client.launch_target == "caller" and request.client is not None:
         base = with_host(base, request.client.host)
-    context = await _context(request, services, who)
-    outcome = await services.sso.launch(who.user_id, client_base_url=base, context=context)
+    context = await _context(request, desk, who)
+    outcome = await desk.sso.launch(who.user_id, client_base_url=base, context=context)
     return _cors(request, JSONResponse(outcome.as_json()))
 
 
-async def _context(request: Request, services: MessageServices,
+async def _context(request: Request, desk: InstitutionMessages,
                    who: Reader) -> dict[str, str | None] | None:
     """The patient/visit/card of the warning ``msgId`` the doctor acts on (if any, and theirs
     to see); what a deep-link template is filled with."""
@@ -184,8 +192,8 @@ async def _context(request: Request, services: MessageServices,
     if not msg_id:
         return None
     return await asyncio.to_thread(
-        services.store.context_of, msg_id, user_id=who.user_id, dept_code=who.dept_code,
-        card_field=services.interaction.server.fields.card_id)
+        desk.store.context_of, msg_id, user_id=who.user_id, dept_code=who.dept_code,
+        card_field=desk.interaction.server.fields.card_id)
 
 
 def mount(app: FastAPI) -> None:

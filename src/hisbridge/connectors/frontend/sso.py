@@ -51,6 +51,8 @@ SSO_PROBLEMS: dict[str, str] = {
     "lookup_unavailable": "无法确认该医生的用户信息是否已上报（网关存储不可用），请稍后再试。",
     "not_configured": "网关未配置机构授权码（frontend.license），请联系信息科。",
     "no_such_message": "没有这条预警，或它不是发给该医生（科室）的 no such warning for this doctor",
+    "unknown_institution": ("链接未指明本网关服务的机构（orgCode），请从工作站重新打开 "
+                            "the link names no institution this gateway serves (orgCode)"),
 }
 
 

@@ -1,14 +1,16 @@
 """The warning store: the front-end's warning messages read back, and what serves them.
 
 - ``warning_messages``: one row per front-end message, keyed by its ``msg_id``; ``seq`` is the
-  front-end's strictly increasing sequence, so the order of arrival is the order of ``seq``.
+  front-end's strictly increasing sequence, so the order of arrival is the order of ``seq``
+  (per ``institution``: each institution of a hospital group polls its own licence).
 - ``warning_receipts``: each doctor's own state of a warning (read, handled), with who changed
   it and when. The state belongs to the addressee (``warning_messages.user_id``); a
   department-wide warning (no ``user_id``) has one row per doctor who acted on it.
 - ``warning_poll_state``: the poller's persisted cursor and health (last good poll, failures).
 - ``warning_poller_lease``: the single-poller lease; one row per poller name, held by one node
   until ``expires_at`` (Unix seconds). Works the same on SQLite and PostgreSQL.
-- ``frontend_secret_keys``: the cached API secret key, sealed (never stored or logged in clear).
+- ``frontend_secret_keys``: the cached API secret key, one per institution, sealed (never
+  stored or logged in clear).
 - ``warning_webhook_deliveries``: one durable-queue entry (``hisbridge.store.schema.queue``) per
   warning to push to the HIS webhook; the same states, leases and retries as the outbox.
 """
@@ -59,9 +61,12 @@ warning_messages = Table(
     Column("create_time", String(32), nullable=True),
     Column("polled_at", _TS, nullable=False),
     Column("raw", Text, nullable=False),
+    # The organisation code of the institution whose poller stored it (a hospital group's
+    # institutions each poll their own licence); NULL: the single institution, before groups.
+    Column("institution", String(50), nullable=True),
 )
 _m = warning_messages.c
-Index("ix_warning_messages_seq", _m.seq, unique=True)
+Index("ix_warning_messages_institution_seq", _m.institution, _m.seq, unique=True)  # seq per front-end
 Index("ix_warning_messages_user_id_seq", _m.user_id, _m.seq)
 Index("ix_warning_messages_dept_code_seq", _m.dept_code, _m.seq)
 
@@ -99,7 +104,7 @@ warning_poller_lease = Table(
 frontend_secret_keys = Table(
     "frontend_secret_keys",
     metadata,
-    Column("purpose", String(32), primary_key=True),
+    Column("purpose", String(64), primary_key=True),  # message | message:<org_code>
     Column("sealed", Text, nullable=False),
     Column("obtained_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
