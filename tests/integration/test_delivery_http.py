@@ -111,7 +111,7 @@ async def test_the_client_refuses_base_dept_deletes_before_sending(
         receiver: tuple[ReceiverState, str]) -> None:
     state, url = receiver
     client = FrontendApiClient(DataApiConfig(base_url=url))
-    item = DeliveryItem(1, "base_dept", "D01", 1, "delete", {"dept_code": "D01"}, 1,
+    item = DeliveryItem(1, "base_dept", "D01", 1, "delete", '{"dept_code": "D01"}', 1,
                         ManualClock().now())
     outcome = await client.deliver(item)
     await client.aclose()
