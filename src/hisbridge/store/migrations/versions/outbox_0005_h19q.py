@@ -24,10 +24,8 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("wire", sa.Text(), nullable=True))
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("attempt_id", _ID, nullable=True))
+    op.add_column("records", sa.Column("wire", sa.Text(), nullable=True))
+    op.add_column("outbox", sa.Column("attempt_id", _ID, nullable=True))
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("records", sa.Integer(), nullable=False,
                                       server_default="1"))
@@ -39,7 +37,6 @@ def downgrade() -> None:
     with op.batch_alter_table("attempts", schema=None) as batch_op:
         batch_op.alter_column("outbox_id", existing_type=_ID, nullable=False)
         batch_op.drop_column("records")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("attempt_id")
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.drop_column("wire")
+    op.execute("ALTER TABLE outbox DROP COLUMN attempt_id")
+    # Not a batch (table copy) on SQLite: that would drop the expression indexes on records.
+    op.execute("ALTER TABLE records DROP COLUMN wire")
