@@ -40,7 +40,7 @@ from hisbridge import _json
 from hisbridge.connectors.frontend.config import DataApiConfig
 from hisbridge.delivery.outcome import DeliveryItem
 from hisbridge.dictionary import load_dictionary
-from hisbridge.dictionary.wire import to_wire
+from hisbridge.dictionary.wire import to_wire, wire_body
 from hisbridge.testing import sample_record
 
 TABLE = "emr_patient_info"
@@ -228,8 +228,9 @@ def payloads(kind: str, rows: list[dict[str, Any]]) -> list[Any]:
     if kind != "connector":
         spec = load_dictionary().table(TABLE)
         return [_json.dumps(to_wire(spec, row)) for row in rows]
-    now, key = datetime.now(UTC), load_dictionary().table(TABLE).primary_key
-    return [DeliveryItem(i, TABLE, row[key], 1, "upsert", row, 1, now)
+    spec, now = load_dictionary().table(TABLE), datetime.now(UTC)
+    return [DeliveryItem(i, TABLE, row[spec.primary_key], 1, "upsert", _json.dumps_str(row), 1,
+                         now, wire=wire_body(spec, row))  # as the intake stores them
             for i, row in enumerate(rows)]
 
 

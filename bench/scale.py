@@ -124,12 +124,14 @@ def workers_once(processes: int, n: int, folder: Path) -> dict[str, Any]:
 
 
 def measure(engine: Engine, state: ReceiverState, n: int, processes: int) -> dict[str, Any]:
-    a = attempts.c
-    with engine.connect() as conn:
-        first, last = conn.execute(select(func.min(a.started_at), func.max(a.started_at))
-                                   .where(a.verdict == "delivered")).one()
-        per_worker = conn.execute(select(a.worker, func.count()).where(a.verdict == "delivered")
-                                  .group_by(a.worker)).all()
+    a, o = attempts.c, outbox.c
+    with engine.connect() as conn:  # one attempts row per delivered batch, from its first send
+        first = conn.execute(select(func.min(a.started_at)).where(a.verdict == "delivered"))\
+            .scalar()
+        last = conn.execute(select(func.max(o.finished_at)).where(o.state == "delivered"))\
+            .scalar()
+        per_worker = conn.execute(select(a.worker, func.sum(a.records))
+                                  .where(a.verdict == "delivered").group_by(a.worker)).all()
     engine.dispose()
     counts = Counter(state.delivered_ids())
     seconds = max((last - first).total_seconds(), 1e-3)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select
 
+from hisbridge import _json
 from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
@@ -111,7 +112,7 @@ async def test_the_client_refuses_base_dept_deletes_before_sending(
         receiver: tuple[ReceiverState, str]) -> None:
     state, url = receiver
     client = FrontendApiClient(DataApiConfig(base_url=url))
-    item = DeliveryItem(1, "base_dept", "D01", 1, "delete", {"dept_code": "D01"}, 1,
+    item = DeliveryItem(1, "base_dept", "D01", 1, "delete", '{"dept_code": "D01"}', 1,
                         ManualClock().now())
     outcome = await client.deliver(item)
     await client.aclose()
@@ -139,7 +140,8 @@ async def test_an_http_date_retry_after_is_read_on_the_clients_clock() -> None:
     with serve_app(app, lifespan="off") as url:
         client = FrontendApiClient(DataApiConfig(base_url=url), clock=clock)
         item = DeliveryItem(1, "emr_patient_info", "p1", 1, "upsert",
-                            sample_record("emr_patient_info", "p1"), 1, clock.now())
+                            _json.dumps_str(sample_record("emr_patient_info", "p1")), 1,
+                            clock.now())
         outcome = await client.deliver(item)
         await client.aclose()
     assert outcome.verdict == "transient" and outcome.retry_after == 60.0

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from hisbridge import _json
 from hisbridge._clock import ManualClock
 from hisbridge.connectors.frontend.client import FrontendApiClient
 from hisbridge.connectors.frontend.config import DataApiConfig
@@ -35,8 +36,8 @@ def receiver() -> Iterator[tuple[ReceiverState, str]]:
 
 def item(record_id: str, op: str = "upsert", n: int = 1) -> DeliveryItem:
     record = sample_record("emr_patient_info", record_id, serial=n)
-    return DeliveryItem(n, "emr_patient_info", record_id, 1, op, record, 1,  # type: ignore[arg-type]
-                        ManualClock().now())
+    return DeliveryItem(n, "emr_patient_info", record_id, 1, op,  # type: ignore[arg-type]
+                        _json.dumps_str(record), 1, ManualClock().now())
 
 
 async def deliver_once(config: DataApiConfig, record: DeliveryItem) -> Outcome:
@@ -161,7 +162,7 @@ from hisbridge.delivery.outcome import DeliveryItem
 async def main():
     client = FrontendApiClient(DataApiConfig(base_url=sys.argv[1]))
     now = datetime.now(UTC)
-    await client.deliver(DeliveryItem(1, "emr_patient_info", "p1", 1, "upsert", {"id": "p1"}, 1, now))
+    await client.deliver(DeliveryItem(1, "emr_patient_info", "p1", 1, "upsert", '{"id": "p1"}', 1, now))
     await client.aclose()
 
 asyncio.run(main())

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from hisbridge import _json
 from hisbridge.connectors.frontend.interaction_config import WebhookSettings
 from hisbridge.delivery.outcome import Outcome
-from hisbridge.delivery.retry import Decision, RetryPolicy
+from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
@@ -49,6 +49,11 @@ _messages = sa.table(
     sa.column("type", sa.String), sa.column("level", sa.String), sa.column("title", sa.String),
     sa.column("content", sa.Text), sa.column("user_id", sa.String),
     sa.column("polled_at", UtcDateTime()), sa.column("raw", sa.Text))
+_old_outbox = sa.table(
+    "outbox", sa.column("record_id", sa.String), sa.column("state", sa.String),
+    sa.column("attempts", sa.Integer), sa.column("next_attempt_at", UtcDateTime()),
+    sa.column("finished_at", UtcDateTime()), sa.column("last_error", sa.Text),
+    sa.column("error_code", sa.String))
 _hooks = sa.table(
     "message_webhook_deliveries", sa.column("msg_id", sa.String), sa.column("state", sa.String),
     sa.column("attempts", sa.Integer), sa.column("next_attempt_at", sa.Float),
@@ -79,17 +84,17 @@ def _build_old_store(engine: Engine, clock: ManualClock) -> None:
     for head in OLD_HEADS:
         command.upgrade(cfg, head)
     assert pending(engine) and "messages_0003_h18a" not in applied(engine)
-    StoreIntake(engine, Validator("lenient"), clock=clock).accept(
+    StoreIntake(engine, Validator("lenient"), clock=clock, wire=False).accept(
         TABLE, [sample_record(TABLE, f"p{i}", serial=i) for i in range(6)])
-    queue = OutboxQueue(engine, clock=clock)
-    claimed = queue.claim("old-worker", 4, 60.0)
-    now = clock.now()
-    decisions = [Decision("retry", now + timedelta(seconds=60), "HTTP 503")] * 2 + [
-        Decision("dead", reason=DEAD_REASON)] * 2
-    queue.complete("old-worker", "http://fe", [
-        Completion(item, Outcome("transient" if d.action == "retry" else "terminal", d.reason,
-                                 error_code="04" if d.action == "dead" else None), d, now)
-        for item, d in zip(claimed, decisions, strict=True)])
+    now = to_store(clock.now())
+    o = _old_outbox.c
+    with engine.begin() as conn:  # as the old queue left them: two retrying, two dead
+        conn.execute(_old_outbox.update().where(o.record_id.in_(["p0", "p1"])).values(
+            state="retry_wait", attempts=1, next_attempt_at=now + timedelta(seconds=60),
+            last_error="HTTP 503"))
+        conn.execute(_old_outbox.update().where(o.record_id.in_(["p2", "p3"])).values(
+            state="dead", attempts=1, finished_at=now, last_error=DEAD_REASON,
+            error_code="04"))
     hooks = _old_webhooks(clock)
     with engine.begin() as conn:
         conn.execute(_messages.insert(), [
@@ -99,9 +104,11 @@ def _build_old_store(engine: Engine, clock: ManualClock) -> None:
         conn.execute(_hooks.insert(), hooks)
 
 
-def _outbox_rows(engine: Engine) -> list[sa.Row[tuple[object, ...]]]:
+def _outbox_rows(engine: Engine) -> list[dict[str, object]]:
+    """The outbox as the old schema had it (the upgrade adds ``attempt_id``)."""
+    old = [c for c in outbox.c if c.name != "attempt_id"]
     with engine.connect() as conn:
-        return list(conn.execute(select(outbox).order_by(outbox.c.id)).all())
+        return [dict(r) for r in conn.execute(select(*old).order_by(outbox.c.id)).mappings()]
 
 
 def _webhooks(engine: Engine) -> dict[str, dict[str, object]]:
@@ -152,7 +159,7 @@ async def test_queued_records_and_webhook_deliveries_survive_the_upgrade(engine:
     clock = ManualClock()
     _build_old_store(engine, clock)
     records_before = _outbox_rows(engine)
-    assert sorted(r.state for r in records_before) == [
+    assert sorted(r["state"] for r in records_before) == [
         "dead", "dead", "pending", "pending", "retry_wait", "retry_wait"]
 
     upgrade(engine)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from hisbridge import _json
 from hisbridge.errors import HisbridgeError, Transient
 
 __all__ = ["DeliveryItem", "Outcome", "Verdict"]
@@ -21,17 +22,29 @@ _REPLY_CHARS = 2000
 
 @dataclass(frozen=True, slots=True)
 class DeliveryItem:
-    """One outbox entry to send: which record version, which operation, its stored payload."""
+    """One outbox entry to send: which record version, which operation, its stored payload.
+
+    ``payload`` is the stored record as JSON text (snake_case keys, wire strings); ``wire`` the
+    data API body built from it at intake (camelCase keys), when one was stored. Neither is
+    decoded on the way to a target: ``record`` decodes the payload for a target that needs it.
+    """
 
     outbox_id: int
     table: str
     record_id: str
     version: int
     op: Literal["upsert", "delete"]
-    record: dict[str, Any]
+    payload: str
     attempt_no: int
     received_at: datetime
     note: str | None = None
+    wire: str | None = None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The stored record, decoded (on every call: keep it when needed twice)."""
+        decoded: dict[str, Any] = _json.loads(self.payload)
+        return decoded
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 front-end expects: camelCase keys by default, nulls and empty strings omitted, datetimes as
 ``yyyy-MM-dd HH:mm:ss`` and dates as ``yyyy-MM-dd``, every value a string. ``from_wire`` reads a
 body in any key style back into a record, matching keys as the front-end does (case and
-underscores ignored).
+underscores ignored). ``wire_body`` is the body for a record already in the stored form (the
+intake builds it once per version; the connector sends it as is).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
+from hisbridge import _json
 from hisbridge.dictionary.model import FieldSpec, TableSpec
 from hisbridge.dictionary.validator import DATE_TIME_RE, normalize_key
 
-__all__ = ["KeyStyle", "WireRecord", "detect_key_style", "from_wire", "to_wire", "wire_value"]
+__all__ = ["KeyStyle", "WireRecord", "detect_key_style", "from_wire", "to_wire", "wire_body",
+           "wire_value"]
 
 KeyStyle = Literal["camel", "snake", "upper"]
 KEY_STYLES: tuple[KeyStyle, ...] = ("camel", "snake", "upper")
@@ -88,6 +91,18 @@ def to_wire(table: TableSpec, record: Mapping[str, Any], key_style: KeyStyle = "
         if text is not None:
             out[key] = text
     return out
+
+
+_KEYS_BY_NAME: dict[tuple[str, KeyStyle], dict[str, str]] = {}
+
+
+def wire_body(table: TableSpec, record: Mapping[str, str], key_style: KeyStyle = "camel") -> str:
+    """The JSON text to send for a record in the stored form (snake_case keys, every value a
+    wire string, no empties; ``hisbridge.store.intake.normalize_record``): keys renamed only."""
+    keys = _KEYS_BY_NAME.get((table.name, key_style))
+    if keys is None:  # by name, not by spec: hashing a TableSpec walks every field
+        keys = _KEYS_BY_NAME[(table.name, key_style)] = _keys(table, key_style)
+    return _json.dumps_str({keys[k]: v for k, v in record.items() if k in keys and v})
 
 
 def detect_key_style(keys: list[str]) -> KeyStyle:

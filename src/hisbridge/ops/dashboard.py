@@ -109,19 +109,21 @@ def _oldest(conn: Any, now: datetime) -> dict[str, float]:
 
 
 def _hours(conn: Any, now: datetime) -> list[HourBar]:
-    """Attempts of the last 24 hours per hour: delivered vs not (bucketed in Python: ≤ 1 row/attempt)."""
+    """Attempts of the last 24 hours per hour: delivered vs not (bucketed in Python: a row per
+    failed attempt or per delivered batch, which counts its ``records``)."""
     from hisbridge.store.schema.outbox import attempts
 
     top = now.replace(minute=0, second=0, microsecond=0)
     first = top - timedelta(hours=23)
     buckets = {first + timedelta(hours=i): [0, 0] for i in range(24)}
     a = attempts.c
-    rows = conn.execute(select(a.started_at, a.verdict).where(a.started_at >= to_store(first)))
-    for started, verdict in rows:
+    rows = conn.execute(select(a.started_at, a.verdict, a.records)
+                        .where(a.started_at >= to_store(first)))
+    for started, verdict, count in rows:
         hour = from_store(started).astimezone(now.tzinfo).replace(  # type: ignore[union-attr]
             minute=0, second=0, microsecond=0)
         if hour in buckets:
-            buckets[hour][0 if verdict == "delivered" else 1] += 1
+            buckets[hour][0 if verdict == "delivered" else 1] += count
     return [HourBar(h, ok, bad) for h, (ok, bad) in buckets.items()]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
 from hisbridge import _json
 from hisbridge.dictionary import load_dictionary
@@ -151,9 +151,13 @@ def _entries(conn: Any, table: str, record_id: str) -> list[dict[str, Any]]:
                         .order_by(o.id)).all()
     result = []
     for row in rows:
-        tries = conn.execute(select(attempts).where(a.outbox_id == row.id).order_by(a.attempt_no)).all()
+        # Its failed attempts, and the row of the batch that delivered it (shared, numbered 0
+        # when the batch mixed attempt numbers: then this entry's is its attempt count).
+        mine = or_(a.outbox_id == row.id, a.id == row.attempt_id)
+        tries = conn.execute(select(attempts).where(mine).order_by(a.id)).all()
         entry = dict(row._mapping)
-        entry["attempt_rows"] = [dict(t._mapping) for t in tries]
+        entry["attempt_rows"] = [{**t._mapping, "attempt_no": t.attempt_no or row.attempts}
+                                 for t in tries]
         result.append(entry)
     return result
 

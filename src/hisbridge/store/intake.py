@@ -3,8 +3,10 @@
 Implements ``hisbridge.store.ports.Intake``. One call is one transaction: the record versions,
 their outbox entries, the latest-version index and the quarantined rows commit together, so a
 source may move its watermark as soon as ``accept`` returns. A record whose content hash equals
-its latest version's enqueues nothing. Writes are batched (executemany) so a day of a large
-hospital (about a million rows) is accepted in minutes.
+its latest version's enqueues nothing. Each version is stored with the body the data API is
+sent (``records.wire``), built here once so that delivery sends it without re-encoding.
+Writes are batched (executemany) so a day of a large hospital (about a million rows) is
+accepted in minutes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from hisbridge import _ids, _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.dictionary import TableSpec, Validator, Violation, has_errors, load_dictionary
-from hisbridge.dictionary.wire import from_wire, wire_value
+from hisbridge.dictionary.wire import from_wire, wire_body, wire_value
 from hisbridge.errors import OperationRefused
 from hisbridge.store.cascade import (
     CASCADE_SOURCE,
@@ -44,13 +46,15 @@ _KEY_CHARS = 128  # records.record_id
 
 @dataclass(slots=True)
 class Prepared:
-    """A valid record ready to store: its key, JSON text, content hash and parent key."""
+    """A valid record ready to store: its key, JSON text, content hash, parent key and the
+    data API body (``wire``, when the intake builds one)."""
 
     index: int
     record_id: str
     payload: str
     content_hash: str
     parent: tuple[str, str] | None
+    wire: str | None = None
 
 
 def normalize_record(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -101,8 +105,10 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op
 
 
 def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
-                    result: AcceptResult) -> tuple[list[Prepared], list[dict[str, Any]]]:
-    """Records ready to store (normalised, hashed) and quarantine rows for the rejected."""
+                    result: AcceptResult, *, wire: bool = False
+                    ) -> tuple[list[Prepared], list[dict[str, Any]]]:
+    """Records ready to store (normalised, hashed, with their API body when ``wire``) and
+    quarantine rows for the rejected."""
     prepared: list[Prepared] = []
     parked: list[dict[str, Any]] = []
     parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
@@ -117,7 +123,8 @@ def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], 
         parent_id = record.get(parent_key.field) if parent_key else None
         parent = (parent_key.table, parent_id) if parent_key and parent_id else None
         digest = _ids.content_hash(f"{op}\n{payload}".encode())
-        prepared.append(Prepared(index, record[spec.primary_key], payload, digest, parent))
+        body = wire_body(spec, record) if wire else None
+        prepared.append(Prepared(index, record[spec.primary_key], payload, digest, parent, body))
     return prepared, parked
 
 
@@ -125,8 +132,10 @@ class StoreIntake:
     """The durable intake over a migrated store (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine, validator: Validator | None = None, *,
-                 clock: Clock = system_clock, on_parent_delete: OnParentDelete = "cascade") -> None:
+                 clock: Clock = system_clock, on_parent_delete: OnParentDelete = "cascade",
+                 wire: bool = True) -> None:
         self.engine = engine
+        self.wire = wire  # store the data API body (camelCase) with each version
         self.on_parent_delete = on_parent_delete
         self.validator = validator or Validator("lenient")
         self.dictionary = load_dictionary()
@@ -144,7 +153,8 @@ class StoreIntake:
                                    hint="op 只能是 upsert 或 delete")
         now = to_store(self.clock.now())
         result = AcceptResult()
-        prepared, parked = prepare_records(self.validator, spec, records, op, result)
+        prepared, parked = prepare_records(self.validator, spec, records, op, result,
+                                           wire=self.wire)
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
@@ -177,6 +187,7 @@ class StoreIntake:
             version_rows.append({"table_name": spec.name, "record_id": item.record_id,
                                  "version": version, "op": item_op,
                                  "content_hash": item.content_hash, "payload": item.payload,
+                                 **({"wire": item.wire} if self.wire else {}),
                                  "source": (f"{CASCADE_SOURCE}{withheld_from}" if withheld_from
                                             else source)[:200], "received_at": now})
             if item_op == op or current is not None:  # a withheld new record sends nothing
@@ -224,8 +235,10 @@ def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
         if current is not None and current.op == "delete":
             result.unchanged_ids.add(item.record_id)  # withheld again: nothing new stored
             return None
-        item.payload = _json.dumps_str({spec.primary_key: item.record_id}, sort_keys=True)
+        key = {spec.primary_key: item.record_id}
+        item.payload = _json.dumps_str(key, sort_keys=True)
         item.content_hash = delete_hash(item.payload)
+        item.wire = wire_body(spec, key) if item.wire is not None else None
         return "delete"
     if op == "delete" and current is not None:
         item.parent = current.parent  # a delete names only its key: keep the link

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Engine, and_, bindparam, exists, literal_column, or_, select, tuple_
 
-from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
 from hisbridge.delivery.retry import Decision
@@ -32,7 +31,7 @@ from hisbridge.store.cascade import HELD_FOR_CHILDREN
 from hisbridge.store.queue import DurableQueue, Finished
 from hisbridge.store.schema.outbox import attempts, outbox, record_keys, records
 from hisbridge.store.schema.queue import UNFINISHED as _UNFINISHED
-from hisbridge.store.times import from_store, to_store
+from hisbridge.store.times import to_store
 
 __all__ = ["PARENT_LATE", "Completion", "OutboxQueue"]
 
@@ -65,7 +64,8 @@ class OutboxQueue:
         """Up to ``limit`` due entries, now ``in_flight`` under ``worker``'s lease.
 
         Due retries first, then pending entries in acceptance order; each state is read through
-        its own index, so a claim costs the same with ten or a million entries queued.
+        its own index, so a claim costs the same with ten or a million entries queued. Each
+        state's claim is one statement that also returns the stored payloads, undecoded.
         """
         now = to_store(self.clock.now())
         with self.engine.begin() as conn:
@@ -74,9 +74,8 @@ class OutboxQueue:
                 claimed += self._take(conn, "pending", worker, limit - len(claimed), lease_s, now)
             if not claimed:
                 return []
-            payloads = self._payloads(conn, [row.id for row in claimed])
             late = self._late_children(conn, claimed, now)
-        items = [self._item(row, payloads, late) for row in claimed]
+        items = [_item(row, late) for row in claimed]
         return sorted(items, key=lambda i: i.outbox_id)
 
     def _take(self, conn: Any, state: str, worker: str, limit: int, lease_s: float,
@@ -90,7 +89,8 @@ class OutboxQueue:
         o = outbox.c
         return self._queue.claim_statement(
             self._candidates(state), o.id, o.table_name, o.record_id, o.version, o.op,
-            o.attempts, o.created_at, o.parent_table, o.parent_id, o.note)
+            o.attempts, o.created_at, o.parent_table, o.parent_id, o.note,
+            _stored(records.c.payload), _stored(records.c.wire))
 
     def _candidates(self, state: str) -> Any:
         """Due entries of ``state`` that strict version order and parent/child order allow."""
@@ -104,32 +104,16 @@ class OutboxQueue:
             or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
                 and_(o.c.op == "delete", _delete_ready(o))))
 
-    def _payloads(self, conn: Any, ids: list[int]) -> dict[int, str]:
-        o, r = outbox.c, records.c
-        query = (select(o.id, r.payload)
-                 .join(records, and_(r.table_name == o.table_name, r.record_id == o.record_id,
-                                     r.version == o.version))
-                 .where(o.id.in_(ids)))
-        return {outbox_id: payload for outbox_id, payload in conn.execute(query)}
-
     def _late_children(self, conn: Any, rows: Sequence[Any], now: datetime) -> set[int]:
         deadline = now - timedelta(seconds=self.parent_wait_s)
         waiting = [row for row in rows if row.parent_id is not None and row.op == "upsert"
-                   and from_store(row.created_at) <= deadline]  # type: ignore[operator]
+                   and row.created_at <= deadline]
         if not waiting:
             return set()
         o = outbox.alias("o")
         ready = {i for (i,) in conn.execute(select(o.c.id).where(
             o.c.id.in_([row.id for row in waiting]), _at_front_end(o, self._skip_locked)))}
         return {row.id for row in waiting if row.id not in ready}
-
-    def _item(self, row: Any, payloads: dict[int, str], late: set[int]) -> DeliveryItem:
-        payload = payloads.get(row.id, "{}")
-        return DeliveryItem(
-            outbox_id=row.id, table=row.table_name, record_id=row.record_id,
-            version=row.version, op=row.op, record=_json.loads(payload),
-            attempt_no=row.attempts, received_at=from_store(row.created_at),  # type: ignore[arg-type]
-            note=PARENT_LATE if row.id in late else row.note)
 
     def reclaim_expired(self) -> int:
         """Return entries whose lease expired (their worker died) to ``pending``."""
@@ -145,13 +129,25 @@ class OutboxQueue:
         self._queue.release(worker, ids)
 
     def complete(self, worker: str, target: str, done: Sequence[Completion]) -> None:
-        """Record the attempts and move each entry to delivered, retry_wait or dead."""
+        """Record the attempts and move each entry to delivered, retry_wait or dead.
+
+        A failed attempt gets its own attempts row; the deliveries share one, which each
+        delivered entry points to (``attempt_id``): a success costs no row of its own.
+        """
         if not done:
             return
         finished = [Finished(c.item.outbox_id, c.outcome, c.decision, c.item.note) for c in done]
+        failed = [_attempt_row(c, worker, target) for c in done if not c.outcome.ok]
+        delivered = [c for c in done if c.outcome.ok]
         with self.engine.begin() as conn:
-            conn.execute(attempts.insert(), [_attempt_row(c, worker, target) for c in done])
-            self._queue.finish(conn, worker, finished)
+            if failed:
+                conn.execute(attempts.insert(), failed)
+            batch_id = None
+            if delivered:
+                row = _batch_row(delivered, worker, target)
+                batch = conn.execute(attempts.insert().values(row)).inserted_primary_key
+                batch_id = int(batch[0]) if batch else None
+            self._queue.finish(conn, worker, finished, attempt_id=batch_id)
 
 
 def _at_front_end(o: Any, hashed: bool) -> Any:
@@ -199,6 +195,40 @@ def _delete_ready(o: Any) -> Any:
                                 kids.c.parent_id == o.c.record_id, kids.c.op == "upsert")
     held = and_(o.c.note.is_not(None), o.c.note == HELD_FOR_CHILDREN)
     return and_(~children_deleting, or_(~held, ~live_child))
+
+
+def _stored(column: Any) -> Any:
+    """A column of the claimed entry's record version, for the claim's ``RETURNING``: written
+    out, because ``RETURNING`` names the updated table's columns unqualified. The casts give
+    SQLite's ``RETURNING`` values a type, without which it scans ``records`` for each row."""
+    return literal_column(
+        f"(SELECT r.{column.name} FROM records r"
+        " WHERE r.table_name = CAST(outbox.table_name AS TEXT)"
+        " AND r.record_id = CAST(outbox.record_id AS TEXT)"
+        " AND r.version = CAST(outbox.version AS INTEGER))", column.type).label(column.name)
+
+
+def _item(row: Any, late: set[int]) -> DeliveryItem:
+    return DeliveryItem(
+        outbox_id=row.id, table=row.table_name, record_id=row.record_id, version=row.version,
+        op=row.op, payload=row.payload or "{}", attempt_no=row.attempts,
+        received_at=row.created_at, note=PARENT_LATE if row.id in late else row.note,
+        wire=row.wire)
+
+
+def _batch_row(delivered: Sequence[Completion], worker: str, target: str) -> dict[str, Any]:
+    """One attempts row for a batch of deliveries: its first start, mean duration, and the
+    attempt number and status code when all had the same (else 0 and NULL: each entry's own
+    attempt number is its ``outbox.attempts``)."""
+    codes = {c.outcome.status_code for c in delivered}
+    tries = {c.item.attempt_no for c in delivered}
+    mean_s = sum(c.outcome.duration_s for c in delivered) / len(delivered)
+    return {"outbox_id": None, "attempt_no": tries.pop() if len(tries) == 1 else 0,
+            "records": len(delivered),
+            "started_at": to_store(min(c.started_at for c in delivered)),
+            "duration_ms": mean_s * 1000.0, "target": target[:200], "verdict": "delivered",
+            "status_code": codes.pop() if len(codes) == 1 else None, "error_code": None,
+            "reply": None, "error": None, "worker": worker[:100]}
 
 
 def _attempt_row(c: Completion, worker: str, target: str) -> dict[str, Any]:

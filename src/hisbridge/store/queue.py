@@ -154,9 +154,13 @@ class DurableQueue:
             with self.engine.begin() as conn:
                 self.finish(conn, worker, done)
 
-    def finish(self, conn: Connection, worker: str, done: Sequence[Finished]) -> None:
-        """``complete`` inside the caller's transaction (the outbox adds its attempt rows)."""
+    def finish(self, conn: Connection, worker: str, done: Sequence[Finished],
+               attempt_id: int | None = None) -> None:
+        """``complete`` inside the caller's transaction (the outbox adds its attempt rows, and
+        points its delivered entries to their batch's row: ``attempt_id``)."""
         common = {"b_worker": worker, "b_now": to_store(self.clock.now())}
+        if "attempt_id" in self.table.c:
+            common["b_attempt"] = attempt_id
         failed: dict[str, list[dict[str, Any]]] = {"retry": [], "dead": []}
         delivered: dict[str | None, list[int]] = {}
         for f in done:
@@ -198,9 +202,13 @@ def _finish_statement(table: Table, state: str) -> Any:
 
 def _delivered_statement(table: Table) -> Any:
     c = table.c
+    values: dict[str, Any] = {
+        "state": "delivered", "finished_at": bindparam("b_now"), "note": bindparam("b_note"),
+        "claimed_by": None, "lease_expires_at": None, "last_error": None, "error_code": None,
+        "last_reply": None}
+    if "attempt_id" in c:
+        values["attempt_id"] = bindparam("b_attempt")
     return (update(table)
             .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state == "in_flight",
                    c.claimed_by == bindparam("b_worker"))
-            .values(state="delivered", finished_at=bindparam("b_now"), note=bindparam("b_note"),
-                    claimed_by=None, lease_expires_at=None, last_error=None, error_code=None,
-                    last_reply=None))
+            .values(values))

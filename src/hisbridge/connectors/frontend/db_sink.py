@@ -91,12 +91,13 @@ class FrontendDbSink:
     def _apply(self, conn: Connection, table_name: str, op: str, items: list[DeliveryItem]) -> None:
         spec = self._dictionary.table(table_name)
         table = self._table(table_name)
+        records = [i.record for i in items]  # decoded here, once: the sink needs the fields
         if op == "delete":
-            keys = [str(i.record[spec.primary_key]) for i in items]
+            keys = [str(r[spec.primary_key]) for r in records]
             conn.execute(delete(table).where(table.c[spec.primary_key].in_(keys)))
             return
-        latest = list({str(i.record.get(spec.primary_key)): i.record
-                       for i in items}.values())  # one row per key: the last version wins
+        latest = list({str(r.get(spec.primary_key)): r
+                       for r in records}.values())  # one row per key: the last version wins
         if self.engine.dialect.name == "postgresql" and len(latest) >= _COPY_FROM:
             self._copy_upsert(conn, table, spec.primary_key, latest)
         else:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from functools import cache
 from typing import Any
 
 from hisbridge import _json
 from hisbridge.connectors.frontend.errors import FrontendBusy, business_error
 from hisbridge.delivery.outcome import DeliveryItem, Outcome
-from hisbridge.dictionary import TableSpec, load_dictionary
-from hisbridge.dictionary.wire import KeyStyle, to_wire
+from hisbridge.dictionary import TableSpec
+from hisbridge.dictionary.wire import KeyStyle, wire_body
 from hisbridge.errors import RecordRejected
 
 __all__ = ["db_row", "outcome_from_reply", "parse_retry_after", "request_body"]
@@ -20,22 +19,15 @@ __all__ = ["db_row", "outcome_from_reply", "parse_retry_after", "request_body"]
 _RETRY_STATUSES = frozenset({408, 425, 429})
 
 
-@cache
-def _wire_keys(table: str, key_style: KeyStyle) -> Mapping[str, str]:
-    spec = load_dictionary().table(table)
-    probe = {f.name: "x" for f in spec.fields}
-    return dict(zip(probe, to_wire(spec, probe, key_style), strict=True))
-
-
 def request_body(spec: TableSpec, item: DeliveryItem, key_style: KeyStyle) -> bytes:
     """The JSON object for one record (POST) or one delete (DELETE with the same shape).
 
-    Stored records are already in wire form (snake_case keys, string values, no empties; see
-    ``hisbridge.store.intake.normalize_record``), so only the keys change here; the key map is
-    built once per table by ``hisbridge.dictionary.wire.to_wire`` itself.
+    The body stored at intake (camelCase) goes as it is; a version stored without one, or a
+    front-end configured for another key style, gets it built from the stored record.
     """
-    keys = _wire_keys(spec.name, key_style)
-    return _json.dumps({keys[k]: v for k, v in item.record.items() if k in keys and v})
+    if item.wire is not None and key_style == "camel":
+        return item.wire.encode()
+    return wire_body(spec, item.record, key_style).encode()
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -43,7 +43,8 @@ def _attempts(c: Cutoffs) -> Any:
         return None
     a, o = attempts.c, outbox.c
     delivered = exists().where(o.id == a.outbox_id, o.state == "delivered")
-    return (a.started_at < c.attempts) & delivered  # a dead letter keeps its history
+    batch = a.outbox_id.is_(None)  # a delivered batch's row: history of delivered entries only
+    return (a.started_at < c.attempts) & (delivered | batch)  # a dead letter keeps its history
 
 
 def _source_runs(c: Cutoffs) -> Any:

@@ -2,13 +2,17 @@
 
 - ``records``: every accepted version of a record (snake_case JSON text), keyed by
   (table_name, record_id, version); the console finds them by the payload's ``patient_id`` and
-  ``serial_number`` through expression indexes (``store.json_field``).
+  ``serial_number`` through expression indexes (``store.json_field``). ``wire`` is the body the
+  data API is sent (camelCase JSON text built once at intake; NULL for versions stored before
+  it or when no API is fed).
 - ``record_keys``: one row per (table_name, record_id): the latest version, its content hash
   (to skip unchanged re-extractions without reading ``records``), its op and its parent record
   (so a parent's delete finds the children delivered for it, and waits for their deletes).
 - ``outbox``: one entry per version to send, with its state (a closed enum), the next attempt
   time, the lease of the worker holding it, and the last reason and reply.
-- ``attempts``: one row per send attempt: when, target, outcome, reply or error, duration.
+- ``attempts``: one row per failed send attempt (when, target, outcome, reply or error,
+  duration) and one per batch of deliveries (``outbox_id`` NULL, ``records`` how many; each
+  delivered entry points to it by ``outbox.attempt_id``), so a success costs no row of its own.
 - ``quarantine``: records that failed validation, with their violations; kept, never sent.
 - ``replays``: one row per replay request; new outbox entries point to it and to the original.
 """
@@ -50,6 +54,7 @@ records = Table(
     Column("op", String(8), nullable=False),
     Column("content_hash", String(32), nullable=False),
     Column("payload", Text, nullable=False),
+    Column("wire", Text, nullable=True),
     Column("source", String(200), nullable=False),
     Column("received_at", _TS, nullable=False),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
@@ -97,6 +102,7 @@ outbox = Table(
     Column("replay_of", _Id, ForeignKey("outbox.id"), nullable=True),
     Column("replay_id", _Id, ForeignKey("replays.id"), nullable=True),
     Column("replayed", Boolean, nullable=False),
+    Column("attempt_id", _Id, nullable=True),  # the delivered batch's attempts row
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
 )
 queue_indexes(outbox)
@@ -113,7 +119,7 @@ attempts = Table(
     "attempts",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("outbox_id", _Id, ForeignKey("outbox.id"), nullable=False),
+    Column("outbox_id", _Id, ForeignKey("outbox.id"), nullable=True),  # NULL: a delivered batch
     Column("attempt_no", Integer, nullable=False),
     Column("started_at", _TS, nullable=False),
     Column("duration_ms", Float, nullable=False),
@@ -124,6 +130,7 @@ attempts = Table(
     Column("reply", Text, nullable=True),
     Column("error", Text, nullable=True),
     Column("worker", String(100), nullable=False),
+    Column("records", Integer, nullable=False, server_default="1"),
 )
 Index("ix_attempts_outbox_id", attempts.c.outbox_id)
 
