@@ -78,9 +78,9 @@ class DeliveryService:
             from hisbridge.connectors import make_target
 
             target = make_target(settings.frontend, clock)
-        api_body = settings.frontend.mode == "api" and settings.frontend.key_style == "camel"
         intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
-                             on_parent_delete=settings.delivery.on_parent_delete, wire=api_body)
+                             on_parent_delete=settings.delivery.on_parent_delete,
+                             wire=settings.frontend.api_body_at_intake)
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
         return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings),

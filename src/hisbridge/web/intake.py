@@ -113,7 +113,8 @@ def intake_service(app: FastAPI) -> Intake:
     settings: Settings = app.state.settings
     app.state.intake = StoreIntake(app.state.engine, Validator(settings.validation.mode),
                                    clock=app.state.clock,
-                                   on_parent_delete=settings.delivery.on_parent_delete)
+                                   on_parent_delete=settings.delivery.on_parent_delete,
+                                   wire=settings.frontend.api_body_at_intake)
     return app.state.intake  # type: ignore[no-any-return]
 
 

@@ -44,6 +44,11 @@ class FrontendSettings(BaseModel):
     # Table name → data-API path, for a deployment that moved a table's receive path.
     path_overrides: dict[str, str] = Field(default_factory=dict)
 
+    @property
+    def api_body_at_intake(self) -> bool:
+        """Is the data API's body (camelCase JSON) built once at intake and sent as stored?"""
+        return self.mode == "api" and self.key_style == "camel"
+
 
 _DEFAULTS = FrontendSettings()  # the one place the front-end's defaults are typed
 
