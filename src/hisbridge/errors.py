@@ -10,16 +10,16 @@ when it is not this one.
     │   │   └── SourceUnavailable    (sources.sql_session) the HIS database is down or timed out
     │   ├── FrontendBusy         (connectors.frontend.errors) the front-end asked us to wait
     │   ├── SecretKeyRejected    (connectors.frontend.keys) the key expired: fetch a new one
-    │   ├── PlatformUnavailable  (consent.platform_errors) the provincial platform is down
-    │   ├── LeaseLost            (messages.lease) another node took the poller's lease
+    │   ├── PlatformUnavailable  (sharing.consent.platform_errors) the provincial platform is down
+    │   ├── LeaseLost            (warnings.lease) another node took the poller's lease
     │   └── StoreUnreachable     a database (the store) cannot be opened; URL masked, cause, hint
     │       └── StoreUnavailable (store.errors) the store's connection was lost or timed out
     └── Terminal                 never retry: dead-letter or answer with the reason
         ├── RecordRejected       the receiver said no (errorCode 02-05, HTTP 4xx)
         ├── ValidationFailed     the record breaks the dictionary (carries the violations)
         ├── OperationRefused     the operation is not allowed (deleting a base_dept row)
-        │   ├── NotAddressee     (messages.addressee) the warning is not this user's
-        │   └── TransitionRefused    (consent.states) no such consent transition
+        │   ├── NotAddressee     (warnings.addressee) the warning is not this user's
+        │   └── TransitionRefused    (sharing.consent.states) no such consent transition
         ├── ConfigError          a setting is missing or wrong; says where it was looked for
         │   └── NotConfigured    (web.console.common) a page's component is not installed
         ├── SpecError            asking the dictionary for something it does not hold
@@ -29,10 +29,11 @@ when it is not this one.
         ├── StoreNotCurrent      (store.migrate) the store's schema is older (or newer) than the code
         ├── SourceQueryError     (sources.sql_session) a mapping's SQL is wrong
         ├── LicenseRejected      (connectors.frontend.keys) the front-end refused the license
-        ├── PlatformError        (consent.platform_errors) the provincial platform said no
-        ├── ConsentProblem       (consent.errors) a consent request cannot be served
-        ├── DuplicateOpen        (consent.repository) the encounter already has an open consent
-        ├── UserError            (console.users) a console user cannot be added or changed so
+        ├── PlatformError        (sharing.consent.platform_errors) the provincial platform said no
+        ├── ConsentProblem       (sharing.consent.errors) a consent request cannot be served
+        ├── DuplicateOpen        (sharing.consent.repository) the encounter already has an open consent
+        ├── ForeignEncounter     (sharing.consent.repository) the visit is another institution's
+        ├── UserError            (ops.users) a console user cannot be added or changed so
         ├── Problem              (web.intake) a push request refused with its 4xx
         ├── SignatureError       (web.signing) a signed link was refused
         ├── Forbidden            (web.console.common) the role may not do this (403)

@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from hisbridge.settings.field_docs import class_field_docs
 
-__all__ = ["ENV_PREFIX", "SectionDoc", "SettingDoc", "walk_settings"]
+__all__ = ["ENV_PREFIX", "SectionDoc", "SettingDoc", "items_doc", "root_sections", "walk_settings"]
 
 ENV_PREFIX = "HISBRIDGE_"
 _BOUNDS: tuple[tuple[type[Any], str, str], ...] = (
@@ -136,18 +136,19 @@ def walk_settings(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Itera
         else:
             doc = docs.get(name)
             leaves.append(_leaf((*prefix, name), info, doc.text if doc else ""))
-    if prefix:
-        yield SectionDoc(".".join(prefix), inspect.cleandoc(model.__doc__ or ""), tuple(leaves))
-    else:  # the root's own leaves (a list of items, like institutions) each get a section
-        yield SectionDoc("", inspect.cleandoc(model.__doc__ or ""), ())
-        for leaf in leaves:
-            yield SectionDoc(leaf.path, _items_doc(model.model_fields[leaf.path].annotation),
-                             (leaf,))
+    yield SectionDoc(".".join(prefix), inspect.cleandoc(model.__doc__ or ""), tuple(leaves))
     for path, sub in nested:
         yield from walk_settings(sub, path)
 
 
-def _items_doc(annotation: Any) -> str:
+def root_sections(model: type[BaseModel]) -> Iterator[SectionDoc]:
+    """The root model's own leaves (a list of items, like ``institutions``), a section each."""
+    (root, *_) = walk_settings(model)
+    for leaf in root.settings:
+        yield SectionDoc(leaf.path, items_doc(model.model_fields[leaf.path].annotation), (leaf,))
+
+
+def items_doc(annotation: Any) -> str:
     """For ``list[Model]``: the item's docstring and one line per item field."""
     item = next((a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)),
                 None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from hisbridge.settings import Settings
-from hisbridge.settings.docs import SectionDoc, SettingDoc, walk_settings
+from hisbridge.settings.docs import SectionDoc, SettingDoc, root_sections, walk_settings
 
 __all__ = ["SECTION_TITLES_ZH", "render_configuration_markdown"]
 
@@ -97,7 +97,7 @@ def _section(section: SectionDoc) -> list[str]:
 
 def render_configuration_markdown(model: type[BaseModel] = Settings) -> str:
     """The reference for every settings key: one section per model, one row per leaf."""
-    sections = [s for s in walk_settings(model) if s.path]
+    sections = [*(s for s in walk_settings(model) if s.path), *root_sections(model)]
     index = [f"- [`{s.path}`](#{s.path}) — {SECTION_TITLES_ZH.get(s.path, '')}"
              for s in sections if "." not in s.path]
     lines = [_HEADER, "## 各部分 / Sections", "", *index]
