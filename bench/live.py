@@ -7,14 +7,17 @@ No estimate: the day is built once (``hisbridge simulate his``, seed 1, SQLite H
 accepted count is taken by ``bench/extract.py`` (the worked example's mappings and validation,
 counting intake), then for each store a project is written by ``hisbridge init`` (the HIS, the
 simulator, the store: a fresh PostgreSQL database from ``HISBRIDGE_TEST_PG`` or a SQLite file),
-with every table polled every second (``realtime_interval_s: 1``, ``t0_interval_s: 1``) and the
-message poller off, and ``hisbridge run`` is started as a user starts it, with the front-end
-simulator (``hisbridge simulate frontend``) in its own process. The clock runs from starting
-the gateway until the simulator holds every record: wall time, records/s end to end, and the
-gateway's peak RSS (``VmHWM``). Every record once: the simulator's rows (distinct records)
-equal the records the HIS day holds at its end (accepted by the mappings and validation, less
-the day's deletions), and its data requests equal the queue entries the gateway made (each
-upsert or delete sent once, none twice).
+with every table polled every second (``realtime_interval_s: 1``, ``t0_interval_s: 1``), the
+message poller off and the 粤健通 sharing hooks off unless ``--gdhealth`` (their encounter
+hook writes to the store on the event loop, one transaction per visit, and stalls delivery
+while a day's visits arrive: see docs/benchmarks.md). ``hisbridge run`` is started as a user
+starts it; the front-end simulator (``hisbridge simulate frontend``) runs in its own process.
+
+The clock runs from starting the gateway until the simulator holds every record: wall time,
+records/s end to end, and the gateway's peak RSS (``VmHWM``). Every record once: the
+simulator's rows (distinct records) equal the records the HIS day holds at its end (accepted
+by the mappings and validation, less the day's deletions), and its data requests equal the
+queue entries the gateway made (each upsert or delete sent once, none twice).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def queued(store_url: str) -> int:
 
 
 def project(folder: Path, his_url: str, frontend_url: str, store_url: str,
-            concurrency: int) -> Path:
+            concurrency: int, gdhealth: bool) -> Path:
     subprocess.run([sys.executable, "-m", "hisbridge", "init", str(folder), "--his-url", his_url,
                     "--frontend-url", frontend_url, "--store-url", store_url, "--force"],
                    check=True, env=env(), stdout=subprocess.DEVNULL)
@@ -73,6 +76,7 @@ def project(folder: Path, his_url: str, frontend_url: str, store_url: str,
     data["his"] |= {"realtime_interval_s": 1, "t0_interval_s": 1, "t0_cron": ""}
     data["frontend"]["concurrency"] = concurrency
     data["interaction"] = {"poller": {"enabled": False}}
+    data["gdhealth"]["enabled"] = gdhealth
     config.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     return config
 
@@ -82,7 +86,7 @@ def live_once(store: str, his_url: str, expected: int, args: argparse.Namespace,
     with (database(store, folder, "live") as store_url,
           frontend_simulator(folder) as frontend_url):
         config = project(folder / f"p-{store}", his_url, frontend_url, store_url,
-                         args.concurrency)
+                         args.concurrency, args.gdhealth)
         log = folder / f"gateway-{store}.log"
         with log.open("ab") as out:
             started = time.monotonic()
@@ -124,9 +128,12 @@ def main() -> None:
     parser.add_argument("--corrections", type=float, default=0.0,
                         help="the HIS day's share of cancelled/corrected/deleted rows")
     parser.add_argument("--timeout", type=float, default=1200)
+    parser.add_argument("--gdhealth", action="store_true",
+                        help="keep the 粤健通 sharing hooks on (hisbridge init's default)")
     parser.add_argument("--json-out")
     args = parser.parse_args()
-    report: dict[str, Any] = {"scale": args.scale, "day": DAY.isoformat()}
+    report: dict[str, Any] = {"scale": args.scale, "day": DAY.isoformat(),
+                              "gdhealth": args.gdhealth}
     with tempfile.TemporaryDirectory(prefix="hisbridge-live-") as tmp:
         folder = Path(tmp)
         with database("sqlite", folder, "his") as his_url:
