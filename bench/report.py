@@ -259,7 +259,8 @@ def target_rows(report: dict[str, Any]) -> list[tuple[str, str, bool] | None]:
         _row("2 processes ≥ 1.8x one at 5 ms", workers and workers["ratio"],
              lambda v: v >= 1.8, "{:.2f}x"),
         *live_day(report),
-        _row("whole demo soak < 10 % RSS growth in 10 min", soaked and
+        _row(f"whole demo soak < 10 % RSS growth in 10 min (this run: "
+             f"{soaked and soaked.get('minutes')} min)", soaked and
              soaked["rss_mb_growth"] * 100, lambda v: v < 10, "{:.1f} %"),
     ]
 

@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,8 @@ from report import render
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
+LIMIT_S = {"live": 3600, "soak": 1500}
+"""Seconds a part may run (default 900): the large day live is two whole days' deliveries."""
 PARTS = ("speed", "api", "db", "realtime", "scale", "live", "soak", "profile")
 
 
@@ -122,16 +125,27 @@ def run_part(name: str, argv: list[str], tmp: Path) -> dict[str, Any]:
     print(f"\n=== {name}: {' '.join(Path(a).name if a.endswith('.py') else a for a in argv)}",
           flush=True)
     began = time.monotonic()
-    proc = subprocess.run(argv, env={**os.environ, "PYTHONPATH": SRC}, stderr=subprocess.PIPE,
-                          text=True, timeout=900, check=False)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        proc = subprocess.Popen(argv, env={**os.environ, "PYTHONPATH": SRC}, stderr=errors)
+        try:
+            proc.wait(LIMIT_S.get(name, 900))
+        except subprocess.TimeoutExpired:  # SIGINT first: the part stops its own processes
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        errors.seek(0)
+        stderr = errors.read()
     took = round(time.monotonic() - began, 1)
     result: dict[str, Any] = {"seconds": took, "exit": proc.returncode}
     out = tmp / f"{name}.json"
     if out.exists():
         result["data"] = json.loads(out.read_text("utf-8"))
     if proc.returncode != 0:
-        result["error"] = proc.stderr[-3000:]
-        print(proc.stderr[-3000:], file=sys.stderr)
+        result["error"] = stderr[-3000:]
+        print(stderr[-3000:], file=sys.stderr)
     print(f"=== {name}: {took} s, exit {proc.returncode}", flush=True)
     return result
 
