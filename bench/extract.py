@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from hisbridge._clock import CHINA_TZ
-from hisbridge.dictionary import Validator, has_errors
+from hisbridge.dictionary import Validator, has_errors, load_dictionary
 from hisbridge.project.example import write_example
 from hisbridge.runtime.extraction import open_project
 from hisbridge.sources.sql_poll import SqlPoller
@@ -52,6 +52,9 @@ class CountingIntake:
 
     def __init__(self) -> None:
         self.validator = Validator("lenient")
+        self.dictionary = load_dictionary()
+        self.live: set[tuple[str, Any]] = set()
+        """(table, key) of every record the day holds at the end (upserted, not deleted)."""
 
     def accept(self, table: str, records: Sequence[Mapping[str, Any]], *, op: Op = "upsert",
                source: str = "") -> AcceptResult:
@@ -62,6 +65,11 @@ class CountingIntake:
                 result.rejected.append(Rejected(index, None, tuple(found)))
             else:
                 result.accepted += 1
+                key = (table, record.get(self.dictionary.table(table).primary_key))
+                if op == "upsert":
+                    self.live.add(key)
+                else:
+                    self.live.discard(key)
         return result
 
 
@@ -86,10 +94,11 @@ def database(kind: str, folder: Path, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def build_his(url: str, scale: str) -> float:
+def build_his(url: str, scale: str, corrections: float = 0.02) -> float:
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "hisbridge", "simulate", "his", "--db", url,
-                    "--date", DAY.isoformat(), "--scale", scale, "--seed", "1", "--reset"],
+                    "--date", DAY.isoformat(), "--scale", scale, "--seed", "1", "--reset",
+                    "--corrections", str(corrections)],
                    check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
 
@@ -128,6 +137,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "accepted": accepted, "rejected": sum(r.counts.rejected for r in reports),
             "filtered": sum(r.counts.filtered for r in reports),
             "records_per_s": round(rows / wall), "errors": [r.error for r in reports if r.error],
+            "live_records": len(intake.live) if isinstance(intake, CountingIntake) else None,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "per_table_s": {r.table: round(r.seconds, 2) for r in reports},
             "per_table_rows": {r.table: r.counts.rows_read for r in reports},

@@ -25,6 +25,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,7 @@ from hisbridge.simulators.his.live import LiveActivity
 from hisbridge.store.engine import make_engine
 from hisbridge.testing import ReceiverState, sample_record, serve_receiver
 
-TOKEN = "bench-token"
+TOKEN = secrets.token_urlsafe(32)  # push.token: at least 24 characters, never a fixed one
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 

@@ -1,7 +1,7 @@
 """The benchmark suite: one command, every figure with its ceiling, its peer and its target.
 
-    PYTHONPATH=src python bench/run.py            # the full suite (~12 min on 2 shared cores)
-    PYTHONPATH=src python bench/run.py --quick    # smaller sizes, one run each (~4 min)
+    PYTHONPATH=src python bench/run.py            # the full suite (~35 min on 2 shared cores)
+    PYTHONPATH=src python bench/run.py --quick    # smaller sizes, one run each (~12 min)
     PYTHONPATH=src python bench/run.py --parts api,db --runs 5
 
 Parts (each a script of its own in bench/, run in a child process with ``--json-out``):
@@ -13,7 +13,11 @@ api       API mode vs the wrk ceiling at concurrency 1/8/16 and vs the integrato
           with the simulator at 5 ms (delivery.py --parts api,slow)
 db        DB mode into PostgreSQL vs COPY (delivery.py --parts db) and vs dlt (peers.py)
 realtime  push and polling latency under a 200 records/s T+0 load (realtime.py)
-scale     1 vs 2 gateway processes on one PostgreSQL store (scale.py --parts workers)
+scale     1 vs 2 gateway processes on one PostgreSQL store, the front-end simulator answering
+          in 5 ms, 4 requests in flight per process (scale.py --parts workers)
+live      the large day (--quick: medium) live: HIS -> hisbridge run -> front-end simulator,
+          PostgreSQL store then SQLite store (--quick: PostgreSQL): wall time, peak RSS, rec/s
+soak      the whole demo for 10 minutes (--quick: 3), RSS/fd/socket growth (scripts/soak.py)
 profile   pyinstrument over intake and delivery (hotpath.py), kept in bench/results/
 
 Writes ``bench/results/<date>.json`` and ``<date>.md`` (``<date>-quick.*`` with --quick) and
@@ -29,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,7 +48,9 @@ from report import render
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-PARTS = ("speed", "api", "db", "realtime", "scale", "profile")
+LIMIT_S = {"live": 3600, "soak": 1500}
+"""Seconds a part may run (default 900): the large day live is two whole days' deliveries."""
+PARTS = ("speed", "api", "db", "realtime", "scale", "live", "soak", "profile")
 
 
 def commands(part: str, quick: bool, runs: int, tmp: Path,
@@ -58,12 +65,17 @@ def commands(part: str, quick: bool, runs: int, tmp: Path,
         "api": [("api", ["delivery.py", "--parts", "api,slow", "--records", "1000" if q else "3000",
                          "--seq-records", "100" if q else "300", "--wrk-seconds", "2" if q else "3",
                          "--concurrency", "1", "8", "16", "--slow-concurrency", "16",
-                         *([] if q else ["64"])])],
+                         *([] if q else ["64"])]),
+                ("http_clients", ["http_clients.py", "--requests", "1000" if q else "3000"])],
         "db": [("db", ["delivery.py", "--parts", "db", "--db-records", "5000" if q else "20000"]),
                ("dlt", ["peers.py", "--rows", "5000" if q else "20000"])],
         "realtime": [("realtime", ["realtime.py", "--samples", "10" if q else "30"])],
         "scale": [("workers", ["scale.py", "--parts", "workers",
                                "--records", "3000" if q else "10000"])],
+        "live": [("live", ["live.py", "--scale", "medium" if q else "large",
+                           "--stores", "postgresql" if q else "postgresql,sqlite"])],
+        "soak": [("soak", [str(HERE.parent / "scripts" / "soak.py"),
+                           "--minutes", "3" if q else "10"])],
         "profile": [("profile", ["hotpath.py", "--records", "2000" if q else "5000",
                                  "--out-dir", str(results)])],
     }
@@ -73,8 +85,8 @@ def commands(part: str, quick: bool, runs: int, tmp: Path,
         if name != "profile":
             flag = "--repeat" if name in ("api", "db") else "--runs"
             argv += [flag, str(runs), "--json-out", str(tmp / f"{name}.json")]
-        if name == "realtime":
-            argv = argv[:-4] + argv[-2:]  # one long run of many samples, not several runs
+        if name in ("realtime", "live", "soak"):
+            argv = argv[:-4] + argv[-2:]  # one long run each, not several runs
         out.append((name, argv))
     if part == "profile" and shutil.which("py-spy"):
         out += pyspy(quick, results)
@@ -113,16 +125,27 @@ def run_part(name: str, argv: list[str], tmp: Path) -> dict[str, Any]:
     print(f"\n=== {name}: {' '.join(Path(a).name if a.endswith('.py') else a for a in argv)}",
           flush=True)
     began = time.monotonic()
-    proc = subprocess.run(argv, env={**os.environ, "PYTHONPATH": SRC}, stderr=subprocess.PIPE,
-                          text=True, timeout=900, check=False)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        proc = subprocess.Popen(argv, env={**os.environ, "PYTHONPATH": SRC}, stderr=errors)
+        try:
+            proc.wait(LIMIT_S.get(name, 900))
+        except subprocess.TimeoutExpired:  # SIGINT first: the part stops its own processes
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        errors.seek(0)
+        stderr = errors.read()
     took = round(time.monotonic() - began, 1)
     result: dict[str, Any] = {"seconds": took, "exit": proc.returncode}
     out = tmp / f"{name}.json"
     if out.exists():
         result["data"] = json.loads(out.read_text("utf-8"))
     if proc.returncode != 0:
-        result["error"] = proc.stderr[-3000:]
-        print(proc.stderr[-3000:], file=sys.stderr)
+        result["error"] = stderr[-3000:]
+        print(stderr[-3000:], file=sys.stderr)
     print(f"=== {name}: {took} s, exit {proc.returncode}", flush=True)
     return result
 

@@ -5,10 +5,13 @@
 
 workers: ``--records`` patient records are accepted into a fresh PostgreSQL store, then one or
 two ``hisbridge run -c FILE`` processes (as ``tests/e2e/test_delivery_processes.py`` starts
-them) deliver them to the protocol-shaped receiver (``hisbridge.testing.serve_receiver``, in
-this process, recording every request). Records/s is counted from the first to the last
-delivered attempt in the store (process start-up excluded); the receiver's request log is
-checked for any record delivered twice.
+them, same config, message poller off) deliver them to the front-end simulator in its own
+process (``hisbridge simulate frontend``, ``bench/frontend_sim.py``) answering each request
+after ``--latency-ms`` (default 5), each gateway with ``frontend.concurrency`` bounded to
+``--concurrency`` (default 4: at most 800 records/s per process at 5 ms, so the target and not
+the two shared cores is the limit). Records/s is counted at the simulator from its first request
+to its last (process start-up excluded); none missing = the simulator's rows equal the records,
+none twice = its data requests equal them too.
 
 growth: ``bench/extract.py`` (synthetic SQLite HIS -> mappings -> validation, counting intake)
 on the ``medium`` and the ``large`` day, each in its own process: wall time, rows/s and peak
@@ -20,26 +23,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, text
 
 from hisbridge.dictionary import Validator
 from hisbridge.store.engine import make_engine
 from hisbridge.store.intake import StoreIntake
 from hisbridge.store.migrate import upgrade
-from hisbridge.store.schema.outbox import attempts, outbox
-from hisbridge.testing import ReceiverState, sample_record, serve_receiver
+from hisbridge.testing import sample_record, secret_env
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from frontend_sim import free_port, frontend_simulator, received, requests_so_far, stop
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
@@ -49,11 +52,6 @@ PG_ADMIN = os.environ.get("HISBRIDGE_TEST_PG", "postgresql+psycopg://postgres@12
 def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def scratch_db() -> tuple[str, Engine, str]:
@@ -72,84 +70,73 @@ def accept_patients(engine: Engine, n: int) -> None:
         intake.accept("emr_patient_info", rows, source="bench")
 
 
-def delivered(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(outbox)
-                                .where(outbox.c.state == "delivered")).scalar_one())
-
 
 def start_gateway(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": SRC}
+    env = {**os.environ, **secret_env(), "PYTHONPATH": SRC}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "hisbridge", "run", "-c", str(config),
                                  "--port", str(free_port())], stdout=out, stderr=out, env=env)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
-
-def workers_once(processes: int, n: int, folder: Path) -> dict[str, Any]:
-    """One run: ``processes`` gateways drain ``n`` records from one fresh PostgreSQL store."""
+def workers_once(processes: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """One run: ``processes`` gateways drain ``args.records`` records from one fresh PostgreSQL
+    store into the front-end simulator answering in ``args.latency_ms``."""
+    n = args.records
     url, admin, name = scratch_db()
-    state = ReceiverState()
     try:
         engine = make_engine(url)
         upgrade(engine)
         accept_patients(engine, n)
-        with serve_receiver(state) as receiver_url:
+        engine.dispose()
+        with frontend_simulator(folder, latency_ms=args.latency_ms) as frontend_url:
             config = folder / f"gw-{name}.yaml"
-            config.write_text(f"store:\n  url: {url}\nfrontend:\n  base_url: {receiver_url}\n"
-                              "  concurrency: 16\ndelivery:\n  batch_size: 200\n", "utf-8")
+            config.write_text(f"store:\n  url: {url}\nfrontend:\n  base_url: {frontend_url}\n"
+                              f"  concurrency: {args.concurrency}\ndelivery:\n  batch_size: 200\n"
+                              "interaction:\n  poller:\n    enabled: false\n", "utf-8")
             gateways = [start_gateway(config, folder / f"{name}-{i}.log")
                         for i in range(processes)]
             try:
-                deadline = time.monotonic() + 600
-                while delivered(engine) < n and time.monotonic() < deadline:
-                    time.sleep(0.2)
+                rate = drain_rate(frontend_url, n, gateways)
+                time.sleep(1)  # anything sent twice would arrive now
+                got = received(frontend_url)
             finally:
                 for gateway in gateways:
                     stop(gateway)
-        return measure(engine, state, n, processes)
+        return {"processes": processes, "delivered": got.rows, "expected": n,
+                "duplicates": max(got.requests - n, 0), "rate": rate}
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 
-def measure(engine: Engine, state: ReceiverState, n: int, processes: int) -> dict[str, Any]:
-    a, o = attempts.c, outbox.c
-    with engine.connect() as conn:  # one attempts row per delivered batch, from its first send
-        first = conn.execute(select(func.min(a.started_at)).where(a.verdict == "delivered"))\
-            .scalar()
-        last = conn.execute(select(func.max(o.finished_at)).where(o.state == "delivered"))\
-            .scalar()
-        per_worker = conn.execute(select(a.worker, func.sum(a.records))
-                                  .where(a.verdict == "delivered").group_by(a.worker)).all()
-    engine.dispose()
-    counts = Counter(state.delivered_ids())
-    seconds = max((last - first).total_seconds(), 1e-3)
-    return {"processes": processes, "delivered": len(counts), "expected": n,
-            "duplicates": sum(1 for c in counts.values() if c > 1),
-            "rate": len(counts) / seconds, "workers_seen": len(per_worker)}
+def drain_rate(frontend_url: str, n: int, gateways: list[subprocess.Popen[bytes]]) -> float:
+    """Records/s at the simulator from its first request seen to its ``n``-th (start-up out)."""
+    first: tuple[float, int] | None = None
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        count, now = requests_so_far(frontend_url), time.monotonic()
+        if count and first is None:
+            first = (now, count)
+        if count >= n and first is not None:
+            return (n - first[1]) / max(now - first[0], 1e-3)
+        if any(g.poll() is not None for g in gateways):
+            raise RuntimeError("a gateway exited early")
+        time.sleep(0.1)
+    raise RuntimeError(f"not every record arrived within 600 s ({n} expected)")
 
 
 def workers(args: argparse.Namespace) -> dict[str, Any]:
-    result: dict[str, Any] = {"records": args.records}
+    result: dict[str, Any] = {"records": args.records, "latency_ms": args.latency_ms,
+                              "concurrency": args.concurrency}
     with tempfile.TemporaryDirectory(prefix="hisbridge-scale-") as tmp:
         for processes in (1, 2):
-            runs = [workers_once(processes, args.records, Path(tmp)) for _ in range(args.runs)]
+            runs = [workers_once(processes, args, Path(tmp)) for _ in range(args.runs)]
             result[str(processes)] = {"rate": spread([r["rate"] for r in runs]),
                                       "duplicates": sum(r["duplicates"] for r in runs),
                                       "missing": sum(r["expected"] - r["delivered"]
-                                                     for r in runs),
-                                      "workers_seen": min(r["workers_seen"] for r in runs)}
+                                                     for r in runs)}
             print(f"{processes} process(es): {result[str(processes)]['rate']['median']:,.0f} "
                   f"rec/s, duplicates {result[str(processes)]['duplicates']}, "
                   f"missing {result[str(processes)]['missing']}", flush=True)
@@ -190,6 +177,10 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=5.0,
+                        help="the simulator's latency per request (workers)")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="frontend.concurrency of each gateway (workers)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--parts", default="workers,growth")
     parser.add_argument("--json-out")

@@ -308,6 +308,7 @@ def main() -> int:
     parser.add_argument("--gateway-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", type=Path, help="also write the result to this file")
     parser.add_argument("--diag", choices=["parts", "trace"], default="",
                         help="inside the demo, record what memory is made of every 10 s "
                              "(SQLite heap, C heap in use / kept free, Python blocks); 'trace' "
@@ -324,6 +325,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(result, indent=2), "utf-8")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result, indent=2), "utf-8")
     print(json.dumps(result, indent=2))
     return 0 if result["ok"] else 1
 
