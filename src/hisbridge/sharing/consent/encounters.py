@@ -9,6 +9,7 @@ and discharge narrows or closes the grant.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -116,13 +117,7 @@ class EncounterHooks:
     ) -> Consent | None:
         """Registration/admission: remember it; auto-apply on the APP channel if configured."""
         self.consents.note_encounter(patient, encounter)
-        s = self.consents.settings
-        auto = (
-            s.auto_apply_at_admission
-            if encounter.encounter_type is EncounterType.INPATIENT
-            else s.auto_apply_at_registration
-        )
-        if not auto or encounter.encounter_type is EncounterType.BOOKING:
+        if not self._auto_applies(encounter):
             return None
         try:
             consent, _ = await self.consents.request(
@@ -185,12 +180,37 @@ class EncounterHooks:
         self.consents.note_encounter(self.consents.identity(stored), stored.ref, state="CANCELLED")
         return consent
 
+    def _auto_applies(self, encounter: EncounterRef) -> bool:
+        """Is authorization asked for on the APP channel when this encounter opens?"""
+        s = self.consents.settings
+        if encounter.encounter_type is EncounterType.BOOKING:
+            return False
+        if encounter.encounter_type is EncounterType.INPATIENT:
+            return s.auto_apply_at_admission
+        return s.auto_apply_at_registration
+
+    def _note_all(self, events: list[EncounterEvent]) -> int:
+        """Remember opened encounters (store writes: run in a worker thread, never on the loop)."""
+        noted = 0
+        for event in events:
+            try:
+                self.consents.note_encounter(event.patient, event.encounter)
+            except ConsentProblem:
+                continue
+            noted += 1
+        return noted
+
     async def observe(self, table: str, records: Iterable[Mapping[str, Any]]) -> int:
-        """Feed records seen by intake (push or polled visit activity); returns events acted on."""
-        acted = 0
-        for record in records:
-            event = encounter_event(table, record)
-            if event is None:
+        """Feed records seen by intake (push or polled visit activity); returns events acted on.
+
+        Openings that only need remembering (the common case: no auto-apply) are written in one
+        worker-thread hop per batch, so a day's backlog of visits never stalls the event loop
+        that delivery runs on; the rest (auto-apply, discharges) talk to the platform."""
+        events = [e for e in (encounter_event(table, r) for r in records) if e is not None]
+        quiet = [e for e in events if e.kind == "open" and not self._auto_applies(e.encounter)]
+        acted = await asyncio.to_thread(self._note_all, quiet) if quiet else 0
+        for event in events:
+            if event.kind == "open" and not self._auto_applies(event.encounter):
                 continue
             try:
                 if event.kind == "open":
@@ -202,4 +222,5 @@ class EncounterHooks:
             except ConsentProblem:
                 continue
             acted += 1
+            await asyncio.sleep(0)  # let delivery run between platform calls
         return acted
