@@ -206,12 +206,15 @@ class EncounterHooks:
         Openings that only need remembering (the common case: no auto-apply) are written in one
         worker-thread hop per batch, so a day's backlog of visits never stalls the event loop
         that delivery runs on; the rest (auto-apply, discharges) talk to the platform."""
-        events = [e for e in (encounter_event(table, r) for r in records) if e is not None]
-        quiet = [e for e in events if e.kind == "open" and not self._auto_applies(e.encounter)]
+        quiet: list[EncounterEvent] = []
+        loud: list[EncounterEvent] = []
+        for record in records:
+            event = encounter_event(table, record)
+            if event is not None:
+                only_noted = event.kind == "open" and not self._auto_applies(event.encounter)
+                (quiet if only_noted else loud).append(event)
         acted = await asyncio.to_thread(self._note_all, quiet) if quiet else 0
-        for event in events:
-            if event.kind == "open" and not self._auto_applies(event.encounter):
-                continue
+        for event in loud:
             try:
                 if event.kind == "open":
                     await self.opened(event.patient, event.encounter)
