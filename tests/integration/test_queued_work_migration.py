@@ -105,8 +105,8 @@ def _build_old_store(engine: Engine, clock: ManualClock) -> None:
 
 
 def _outbox_rows(engine: Engine) -> list[dict[str, object]]:
-    """The outbox as the old schema had it (the upgrade adds ``attempt_id``)."""
-    old = [c for c in outbox.c if c.name != "attempt_id"]
+    """The outbox as the old schema had it (later upgrades add ``attempt_id``, ``institution``)."""
+    old = [c for c in outbox.c if c.name not in {"attempt_id", "institution"}]
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(*old).order_by(outbox.c.id)).mappings()]
 

@@ -9,7 +9,8 @@
   (to skip unchanged re-extractions without reading ``records``), its op and its parent record
   (so a parent's delete finds the children delivered for it, and waits for their deletes).
 - ``outbox``: one entry per version to send, with its state (a closed enum), the next attempt
-  time, the lease of the worker holding it, and the last reason and reply.
+  time, the lease of the worker holding it, the last reason and reply, and the institution
+  (organisation code) it goes to in a hospital group.
 - ``attempts``: one row per failed send attempt (when, target, outcome, reply or error,
   duration) and one per batch of deliveries (``outbox_id`` NULL, ``records`` how many; each
   delivered entry points to it by ``outbox.attempt_id``), so a success costs no row of its own.
@@ -103,9 +104,15 @@ outbox = Table(
     Column("replay_id", _Id, ForeignKey("replays.id"), nullable=True),
     Column("replayed", Boolean, nullable=False),
     Column("attempt_id", _Id, nullable=True),  # the delivered batch's attempts row
+    # The organisation code of the institution the entry goes to (a hospital group's gateway
+    # serves several, each with its own front-end); NULL: the single institution of a gateway
+    # configured without ``institutions`` (and every entry queued before groups existed).
+    Column("institution", String(50), nullable=True),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
 )
 queue_indexes(outbox)
+# Each institution's worker claims its own pending entries (one front-end down never stalls another).
+Index("ix_outbox_institution_state_id", outbox.c.institution, outbox.c.state, outbox.c.id)
 Index("ix_outbox_table_name_record_id", outbox.c.table_name, outbox.c.record_id, outbox.c.id)
 # Retention reads finished entries by (finished_at, id) (queued ones have no finished_at; state
 # is not the leading column so the claim's parent lookup keeps its (table, id) index), and
@@ -145,5 +152,7 @@ quarantine = Table(
     Column("violations", Text, nullable=False),
     Column("source", String(200), nullable=False),
     Column("received_at", _TS, nullable=False),
+    # The institution the record belongs to, when known (NULL: single institution, or unroutable).
+    Column("institution", String(50), nullable=True),
 )
 Index("ix_quarantine_table_name_received_at", quarantine.c.table_name, quarantine.c.received_at)
