@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Table, func, select
 
 from hisbridge.audit.log import format_time  # the audit log's fixed-width text, which sorts
 from hisbridge.ops.optional import optional_module, read_rows, usable_table
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 
 __all__ = ["AUDIT_COLUMNS", "AuditFilter", "audit_installed", "audit_rows", "iter_audit",
            "verify_audit"]
@@ -32,6 +33,7 @@ class AuditFilter:
     outcome: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    scope: InstitutionScope = EVERY_INSTITUTION  # entries of these institutions (detail's orgCode)
 
 
 def _table() -> Table | None:
@@ -40,7 +42,7 @@ def _table() -> Table | None:
 
 def _audit_query(table: Table, f: AuditFilter) -> Any:
     c = table.c
-    query = select(*(c[n] for n in AUDIT_COLUMNS))
+    query = select(*(c[n] for n in AUDIT_COLUMNS)).where(f.scope.where_detail(c.detail))
     for column, value in (("action", f.action), ("category", f.category), ("outcome", f.outcome)):
         if value:
             query = query.where(c[column] == value)

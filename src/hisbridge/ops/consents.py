@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from hisbridge.ops.optional import between, read_rows, usable_table
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store
 
 __all__ = ["consent_rows"]
@@ -22,13 +23,16 @@ _CONSENT_COLS = ("id", "auth_id", "patient_masked", "encounter_type", "encounter
 
 
 def consent_rows(engine: Engine, *, status: str | None, since: datetime | None,
-                 until: datetime | None) -> list[dict[str, Any]] | None:
-    """Patient authorizations, newest first (at most ``LIMIT``)."""
-    table = usable_table("consent", "gd_consent", _CONSENT_COLS)
+                 until: datetime | None,
+                 scope: InstitutionScope = EVERY_INSTITUTION) -> list[dict[str, Any]] | None:
+    """Patient authorizations made to the institutions in ``scope``, newest first (at most
+    ``LIMIT``)."""
+    table = usable_table("consent", "gd_consent", (*_CONSENT_COLS, "org_code"))
     if table is None:
         return None
     c = table.c
-    query = select(*(c[n] for n in _CONSENT_COLS)).order_by(c.created_at.desc()).limit(LIMIT)
+    query = (select(*(c[n] for n in _CONSENT_COLS), c.org_code).where(scope.where(c.org_code))
+             .order_by(c.created_at.desc()).limit(LIMIT))
     if status:
         query = query.where(c.status == status)
     query = between(query, c.created_at, since, until)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, exists, func, or_, select
 
 from hisbridge.dictionary import load_dictionary
 from hisbridge.ops.alerts.rules import TargetHealth
 from hisbridge.ops.alerts.snapshot import last_polls, target_health
 from hisbridge.ops.optional import optional_table
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["COUNTERS", "Dashboard", "HourBar", "SourceHealth", "TableLine", "read_dashboard",
@@ -81,44 +82,53 @@ def _grouped(conn: Any, query: Any) -> dict[str, int]:
     return {table: int(n) for table, n in conn.execute(query).all()}
 
 
-def _today_counts(conn: Any, start: datetime) -> dict[str, dict[str, int]]:
+def _today_counts(conn: Any, start: datetime, scope: InstitutionScope) -> dict[str, dict[str, int]]:
     from hisbridge.store.schema.outbox import outbox, quarantine, records
 
-    o, since = outbox.c, to_store(start)
-    finished = select(o.table_name, func.count()).where(o.finished_at >= since).group_by(o.table_name)
+    o, r, q, since = outbox.c, records.c, quarantine.c, to_store(start)
+    mine = scope.where(o.institution)
+    finished = (select(o.table_name, func.count()).where(o.finished_at >= since, mine)
+                .group_by(o.table_name))
     return {
-        "accepted": _grouped(conn, select(records.c.table_name, func.count())
-                             .where(records.c.received_at >= since).group_by(records.c.table_name)),
-        "rejected": _grouped(conn, select(quarantine.c.table_name, func.count())
-                             .where(quarantine.c.received_at >= since).group_by(quarantine.c.table_name)),
+        "accepted": _grouped(conn, select(r.table_name, func.count())
+                             .where(r.received_at >= since, scope.where_record(r.table_name, r.record_id))
+                             .group_by(r.table_name)),
+        "rejected": _grouped(conn, select(q.table_name, func.count())
+                             .where(q.received_at >= since, scope.where(q.institution))
+                             .group_by(q.table_name)),
         "delivered": _grouped(conn, finished.where(o.state == "delivered")),
         "dead": _grouped(conn, finished.where(o.state == "dead", o.replayed.is_(False))),
         "pending": _grouped(conn, select(o.table_name, func.count())
-                            .where(o.state.in_(_WAITING)).group_by(o.table_name)),
+                            .where(o.state.in_(_WAITING), mine).group_by(o.table_name)),
     }
 
 
-def _oldest(conn: Any, now: datetime) -> dict[str, float]:
+def _oldest(conn: Any, now: datetime, scope: InstitutionScope) -> dict[str, float]:
     from hisbridge.store.schema.outbox import outbox
 
     o = outbox.c
     rows = conn.execute(select(o.table_name, func.min(o.created_at))
-                        .where(o.state.in_(_WAITING)).group_by(o.table_name)).all()
+                        .where(o.state.in_(_WAITING), scope.where(o.institution))
+                        .group_by(o.table_name)).all()
     return {t: max((to_store(now) - from_store(first)).total_seconds(), 0.0)  # type: ignore[operator]
             for t, first in rows if first is not None}
 
 
-def _hours(conn: Any, now: datetime) -> list[HourBar]:
+def _hours(conn: Any, now: datetime, scope: InstitutionScope) -> list[HourBar]:
     """Attempts of the last 24 hours per hour: delivered vs not (bucketed in Python: a row per
-    failed attempt or per delivered batch, which counts its ``records``)."""
-    from hisbridge.store.schema.outbox import attempts
+    failed attempt or per delivered batch, which counts its ``records``); a scoped reader's
+    are the attempts of its institutions' entries."""
+    from hisbridge.store.schema.outbox import attempts, outbox
 
     top = now.replace(minute=0, second=0, microsecond=0)
     first = top - timedelta(hours=23)
     buckets = {first + timedelta(hours=i): [0, 0] for i in range(24)}
-    a = attempts.c
-    rows = conn.execute(select(a.started_at, a.verdict, a.records)
-                        .where(a.started_at >= to_store(first)))
+    a, o = attempts.c, outbox.c
+    query = select(a.started_at, a.verdict, a.records).where(a.started_at >= to_store(first))
+    if not scope.everything:
+        query = query.where(exists(select(o.id).where(
+            or_(o.id == a.outbox_id, o.attempt_id == a.id), scope.where(o.institution))))
+    rows = conn.execute(query)
     for started, verdict, count in rows:
         hour = from_store(started).astimezone(now.tzinfo).replace(  # type: ignore[union-attr]
             minute=0, second=0, microsecond=0)
@@ -127,11 +137,12 @@ def _hours(conn: Any, now: datetime) -> list[HourBar]:
     return [HourBar(h, ok, bad) for h, (ok, bad) in buckets.items()]
 
 
-def _dead_outstanding(conn: Any) -> int:
+def _dead_outstanding(conn: Any, scope: InstitutionScope) -> int:
     from hisbridge.store.schema.outbox import outbox
 
     o = outbox.c
-    query = select(func.count()).where(o.state == "dead", o.replayed.is_(False))
+    query = select(func.count()).where(o.state == "dead", o.replayed.is_(False),
+                                       scope.where(o.institution))
     return int(conn.execute(query).scalar() or 0)
 
 
@@ -162,18 +173,20 @@ def source_health(conn: Any) -> list[SourceHealth]:
     return sorted(found.values(), key=lambda s: s.name)
 
 
-def read_dashboard(engine: Engine, now: datetime) -> Dashboard:
-    """Everything the dashboard shows; ``installed`` is False without the outbox store.
+def read_dashboard(engine: Engine, now: datetime,
+                   scope: InstitutionScope = EVERY_INSTITUTION) -> Dashboard:
+    """Everything the dashboard shows (counters of the institutions in ``scope``; sources and
+    targets are the gateway's); ``installed`` is False without the outbox store.
 
     ``now`` is in the display zone: "today" and the hourly bars are days and hours there."""
     if optional_table("outbox", "outbox") is None:
         with engine.connect() as conn:
             return Dashboard(False, [], {}, None, 0, [], source_health(conn), {})
     with engine.connect() as conn:
-        counts = _today_counts(conn, start_of_day(now))
-        oldest = _oldest(conn, now)
+        counts = _today_counts(conn, start_of_day(now), scope)
+        oldest = _oldest(conn, now, scope)
         lines = _lines(counts, oldest)
         totals = {k: sum(ln.counts[k] for ln in lines) for k in COUNTERS}
         return Dashboard(True, lines, totals, max(oldest.values(), default=None),
-                         _dead_outstanding(conn), _hours(conn, now), source_health(conn),
+                         _dead_outstanding(conn, scope), _hours(conn, now, scope), source_health(conn),
                          target_health(conn))

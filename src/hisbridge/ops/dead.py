@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from hisbridge.store.queries import DeadEntry, DeadFilter, dead_counts, dead_letters
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.webhooks import DeadWebhook, dead_webhooks
 
 __all__ = ["DeadFilter", "DeadRow", "DeadWebhook", "list_dead", "list_dead_webhooks"]
@@ -27,6 +28,7 @@ def list_dead(engine: Engine, f: DeadFilter) -> tuple[list[DeadRow], int, dict[s
     return dead_letters(engine, f, PAGE), total, codes
 
 
-def list_dead_webhooks(engine: Engine) -> list[DeadWebhook]:
-    """Up to ``PAGE`` dead HIS webhook deliveries (newest first), with the reason."""
-    return dead_webhooks(engine, PAGE)
+def list_dead_webhooks(engine: Engine, scope: InstitutionScope = EVERY_INSTITUTION) -> list[DeadWebhook]:
+    """Up to ``PAGE`` dead HIS webhook deliveries (newest first), with the reason; the
+    hospital's own webhooks carry no institution, so a scoped reader sees none."""
+    return dead_webhooks(engine, PAGE) if scope.everything else []

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from hisbridge import _json
 from hisbridge.ops.optional import optional_table
 from hisbridge.privacy import scrub
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import to_store
 
 __all__ = ["SCAN_LIMIT", "UnmappedCode", "ViolationGroup", "group_violations", "unmapped_codes"]
@@ -63,17 +64,20 @@ def _add(groups: dict[tuple[str, str, str], ViolationGroup], table: str, v: dict
             group.examples.append(shown)
 
 
-def _queries(table: str | None, since: datetime | None, until: datetime | None) -> list[Any]:
-    """The intake's quarantine and, when installed, the HIS mapping's own rejects.
+def _queries(table: str | None, since: datetime | None, until: datetime | None,
+             scope: InstitutionScope) -> list[Any]:
+    """The intake's quarantine and, when installed, the HIS mapping's own rejects (which carry
+    no institution: only for a reader of every institution).
 
     Mapping rejects of stage ``intake`` are left out: those records are in the quarantine too.
     """
     from hisbridge.store.schema.outbox import quarantine
 
     found = []
-    sources: list[tuple[Any, Any, Any]] = [(quarantine, quarantine.c.received_at, None)]
+    sources: list[tuple[Any, Any, Any]] = [
+        (quarantine, quarantine.c.received_at, scope.where(quarantine.c.institution))]
     rejects = optional_table("sources", "source_rejects")
-    if rejects is not None:
+    if rejects is not None and scope.everything:
         sources.append((rejects, rejects.c.created_at, rejects.c.stage == "mapping"))
     for source, stamp, extra in sources:
         query = select(source.c.table_name, source.c.violations).order_by(source.c.id.desc())
@@ -89,12 +93,13 @@ def _queries(table: str | None, since: datetime | None, until: datetime | None) 
 
 
 def group_violations(engine: Engine, *, table: str | None = None, since: datetime | None = None,
-                     until: datetime | None = None) -> tuple[list[ViolationGroup], int]:
+                     until: datetime | None = None,
+                     scope: InstitutionScope = EVERY_INSTITUTION) -> tuple[list[ViolationGroup], int]:
     """Groups sorted by count (largest first) and the number of rejected records scanned."""
     groups: dict[tuple[str, str, str], ViolationGroup] = {}
     scanned = 0
     with engine.connect() as conn:
-        for query in _queries(table, since, until):
+        for query in _queries(table, since, until, scope):
             for row_table, text in conn.execute(query):
                 scanned += 1
                 for v in _violations(text):

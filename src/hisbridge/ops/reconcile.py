@@ -17,6 +17,7 @@ from sqlalchemy import Engine, case, exists, func, select
 
 from hisbridge._clock import CHINA_TZ
 from hisbridge.dictionary import load_dictionary
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import to_store
 
 __all__ = ["DayLine", "day_bounds", "day_report"]
@@ -42,7 +43,8 @@ def day_bounds(day: date, zone: tzinfo = CHINA_TZ) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _accepted(conn: Any, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+def _accepted(conn: Any, start: datetime, end: datetime,
+              scope: InstitutionScope) -> dict[str, tuple[int, int]]:
     from hisbridge.store.schema.outbox import outbox, records
 
     r, o = records.c, outbox.c
@@ -51,26 +53,29 @@ def _accepted(conn: Any, start: datetime, end: datetime) -> dict[str, tuple[int,
     delivered = func.sum(case((sent, 1), else_=0))
     rows = conn.execute(
         select(r.table_name, func.count(), delivered)
-        .where(r.received_at >= to_store(start), r.received_at < to_store(end))
+        .where(r.received_at >= to_store(start), r.received_at < to_store(end),
+               scope.where_record(r.table_name, r.record_id))
         .group_by(r.table_name)).all()
     return {t: (int(n), int(d or 0)) for t, n, d in rows}
 
 
-def _dead(conn: Any, start: datetime, end: datetime) -> dict[str, int]:
+def _dead(conn: Any, start: datetime, end: datetime, scope: InstitutionScope) -> dict[str, int]:
     from hisbridge.store.schema.outbox import outbox
 
     o = outbox.c
     rows = conn.execute(select(o.table_name, func.count()).where(
         o.state == "dead", o.replayed.is_(False), o.created_at >= to_store(start),
-        o.created_at < to_store(end)).group_by(o.table_name)).all()
+        o.created_at < to_store(end), scope.where(o.institution)).group_by(o.table_name)).all()
     return {t: int(n) for t, n in rows}
 
 
-def day_report(engine: Engine, day: date, zone: tzinfo = CHINA_TZ) -> list[DayLine]:
-    """One line per table of the dictionary, for ``day`` (a calendar day in ``zone``)."""
+def day_report(engine: Engine, day: date, zone: tzinfo = CHINA_TZ,
+               scope: InstitutionScope = EVERY_INSTITUTION) -> list[DayLine]:
+    """One line per table of the dictionary, for ``day`` (a calendar day in ``zone``), of the
+    institutions in ``scope``."""
     start, end = day_bounds(day, zone)
     with engine.connect() as conn:
-        accepted, dead = _accepted(conn, start, end), _dead(conn, start, end)
+        accepted, dead = _accepted(conn, start, end, scope), _dead(conn, start, end, scope)
     lines = []
     for spec in load_dictionary():
         got, delivered = accepted.get(spec.name, (0, 0))

@@ -18,6 +18,7 @@ from hisbridge import _json
 from hisbridge.dictionary import load_dictionary
 from hisbridge.privacy import mask_field
 from hisbridge.store.json_field import field_is, like_pair
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["Found", "RecordQuery", "RecordStory", "find_records", "masked", "read_story"]
@@ -34,6 +35,7 @@ class RecordQuery:
     state: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    scope: InstitutionScope = EVERY_INSTITUTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ def _search(q: RecordQuery, dialect: str) -> Any:
                   .order_by(o.id.desc()).limit(1).correlate(records).scalar_subquery())
     query = select(r.table_name, r.record_id, r.version, r.op, r.received_at, r.payload,
                    last_entry.label("state"))
-    conditions = []
+    conditions = [q.scope.where_record(r.table_name, r.record_id)]
     if q.table:
         conditions.append(r.table_name == q.table)
     if q.record_id:
@@ -127,7 +129,8 @@ class RecordStory:
     children: list[tuple[str, str, int]]  # (table, id, version)
 
 
-def _children(conn: Any, table: str, record_id: str) -> list[tuple[str, str, int]]:
+def _children(conn: Any, table: str, record_id: str,
+              scope: InstitutionScope) -> list[tuple[str, str, int]]:
     from hisbridge.store.schema.outbox import records
 
     r = records.c
@@ -137,7 +140,8 @@ def _children(conn: Any, table: str, record_id: str) -> list[tuple[str, str, int
             if parent.table != table:
                 continue
             rows = conn.execute(select(r.record_id, func.max(r.version)).where(
-                r.table_name == spec.name, _field_is(parent.field, record_id, conn.dialect.name))
+                r.table_name == spec.name, _field_is(parent.field, record_id, conn.dialect.name),
+                scope.where_record(r.table_name, r.record_id))
                 .group_by(r.record_id).limit(50)).all()
             found.extend((spec.name, rid, int(v)) for rid, v in rows)
     return found
@@ -162,14 +166,17 @@ def _entries(conn: Any, table: str, record_id: str) -> list[dict[str, Any]]:
     return result
 
 
-def read_story(engine: Engine, table: str, record_id: str) -> RecordStory | None:
-    """Everything known about one record, or None when it was never accepted."""
+def read_story(engine: Engine, table: str, record_id: str,
+               scope: InstitutionScope = EVERY_INSTITUTION) -> RecordStory | None:
+    """Everything known about one record, or None when it was never accepted (or is an
+    institution's outside ``scope``)."""
     from hisbridge.store.schema.outbox import records
 
     r = records.c
     spec = load_dictionary().table(table)
     with engine.connect() as conn:
-        rows = conn.execute(select(records).where(r.table_name == spec.name, r.record_id == record_id)
+        rows = conn.execute(select(records).where(r.table_name == spec.name, r.record_id == record_id,
+                                                  scope.where_record(r.table_name, r.record_id))
                             .order_by(r.version.desc())).all()
         if not rows:
             return None
@@ -178,4 +185,4 @@ def read_story(engine: Engine, table: str, record_id: str) -> RecordStory | None
         parents = [(p.field, p.table, str(latest[p.field])) for p in spec.parent_keys
                    if latest.get(p.field)]
         return RecordStory(spec.name, record_id, versions, _entries(conn, spec.name, record_id),
-                           parents, _children(conn, spec.name, record_id))
+                           parents, _children(conn, spec.name, record_id, scope))

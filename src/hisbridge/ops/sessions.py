@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 
 from hisbridge._clock import Clock, system_clock
+from hisbridge.ops.scope import split_codes
 from hisbridge.store.schema.console import console_sessions, console_users
 from hisbridge.store.times import from_store, to_store
 
@@ -30,13 +31,15 @@ class SessionPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is logged in on this request: name, role, CSRF token and when the session ends."""
+    """Who is logged in on this request: name, role, CSRF token, when the session ends, and
+    the institutions the user is scoped to."""
 
     name: str
     role: str
     csrf_token: str
     token_hash: str
     expires_at: datetime
+    institutions: tuple[str, ...] = ()  # the user's institution scope; empty: every institution
 
 
 def expires_at(created: datetime, last_seen: datetime, policy: SessionPolicy) -> datetime:
@@ -78,7 +81,8 @@ class SessionStore:
         if not token or len(token) > 200:
             return None
         s, u = console_sessions.c, console_users.c
-        query = (select(s.token_hash, s.csrf_token, s.created_at, s.expires_at, u.name, u.role)
+        query = (select(s.token_hash, s.csrf_token, s.created_at, s.expires_at, u.name, u.role,
+                        u.institutions)
                  .join(console_users, u.name == s.user_name)
                  .where(s.token_hash == _hash(token), u.disabled.is_(False)))
         now = to_store(self.clock.now())
@@ -92,7 +96,8 @@ class SessionStore:
             with self.engine.begin() as conn:
                 conn.execute(update(console_sessions).where(s.token_hash == row.token_hash)
                              .values(last_seen_at=now, expires_at=ends))
-        return Principal(row.name, row.role, row.csrf_token, row.token_hash, ends)  # type: ignore[arg-type]
+        return Principal(row.name, row.role, row.csrf_token, row.token_hash, ends,  # type: ignore[arg-type]
+                         split_codes(row.institutions))
 
     def end(self, token_hash: str) -> None:
         with self.engine.begin() as conn:

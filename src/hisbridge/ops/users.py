@@ -10,6 +10,7 @@ names nor locks can be probed; ``unlock`` (``hisbridge user unlock``) lifts a na
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,6 +23,7 @@ from hisbridge.ops.attempts import LoginAttempts
 from hisbridge.ops.lockout import LockoutPolicy
 from hisbridge.ops.passwords import Passwords, password_problems
 from hisbridge.ops.roles import ROLE_LABELS, is_role
+from hisbridge.ops.scope import split_codes
 from hisbridge.ops.settings import Argon2Settings
 from hisbridge.store.schema.console import console_users
 from hisbridge.store.times import from_store, to_store
@@ -42,6 +44,7 @@ class User:
     disabled: bool
     created_at: datetime
     password_changed_at: datetime
+    institutions: tuple[str, ...] = ()  # the user's institution scope; empty: every institution
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,8 @@ class AuthResult:
 def _user(row: object) -> User:
     r = row._mapping  # type: ignore[attr-defined]
     return User(r["name"], r["role"], r["disabled"], from_store(r["created_at"]),  # type: ignore[arg-type]
-                from_store(r["password_changed_at"]))  # type: ignore[arg-type]
+                from_store(r["password_changed_at"]),  # type: ignore[arg-type]
+                split_codes(r["institutions"]))
 
 
 class UserStore:
@@ -83,8 +87,9 @@ class UserStore:
             rows = conn.execute(select(console_users).order_by(console_users.c.name)).all()
         return [_user(r) for r in rows]
 
-    def add(self, name: str, role: str, password: str) -> User:
-        """A new user; ``UserError`` for a taken or malformed name, unknown role, weak password."""
+    def add(self, name: str, role: str, password: str, institutions: Sequence[str] = ()) -> User:
+        """A new user (scoped to ``institutions``; none: every one); ``UserError`` for a taken
+        or malformed name, unknown role, weak password."""
         _check_name(name)
         if not is_role(role):
             raise UserError(f"未知角色 unknown role: {role!r}",
@@ -96,7 +101,8 @@ class UserStore:
         with self.engine.begin() as conn:
             conn.execute(insert(console_users).values(
                 name=name, role=role, password_hash=self.passwords.hash(password),
-                created_at=now, password_changed_at=now, disabled=False))
+                created_at=now, password_changed_at=now, disabled=False,
+                institutions=_joined(institutions)))
         return self.get(name)  # type: ignore[return-value]
 
     def set_password(self, name: str, password: str) -> None:
@@ -114,6 +120,14 @@ class UserStore:
             raise UserError(f"未知角色 unknown role: {role!r}")
         with self.engine.begin() as conn:
             conn.execute(update(console_users).where(console_users.c.name == name).values(role=role))
+
+    def set_institutions(self, name: str, institutions: Sequence[str]) -> None:
+        """Scope a user to ``institutions`` (none: every institution); end its sessions after."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(console_users).where(console_users.c.name == name)
+                                .values(institutions=_joined(institutions))).rowcount
+        if not done:
+            raise UserError(f"用户不存在 no such user: {name}", hint="用 hisbridge user list 查看")
 
     def authenticate(self, name: str, password: str, remote: str | None = None) -> AuthResult:
         """Check a login, write the attempt down, apply the lock-out."""
@@ -149,6 +163,14 @@ class UserStore:
             with self.engine.begin() as conn:
                 conn.execute(update(console_users).where(console_users.c.name == name)
                              .values(password_hash=self.passwords.hash(password)))
+
+
+def _joined(codes: Sequence[str]) -> str | None:
+    found = sorted({c.strip() for c in codes if c.strip()})
+    for code in found:
+        if "," in code or len(code) > 50:
+            raise UserError(f"机构代码无效 invalid institution code: {code!r}")
+    return ",".join(found) or None
 
 
 def _check_name(name: str) -> None:

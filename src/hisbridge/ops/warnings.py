@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from hisbridge.ops.optional import between, read_rows, usable_table
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store
 
 __all__ = ["poll_states", "warning_rows"]
@@ -24,13 +25,16 @@ _POLL_COLS = ("name", "last_ok_at", "last_attempt_at", "failures", "last_error")
 
 
 def warning_rows(engine: Engine, *, level: str | None, since: datetime | None,
-                 until: datetime | None, text: str | None) -> list[dict[str, Any]] | None:
-    """Warning messages polled from the front-end, newest first, each with its receipts."""
-    table = usable_table("warnings", "warning_messages", _MESSAGE_COLS)
+                 until: datetime | None, text: str | None,
+                 scope: InstitutionScope = EVERY_INSTITUTION) -> list[dict[str, Any]] | None:
+    """Warning messages polled from the front-end (of the institutions in ``scope``), newest
+    first, each with its receipts."""
+    table = usable_table("warnings", "warning_messages", (*_MESSAGE_COLS, "institution"))
     if table is None:
         return None
     c = table.c
-    query = select(*(c[n] for n in _MESSAGE_COLS)).order_by(c.seq.desc()).limit(LIMIT)
+    query = (select(*(c[n] for n in _MESSAGE_COLS), c.institution).where(scope.where(c.institution))
+             .order_by(c.seq.desc()).limit(LIMIT))
     if level:
         query = query.where(c.level == level)
     query = between(query, c.polled_at, since, until)

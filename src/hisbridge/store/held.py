@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, exists, func, select, tuple_
+from sqlalchemy import Connection, Engine, and_, exists, func, null, select, tuple_
 
 from hisbridge import _json
 from hisbridge.dictionary import load_dictionary
 from hisbridge.privacy import scrub
 from hisbridge.store.schema.outbox import outbox, quarantine, records
 from hisbridge.store.schema.sources import source_rejects
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store
 
 __all__ = ["SCAN_LIMIT", "HeldRecord", "held_records", "top_reasons"]
@@ -51,6 +52,7 @@ class HeldRecord:
     since: datetime | None
     parent_table: str | None = None
     parent_id: str | None = None
+    institution: str | None = None  # its organisation code (None: the single institution)
 
     def reason(self) -> str:
         """A short grouping key for counts: table.field rule."""
@@ -62,13 +64,14 @@ class HeldRecord:
         return found
 
 
-def held_records(engine: Engine, table: str | None = None,
-                 tables: Sequence[str] | None = None) -> list[HeldRecord]:
-    """Quarantined records first (newest first), then waiting children (oldest first)."""
+def held_records(engine: Engine, table: str | None = None, tables: Sequence[str] | None = None,
+                 scope: InstitutionScope = EVERY_INSTITUTION) -> list[HeldRecord]:
+    """Quarantined records first (newest first), then waiting children (oldest first), of the
+    institutions in ``scope`` (the mapping's rejects, which carry none, only when unscoped)."""
     wanted = [table] if table else list(tables or [])
     with engine.connect() as conn:
-        parked = _quarantined(conn, wanted)
-        waiting = _waiting(conn, wanted, {(h.table, h.record_id): h for h in parked})
+        parked = _quarantined(conn, wanted, scope)
+        waiting = _waiting(conn, wanted, {(h.table, h.record_id): h for h in parked}, scope)
     return parked + waiting
 
 
@@ -79,7 +82,9 @@ def top_reasons(held: Iterable[HeldRecord], n: int = 5) -> list[tuple[str, int]]
 
 def _scan(conn: Connection, source: Any, stamp: Any, wanted: list[str], extra: Any) -> list[Any]:
     c = source.c
-    query = (select(c.table_name, c.record_id, c.violations, stamp.label("at"))
+    owner = c.institution if "institution" in c else null()
+    query = (select(c.table_name, c.record_id, c.violations, stamp.label("at"),
+                    owner.label("institution"))
              .order_by(c.id.desc()).limit(SCAN_LIMIT))
     if extra is not None:
         query = query.where(extra)
@@ -88,10 +93,12 @@ def _scan(conn: Connection, source: Any, stamp: Any, wanted: list[str], extra: A
     return list(conn.execute(query))
 
 
-def _quarantined(conn: Connection, wanted: list[str]) -> list[HeldRecord]:
-    rows = _scan(conn, quarantine, quarantine.c.received_at, wanted, None)
-    rows += _scan(conn, source_rejects, source_rejects.c.created_at, wanted,
-                  source_rejects.c.stage == "mapping")
+def _quarantined(conn: Connection, wanted: list[str], scope: InstitutionScope) -> list[HeldRecord]:
+    rows = _scan(conn, quarantine, quarantine.c.received_at, wanted,
+                 scope.where(quarantine.c.institution))
+    if scope.everything:
+        rows += _scan(conn, source_rejects, source_rejects.c.created_at, wanted,
+                      source_rejects.c.stage == "mapping")
     newest: dict[tuple[str, str | None], Any] = {}
     for row in sorted(rows, key=lambda r: from_store(r.at), reverse=True):  # type: ignore[arg-type,return-value]
         newest.setdefault((row.table_name, row.record_id), row)
@@ -132,19 +139,20 @@ def _from_violations(row: Any) -> HeldRecord:
     return HeldRecord("quarantined", row.table_name, row.record_id, str(v.get("field", "")),
                       str(v.get("label_zh", "")), str(v.get("rule", "")),
                       scrub(str(value))[:60] if value not in (None, "") else None,
-                      str(v.get("hint_zh", "")), str(v.get("hint_en", "")), from_store(row.at))
+                      str(v.get("hint_zh", "")), str(v.get("hint_en", "")), from_store(row.at),
+                      institution=row.institution)
 
 
-def _waiting(conn: Connection, wanted: list[str],
-             parked: dict[tuple[str, str | None], HeldRecord]) -> list[HeldRecord]:
+def _waiting(conn: Connection, wanted: list[str], parked: dict[tuple[str, str | None], HeldRecord],
+             scope: InstitutionScope) -> list[HeldRecord]:
     o = outbox.alias("o")
     parent = outbox.alias("parent")
     delivered = exists().where(parent.c.table_name == o.c.parent_table,
                                parent.c.record_id == o.c.parent_id, parent.c.state == "delivered")
     query = (select(o.c.table_name, o.c.record_id, o.c.parent_table, o.c.parent_id,
-                    o.c.created_at)
+                    o.c.created_at, o.c.institution)
              .where(and_(o.c.state.in_(("pending", "retry_wait")), o.c.parent_id.is_not(None),
-                         ~delivered))
+                         ~delivered, scope.where(o.c.institution)))
              .order_by(o.c.id).limit(SCAN_LIMIT))
     if wanted:
         query = query.where(o.c.table_name.in_(wanted))
@@ -167,4 +175,4 @@ def _child(row: Any, parent: HeldRecord | None) -> HeldRecord:
     label = spec.field(key).label_zh if spec.field(key) else ""  # type: ignore[union-attr]
     return HeldRecord("waiting", row.table_name, row.record_id, key, label, "parent_wait",
                       row.parent_id, zh, en, from_store(row.created_at), row.parent_table,
-                      row.parent_id)
+                      row.parent_id, row.institution)

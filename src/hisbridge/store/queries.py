@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, func, select, update
 from hisbridge import _json
 from hisbridge.privacy import scrub
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, replays
+from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 from hisbridge.store.times import from_store, to_store
 
 __all__ = ["DeadEntry", "DeadFilter", "OutboxStatus", "ReplayFilter", "ReplayResult",
@@ -40,17 +41,21 @@ class OutboxStatus:
         return asdict(self)
 
 
-def outbox_status(engine: Engine, now: datetime) -> OutboxStatus:
-    """The queue at a glance; ``dead`` excludes entries already replayed (see ``replayed``)."""
+def outbox_status(engine: Engine, now: datetime,
+                  scope: InstitutionScope = EVERY_INSTITUTION) -> OutboxStatus:
+    """The queue at a glance (of the institutions in ``scope``); ``dead`` excludes entries
+    already replayed (see ``replayed``)."""
     o = outbox.c
     status = OutboxStatus()
     waiting = ("pending", "retry_wait", "in_flight")
+    mine = scope.where(o.institution)
     with engine.connect() as conn:
-        rows = conn.execute(select(o.table_name, o.state, o.replayed, func.count())
+        rows = conn.execute(select(o.table_name, o.state, o.replayed, func.count()).where(mine)
                             .group_by(o.table_name, o.state, o.replayed)).all()
         oldest = conn.execute(select(o.table_name, func.min(o.created_at))
-                              .where(o.state.in_(waiting)).group_by(o.table_name)).all()
+                              .where(o.state.in_(waiting), mine).group_by(o.table_name)).all()
         parked = conn.execute(select(quarantine.c.table_name, func.count())
+                              .where(scope.where(quarantine.c.institution))
                               .group_by(quarantine.c.table_name)).all()
     for table, state, was_replayed, count in rows:
         if state == "dead" and was_replayed:
@@ -76,6 +81,7 @@ class DeadEntry:
     error_code: str | None
     reply: str | None
     finished_at: datetime | None
+    institution: str | None = None  # its organisation code (None: the single institution)
 
     def as_dict(self) -> dict[str, Any]:
         return dead_dict(self)
@@ -88,18 +94,20 @@ def dead_dict(dead: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class DeadFilter:
-    """Which dead letters: a table, an error code and a creation-time range, each optional."""
+    """Which dead letters: a table, an error code and a creation-time range, each optional,
+    of the institutions in ``scope``."""
 
     table: str | None = None
     error_code: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    scope: InstitutionScope = EVERY_INSTITUTION
 
 
 def _unreplayed(state: str, f: DeadFilter) -> list[Any]:
     """The one WHERE clause for dead letters (and replay's entries): state, not yet replayed."""
     o = outbox.c
-    where = [o.state == state, o.replayed.is_(False)]
+    where = [o.state == state, o.replayed.is_(False), f.scope.where(o.institution)]
     if f.table:
         where.append(o.table_name == f.table)
     if f.error_code:
@@ -118,7 +126,7 @@ def dead_letters(engine: Engine, f: DeadFilter, limit: int = 100) -> list[DeadEn
     """
     o = outbox.c
     query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.attempts, o.last_error,
-                    o.error_code, o.last_reply, o.finished_at)
+                    o.error_code, o.last_reply, o.finished_at, o.institution)
              .where(*_unreplayed("dead", f)).order_by(o.id.desc()).limit(limit))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -126,7 +134,7 @@ def dead_letters(engine: Engine, f: DeadFilter, limit: int = 100) -> list[DeadEn
     return [DeadEntry(r.id, r.table_name, r.record_id, r.version, r.op, r.attempts,
                       scrub(r.last_error or ""), r.error_code,
                       scrub(r.last_reply) if r.last_reply else r.last_reply,
-                      from_store(r.finished_at))
+                      from_store(r.finished_at), r.institution)
             for r in rows]
 
 
@@ -155,11 +163,15 @@ class ReplayFilter:
     since: datetime | None = None
     until: datetime | None = None
     error_code: str | None = None
+    scope: InstitutionScope = EVERY_INSTITUTION
 
     def as_json(self) -> str:
         values = asdict(self)
         for key in ("since", "until"):
             values[key] = values[key].isoformat() if values[key] else None
+        values.pop("scope")
+        if not self.scope.everything:
+            values["institutions"] = self.scope.as_json()
         return _json.dumps_str(values)
 
 
@@ -182,7 +194,7 @@ def _matching(flt: ReplayFilter) -> Any:
              .join(record_keys, and_(k.table_name == o.table_name, k.record_id == o.record_id))
              .where(o.table_name == flt.table,
                     *_unreplayed(flt.state, DeadFilter(flt.table, flt.error_code, flt.since,
-                                                       flt.until)))
+                                                       flt.until, flt.scope)))
              .order_by(o.id))
     return query
 

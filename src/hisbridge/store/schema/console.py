@@ -1,7 +1,8 @@
 """The operations console's own tables: users, sessions, login attempts, actions, alerts.
 
 - ``console_users``: one row per console user, with the role (a closed enum) and the argon2
-  hash of the password; never the password itself.
+  hash of the password, never the password itself; and the institutions it is scoped to
+  (a hospital group's township-centre operator sees only its own; none: all).
 - ``console_sessions``: server-side sessions. The browser holds a random token; the store keeps
   only its SHA-256 (``token_hash``), the CSRF token of the session and both expiry limits, so a
   stolen database does not hand out live sessions and logout really ends a session.
@@ -52,6 +53,9 @@ console_users = Table(
     Column("created_at", _TS, nullable=False),
     Column("password_changed_at", _TS, nullable=False),
     Column("disabled", Boolean, nullable=False),
+    # The institutions (organisation codes, comma-separated) whose data the user sees and acts
+    # on; NULL or empty: every institution (hisbridge.ops.scope).
+    Column("institutions", Text, nullable=True),
     CheckConstraint("role IN ('admin', 'operator', 'auditor')", name="role"),
 )
 
