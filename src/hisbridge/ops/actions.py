@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,10 +38,12 @@ def record_action(engine: Engine, *, at: datetime, user_name: str, role: str, ac
 
 
 def list_actions(engine: Engine, *, action: str | None = None, user_name: str | None = None,
-                 limit: int = 200) -> list[Action]:
-    """Newest first, optionally for one action kind or one user."""
+                 limit: int = 200, user_names: Collection[str] | None = None) -> list[Action]:
+    """Newest first, optionally for one action kind or one user (or some: ``user_names``)."""
     a = console_actions.c
     query = select(console_actions).order_by(a.id.desc()).limit(limit)
+    if user_names is not None:
+        query = query.where(a.user_name.in_(sorted(user_names)))
     if action:
         query = query.where(a.action == action)
     if user_name:

@@ -4,13 +4,17 @@
 records, dead letters and their replay, reconciliation and resends, configuration and alerts.
 ``auditor`` watches the watchers: the audit log, authorizations, the console's action log, and
 read-only views of records and dead letters; an auditor changes nothing.
+
+A user scoped to institutions (``hisbridge.ops.scope``) sees every page through its scope,
+except those about the whole gateway (``GATEWAY_WIDE``: the configuration, with every
+institution's settings), which it may not open.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["PERMISSIONS", "ROLE_LABELS", "Permission", "Role", "allowed", "is_role"]
+__all__ = ["GATEWAY_WIDE", "PERMISSIONS", "ROLE_LABELS", "Permission", "Role", "allowed", "is_role"]
 
 Role = Literal["admin", "operator", "auditor"]
 Permission = Literal[
@@ -41,6 +45,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     "view_actions": _AUDIT,
     "manage_users": frozenset({"admin"}),
 }
+
+GATEWAY_WIDE: frozenset[Permission] = frozenset({"view_config"})
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     "admin": ("管理员", "administrator"),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from hisbridge.errors import Terminal
 from hisbridge.store.scope import InstitutionScope
 
-__all__ = ["OutOfScope", "narrowed", "split_codes", "visible_codes"]
+__all__ = ["OutOfScope", "default_code", "narrowed", "split_codes", "visible_codes", "within"]
 
 
 class OutOfScope(Terminal):
@@ -25,6 +25,12 @@ class OutOfScope(Terminal):
 def split_codes(stored: str | None) -> tuple[str, ...]:
     """A stored institution scope (comma-separated codes) as a tuple; NULL or empty: ()."""
     return tuple(c for c in (stored or "").split(",") if c)
+
+
+def default_code(served: Sequence[str], top_level: str) -> str:
+    """The institution rows without one belong to: the top-level ``frontend.org_code`` (the
+    single hospital's, or the group's original one) when served, else the first served."""
+    return top_level if top_level in served or not served else served[0]
 
 
 def visible_codes(served: Sequence[str], user_codes: Sequence[str]) -> list[str]:
@@ -42,3 +48,9 @@ def narrowed(user_codes: Sequence[str], default: str, chosen: str | None = None)
             raise OutOfScope(f"机构不在您的范围内 institution outside your scope: {chosen}")
         codes = frozenset({chosen})
     return InstitutionScope(codes, default)
+
+
+def within(codes: Sequence[str], scope: Sequence[str]) -> bool:
+    """Is a user scoped to ``codes`` inside a manager's ``scope`` (none: every institution)?
+    A scoped manager's users are scoped too, to some of its own institutions."""
+    return not scope or (bool(codes) and set(codes) <= set(scope))

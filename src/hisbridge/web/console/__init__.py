@@ -22,12 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hisbridge.ops.access import AccessPolicy
 from hisbridge.ops.alerts.service import AlertService
+from hisbridge.ops.scope import OutOfScope
 from hisbridge.ops.sessions import SessionPolicy, SessionStore
 from hisbridge.ops.settings import ConsoleSettings
 from hisbridge.ops.users import UserStore
-from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured
+from hisbridge.web.console.common import CsrfRejected, Forbidden, NotConfigured, log_action
 from hisbridge.web.console.guard import ConsoleGuard
-from hisbridge.web.console.render import page
+from hisbridge.web.console.render import page, principal_of
 from hisbridge.web.redirects import with_old_names
 
 __all__ = ["ConsoleServices", "console_settings", "mount"]
@@ -75,6 +76,14 @@ def _install_handlers(app: FastAPI) -> None:
     async def csrf(request: Request, _: Exception) -> Response:
         return _message(request, "csrf.bad", 403)
 
+    async def out_of_scope(request: Request, exc: Exception) -> Response:
+        who = principal_of(request)
+        if who is not None:
+            await log_action(request, who, "scope.refused",
+                             {"path": request.url.path, "institutions": list(who.institutions)},
+                             str(exc)[:200])
+        return _message(request, "notfound", 404)
+
     async def missing(request: Request, exc: Exception) -> Response:
         return page(request, "not_configured.html", 200, component=str(exc))
 
@@ -88,6 +97,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(CsrfRejected, csrf)
+    app.add_exception_handler(OutOfScope, out_of_scope)
     app.add_exception_handler(NotConfigured, missing)
     if previous is not None:
         app.add_exception_handler(StarletteHTTPException, http_error)

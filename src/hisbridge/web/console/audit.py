@@ -22,21 +22,23 @@ from hisbridge.ops.audit import (
     verify_audit,
 )
 from hisbridge.privacy import scrub
+from hisbridge.store.scope import InstitutionScope
 from hisbridge.web.console.common import NotConfigured, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
+from hisbridge.web.console.scope import reader_scope
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-_FIELDS = ("action", "actor", "category", "outcome", "from", "to")
+_FIELDS = ("action", "actor", "category", "outcome", "from", "to", "institution")
 
 
-def _filter(values: Any, zone: tzinfo) -> tuple[AuditFilter, Checked]:
+def _filter(values: Any, zone: tzinfo, scope: InstitutionScope) -> tuple[AuditFilter, Checked]:
     q = Checked(values, zone=zone)
     f = AuditFilter(q.text("action", "操作 action", 40), q.text("actor", "操作人 actor", 64),
                     q.text("category", "类别 category", 32), q.text("outcome", "结果 outcome", 32),
-                    q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True))
+                    q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True), scope)
     return f, q
 
 
@@ -49,13 +51,13 @@ def _algorithm(request: Request) -> str:
 @router.get("/console/audit")
 async def audit_page(request: Request) -> Response:
     who = require(request, "view_audit")
-    f, q = _filter(request.query_params, display_zone(request))
+    f, q = _filter(request.query_params, display_zone(request), reader_scope(request))
     engine = request.app.state.engine
-    found = await asyncio.to_thread(audit_rows, engine, f if not q.problems else AuditFilter())
+    found = await asyncio.to_thread(audit_rows, engine, f if not q.problems else AuditFilter(scope=f.scope))
     if found is None:
         raise NotConfigured("hisbridge.store.schema.audit")
     verified = None
-    if request.query_params.get("verify") == "1":
+    if request.query_params.get("verify") == "1" and f.scope.everything:  # the whole chain
         verified = await asyncio.to_thread(verify_audit, engine, _algorithm(request))
         await log_action(request, who, "audit.verify", {}, {"result": verified})
     shown = {k: request.query_params.get(k, "")[:64] for k in _FIELDS}
@@ -80,7 +82,7 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 async def audit_csv(request: Request) -> Response:
     """The matching entries as CSV (UTF-8 with BOM so that Excel opens Chinese correctly)."""
     who = require(request, "export_audit")
-    f, q = _filter(request.query_params, display_zone(request))
+    f, q = _filter(request.query_params, display_zone(request), reader_scope(request))
     if q.problems:
         return page(request, "message.html", 400, title="bad_input", detail="bad_input")
     if not audit_installed():

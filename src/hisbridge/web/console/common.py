@@ -10,7 +10,7 @@ from fastapi import Request
 
 from hisbridge.errors import ConfigError, Terminal
 from hisbridge.ops.actions import record_action
-from hisbridge.ops.roles import Permission, allowed
+from hisbridge.ops.roles import GATEWAY_WIDE, Permission, allowed
 from hisbridge.ops.sessions import Principal, same_token
 from hisbridge.web.console.render import principal_of
 
@@ -33,9 +33,12 @@ class NotConfigured(ConfigError):
 
 
 def require(request: Request, permission: Permission) -> Principal:
-    """The logged-in user, if their role has ``permission``; ``Forbidden`` otherwise."""
+    """The logged-in user, if their role has ``permission`` (and, for a page about the whole
+    gateway, if they see every institution); ``Forbidden`` otherwise."""
     who = principal_of(request)
     if who is None or not allowed(who.role, permission):
+        raise Forbidden(permission)
+    if who.institutions and permission in GATEWAY_WIDE:
         raise Forbidden(permission)
     return who
 

@@ -11,6 +11,7 @@ from hisbridge.ops.consents import consent_rows
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
+from hisbridge.web.console.scope import reader_scope
 
 __all__ = ["STATUSES", "router"]
 
@@ -25,7 +26,7 @@ async def consents_page(request: Request) -> Response:
     status = q.choice("status", "状态 status", STATUSES)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     rows = await asyncio.to_thread(consent_rows, request.app.state.engine, status=status, since=since,
-                                   until=until)
+                                   until=until, scope=reader_scope(request))
     if rows is None:
         raise NotConfigured("hisbridge.store.schema.consent")
     shown = {k: request.query_params.get(k, "")[:32] for k in ("status", "from", "to")}

@@ -20,6 +20,7 @@ from hisbridge.ops.chart import throughput_svg
 from hisbridge.ops.dashboard import COUNTERS, Dashboard, read_dashboard
 from hisbridge.web.console.common import require
 from hisbridge.web.console.render import display_zone, page, principal_of
+from hisbridge.web.console.scope import reader_scope
 
 __all__ = ["STREAM_EVERY_S", "STREAM_FOR_S", "router"]
 
@@ -30,7 +31,7 @@ STREAM_FOR_S = 300.0
 
 async def _read(request: Request) -> Dashboard:
     now = request.app.state.clock.now().astimezone(display_zone(request))  # days and hours there
-    return await asyncio.to_thread(read_dashboard, request.app.state.engine, now)
+    return await asyncio.to_thread(read_dashboard, request.app.state.engine, now, reader_scope(request))
 
 
 @router.get("/console/")

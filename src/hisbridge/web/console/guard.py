@@ -4,6 +4,8 @@ Default deny: ``hisbridge.ops.access.classify`` says which paths are open; every
 request needs a live console session (cookie), or for the API a Bearer API token. Pages without
 a session are redirected to the login page; everything else gets 401. A state-changing API call
 made with the session cookie must also carry the session's CSRF token in ``X-CSRF-Token``.
+A user scoped to institutions reaches the console pages only (which read through its scope);
+the gateway's API serves every institution, so it answers 403 to such a session, logged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hisbridge.ops.access import LOGIN_PATH, classify
+from hisbridge.ops.actions import record_action
 from hisbridge.ops.sessions import same_token
 
 __all__ = ["SESSION_COOKIE", "ConsoleGuard", "bearer_matches", "safe_next"]
@@ -94,6 +97,16 @@ def _to_login(request: Request) -> Response:
     return RedirectResponse(f"{LOGIN_PATH}?next={quote(safe_next(here), safe='')}", status)
 
 
+async def _log_scoped_api(scope: Scope, principal: Any) -> None:
+    state = scope["app"].state
+    client = scope.get("client")
+    await asyncio.to_thread(
+        record_action, state.engine, at=state.clock.now(), user_name=principal.name,
+        role=principal.role, action="scope.refused",
+        target={"path": scope["path"], "institutions": list(principal.institutions)},
+        outcome="api", remote=client[0] if client else None)
+
+
 class ConsoleGuard:
     """Let a request through only when its path is open or its caller is known."""
 
@@ -121,6 +134,10 @@ class ConsoleGuard:
         principal = await asyncio.to_thread(
             services.sessions.lookup, request.cookies.get(SESSION_COOKIE))
         if principal is not None:
+            if principal.institutions and access != "page":
+                await _log_scoped_api(scope, principal)
+                return _refuse(403, "机构范围内的用户只能使用控制台页面",
+                               "a user scoped to institutions may use the console pages only")
             return self._admit(scope, request, access, principal)
         if _machine_token(request, access, services):
             return None

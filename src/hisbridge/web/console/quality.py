@@ -16,6 +16,7 @@ from hisbridge.store.held import held_records
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
+from hisbridge.web.console.scope import reader_scope
 from hisbridge.web.console.tables import table_choices, table_names
 
 __all__ = ["router"]
@@ -32,10 +33,11 @@ async def quality_page(request: Request) -> Response:
     q = Checked(request.query_params, zone=display_zone(request))
     table = q.choice("table", "表 table", table_names())
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
-    engine = request.app.state.engine
-    groups, scanned = await asyncio.to_thread(group_violations, engine, table=table, since=since, until=until)
+    engine, scope = request.app.state.engine, reader_scope(request)
+    groups, scanned = await asyncio.to_thread(group_violations, engine, table=table, since=since,
+                                              until=until, scope=scope)
     codes = await asyncio.to_thread(unmapped_codes, engine)
-    held = await asyncio.to_thread(held_records, engine, table)
+    held = await asyncio.to_thread(held_records, engine, table, scope=scope)
     lang = request.cookies.get("hb_lang", "zh")
     shown = {k: request.query_params.get(k, "")[:32] for k in ("table", "from", "to")}
     return page(request, "quality.html", 400 if q.problems else 200, groups=groups, scanned=scanned,

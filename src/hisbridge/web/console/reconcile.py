@@ -21,10 +21,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from hisbridge.ops.optional import optional_table
 from hisbridge.ops.reconcile import day_report
+from hisbridge.ops.scope import OutOfScope
 from hisbridge.sources.reconcile import DELETES_COMMAND
+from hisbridge.store.scope import InstitutionScope
 from hisbridge.web.console.common import NotConfigured, checked_form, log_action, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import page
+from hisbridge.web.console.scope import reader_scope
 from hisbridge.web.console.tables import table_names
 from hisbridge.web.services import services_of
 
@@ -58,8 +61,9 @@ def _zone(request: Request) -> tzinfo:
     return request.app.state.settings.his.zone()  # type: ignore[no-any-return]
 
 
-def _store_side(engine: Any, day: date, zone: tzinfo) -> tuple[list[Any], dict[str, int]]:
-    lines = [ln for ln in day_report(engine, day, zone) if ln.accepted or ln.dead]
+def _store_side(engine: Any, day: date, zone: tzinfo,
+                scope: InstitutionScope) -> tuple[list[Any], dict[str, int]]:
+    lines = [ln for ln in day_report(engine, day, zone, scope) if ln.accepted or ln.dead]
     names = ("accepted", "delivered", "in_flight", "dead")
     return lines, {k: sum(getattr(ln, k) for ln in lines) for k in names}
 
@@ -71,10 +75,13 @@ async def reconcile_page(request: Request) -> Response:
         raise NotConfigured("hisbridge.store.schema.outbox")
     q = Checked(request.query_params)
     day, poller, engine = _day(request, q), poller_of(request), request.app.state.engine
+    scope = reader_scope(request)
+    if not scope.everything:
+        poller = None  # the HIS side is the whole HIS's: an institution sees its store side
     if poller is not None:
         lines, sums = await asyncio.to_thread(_his_side, poller, engine, day)
     else:
-        lines, sums = await asyncio.to_thread(_store_side, engine, day, _zone(request))
+        lines, sums = await asyncio.to_thread(_store_side, engine, day, _zone(request), scope)
     done = request.query_params.get("requeued", "")
     notice = f"已重新排队 re-queued: {done}" if done.isdigit() else None
     return page(request, "reconcile.html", 400 if q.problems else 200, problems=q.problems,
@@ -86,6 +93,9 @@ async def reconcile_page(request: Request) -> Response:
 async def resend_missing(request: Request) -> Response:
     """Re-extract the day's missing keys and replay the dead of one table (operator/admin)."""
     who, form = await checked_form(request, "resend")
+    if not reader_scope(request, form).everything:
+        # re-extracting a day re-reads the whole HIS: only a user of every institution may
+        raise OutOfScope("重新抽取涉及全部机构 resend re-extracts every institution's day")
     q = Checked(form)
     table, day = q.choice("table", "表 table", table_names()), q.day("date", "日期 date")
     poller = poller_of(request)

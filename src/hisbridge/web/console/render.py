@@ -13,9 +13,10 @@ from jinja2.runtime import Context
 
 from hisbridge._clock import CHINA_TZ, format_local, parse_local
 from hisbridge.ops.i18n import pick_lang, translator
-from hisbridge.ops.roles import ROLE_LABELS, Permission, allowed
+from hisbridge.ops.roles import GATEWAY_WIDE, ROLE_LABELS, Permission, allowed
 from hisbridge.ops.sessions import Principal
 from hisbridge.privacy import scrub
+from hisbridge.web.console.scope import filter_context
 
 __all__ = ["LANG_COOKIE", "NAV", "display_zone", "env", "fmt_age", "fmt_time", "page",
            "principal_of"]
@@ -106,13 +107,14 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     lang, chosen = _lang(request)
     who = principal_of(request)
     t = translator(lang)
-    nav = [(path, t(key)) for path, key, perm in NAV if who and allowed(who.role, perm)]
+    nav = [(path, t(key)) for path, key, perm in NAV if who and allowed(who.role, perm)
+           and not (who.institutions and perm in GATEWAY_WIDE)]
     role_label = ROLE_LABELS.get(who.role, (who.role, who.role))[lang == "en"] if who else ""  # type: ignore[call-overload]
     html = env.get_template(f"console/{template}").render(
         request=request, t=t, lang=lang, user=who, role_label=role_label, nav=nav,
         csrf=who.csrf_token if who else "", here=request.url.path,
         age=lambda s: fmt_age(s, lang), can=lambda p: bool(who and allowed(who.role, p)),
-        **context)
+        inst=filter_context(request) if who else None, **context)
     response = HTMLResponse(html, status)
     # no-store, CSP, frame-ancestors 'none': hisbridge.web.page_headers, for every page
     if chosen:

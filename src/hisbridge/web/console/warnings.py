@@ -11,6 +11,7 @@ from hisbridge.ops.warnings import poll_states, warning_rows
 from hisbridge.web.console.common import NotConfigured, require
 from hisbridge.web.console.forms import Checked
 from hisbridge.web.console.render import display_zone, page
+from hisbridge.web.console.scope import reader_scope
 
 __all__ = ["router"]
 
@@ -25,7 +26,8 @@ async def warnings_page(request: Request) -> Response:
     text = q.text("q", "关键字 keyword", 64)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     engine = request.app.state.engine
-    rows = await asyncio.to_thread(warning_rows, engine, level=level, since=since, until=until, text=text)
+    rows = await asyncio.to_thread(warning_rows, engine, level=level, since=since, until=until,
+                                   text=text, scope=reader_scope(request))
     if rows is None:
         raise NotConfigured("hisbridge.store.schema.warnings")
     states = await asyncio.to_thread(poll_states, engine)
