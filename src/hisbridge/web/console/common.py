@@ -13,6 +13,7 @@ from hisbridge.ops.actions import record_action
 from hisbridge.ops.roles import GATEWAY_WIDE, Permission, allowed
 from hisbridge.ops.sessions import Principal, same_token
 from hisbridge.web.console.render import principal_of
+from hisbridge.web.console.scope import reader_scope
 
 __all__ = ["CsrfRejected", "Forbidden", "NotConfigured", "checked_form", "log_action", "require"]
 
@@ -40,6 +41,7 @@ def require(request: Request, permission: Permission) -> Principal:
         raise Forbidden(permission)
     if who.institutions and permission in GATEWAY_WIDE:
         raise Forbidden(permission)
+    reader_scope(request)  # a filter outside the user's institutions: OutOfScope, on every page
     return who
 
 
@@ -53,6 +55,7 @@ async def checked_form(request: Request, permission: Permission) -> tuple[Princi
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if not same_token(who.csrf_token, values.get("csrf")):
         raise CsrfRejected("csrf")
+    reader_scope(request, values)
     return who, values
 
 

@@ -18,6 +18,7 @@ from hisbridge import _json
 from hisbridge.ops.alerts import store as alert_store
 from hisbridge.ops.chart import throughput_svg
 from hisbridge.ops.dashboard import COUNTERS, Dashboard, read_dashboard
+from hisbridge.store.scope import InstitutionScope
 from hisbridge.web.console.common import require
 from hisbridge.web.console.render import display_zone, page, principal_of
 from hisbridge.web.console.scope import reader_scope
@@ -29,15 +30,15 @@ STREAM_EVERY_S = 2.0
 STREAM_FOR_S = 300.0
 
 
-async def _read(request: Request) -> Dashboard:
+async def _read(request: Request, scope: InstitutionScope) -> Dashboard:
     now = request.app.state.clock.now().astimezone(display_zone(request))  # days and hours there
-    return await asyncio.to_thread(read_dashboard, request.app.state.engine, now, reader_scope(request))
+    return await asyncio.to_thread(read_dashboard, request.app.state.engine, now, scope)
 
 
 @router.get("/console/")
 async def dashboard_page(request: Request) -> Response:
     require(request, "view_dashboard")
-    data = await _read(request)
+    data = await _read(request, reader_scope(request))
     alerts = await asyncio.to_thread(alert_store.list_alerts, request.app.state.engine, active=True, limit=10)
     chart = Markup(throughput_svg(data.hours, "24h")) if data.installed else ""
     return page(request, "dashboard.html", data=data, counters=COUNTERS, chart=chart,
@@ -47,10 +48,10 @@ async def dashboard_page(request: Request) -> Response:
 @router.get("/console/dashboard.json")
 async def dashboard_json(request: Request) -> JSONResponse:
     require(request, "view_dashboard")
-    return JSONResponse((await _read(request)).as_json())
+    return JSONResponse((await _read(request, reader_scope(request))).as_json())
 
 
-async def _events(request: Request) -> AsyncIterator[bytes]:
+async def _events(request: Request, scope: InstitutionScope) -> AsyncIterator[bytes]:
     who = principal_of(request)
     loop = asyncio.get_running_loop()
     ends = loop.time() + STREAM_FOR_S
@@ -59,7 +60,7 @@ async def _events(request: Request) -> AsyncIterator[bytes]:
         if who is None or request.app.state.clock.now() >= who.expires_at:
             yield b"event: expired\ndata: {}\n\n"
             return
-        data = await _read(request)
+        data = await _read(request, scope)
         yield b"data: " + _json.dumps(data.as_json()) + b"\n\n"
         await asyncio.sleep(STREAM_EVERY_S)
 
@@ -67,5 +68,5 @@ async def _events(request: Request) -> AsyncIterator[bytes]:
 @router.get("/console/dashboard/stream")
 async def dashboard_stream(request: Request) -> StreamingResponse:
     require(request, "view_dashboard")
-    return StreamingResponse(_events(request), media_type="text/event-stream",
+    return StreamingResponse(_events(request, reader_scope(request)), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
