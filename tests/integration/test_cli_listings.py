@@ -36,6 +36,10 @@ LISTINGS = [
     ("outbox", "held", "-c", "{c}"),
     ("outbox", "prune", "-c", "{c}", "--dry-run"),
     ("user", "list", "-c", "{c}"),
+    ("quality", "-c", "{c}"),
+    ("warnings", "-c", "{c}"),
+    ("authorizations", "-c", "{c}"),
+    ("audit", "list", "-c", "{c}"),
     ("reconcile", "-c", "{c}", "--date", DAY.isoformat(), "-t", "base_dept"),
 ]
 

@@ -56,6 +56,11 @@ def _register() -> None:
     app.add_typer(secrets_cli.app, name="secrets")
     app.command("check")(check.check)
     app.command("reconcile")(reconcile.reconcile)
+    from hisbridge.cli import stored
+
+    app.command("quality")(stored.quality)
+    app.command("warnings")(stored.warnings)
+    app.command("authorizations")(stored.authorizations)
     app.add_typer(report.app, name="report")
     app.command("demo")(demo.demo)
     app.add_typer(service.app, name="service")

@@ -1,5 +1,6 @@
 """``hisbridge audit verify [-c FILE]``: check the audit log's hash chain; ``prune`` applies
-the retention period."""
+the retention period; ``list`` shows the newest entries (of one institution with
+``--institution``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hisbridge import _json
 from hisbridge.audit.log import AuditLog
+from hisbridge.cli.listing import JsonOpt, Listing, emit
+from hisbridge.cli.scope import InstitutionOpt, owned, scoped_store
 from hisbridge.settings import Settings
 
 __all__ = ["app"]
@@ -42,6 +46,35 @@ def verify(
         console.print(f"[bold red]审计日志校验失败 audit chain broken[/] at {broken.describe()}")
         raise typer.Exit(1)
     console.print(f"[green]审计日志完整 audit chain intact[/]: {checked} 条 entries checked")
+
+
+@app.command("list")
+def list_entries(
+    config: ConfigOption = None,
+    action: Annotated[str | None, typer.Option(help="只看这个操作 only this action")] = None,
+    institution: InstitutionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """审计日志条目 / the newest entries (patients masked), each with its institution."""
+    from hisbridge.ops.audit import AuditFilter, audit_rows
+
+    with scoped_store(config, institution) as (engine, scope, _):
+        found = audit_rows(engine, AuditFilter(action=action, scope=scope))
+    rows = owned(({**r, "institution": _org_of(r["detail"])} for r in (found or ([], 0))[0]), scope)
+    listing = Listing(f"审计日志 audit log ({len(rows)})",
+                      ("seq", "time", "机构 institution", "action", "actor", "patient", "outcome"),
+                      [(r["seq"], r["occurred_at"], r["institution"], r["action"], r["actor_id"],
+                        r["patient_masked"], r["outcome"]) for r in rows], rows)
+    emit(listing, as_json=as_json, console=console)
+
+
+def _org_of(detail: str) -> str | None:
+    """The institution an entry names in its detail (``orgCode``), if any."""
+    try:
+        found = _json.loads(detail)
+    except ValueError:
+        return None
+    return found.get("orgCode") if isinstance(found, dict) else None
 
 
 @app.command("prune")

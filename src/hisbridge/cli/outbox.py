@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from hisbridge._clock import format_local, system_clock
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.cli.prune import prune_cmd
+from hisbridge.cli.scope import InstitutionOpt, cli_scope, owned
 from hisbridge.settings import load_settings
-from hisbridge.store.queries import ReplayFilter, dead_entries, outbox_status, replay
+from hisbridge.store.queries import DeadFilter, ReplayFilter, dead_letters, outbox_status, replay
 
 __all__ = ["app"]
 
@@ -39,12 +40,15 @@ def _engine(config: Path | None) -> Iterator[Engine]:
 
 
 @app.command("status")
-def status(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def status(config: ConfigOpt = None, institution: InstitutionOpt = None,
+           as_json: JsonOpt = False) -> None:
     """各表各状态的数量 / counts per table x state, oldest pending age."""
+    scope = cli_scope(load_settings(config), institution)
     with _engine(config) as engine:
-        found = outbox_status(engine, system_clock.now())
+        found = outbox_status(engine, system_clock.now(), scope)
     listing = Listing("投递队列 outbox", ("table", *STATES, "oldest pending", "replayed",
-                                          "quarantined"), document=found.as_dict())
+                                          "quarantined"),
+                      document={**found.as_dict(), "institution": institution})
     for table in sorted(set(found.counts) | set(found.quarantined) | set(found.replayed)):
         counts = found.counts.get(table, {})
         age = found.oldest_pending_s.get(table)
@@ -59,18 +63,19 @@ def dead(config: ConfigOpt = None,
          table: Annotated[str | None, typer.Option(
              "--table", "-t", help="只看这张表 only this table (any key style)")] = None,
          limit: Annotated[int, typer.Option(help="最多显示 rows to show")] = 50,
-         as_json: JsonOpt = False) -> None:
+         institution: InstitutionOpt = None, as_json: JsonOpt = False) -> None:
     """死信及原因 / dead letters with the reason and the receiver's reply."""
     from hisbridge.dictionary import load_dictionary
 
     name = load_dictionary().table(table).name if table else None
+    scope = cli_scope(load_settings(config), institution)
     with _engine(config) as engine:
-        rows = dead_entries(engine, name, limit)
+        rows = dead_letters(engine, DeadFilter(name, scope=scope), limit)
     listing = Listing(f"死信 dead letters ({len(rows)})",
-                      ("outbox id", "table", "id", "v", "tries", "code", "reason"),
-                      [(r.outbox_id, r.table, r.record_id, r.version, r.attempts,
-                        r.error_code or "-", r.reason) for r in rows],
-                      [r.as_dict() for r in rows])
+                      ("outbox id", "机构 institution", "table", "id", "v", "tries", "code", "reason"),
+                      [(r.outbox_id, scope.owner(r.institution), r.table, r.record_id, r.version,
+                        r.attempts, r.error_code or "-", r.reason) for r in rows],
+                      owned((r.as_dict() for r in rows), scope))
     emit(listing, as_json=as_json, console=console)
 
 
@@ -117,15 +122,18 @@ def replay_cmd(
     error_code: Annotated[str | None, typer.Option("--error-code", help="如 04")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只预览数量 preview only")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不再确认 do not ask")] = False,
+    institution: InstitutionOpt = None,
 ) -> None:
     """按条件重发 / replay by filter: preview the count first, new attempts link to the old."""
     from hisbridge.dictionary import load_dictionary
 
     if state not in ("dead", "retry_wait"):
         raise typer.BadParameter("--state 只能是 dead 或 retry_wait")
-    zone = load_settings(config).display_zone()
+    settings = load_settings(config)
+    zone = settings.display_zone()
     flt = ReplayFilter(load_dictionary().table(table).name, state,  # type: ignore[arg-type]
-                       _moment(since, zone), _moment(until, zone), error_code)
+                       _moment(since, zone), _moment(until, zone), error_code,
+                       cli_scope(settings, institution))
     with _engine(config) as engine:
         preview = replay(engine, flt, system_clock.now(), dry_run=True)
         console.print(f"匹配 matched {preview.matched}，其中已被新版本取代 superseded "
@@ -143,7 +151,7 @@ def replay_cmd(
 def held(config: ConfigOpt = None,
          table: Annotated[str | None, typer.Option(
              "--table", "-t", help="只看这张表 only this table (any key style)")] = None,
-         as_json: JsonOpt = False) -> None:
+         institution: InstitutionOpt = None, as_json: JsonOpt = False) -> None:
     """被扣留的记录及原因 / records held back: quarantined (with the rule and how to fix it)
     and children waiting for a parent that has not been delivered.
 
@@ -153,11 +161,13 @@ def held(config: ConfigOpt = None,
     from hisbridge.store.held import held_records
 
     name = load_dictionary().table(table).name if table else None
+    settings = load_settings(config)
+    scope = cli_scope(settings, institution)
     with _engine(config) as engine:
-        found = held_records(engine, name)
-    zone = load_settings(config).display_zone()
+        found = held_records(engine, name, scope=scope)
+    zone = settings.display_zone()
     listing = Listing(f"扣留 held ({len(found)})", HELD_COLUMNS,
-                      [_held_row(h, zone) for h in found], [h.as_dict() for h in found])
+                      [_held_row(h, zone) for h in found], owned((h.as_dict() for h in found), scope))
     emit(listing, as_json=as_json, console=console)
 
 

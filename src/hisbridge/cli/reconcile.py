@@ -11,6 +11,7 @@ from rich.console import Console
 
 from hisbridge import _json
 from hisbridge.cli.listing import Listing, emit, plain
+from hisbridge.cli.scope import InstitutionOpt, scoped_store
 from hisbridge.sources.reconcile import COLUMNS, DELETES_COMMAND, TableReconciliation
 
 __all__ = ["reconcile"]
@@ -26,10 +27,20 @@ def reconcile(
     table: Annotated[list[str] | None, typer.Option("--table", "-t", help="只核对这些表")] = None,
     resend_missing: Annotated[bool, typer.Option("--resend", help="重新排队缺失与死信")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
+    institution: InstitutionOpt = None,
 ) -> None:
     """对账 / per table: HIS keys vs accepted vs delivered vs in flight vs dead vs missing, and
     what only the front-end still holds; exit 1 if anything is missing or only at the front-end.
+
+    With --institution: that institution's side in the store (accepted, delivered, in flight,
+    dead), since the HIS side is the whole HIS's; --resend re-extracts every institution's day.
     """
+    if institution:
+        if resend_missing:
+            raise typer.BadParameter("--resend 重新抽取全部机构的当天数据，不能与 --institution 同用 "
+                                     "re-extracts every institution's day", param_hint="--resend")
+        _store_side(config, day.date(), table, institution, as_json)
+        return
     from hisbridge._clock import system_clock
     from hisbridge.runtime.extraction import open_pipeline
     from hisbridge.sources.reconcile import reconcile_day, resend, totals
@@ -55,6 +66,25 @@ def reconcile(
                       f"发送删除 send the deletes: {DELETES_COMMAND.format(day=wanted)}[/]")
     if deletes_due or any(x.missing for x in lines):
         raise typer.Exit(1)
+
+
+def _store_side(config: Path, day: date, tables: list[str] | None, institution: str,
+                as_json: bool) -> None:
+    from hisbridge.ops.reconcile import day_report
+
+    with scoped_store(config, institution) as (engine, scope, settings):
+        lines = [ln for ln in day_report(engine, day, settings.his.zone(), scope)
+                 if (ln.accepted or ln.dead) and (not tables or ln.table in tables)]
+    names = ("accepted", "delivered", "in_flight", "dead")
+    rows = [{"table": ln.table, "institution": institution, **{k: getattr(ln, k) for k in names}}
+            for ln in lines]
+    if as_json:
+        typer.echo(_json.dumps_str({"date": day.isoformat(), "institution": institution,
+                                    "tables": rows}))
+        return
+    emit(Listing(f"对账 reconciliation {day.isoformat()} 机构 institution {institution}",
+                 ("table", *names), [(r["table"], *(r[k] for k in names)) for r in rows]),
+         console=console)
 
 
 def _print(day: date, lines: list[TableReconciliation], sums: dict[str, int], requeued: int,
