@@ -34,6 +34,7 @@ when it is not this one.
         ├── DuplicateOpen        (sharing.consent.repository) the encounter already has an open consent
         ├── ForeignEncounter     (sharing.consent.repository) the visit is another institution's
         ├── UserError            (ops.users) a console user cannot be added or changed so
+        ├── OutOfScope           (ops.scope) another institution's entry or filter (404, logged)
         ├── Problem              (web.intake) a push request refused with its 4xx
         ├── SignatureError       (web.signing) a signed link was refused
         ├── Forbidden            (web.console.common) the role may not do this (403)
