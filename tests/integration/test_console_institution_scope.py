@@ -175,3 +175,32 @@ async def test_a_scoped_admin_manages_only_users_within_its_scope(world: World) 
     users = UserStore(world.engine)
     assert users.get("clerkA").institutions == (A,)  # type: ignore[union-attr]
     assert users.get("nobody") is None
+
+
+async def test_the_outbox_api_takes_an_institution(world: World) -> None:
+    world.client.cookies.clear()
+    push = {"Authorization": "Bearer push-1"}
+    dead = (await world.client.get(f"/api/v1/outbox/dead?institution={B}", headers=push)).json()
+    assert [(d["record_id"], d["institution"]) for d in dead["dead"]] == [(f"{MARK_B}-P1", B)]
+    every = (await world.client.get("/api/v1/outbox/dead", headers=push)).json()
+    assert {d["institution"] for d in every["dead"]} == {A, B}  # NULL: the default, A
+    status = (await world.client.get(f"/api/v1/outbox/status?institution={A}", headers=push)).json()
+    assert status["counts"][DEAD_TABLE] == {"dead": 1, "pending": 1}
+    unknown = await world.client.get("/api/v1/outbox/dead?institution=ORG-Z", headers=push)
+    assert unknown.status_code == 404 and B in unknown.text
+    before = _b_outbox(world.engine)
+    replayed = await world.client.post("/api/v1/outbox/replay", headers=push,
+                                       json={"table": DEAD_TABLE, "institution": A})
+    assert replayed.json()["replayed"] == 1
+    assert _b_outbox(world.engine) == before
+
+
+async def test_a_single_institution_gateway_hides_the_filter(tmp_path: Path, store_engine: Engine) -> None:
+    _users(store_engine)
+    seed_institution(store_engine, None, MARK_A)
+    app = create_app(load_settings(console={"argon2": FAST_ARGON2}), store_engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://g.test") as client:
+        await login(client, "admin1", PASSWORD)
+        page = await client.get("/console/dead")
+        assert MARK_A in page.text
+        assert 'data-testid="institution-filter"' not in page.text

@@ -19,7 +19,7 @@ from hisbridge.ops.scope import default_code, narrowed, visible_codes
 from hisbridge.ops.sessions import Principal
 from hisbridge.store.scope import InstitutionScope
 
-__all__ = ["InstitutionFilter", "filter_context", "reader_scope", "served"]
+__all__ = ["InstitutionFilter", "filter_context", "institution_scope", "reader_scope", "served"]
 
 FIELD = "institution"
 
@@ -57,6 +57,15 @@ def reader_scope(request: Request, values: Mapping[str, Any] | None = None) -> I
     chosen = str((request.query_params if values is None else values).get(FIELD) or "")[:50]
     codes = [code for code, _ in served(request)]
     return narrowed(_user_codes(request), _default(request, codes), chosen or None)
+
+
+def institution_scope(request: Request, code: str | None) -> InstitutionScope | None:
+    """The scope of a machine caller's ``institution`` (every one without it); None for a code
+    the gateway does not serve."""
+    codes = [c for c, _ in served(request)]
+    if code and code not in codes:
+        return None
+    return narrowed((), _default(request, codes), code or None)
 
 
 def filter_context(request: Request) -> InstitutionFilter:
