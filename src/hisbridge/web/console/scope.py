@@ -10,7 +10,7 @@ log (``scope.refused``), the same for every page.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -26,14 +26,26 @@ FIELD = "institution"
 
 @dataclass(frozen=True, slots=True)
 class InstitutionFilter:
-    """What the filter select shows: the choices (code, name) and the one chosen."""
+    """What the filter select shows: the choices (code, name) and the one chosen; and how a
+    row's institution is shown (``label``) in the tables of a group's gateway (``group``)."""
 
     choices: list[tuple[str, str]]
     chosen: str
+    default: str = ""
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def shown(self) -> bool:
         return len(self.choices) > 1 or bool(self.chosen)
+
+    @property
+    def group(self) -> bool:
+        return len(self.names) > 1
+
+    def label(self, code: str | None) -> str:
+        """A stored institution as its name (NULL: the default institution's)."""
+        owner = code or self.default
+        return self.names.get(owner, owner)
 
 
 def served(request: Request) -> list[tuple[str, str]]:
@@ -73,4 +85,5 @@ def filter_context(request: Request) -> InstitutionFilter:
     names = dict(served(request))
     codes = visible_codes(list(names), _user_codes(request))
     chosen = request.query_params.get(FIELD, "")[:50]
-    return InstitutionFilter([(c, names[c]) for c in codes], chosen if chosen in codes else "")
+    return InstitutionFilter([(c, names[c]) for c in codes], chosen if chosen in codes else "",
+                             _default(request, list(names)), names)
