@@ -121,3 +121,13 @@ def test_user_institutions(config: Path, store_engine: Engine) -> None:
     refused = runner.invoke(app, ["user", "add", "x1", "--role", "operator", "-c", str(config),
                                   "--institution", "ORG-Z", "--password-stdin"], input="x\n")
     assert refused.exit_code == 2
+
+
+def test_a_replayed_entry_keeps_its_institution(config: Path, store_engine: Engine) -> None:
+    result = runner.invoke(app, ["outbox", "replay", "-c", str(config), "-t", DEAD_TABLE,
+                                 "--institution", B, "--yes"])
+    assert result.exit_code == 0, result.output
+    o = outbox.c
+    with store_engine.connect() as conn:
+        again = conn.execute(select(o.record_id, o.institution).where(o.replay_of.is_not(None))).all()
+    assert [tuple(r) for r in again] == [(f"{MARK_B}-P1", B)]  # still delivered to B
