@@ -131,3 +131,13 @@ def test_a_replayed_entry_keeps_its_institution(config: Path, store_engine: Engi
     with store_engine.connect() as conn:
         again = conn.execute(select(o.record_id, o.institution).where(o.replay_of.is_not(None))).all()
     assert [tuple(r) for r in again] == [(f"{MARK_B}-P1", B)]  # still delivered to B
+
+
+def test_a_resent_unchanged_record_keeps_its_institution(config: Path, store_engine: Engine) -> None:
+    from hisbridge.sources.resend import _requeue_latest
+
+    assert _requeue_latest(store_engine, DEAD_TABLE, f"{MARK_B}-P1", datetime.now(UTC)) == "requeued"
+    o = outbox.c
+    with store_engine.connect() as conn:
+        again = conn.execute(select(o.institution).where(o.note == "resend")).all()
+    assert again == [(B,)]

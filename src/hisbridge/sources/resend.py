@@ -100,5 +100,5 @@ def _requeue_latest(engine: Engine, table: str, key: str, now: datetime) -> Verd
             table_name=table, record_id=key, version=last.version, op=last.op,
             parent_table=last.parent_table, parent_id=last.parent_id, state="pending",
             attempts=0, created_at=stamp, next_attempt_at=stamp, replayed=False,
-            note="resend"))
+            note="resend", institution=last.institution))  # to the same institution
     return "requeued"
