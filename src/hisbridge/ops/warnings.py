@@ -62,12 +62,14 @@ def _receipts(engine: Engine, msg_ids: list[str]) -> dict[str, list[dict[str, An
     return found
 
 
-def poll_states(engine: Engine) -> list[dict[str, Any]]:
-    """The poller's last good poll, last attempt and failures, per poll loop."""
+def poll_states(engine: Engine, scope: InstitutionScope = EVERY_INSTITUTION) -> list[dict[str, Any]]:
+    """The poller's last good poll, last attempt and failures, per poll loop (each
+    institution's loop is ``messages:<org_code>``; a single hospital's has no code)."""
     table = usable_table("warnings", "warning_poll_state", _POLL_COLS)
     if table is None:
         return []
-    rows = read_rows(engine, select(table))
+    rows = [r for r in read_rows(engine, select(table))
+            if scope.covers(r["name"].partition(":")[2] or None)]
     for row in rows:
         for key in ("last_ok_at", "last_attempt_at"):
             row[key] = from_store(row[key])

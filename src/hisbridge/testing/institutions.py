@@ -18,7 +18,7 @@ from hisbridge._operator import Operator
 from hisbridge.audit.log import AuditLog, AuditRecorder
 from hisbridge.store.schema.consent import gd_consent
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
-from hisbridge.store.schema.warnings import warning_messages
+from hisbridge.store.schema.warnings import warning_messages, warning_poll_state
 
 __all__ = ["DEAD_TABLE", "group_settings_yaml", "seed_institution"]
 
@@ -64,6 +64,9 @@ def seed_institution(engine: Engine, code: str | None, marker: str,
         conn.execute(insert(warning_messages).values(
             msg_id=f"{marker}-M1", seq=1, type="disease", level="high", title=f"预警 {marker}",
             content=marker, patient_id=marker, polled_at=now, raw="{}", institution=code))
+        conn.execute(insert(warning_poll_state).values(
+            name=f"messages:{code}" if code else "frontend-messages", last_seq=0, failures=0,
+            last_error=f"前置机超时 timeout {marker}"))
         conn.execute(insert(gd_consent).values(
             id=f"{marker}-C1", auth_id=f"{marker}-A1", his_patient_id=marker,
             patient_masked=marker, encounter_type="OP", encounter_id=f"{marker}-E1", channel="SMS",

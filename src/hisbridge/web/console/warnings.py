@@ -26,11 +26,12 @@ async def warnings_page(request: Request) -> Response:
     text = q.text("q", "关键字 keyword", 64)
     since, until = q.moment("from", "起 from"), q.moment("to", "止 to", end_of_day=True)
     engine = request.app.state.engine
+    scope = reader_scope(request)
     rows = await asyncio.to_thread(warning_rows, engine, level=level, since=since, until=until,
-                                   text=text, scope=reader_scope(request))
+                                   text=text, scope=scope)
     if rows is None:
         raise NotConfigured("hisbridge.store.schema.warnings")
-    states = await asyncio.to_thread(poll_states, engine)
+    states = await asyncio.to_thread(poll_states, engine, scope)
     shown = {k: request.query_params.get(k, "")[:64] for k in ("level", "q", "from", "to")}
     return page(request, "warnings.html", 400 if q.problems else 200, rows=rows, states=states,
                 problems=q.problems, f=shown)
