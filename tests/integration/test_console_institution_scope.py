@@ -158,6 +158,8 @@ async def test_an_unscoped_user_sees_every_institution_and_can_filter(world: Wor
     only_a = await world.client.get(f"/console/warnings?institution={A}")  # NULL rows are A's
     assert MARK_A in only_a.text and MARK_B not in only_a.text
     assert "<td>乡镇卫生院</td>" in every.text and "<td>县人民医院</td>" in every.text  # each row's
+    audit = await world.client.get("/console/audit")
+    assert "<td>乡镇卫生院</td>" in audit.text and "<td>县人民医院</td>" in audit.text
     english = await world.client.get("/console/dead?lang=en")
     assert "Institution" in english.text
 

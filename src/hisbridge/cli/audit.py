@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hisbridge import _json
 from hisbridge.audit.log import AuditLog
 from hisbridge.cli.listing import JsonOpt, Listing, emit
 from hisbridge.cli.scope import InstitutionOpt, owned, scoped_store
@@ -60,21 +59,12 @@ def list_entries(
 
     with scoped_store(config, institution) as (engine, scope, _):
         found = audit_rows(engine, AuditFilter(action=action, scope=scope))
-    rows = owned(({**r, "institution": _org_of(r["detail"])} for r in (found or ([], 0))[0]), scope)
+    rows = owned((found or ([], 0))[0], scope)
     listing = Listing(f"审计日志 audit log ({len(rows)})",
                       ("seq", "time", "机构 institution", "action", "actor", "patient", "outcome"),
                       [(r["seq"], r["occurred_at"], r["institution"], r["action"], r["actor_id"],
                         r["patient_masked"], r["outcome"]) for r in rows], rows)
     emit(listing, as_json=as_json, console=console)
-
-
-def _org_of(detail: str) -> str | None:
-    """The institution an entry names in its detail (``orgCode``), if any."""
-    try:
-        found = _json.loads(detail)
-    except ValueError:
-        return None
-    return found.get("orgCode") if isinstance(found, dict) else None
 
 
 @app.command("prune")

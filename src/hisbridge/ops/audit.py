@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
 
+from hisbridge import _json
 from hisbridge.audit.log import format_time  # the audit log's fixed-width text, which sorts
 from hisbridge.ops.optional import optional_module, read_rows, usable_table
 from hisbridge.store.scope import EVERY_INSTITUTION, InstitutionScope
 
 __all__ = ["AUDIT_COLUMNS", "AuditFilter", "audit_installed", "audit_rows", "iter_audit",
-           "verify_audit"]
+           "org_code_of", "verify_audit"]
 
 LIMIT = 200
 AUDIT_COLUMNS = ("seq", "occurred_at", "action", "actor_id", "actor_name", "role", "dept_code",
@@ -63,8 +64,20 @@ def audit_rows(engine: Engine, f: AuditFilter) -> tuple[list[dict[str, Any]], in
     query = _audit_query(table, f)
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
-        rows = [dict(r._mapping) for r in conn.execute(query.order_by(table.c.seq.desc()).limit(LIMIT))]
+        rows = [{**r._mapping, "institution": org_code_of(r.detail)}
+                for r in conn.execute(query.order_by(table.c.seq.desc()).limit(LIMIT))]
     return rows, total
+
+
+def org_code_of(detail: str) -> str | None:
+    """The institution an entry names in its detail (``orgCode``); None for entries without
+    one (the default institution's)."""
+    try:
+        found = _json.loads(detail)
+    except ValueError:
+        return None
+    code = found.get("orgCode") if isinstance(found, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def audit_installed() -> bool:
