@@ -170,3 +170,38 @@ def test_a_doctors_sso_checks_delivery_to_the_doctors_own_institution(
     wanted = message_settings(GROUP)
     assert _delivered_lookup(wanted, store_engine, "H01").is_delivered("base_user", "D1")
     assert not _delivered_lookup(wanted, store_engine, "T01").is_delivered("base_user", "D1")
+
+
+def test_one_batch_mixing_routed_held_and_invalid_records_is_stored_whole(
+        store_engine: Engine) -> None:
+    batch = [_patient("P1", "H01"), _patient("P2", "X99"),
+             {k: v for k, v in _patient("P3", "").items() if k != "org_code"},  # invalid
+             _patient("P4", "H01", gender_code="not-a-code-at-all-" * 3)]
+    result = _intake(store_engine).accept("emr_patient_info", batch)
+    assert result.accepted == 1 and sorted(r.record_id or "" for r in result.rejected) == [
+        "P2", "P3", "P4"]
+    with store_engine.connect() as conn:
+        held = sorted(conn.execute(select(quarantine.c.record_id, quarantine.c.institution)).all())
+    assert held == [("H01/P4", "H01"), ("P3", None), ("X99/P2", None)]
+
+
+def test_a_key_too_long_once_qualified_is_held_saying_how_long_it_may_be(
+        store_engine: Engine) -> None:
+    long_org = "L" * 50  # organisation codes may take up to 50 characters
+    group = Settings(institutions=[{"org_code": long_org}, {"org_code": "H01"}])
+    intake = StoreIntake(store_engine, routing=intake_routing(group.institution_list()))
+    items = [{**sample_record("emr_order_item", key, parent_id="O1"), "org_code": long_org}
+             for key in ("K" * 80, "K" * 77)]  # 131 characters once qualified; 128 fits
+    result = intake.accept("emr_order_item", items)
+    assert result.accepted == 1
+    (rejected,) = result.rejected
+    assert [(v.rule, v.field) for v in rejected.violations] == [("key", "id")]
+    assert "77" in rejected.violations[0].hint_zh  # 128 - 50 - 1
+
+
+def test_a_delete_of_a_record_sent_before_the_group_goes_to_its_legacy_owner(
+        store_engine: Engine) -> None:
+    StoreIntake(store_engine).accept("emr_patient_info", [_patient("OLD", "H01")])  # single
+    result = _intake(store_engine).accept("emr_patient_info", [{"id": "OLD"}], op="delete")
+    assert result.accepted == 1 and not result.rejected
+    assert _entries(store_engine)[-1] == ("emr_patient_info", "OLD", 2, None)
