@@ -205,3 +205,23 @@ def test_a_delete_of_a_record_sent_before_the_group_goes_to_its_legacy_owner(
     result = _intake(store_engine).accept("emr_patient_info", [{"id": "OLD"}], op="delete")
     assert result.accepted == 1 and not result.rejected
     assert _entries(store_engine)[-1] == ("emr_patient_info", "OLD", 2, None)
+
+
+def test_reconciliation_finds_each_his_key_at_its_institutions(store_engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from hisbridge.runtime.delivery import DeliveryService
+    from hisbridge.sources.reconcile import group_codes, key_states
+
+    service = DeliveryService.from_settings(GROUP, store_engine)
+    codes = group_codes(service)
+    assert codes == ("H01", "T01", "T02") and group_codes(StoreIntake(store_engine)) == ()
+    service.accept("emr_patient_info", [_patient("P1", "H01"), _patient("P1", "T01"),
+                                        _patient("P2", "H01"), _patient("P3", "X99")])
+    with store_engine.begin() as conn:  # P1 delivered at H01 only, P2 delivered
+        conn.execute(update(outbox).where(outbox.c.record_id.in_(["H01/P1", "H01/P2"]))
+                     .values(state="delivered"))
+    keys = ["P1", "P2", "P3", "P4"]
+    assert key_states(store_engine, "emr_patient_info", keys, codes) == {
+        "P1": "pending", "P2": "delivered", "P3": "quarantined"}  # P4: missing
+    assert key_states(store_engine, "emr_patient_info", keys) == {}  # bare keys find nothing
