@@ -4,6 +4,7 @@ at two institutions is two records; a single hospital's intake is unchanged."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -225,3 +226,27 @@ def test_reconciliation_finds_each_his_key_at_its_institutions(store_engine: Eng
     assert key_states(store_engine, "emr_patient_info", keys, codes) == {
         "P1": "pending", "P2": "delivered", "P3": "quarantined"}  # P4: missing
     assert key_states(store_engine, "emr_patient_info", keys) == {}  # bare keys find nothing
+
+
+def test_resending_an_unchanged_record_requeues_it_at_its_institution(
+        store_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from hisbridge.dictionary import load_dictionary
+    from hisbridge.sources import resend
+
+    intake = _intake(store_engine)
+    record = _patient("P1", "T01")
+    intake.accept("emr_patient_info", [record, _patient("P1", "H01")])
+    with store_engine.begin() as conn:
+        conn.execute(update(outbox).values(state="delivered"))
+    row = SimpleNamespace(record=record, op="upsert", filtered=False, problems=[])
+    monkeypatch.setattr(resend, "read_one", lambda *_: row)  # the HIS row as mapped, unchanged
+    poller = SimpleNamespace(project=SimpleNamespace(dictionary=load_dictionary()))
+    done = resend.resend_one(poller, intake, store_engine, "emr_patient_info", "P1",  # type: ignore[arg-type]
+                             datetime.now(UTC))
+    assert (done.verdict, done.stored) == ("requeued", "T01/P1")
+    entry = resend.latest_entry(store_engine, "emr_patient_info", done.stored)
+    assert (entry.state, entry.institution, entry.note) == ("pending", "T01", "resend")
