@@ -42,7 +42,8 @@ def project_settings(settings: Settings) -> ProjectSettings:
     """The part of the settings a project reads."""
     from hisbridge.project.load import ProjectSettings
 
-    return ProjectSettings(settings.his, settings.frontend, settings.validation.mode)
+    group = {i.org_code: i.name for i in settings.institution_list()} if settings.institutions else {}
+    return ProjectSettings(settings.his, settings.frontend, settings.validation.mode, group)
 
 
 def open_project(config: Path | str, settings: Settings | None = None) -> Project:
