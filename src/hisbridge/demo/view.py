@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.table import Table
 
@@ -57,16 +57,21 @@ class DemoView:
         snap.dead = status.total("dead")
         snap.accepted = snap.delivered + snap.waiting + snap.dead
         snap.quarantined = sum(status.quarantined.values())
-        base = f"http://127.0.0.1:{self.demo.ports.frontend}"
+        for port in self.demo.frontend_ports():
+            await self._read_frontend(http, f"http://127.0.0.1:{port}", snap)
+        snap.polled = await asyncio.to_thread(self._polled)
+        return snap
+
+    async def _read_frontend(self, http: httpx.AsyncClient, base: str, snap: Snapshot) -> None:
+        """Add a front-end simulator's rows and warnings to ``snap``."""
         with_errors_ignored = await _get_json(http, f"{base}/sim/tables")
         if isinstance(with_errors_ignored, dict):
-            snap.frontend_rows = sum(int(v) for v in with_errors_ignored.values())
-        snap.polled = await asyncio.to_thread(self._polled)
+            snap.frontend_rows += sum(int(v) for v in with_errors_ignored.values())
         kinds = await _get_json(http, f"{base}/sim/messages/summary")  # not every message
         if isinstance(kinds, dict):
-            snap.warning_types = {str(k): int(n) for k, n in kinds.items()}
+            for kind, n in kinds.items():
+                snap.warning_types[str(kind)] = snap.warning_types.get(str(kind), 0) + int(n)
             snap.warnings = sum(snap.warning_types.values())
-        return snap
 
     def _polled(self) -> int:
         """Warnings the gateway has polled; prints a doctor's widget URL once one has some."""
@@ -92,7 +97,7 @@ class DemoView:
         self.console.print(f"  预警提醒页面 warning widget (医生 doctor {user_id}): {url}",
                            soft_wrap=True, highlight=False)
 
-    def table(self, snap: Snapshot) -> Table:
+    def table(self, snap: Snapshot) -> RenderableType:
         view = Table(title=f"hisbridge 演示 · 运行 {time.monotonic() - self.started:,.0f} 秒")
         for col in ("已接收 accepted", "已投递 delivered", "排队 waiting", "死信 dead",
                     "隔离 quarantined", "前置软件 rows", "预警 warnings", "已拉取 polled"):
