@@ -61,6 +61,7 @@ def group_config(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
     values = yaml.safe_load(config.read_text("utf-8"))
     county = COUNTY_GROUP.county
     values["frontend"].update(org_code=county.org_code, org_name=county.name)
+    values["frontend"].pop("license", None)  # each institution has its own, below
     values["gdhealth"]["enabled"] = False  # the group demo shows routing; see docs/group.md
     values["institutions"] = [
         {"org_code": m.org_code, "name": m.name,
