@@ -87,11 +87,20 @@ def _build_hospital(data_dir: Path, now: datetime, console: Console) -> Any:
 
     engine = make_engine(f"sqlite:///{data_dir / 'his.db'}")
     marker = data_dir / "his.built"
-    if not marker.exists():
+    if not marker.exists() or not _his_is_current(engine):
         with console.status("生成模拟医院数据 building the synthetic hospital…"):
             build_day(engine, (now - timedelta(days=1)).date(), "small", seed=7, reset=True)
         marker.write_text(now.isoformat(), "utf-8")
     return engine
+
+
+def _his_is_current(engine: Any) -> bool:
+    """Does the kept synthetic HIS have today's shape? (The worked-example mappings read
+    ``dept_dict.org_code``, added for hospital groups; an older demo folder's HIS is rebuilt.)"""
+    from sqlalchemy import inspect
+
+    columns = inspect(engine).get_columns("dept_dict") if inspect(engine).has_table("dept_dict") else []
+    return any(c["name"] == "org_code" for c in columns)
 
 
 class _Demo:
