@@ -89,6 +89,8 @@ def test_group_demo_routes_every_record_to_its_institutions_front_end(tmp_path: 
     assert set(summary) == {COUNTY, *CENTRES, "—"}, out[-3000:]
     assert summary.pop("—") == (0, 0, 0)  # nothing unroutable
     assert all(sent > 0 and dead == 0 for sent, dead, _ in summary.values()), summary
+    widget = re.search(r"/ws/warnings\?(\S+)", out)  # a doctor's warnings, at their institution
+    assert widget is not None and "orgCode=" in widget.group(1), out[-2000:]
     assert (data / "project" / "hisbridge.yaml").stat().st_mode & 0o077 == 0
     config = yaml.safe_load((data / "project" / "hisbridge.yaml").read_text("utf-8"))
     licence = {i["org_code"]: i["frontend"]["license"] for i in config["institutions"]}

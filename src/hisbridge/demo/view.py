@@ -82,17 +82,19 @@ class DemoView:
         with self.demo.gateway.engine.connect() as conn:
             count = int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
             if count and self.widget_for is None:
-                first = conn.execute(select(messages.c.user_id, messages.c.dept_code)
+                first = conn.execute(select(messages.c.user_id, messages.c.dept_code,
+                                            messages.c.institution)
                                      .where(messages.c.user_id.is_not(None)).limit(1)).first()
                 if first is not None:
-                    self._print_widget(first[0], first[1])
+                    self._print_widget(first[0], first[1], first[2])
         return count
 
-    def _print_widget(self, user_id: str, dept_code: str | None) -> None:
+    def _print_widget(self, user_id: str, dept_code: str | None, org_code: str | None) -> None:
+        """``org_code``: the doctor's institution (a group's; None for a single hospital)."""
         from hisbridge.web.widgets import widget_url
 
         self.widget_for = user_id
-        url = widget_url(self.demo.settings, user_id, dept_code,
+        url = widget_url(self.demo.settings, user_id, dept_code, org_code=org_code,
                          now=self.demo.clock.now().timestamp())
         self.console.print(f"  预警提醒页面 warning widget (医生 doctor {user_id}): {url}",
                            soft_wrap=True, highlight=False)
