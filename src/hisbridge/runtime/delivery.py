@@ -164,9 +164,11 @@ class DeliveryService:
                 wid = self._worker_id
                 if wid is not None and lane.institution is not None:
                     wid = f"{wid}:{lane.institution}"
+                name = None if lane.institution is None else \
+                    f"{lane.target.name} [{lane.institution}]"
                 lane.worker = DeliveryWorker(lane.queue, lane.target, metrics=self.metrics,
                                              options=lane.options, worker_id=wid,
-                                             **self._worker_args)
+                                             target_name=name, **self._worker_args)
             lane.worker.start()
 
     async def run_until_idle(self, timeout: float = 30.0) -> bool:
