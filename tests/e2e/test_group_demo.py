@@ -83,6 +83,7 @@ def test_group_demo_routes_every_record_to_its_institutions_front_end(tmp_path: 
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert "Traceback" not in out
+    assert re.search(r"\d{17}[\dX]", out) is None  # no resident ID number on screen
     summary = {org: (int(sent), int(dead), int(held)) for org, sent, dead, held in re.findall(
         r"机构 institution (\S+) .+?: 已投递 delivered (\d+), 排队 waiting \d+, 死信 dead (\d+), "
         r"隔离 held (\d+)", out)}

@@ -45,7 +45,7 @@ def _old_licences(config: Path) -> dict[str, str]:
     return found
 
 
-def frontend_of(member: Member, ports: DemoPorts) -> int:
+def _frontend_of(member: Member, ports: DemoPorts) -> int:
     """The port of the front-end simulator ``member`` sends to: its own, or the shared one."""
     return ports.frontend if member.kind == "county" else ports.shared_frontend
 
@@ -65,7 +65,7 @@ def group_config(data_dir: Path, ports: DemoPorts, today: datetime) -> Path:
     values["gdhealth"]["enabled"] = False  # the group demo shows routing; see docs/group.md
     values["institutions"] = [
         {"org_code": m.org_code, "name": m.name,
-         "frontend": {"base_url": f"http://127.0.0.1:{frontend_of(m, ports)}",
+         "frontend": {"base_url": f"http://127.0.0.1:{_frontend_of(m, ports)}",
                       "license": kept.get(m.org_code) or _licence()}}
         for m in COUNTY_GROUP.members]
     write_private(config, yaml.safe_dump(values, allow_unicode=True, sort_keys=False))
@@ -103,13 +103,15 @@ class GroupDemo(_Demo):
         self.settings = load_settings(self.config)
         self.institutions = self.settings.institution_list()
         p, local = self.ports, "http://127.0.0.1"
-        self.frontends: dict[int, Any] = {}
-        for port, name in ((p.frontend, "county"), (p.shared_frontend, "townships")):
-            licences = tuple(str(i.licence.get_secret_value()) for i in self.institutions
-                             if i.licence is not None and i.frontend.base_url.endswith(f":{port}"))
-            self.frontends[port] = create_frontend_app(
-                FrontendSimConfig(report_delay_s=15.0, licenses=licences), clock=self.clock,
-                store_url=f"sqlite:///{self.data_dir / f'frontend-{name}.db'}")
+        licences: dict[int, list[str]] = {p.frontend: [], p.shared_frontend: []}
+        for member, institution in zip(COUNTY_GROUP.members, self.institutions, strict=True):
+            if institution.licence is not None:  # each simulator accepts its institutions' own
+                licences[_frontend_of(member, p)].append(institution.licence.get_secret_value())
+        self.frontends: dict[int, Any] = {
+            port: create_frontend_app(
+                FrontendSimConfig(report_delay_s=15.0, licenses=tuple(licences[port])),
+                clock=self.clock, store_url=f"sqlite:///{self.data_dir / f'frontend-{name}.db'}")
+            for port, name in ((p.frontend, "county"), (p.shared_frontend, "townships"))}
         client = create_client_app(ClientSimConfig(frontend_url=f"{local}:{p.frontend}",
                                                    public_url=f"{local}:{p.client}"))
         self.gateway = assemble(self.settings, config=self.config, clock=self.clock,
