@@ -121,6 +121,12 @@ def test_group_day_sqlite_his_and_store(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.services
+def test_group_day_postgres_his_sqlite_store(tmp_path: Path, pg_url: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _run_group_day(tmp_path, pg_url, f"sqlite:///{tmp_path / 'store.db'}", monkeypatch)
+
+
+@pytest.mark.services
 def test_group_day_mariadb_his_postgres_store(tmp_path: Path, mysql_url: str, pg_url: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     _run_group_day(tmp_path, mysql_url, pg_url, monkeypatch)

@@ -80,7 +80,7 @@ class GroupView(DemoView):
                     "已投递 delivered", "排队 waiting", "死信 dead", "隔离 held"):
             view.add_column(col, justify="left" if "机构" in col or "前置" in col else "right")
         for c in getattr(self, "per_institution", []):
-            view.add_row(c.name, c.org_code or "—", c.frontend,
+            view.add_row(c.name, c.org_code or "—", c.frontend.rpartition("/")[2],
                          *(f"{v:,}" for v in (c.delivered, c.waiting, c.dead, c.held)))
         return Group(super().table(snap), view)
 
