@@ -143,8 +143,20 @@ async def run_group_outage(work: Path, engine: Engine, store_url: str, *, lead_s
             else:
                 figures.lost.append(f"{code}/{key}:{states.get(f'{code}/{key}')}:{receipts[key]}")
         figures.duplicates += sum(n - 1 for n in receipts.values() if n > 1)
+    last_b = _last_delivered(engine, DOWN)
+    figures.recover_s = round((last_b - t2).total_seconds(), 1) if last_b else None
     figures.notes += [report.summary(), f"drained: {drained}"]
     return report
+
+
+def _last_delivered(engine: Engine, code: str) -> Any:
+    """When the last of ``code``'s entries was recorded delivered (its backlog cleared)."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(outbox.c.finished_at)).where(
+            outbox.c.institution == code, outbox.c.state == "delivered")).scalar()
+    return from_store(last) if last is not None else None
 
 
 def _states(engine: Engine) -> dict[str, str]:
