@@ -129,3 +129,19 @@ def test_org_name_follows_the_code_the_record_carries(grouped: bool, carried: st
                        group=NAMES if grouped else None)
     record = mapper.map_row({"id": "X1", "org_code": carried, "updated_at": AT}).record
     assert (record.get("org_code"), record.get("org_name")) == (code, name)
+
+
+@pytest.mark.parametrize(("listed", "constants", "group"), [
+    ([], ("440100001", "示例市第一人民医院"), {}),  # no institutions: the frontend section
+    ([{"org_code": STONE, "name": NAMES[STONE]}], (STONE, NAMES[STONE]), {}),  # just one: its own
+    ([{"org_code": COUNTY, "name": NAMES[COUNTY]}, {"org_code": STONE, "name": NAMES[STONE]}],
+     ("440100001", "示例市第一人民医院"), {COUNTY: NAMES[COUNTY], STONE: NAMES[STONE]}),
+])
+def test_what_the_project_fills_in_follows_the_institutions_served(
+        listed: list[dict[str, str]], constants: tuple[str, str], group: dict[str, str]) -> None:
+    from hisbridge.runtime.extraction import project_settings
+    from hisbridge.settings import Settings
+
+    settings = project_settings(Settings(frontend=SINGLE, institutions=listed))
+    assert (settings.frontend.org_code, settings.frontend.org_name) == constants
+    assert dict(settings.group) == group
