@@ -139,3 +139,16 @@ def test_check_says_warnings_need_the_front_end_licence(
     monkeypatch.setenv("HISBRIDGE_FRONTEND__LICENSE", "SIM-LICENSE-0001")
     licensed = runner.invoke(app, ["check", "-c", config, "--table", "base_dept"])
     assert "frontend.license" not in licensed.output
+
+
+def test_simulate_his_group_builds_a_county_groups_his(tmp_path: Path) -> None:
+    his = f"sqlite:///{tmp_path / 'group.sqlite'}"
+    built = runner.invoke(app, ["simulate", "his", "--db", his, "--date", "2026-03-02",
+                                "--scale", "small", "--group"])
+    assert built.exit_code == 0, built.output
+    assert "staff_org" in built.output and "org_dict" in built.output
+    engine = make_engine(his)
+    with engine.connect() as conn:
+        orgs = conn.execute(text("SELECT COUNT(DISTINCT org_code) FROM dept_dict")).scalar_one()
+    engine.dispose()
+    assert orgs == 4

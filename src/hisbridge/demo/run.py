@@ -35,6 +35,7 @@ class DemoPorts:
     frontend: int = 8881
     client: int = 18881
     gdhealth: int = 8900
+    shared_frontend: int = 8882  # --group: the front-end the township centres share
 
 
 class _QuietServer(uvicorn.Server):
@@ -86,11 +87,20 @@ def _build_hospital(data_dir: Path, now: datetime, console: Console) -> Any:
 
     engine = make_engine(f"sqlite:///{data_dir / 'his.db'}")
     marker = data_dir / "his.built"
-    if not marker.exists():
+    if not marker.exists() or not _his_is_current(engine):
         with console.status("生成模拟医院数据 building the synthetic hospital…"):
             build_day(engine, (now - timedelta(days=1)).date(), "small", seed=7, reset=True)
         marker.write_text(now.isoformat(), "utf-8")
     return engine
+
+
+def _his_is_current(engine: Any) -> bool:
+    """Does the kept synthetic HIS have today's shape? (The worked-example mappings read
+    ``dept_dict.org_code``, added for hospital groups; an older demo folder's HIS is rebuilt.)"""
+    from sqlalchemy import inspect
+
+    columns = inspect(engine).get_columns("dept_dict") if inspect(engine).has_table("dept_dict") else []
+    return any(c["name"] == "org_code" for c in columns)
 
 
 class _Demo:
@@ -145,6 +155,10 @@ class _Demo:
             await asyncio.sleep(3)
             await asyncio.to_thread(self.live.step)
 
+    def frontend_ports(self) -> tuple[int, ...]:
+        """The front-end simulators' ports (the group demo runs two)."""
+        return (self.ports.frontend,)
+
     def console_login(self) -> tuple[str, str]:
         """A demo console administrator; the password is made once and kept in the data folder."""
         from hisbridge._files import write_private
@@ -190,14 +204,24 @@ class _Demo:
 
 
 async def run_demo(data_dir: Path, *, ports: DemoPorts = DemoPorts(), duration: float | None = None,
-                   console: Console | None = None, clock: Clock = system_clock) -> int:
-    """Run the demo until Ctrl-C / SIGTERM or ``duration`` seconds; 0 when it stopped cleanly."""
+                   console: Console | None = None, clock: Clock = system_clock,
+                   group: bool = False) -> int:
+    """Run the demo until Ctrl-C / SIGTERM or ``duration`` seconds; 0 when it stopped cleanly.
+    ``group``: the county group's (``hisbridge.demo.group``)."""
     from hisbridge._files import private_folder
     from hisbridge.demo.view import DemoView
 
     console = console or Console()
     private_folder(data_dir)  # stores, generated secrets and the console password live here
-    demo = _Demo(data_dir.resolve(), ports, clock, console)
+    view_of: type[DemoView] = DemoView
+    if group:
+        from hisbridge.demo.group import GroupDemo
+        from hisbridge.demo.group_view import GroupView
+
+        demo: _Demo = GroupDemo(data_dir.resolve(), ports, clock, console)
+        view_of = GroupView
+    else:
+        demo = _Demo(data_dir.resolve(), ports, clock, console)
     demo.build()
     try:
         await demo.start()
@@ -208,7 +232,7 @@ async def run_demo(data_dir: Path, *, ports: DemoPorts = DemoPorts(), duration: 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    view = DemoView(demo, console)
+    view = view_of(demo, console)
     view.print_urls()
     try:
         await view.run(stop, duration)

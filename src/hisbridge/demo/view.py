@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.table import Table
 
@@ -57,16 +57,21 @@ class DemoView:
         snap.dead = status.total("dead")
         snap.accepted = snap.delivered + snap.waiting + snap.dead
         snap.quarantined = sum(status.quarantined.values())
-        base = f"http://127.0.0.1:{self.demo.ports.frontend}"
+        for port in self.demo.frontend_ports():
+            await self._read_frontend(http, f"http://127.0.0.1:{port}", snap)
+        snap.polled = await asyncio.to_thread(self._polled)
+        return snap
+
+    async def _read_frontend(self, http: httpx.AsyncClient, base: str, snap: Snapshot) -> None:
+        """Add a front-end simulator's rows and warnings to ``snap``."""
         with_errors_ignored = await _get_json(http, f"{base}/sim/tables")
         if isinstance(with_errors_ignored, dict):
-            snap.frontend_rows = sum(int(v) for v in with_errors_ignored.values())
-        snap.polled = await asyncio.to_thread(self._polled)
+            snap.frontend_rows += sum(int(v) for v in with_errors_ignored.values())
         kinds = await _get_json(http, f"{base}/sim/messages/summary")  # not every message
         if isinstance(kinds, dict):
-            snap.warning_types = {str(k): int(n) for k, n in kinds.items()}
+            for kind, n in kinds.items():
+                snap.warning_types[str(kind)] = snap.warning_types.get(str(kind), 0) + int(n)
             snap.warnings = sum(snap.warning_types.values())
-        return snap
 
     def _polled(self) -> int:
         """Warnings the gateway has polled; prints a doctor's widget URL once one has some."""
@@ -77,22 +82,24 @@ class DemoView:
         with self.demo.gateway.engine.connect() as conn:
             count = int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
             if count and self.widget_for is None:
-                first = conn.execute(select(messages.c.user_id, messages.c.dept_code)
+                first = conn.execute(select(messages.c.user_id, messages.c.dept_code,
+                                            messages.c.institution)
                                      .where(messages.c.user_id.is_not(None)).limit(1)).first()
                 if first is not None:
-                    self._print_widget(first[0], first[1])
+                    self._print_widget(first[0], first[1], first[2])
         return count
 
-    def _print_widget(self, user_id: str, dept_code: str | None) -> None:
+    def _print_widget(self, user_id: str, dept_code: str | None, org_code: str | None) -> None:
+        """``org_code``: the doctor's institution (a group's; None for a single hospital)."""
         from hisbridge.web.widgets import widget_url
 
         self.widget_for = user_id
-        url = widget_url(self.demo.settings, user_id, dept_code,
+        url = widget_url(self.demo.settings, user_id, dept_code, org_code=org_code,
                          now=self.demo.clock.now().timestamp())
         self.console.print(f"  预警提醒页面 warning widget (医生 doctor {user_id}): {url}",
                            soft_wrap=True, highlight=False)
 
-    def table(self, snap: Snapshot) -> Table:
+    def table(self, snap: Snapshot) -> RenderableType:
         view = Table(title=f"hisbridge 演示 · 运行 {time.monotonic() - self.started:,.0f} 秒")
         for col in ("已接收 accepted", "已投递 delivered", "排队 waiting", "死信 dead",
                     "隔离 quarantined", "前置软件 rows", "预警 warnings", "已拉取 polled"):

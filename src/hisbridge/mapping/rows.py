@@ -1,8 +1,9 @@
 """RowMapper: one query row -> one national record, or the reason it cannot be sent.
 
 Steps for each row: convert values to wire strings by field type; apply the code maps (filling
-the ``*_name`` label when the query gave only the code); fill the institution's code and name;
-apply the drug filter; decide upsert or delete from the delete flag. Mapping problems
+the ``*_name`` label when the query gave only the code); fill the institution's code and name
+(a hospital group's records carry their own code, from the HIS, and get that institution's
+name); apply the drug filter; decide upsert or delete from the delete flag. Mapping problems
 (unmapped codes under ``strict_codes``, wrong types, undecodable text) are returned as
 violations, so the caller can quarantine the row with field-level reasons. Pure: no I/O.
 """
@@ -60,13 +61,17 @@ class RowMapper:
     def __init__(self, mapping: MappingFile, codes: CodeMaps, drugs: DrugCatalogue, *,
                  strict_codes: bool = False, constants: Mapping[str, str] | None = None,
                  dictionary: Dictionary | None = None,
-                 exclusions: Exclusions | None = None) -> None:
+                 exclusions: Exclusions | None = None,
+                 group: Mapping[str, str] | None = None) -> None:
         self.mapping = mapping
         self.spec: TableSpec = (dictionary or load_dictionary()).table(mapping.table)
         self.codes = codes
         self.drugs = drugs
         self.strict = strict_codes
         self.constants = dict(constants or {})
+        # a hospital group's institutions, org_code -> name: codes come from the HIS, never
+        # filled in (a record without one is held, not sent to the top-level institution)
+        self.group = dict(group or {})
         self._fields = {f.name: f for f in self.spec.fields}
         self.exclusions = exclusions or Exclusions()
         # a rule's column that is no national field is read from the query, never sent
@@ -174,6 +179,8 @@ class RowMapper:
     def _fill_constants(self, record: dict[str, str]) -> None:
         code, name = self.constants.get("org_code"), self.constants.get("org_name")
         for code_field, name_field in _ORG_FIELDS:
+            if self.group:
+                code, name = None, self.group.get(record.get(code_field, ""))
             if code_field in self._fields and code and not record.get(code_field):
                 record[code_field] = code
             if name_field in self._fields and name and not record.get(name_field):

@@ -8,6 +8,7 @@ paths in the ``his:`` section are taken from the YAML's folder.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,13 @@ __all__ = ["Project", "ProjectSettings", "load_mappings", "load_project"]
 @dataclass(frozen=True, slots=True)
 class ProjectSettings:
     """What a project reads of the settings: the HIS section, the institution's identity
-    (``frontend.org_code``/``org_name``, constants of every record) and the validation mode."""
+    (``frontend.org_code``/``org_name``, constants of every record), the validation mode and a
+    hospital group's institutions (org_code -> name; empty for a single institution)."""
 
     his: HisSettings
     frontend: FrontendSettings
     validation_mode: Mode = "lenient"
+    group: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,8 @@ class Project:
         return RowMapper(mapping, self.codes, self.drugs,
                          strict_codes=self.settings.his.strict_codes,
                          constants={"org_code": front.org_code, "org_name": front.org_name},
-                         dictionary=self.dictionary, exclusions=exclusions)
+                         dictionary=self.dictionary, exclusions=exclusions,
+                         group=self.settings.group)
 
 
 def load_mappings(folder: Path, dictionary: Dictionary) -> dict[str, MappingFile]:

@@ -39,10 +39,16 @@ class Pipeline:
 
 
 def project_settings(settings: Settings) -> ProjectSettings:
-    """The part of the settings a project reads."""
+    """The part of the settings a project reads: one institution's identity fills every record
+    (as a single hospital's always did, also when ``institutions`` lists just one); a group's
+    records carry their own codes, and get their institution's name."""
     from hisbridge.project.load import ProjectSettings
 
-    return ProjectSettings(settings.his, settings.frontend, settings.validation.mode)
+    served = settings.institution_list()
+    if len(served) == 1:
+        return ProjectSettings(settings.his, served[0].frontend, settings.validation.mode)
+    group = {i.org_code: i.name for i in served}
+    return ProjectSettings(settings.his, settings.frontend, settings.validation.mode, group)
 
 
 def open_project(config: Path | str, settings: Settings | None = None) -> Project:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from hisbridge.errors import HisbridgeError
 from hisbridge.simulators.his.encounters import admission, inpatient_day, outpatient
+from hisbridge.simulators.his.group import HisGroup
 from hisbridge.simulators.his.hospital import Hospital, Rows
 from hisbridge.simulators.his.schema import his_metadata
 
@@ -96,9 +97,11 @@ def _ensure_schema(engine: Engine, day: datetime, reset: bool) -> bool:
 def build_day(
     engine: Engine, day: date, scale: Scale | int = "small", seed: int = 1, *,
     now: datetime | None = None, reset: bool = False, progress: Progress | None = None,
-    corrections: float = 0.0,
+    corrections: float = 0.0, group: HisGroup | None = None,
 ) -> BuildReport:
     """Write one day of hospital activity; ``now`` (naive local) caps times for today.
+
+    With ``group`` the HIS is a county group's (``hisbridge.simulators.his.group``).
 
     ``corrections`` is the share of rows then cancelled, corrected or deleted (see
     ``apply_corrections``), stamped at the end of the day (or ``now``).
@@ -106,7 +109,7 @@ def build_day(
     started = time.monotonic()
     midnight = datetime(day.year, day.month, day.day)
     visits = SCALES[scale] if isinstance(scale, str) else int(scale)
-    hospital = Hospital(seed, midnight)
+    hospital = Hospital(seed, midnight, group=group)
     writer = HisWriter(engine)
     if _ensure_schema(engine, midnight, reset):
         writer.add(hospital.dictionaries())

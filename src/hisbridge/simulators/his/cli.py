@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hisbridge._clock import CHINA_TZ, system_clock
+from hisbridge.simulators.his.group import HisGroup
 
 __all__ = ["register"]
 
@@ -30,9 +31,13 @@ def his(
         help="当日作废/更正/删除的比例 / share of rows cancelled, corrected or deleted")] = 0.02,
     live: Annotated[bool, typer.Option(help="持续产生实时业务 / keep adding activity")] = False,
     interval: Annotated[float, typer.Option(help="--live 每步间隔秒数 / seconds per step")] = 5.0,
+    group: Annotated[bool, typer.Option(
+        "--group", help="医共体 HIS：县医院 + 3 个乡镇卫生院 / a county group's HIS (docs/group.md)")]
+        = False,
 ) -> None:
     """模拟医院信息系统（HIS）/ build a synthetic HIS day (and keep it live)."""
     from hisbridge.simulators.his.build import SCALES, build_day
+    from hisbridge.simulators.his.group import COUNTY_GROUP
     from hisbridge.store.engine import make_engine
 
     if scale not in SCALES:
@@ -45,13 +50,14 @@ def his(
         task = bar.add_task(f"模拟 HIS {target} ({scale})", total=SCALES[scale])
         report = build_day(engine, target, SCALES[scale], seed, reset=reset,
                            now=now if target == now.date() else None, corrections=corrections,
+                           group=COUNTY_GROUP if group else None,
                            progress=lambda done, total: bar.update(task, completed=done))
     _print_counts(report.counts, f"{target} · {report.visits} visits · {report.seconds:.1f}s")
     if report.changes:
         console.print("当日更正 changes over the day: " + ", ".join(
             f"{name} {count}" for name, count in sorted(report.changes.items())))
     if live:
-        _run_live(engine, seed, interval)
+        _run_live(engine, seed, interval, COUNTY_GROUP if group else None)
 
 
 def _print_counts(counts: dict[str, int], title: str) -> None:
@@ -64,10 +70,10 @@ def _print_counts(counts: dict[str, int], title: str) -> None:
     console.print(view)
 
 
-def _run_live(engine: object, seed: int, interval: float) -> None:
+def _run_live(engine: object, seed: int, interval: float, group: HisGroup | None) -> None:
     from hisbridge.simulators.his.live import LiveActivity
 
-    live = LiveActivity(engine, seed=seed)  # type: ignore[arg-type]
+    live = LiveActivity(engine, seed=seed, group=group)  # type: ignore[arg-type]
     console.print(f"实时业务中（每 {interval:g} 秒一步），Ctrl+C 结束 / live, Ctrl+C to stop")
     try:
         while True:

@@ -72,7 +72,7 @@ def _clinical(h: Hospital, v: Visit, pat: Row, diag_type: str) -> Rows:
 def outpatient(h: Hospital, when: datetime) -> Rows:
     """One outpatient or emergency visit with everything the doctor saved."""
     emergency = h.rng.random() < 0.12
-    dept = "1601" if emergency else h.rng.choices(_OUT_DEPTS, _OUT_WEIGHTS)[0]
+    dept = "1601" if emergency else h.visit_dept(h.rng.choices(_OUT_DEPTS, _OUT_WEIGHTS)[0])
     pat = _patient(h, when, dept)
     icd, name, infectious = _pick_diagnosis(h, dept)
     v = Visit(h.new_id("MZ"), pat["patient_id"], "E" if emergency else "O", dept,

@@ -17,6 +17,7 @@ from hisbridge.simulators.his.build import HisWriter
 from hisbridge.simulators.his.changes import apply_corrections
 from hisbridge.simulators.his.clinical import Visit, labs
 from hisbridge.simulators.his.encounters import admission, outpatient
+from hisbridge.simulators.his.group import HisGroup
 from hisbridge.simulators.his.hospital import Hospital
 from hisbridge.simulators.his.schema import his_metadata
 from hisbridge.simulators.his.vocab import INFECTIOUS_DIAGNOSES
@@ -29,7 +30,7 @@ class LiveActivity:
 
     def __init__(self, engine: Engine, *, seed: int = 1, clock: Clock = system_clock,
                  visits_per_step: int = 3, infectious_share: float = 0.2,
-                 correction_share: float = 0.1) -> None:
+                 correction_share: float = 0.1, group: HisGroup | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.rng = random.Random(seed)
@@ -37,6 +38,7 @@ class LiveActivity:
         self.infectious_share = infectious_share
         self.correction_share = correction_share
         self.seed = seed
+        self.group = group  # a county group's HIS: visits at the township centres too
         self.total: Counter[str] = Counter()
         self._hospital: Hospital | None = None
         his_metadata.create_all(engine)
@@ -48,7 +50,8 @@ class LiveActivity:
         midnight = now.replace(hour=0, minute=0, second=0)
         if self._hospital is None or self._hospital.day != midnight:
             # a high sequence base keeps live ids apart from a day built in advance
-            self._hospital = Hospital(self.seed + 99, midnight, seq_base=800_000)
+            self._hospital = Hospital(self.seed + 99, midnight, seq_base=800_000,
+                                      group=self.group)
         return self._hospital
 
     def step(self) -> Counter[str]:

@@ -27,9 +27,16 @@ def _modified(table: str) -> tuple[Column[object], Index]:
     return _t("modify_time"), Index(f"ix_{table}_modify_time", "modify_time")
 
 
+# org_code: the institution a department belongs to in a county group's HIS (NULL in a single
+# hospital's); org_dict lists the institutions and staff_org links staff to each they work in.
 Table("dept_dict", his_metadata,
       _s("dept_code", 10, primary_key=True), _s("dept_name", 60), _s("dept_attr", 1),
-      _s("parent_code", 10), _t("input_date"), _s("stop_flag", 1), *_modified("dept_dict"))
+      _s("parent_code", 10), _t("input_date"), _s("stop_flag", 1), _s("org_code", 20),
+      *_modified("dept_dict"))
+
+Table("org_dict", his_metadata,
+      _s("org_code", 20, primary_key=True), _s("org_name", 100), _s("org_type", 10),
+      *_modified("org_dict"))
 
 Table("area_dict", his_metadata,
       _s("area_code", 12, primary_key=True), _s("area_name", 100), *_modified("area_dict"))
@@ -43,6 +50,10 @@ Table("staff_dept", his_metadata,
       _s("emp_no", 20, primary_key=True), _s("dept_code", 10, primary_key=True),
       _s("link_id", 32),
       _s("main_flag", 1), *_modified("staff_dept"))
+
+Table("staff_org", his_metadata,
+      _s("link_id", 48, primary_key=True), _s("emp_no", 20), _s("org_code", 20),
+      _s("dept_code", 10), _s("main_flag", 1), *_modified("staff_org"))
 
 Table("pat_master_index", his_metadata,
       _s("patient_id", 20, primary_key=True), _s("name", 40), _s("sex", 4),

@@ -17,6 +17,8 @@ __all__ = [
     "INFECTIOUS_DIAGNOSES",
     "LAB_PANELS",
     "LOCAL_CODE_MAPS",
+    "TOWNSHIP_DEPARTMENTS",
+    "township_departments",
 ]
 
 # local dept code -> (name, attr C clinical / T technical / A admin, standard department code)
@@ -40,6 +42,20 @@ DEPARTMENTS: Mapping[str, tuple[str, str, str]] = {
     "3001": ("医务科", "A", "D86"), "3002": ("信息中心", "A", "D85"),
     "3003": ("护理部", "A", "D71"), "3004": ("院感科", "A", "D73"),
 }
+
+# A township health centre's departments (a county group's 乡镇卫生院): code suffix -> (name,
+# attr, standard department code). Centre n's local codes are "7" + n + suffix (7101, 7102 ...).
+TOWNSHIP_DEPARTMENTS: Mapping[str, tuple[str, str, str]] = {
+    "01": ("全科医疗科", "C", "A02"), "02": ("中医科", "C", "A50"),
+    "03": ("预防保健科", "C", "A01"), "04": ("发热诊室", "C", "A53"),
+    "05": ("检验科", "T", "A30"),
+}
+
+
+def township_departments(n: int) -> dict[str, tuple[str, str, str]]:
+    """The departments of township centre ``n`` (1-9), keyed by their local codes."""
+    return {f"7{n}{suffix}": value for suffix, value in TOWNSHIP_DEPARTMENTS.items()}
+
 
 # ICD-10 code as the HIS stores it -> name. Ordinary diagnoses of a general hospital.
 COMMON_DIAGNOSES: Mapping[str, str] = {

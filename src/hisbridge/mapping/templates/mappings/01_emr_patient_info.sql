@@ -32,14 +32,20 @@ SELECT v.visit_no AS id,
        p.education AS education_code,
        p.occupation AS nultitude_type_code,
        v.cancel_flag AS deleted,
+       k.org_code AS org_code,
        CASE WHEN p.modify_time > v.modify_time THEN p.modify_time ELSE v.modify_time END
          AS updated_at
-FROM (SELECT visit_no, patient_id, doctor, visit_time, cancel_flag, modify_time
+FROM (SELECT visit_no, patient_id, doctor, visit_time, cancel_flag, modify_time,
+             visit_dept AS dept
         FROM clinic_master
       UNION ALL
-      SELECT inp_no, patient_id, resident_doctor, admission_time, cancel_flag, modify_time
+      SELECT inp_no, patient_id, resident_doctor, admission_time, cancel_flag, modify_time,
+             dept_admission_to
         FROM pat_visit) v
 JOIN pat_master_index p ON p.patient_id = v.patient_id
+-- a county group's HIS: the institution is the visiting department's (NULL in one hospital's:
+-- the gateway fills frontend.org_code); docs/group.md
+LEFT JOIN dept_dict k ON k.dept_code = v.dept
 LEFT JOIN area_dict ca ON ca.area_code = p.area_code
 LEFT JOIN area_dict na ON na.area_code = p.native_area_code
 -- re-sent when the visit or the patient master row changes (a corrected ID number releases a

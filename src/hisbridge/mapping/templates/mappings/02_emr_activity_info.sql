@@ -32,6 +32,7 @@ SELECT d.diag_id AS id,
        '0' AS invalid_flag,
        s.name AS fill_doctor,
        d.del_flag AS deleted,
+       k.org_code AS org_code,
        d.modify_time AS updated_at
 FROM diagnosis d
 LEFT JOIN clinic_master c ON c.visit_no = d.visit_no

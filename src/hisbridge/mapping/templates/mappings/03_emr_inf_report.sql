@@ -43,6 +43,8 @@ SELECT r.report_id AS id,
        r.occupation AS nultitude_type_code,
        COALESCE(c.visit_dept, v.dept_admission_to) AS dept_code,
        k.dept_name AS dept_name,
+       k.org_code AS report_org_code,
+       k.org_code AS org_code,
        r.modify_time AS updated_at
 FROM infect_report r
 JOIN pat_master_index p ON p.patient_id = r.patient_id

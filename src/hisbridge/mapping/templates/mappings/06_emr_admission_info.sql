@@ -33,6 +33,7 @@ SELECT n.note_id AS id,
        n.create_time AS operation_time,
        '0' AS invalid_flag,
        n.del_flag AS deleted,
+       k.org_code AS org_code,
        n.modify_time AS updated_at
 FROM emr_note n
 JOIN pat_visit v ON v.inp_no = n.visit_no

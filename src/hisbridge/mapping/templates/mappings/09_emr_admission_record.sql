@@ -34,6 +34,7 @@ SELECT v.inp_no AS id,
        v.discharge_time AS operation_time,
        '0' AS invalid_flag,
        v.cancel_flag AS deleted,
+       ka.org_code AS org_code,
        v.modify_time AS updated_at
 FROM pat_visit v
 JOIN pat_master_index p ON p.patient_id = v.patient_id

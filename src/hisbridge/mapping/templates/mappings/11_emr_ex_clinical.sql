@@ -26,6 +26,8 @@ SELECT e.exam_no AS id,
        e.report_time AS operation_time,
        '0' AS invalid_flag,
        e.exam_class AS examination_type_code,
+       kr.org_code AS apply_org_code,
+       kr.org_code AS org_code,
        e.modify_time AS updated_at
 FROM exam_master e
 JOIN pat_master_index p ON p.patient_id = e.patient_id

@@ -12,7 +12,9 @@ SELECT e.exam_no AS id,
        e.report_time AS operation_time,
        '0' AS invalid_flag,
        e.exam_class AS item_code,
+       k.org_code AS org_code,
        e.modify_time AS updated_at
 FROM exam_master e
+LEFT JOIN dept_dict k ON k.dept_code = e.req_dept
 WHERE e.modify_time >= :since AND e.modify_time <= :until
 ORDER BY e.modify_time, e.exam_no

@@ -31,6 +31,8 @@ SELECT t.test_no AS id,
        t.report_time AS operation_time,
        '0' AS invalid_flag,
        t.specimen AS specimen_category_code,
+       ko.org_code AS apply_org_code,
+       ko.org_code AS org_code,
        t.modify_time AS updated_at
 FROM lab_test_master t
 JOIN pat_master_index p ON p.patient_id = t.patient_id

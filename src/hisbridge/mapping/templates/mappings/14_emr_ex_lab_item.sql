@@ -20,8 +20,10 @@ SELECT r.result_id AS id,
        r.abnormal_ind AS examination_quantification_ri,
        r.qual_result AS source_examination_result_code,
        r.qual_result AS source_examination_result_name,
+       k.org_code AS org_code,
        r.modify_time AS updated_at
 FROM lab_result r
 LEFT JOIN lab_test_master t ON t.test_no = r.test_no
+LEFT JOIN dept_dict k ON k.dept_code = t.ordering_dept
 WHERE r.modify_time >= :since AND r.modify_time <= :until
 ORDER BY r.modify_time, r.result_id

@@ -27,6 +27,7 @@ SELECT m.presc_no AS id,
        '0' AS invalid_flag,
        i.drug_code AS item_drug_code,
        m.del_flag AS deleted,
+       k.org_code AS org_code,
        m.modify_time AS updated_at
 FROM presc_master m
 JOIN presc_detail i ON i.presc_no = m.presc_no

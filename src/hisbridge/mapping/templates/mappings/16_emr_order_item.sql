@@ -18,8 +18,10 @@ SELECT i.detail_id AS id,
        m.presc_date AS operation_time,
        '0' AS invalid_flag,
        m.del_flag AS deleted,
+       k.org_code AS org_code,
        m.modify_time AS updated_at
 FROM presc_detail i
 JOIN presc_master m ON m.presc_no = i.presc_no
+LEFT JOIN dept_dict k ON k.dept_code = m.dept
 WHERE m.modify_time >= :since AND m.modify_time <= :until
 ORDER BY m.modify_time, i.detail_id

@@ -24,6 +24,7 @@ SELECT r.death_id AS id,
        r.doctor AS operator_id,
        r.death_time AS operation_time,
        '0' AS invalid_flag,
+       k.org_code AS org_code,
        r.modify_time AS updated_at
 FROM death_record r
 JOIN pat_master_index p ON p.patient_id = r.patient_id

@@ -20,6 +20,7 @@ SELECT s.rec_id AS id,
        s.nurse AS operator_id,
        s.time_point AS operation_time,
        '0' AS invalid_flag,
+       k.org_code AS org_code,
        s.modify_time AS updated_at
 FROM vital_signs_rec s
 JOIN pat_master_index p ON p.patient_id = s.patient_id
