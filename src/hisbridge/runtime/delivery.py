@@ -74,6 +74,7 @@ class DeliveryService:
                       clock: Clock = system_clock, worker_id: str | None = None,
                       on_parent_timeout: Literal["send", "dead"] | None = None) -> DeliveryService:
         """Everything from ``settings``; ``target`` defaults to what ``frontend.mode`` says."""
+        sends_wire = target is None and settings.frontend.api_body_at_intake  # body as stored
         if target is None:
             from hisbridge.connectors import make_target
 
@@ -81,7 +82,8 @@ class DeliveryService:
         intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
                              on_parent_delete=settings.delivery.on_parent_delete,
                              wire=settings.frontend.api_body_at_intake)
-        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
+        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
+                            sends_wire=sends_wire)
         return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings),
                    options=worker_options(settings, on_parent_timeout=on_parent_timeout),
