@@ -41,6 +41,10 @@ from hisbridge.store.times import to_store
 __all__ = ["Prepared", "StoreIntake", "check_record", "normalize_record", "prepare_records"]
 
 _CHUNK = 500
+# Records validated, encoded and written at a time, all parts in the batch's one transaction:
+# a poll's 5,000 records no longer hold every payload, wire body and driver copy at once (the
+# live day's peak RSS, docs/benchmarks.md "API CPU and peak RSS after ...").
+_PART = 1000
 _KEY_CHARS = 128  # records.record_id
 
 
@@ -105,14 +109,14 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op
 
 
 def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
-                    result: AcceptResult, *, wire: bool = False
+                    result: AcceptResult, *, wire: bool = False, start: int = 0
                     ) -> tuple[list[Prepared], list[dict[str, Any]]]:
     """Records ready to store (normalised, hashed, with their API body when ``wire``) and
-    quarantine rows for the rejected."""
+    quarantine rows for the rejected; ``raws`` begin at index ``start`` of the caller's batch."""
     prepared: list[Prepared] = []
     parked: list[dict[str, Any]] = []
     parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
-    for index, raw in enumerate(raws):
+    for index, raw in enumerate(raws, start):
         violations, record = check_record(validator, spec, raw, op)
         if record is None:
             record_id = _raw_id(spec, raw)
@@ -152,20 +156,20 @@ class StoreIntake:
             raise OperationRefused(f"未知的操作 unknown op: {op!r}",
                                    hint="op 只能是 upsert 或 delete")
         now = to_store(self.clock.now())
-        result = AcceptResult()
-        prepared, parked = prepare_records(self.validator, spec, records, op, result,
-                                           wire=self.wire)
         for attempt in (1, 2):
+            result = AcceptResult()
             try:
                 with self.engine.begin() as conn:
-                    self._write(conn, spec, op, source, now, prepared, parked, result)
+                    for start in range(0, len(records), _PART):
+                        prepared, parked = prepare_records(
+                            self.validator, spec, records[start:start + _PART], op, result,
+                            wire=self.wire, start=start)
+                        self._write(conn, spec, op, source, now, prepared, parked, result)
                 return result
             except INTEGRITY_ERRORS:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
-                result.accepted = result.unchanged = result.withheld = 0
-                result.unchanged_ids.clear()
-        return result
+        return AcceptResult()
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
                prepared: list[Prepared], parked: list[dict[str, Any]],
@@ -192,7 +196,7 @@ class StoreIntake:
                                             else source)[:200], "received_at": now})
             if item_op == op or current is not None:  # a withheld new record sends nothing
                 entry_rows.append(_entry_row(spec.name, item, version, item_op, now))
-        result.accepted = sum(e["op"] == op for e in entry_rows)
+        result.accepted += sum(e["op"] == op for e in entry_rows)
         if version_rows:
             if op == "delete":
                 gone |= self._before_parent_deletes(conn, spec.name, entry_rows, now)
