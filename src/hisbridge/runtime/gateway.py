@@ -85,8 +85,14 @@ def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServic
 
 def _bound_memory(settings: Settings) -> None:
     """Allocator and SQLite bounds for a process that runs for months (before threads start)."""
-    from hisbridge.runtime.memory import cap_malloc_arenas, fix_mmap_threshold, limit_sqlite_heap
+    from hisbridge.runtime.memory import (
+        cap_malloc_arenas,
+        fix_mmap_threshold,
+        limit_sqlite_heap,
+        trace_peaks_from_env,
+    )
 
+    trace_peaks_from_env()  # a debugging aid: HISBRIDGE_TRACEMALLOC=<file>
     cap_malloc_arenas(settings.memory.malloc_arenas)
     fix_mmap_threshold(settings.memory.mmap_threshold_kib)
     limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
