@@ -166,7 +166,9 @@ def _watch_peaks(path: Path, every_s: float) -> None:
         current, _ = tracemalloc.get_traced_memory()
         if current > peak * 1.1:
             peak = current
-            path.write_text(_top_holders(tracemalloc.take_snapshot(), current), "utf-8")
+            partial = path.with_name(path.name + ".part")  # readers never see half a file
+            partial.write_text(_top_holders(tracemalloc.take_snapshot(), current), "utf-8")
+            partial.replace(path)
         time.sleep(every_s)
 
 
