@@ -189,13 +189,15 @@ def _encounter_observer(gateway: Gateway, hooks: SharingGroup) -> Callable[[str,
     encounter at once."""
     from hisbridge.dictionary import load_dictionary
     from hisbridge.dictionary.wire import from_wire
+    from hisbridge.sharing.consent.encounters import EVENT_FIELDS
 
     def observe(table: str, records: Any) -> None:
         loop = gateway.loop
         if table not in _ENCOUNTER_TABLES or loop is None or loop.is_closed():
             return
         spec = load_dictionary().table(table)
-        rows = [from_wire(spec, r).record for r in records if isinstance(r, dict)]
+        rows = [{k: v for k, v in from_wire(spec, r).record.items() if k in EVENT_FIELDS}
+                for r in records if isinstance(r, dict)]
         coroutine = hooks.observe(table, rows)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

@@ -161,15 +161,19 @@ class StoreIntake:
             try:
                 with self.engine.begin() as conn:
                     for start in range(0, len(records), _PART):
-                        prepared, parked = prepare_records(
-                            self.validator, spec, records[start:start + _PART], op, result,
-                            wire=self.wire, start=start)
-                        self._write(conn, spec, op, source, now, prepared, parked, result)
+                        self._write_part(conn, spec, records, start, op, source, now, result)
                 return result
             except INTEGRITY_ERRORS:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
         return AcceptResult()
+
+    def _write_part(self, conn: Connection, spec: TableSpec, records: Sequence[Any], start: int,
+                    op: Op, source: str, now: datetime, result: AcceptResult) -> None:
+        """Prepare and write ``records[start:start + _PART]`` (its bodies freed on return)."""
+        prepared, parked = prepare_records(self.validator, spec, records[start:start + _PART],
+                                           op, result, wire=self.wire, start=start)
+        self._write(conn, spec, op, source, now, prepared, parked, result)
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
                prepared: list[Prepared], parked: list[dict[str, Any]],
