@@ -179,10 +179,12 @@ def accept(engine: Any, n: int, start: int = 0, chunk: int = 5000) -> float:
 
 def service_for(engine: Any, target: Any, concurrency: int,
                 batch_size: int = 200) -> DeliveryService:
-    """As ``DeliveryService.from_settings`` builds it (db mode: batches of 1,000)."""
+    """As ``DeliveryService.from_settings`` builds it (db mode: batches of 1,000; the data
+    API's client sends the stored wire body, so the claim leaves the payload out)."""
+    sends_wire = isinstance(target, FrontendApiClient | Stamped)
     return DeliveryService(
         engine, target, intake=StoreIntake(engine, Validator("lenient")),
-        queue=OutboxQueue(engine), policy=RetryPolicy(),
+        queue=OutboxQueue(engine, sends_wire=sends_wire), policy=RetryPolicy(),
         options=WorkerOptions(concurrency=concurrency, batch_size=batch_size, idle_poll_s=0.05))
 
 

@@ -58,6 +58,8 @@ async def test_a_down_receiver_gets_probes_then_everything_at_once(engine: Engin
                 break
         assert svc.worker is not None and svc.worker.breaker.is_open
         await asyncio.sleep(1.0)  # the receiver stays down for a second
+        reachable = svc.metrics.reachable.labels(target.name)
+        assert reachable._value.get() == 0  # set when it changed, not per record
         sent_while_down = len(target.calls)
         # 3 to open it, at most 4 already on their way, then one probe per 0.05 → 0.2 s.
         assert sent_while_down <= 3 + 4 + 12, sent_while_down
@@ -65,6 +67,7 @@ async def test_a_down_receiver_gets_probes_then_everything_at_once(engine: Engin
         assert await svc.run_until_idle(timeout=15), "waiting retries were not made due"
         assert delivered(engine) == RECORDS
         assert not svc.worker.breaker.is_open
+        assert reachable._value.get() == 1  # and back when the receiver answered again
     finally:
         await svc.stop()
 

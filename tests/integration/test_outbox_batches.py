@@ -156,3 +156,38 @@ def test_other_key_styles_are_built_from_the_stored_record(store_engine: Engine)
     assert request_body(SPEC, item, "camel") == (item.wire or "").encode()
     upper = _json.loads(request_body(SPEC, item, "upper"))
     assert upper == {f.upper: v for f in SPEC.fields if (v := item.record.get(f.name))}
+
+
+def test_a_claim_for_the_data_api_leaves_out_the_payload_it_would_not_read(
+        store_engine: Engine) -> None:
+    """The data API sends the stored wire body as it is; the payload beside it is not read from
+    the store (less to fetch and decode per record), except for a version stored without a
+    body, which is still built from its payload."""
+    clock = ManualClock()
+    _accept(store_engine, 2, clock)
+    StoreIntake(store_engine, Validator("lenient"), clock=clock, wire=False).accept(
+        TABLE, [sample_record(TABLE, "bare", serial=9)])
+    items = OutboxQueue(store_engine, clock=clock, sends_wire=True).claim("w", 10, 60.0)
+    by_id = {i.record_id: i for i in items}
+    assert {r: (i.wire is not None, i.payload != "{}") for r, i in by_id.items()} == {
+        "p0": (True, False), "p1": (True, False), "bare": (False, True)}
+    assert by_id["bare"].record["id"] == "bare"
+    assert _json.loads(request_body(SPEC, by_id["p0"], "camel")) == _json.loads(
+        by_id["p0"].wire or "")
+
+
+def test_the_service_claims_without_payloads_only_for_the_data_api_it_builds(
+        store_engine: Engine) -> None:
+    from hisbridge.runtime.delivery import DeliveryService
+    from hisbridge.settings import Settings
+    from hisbridge.testing import RecordingTarget
+
+    api = Settings(frontend={"mode": "api"})
+    snake = Settings(frontend={"mode": "api", "key_style": "snake"})
+    db = Settings(frontend={"mode": "db", "db_url": "sqlite://"})
+    assert DeliveryService.from_settings(api, store_engine).queue.sends_wire
+    assert not DeliveryService.from_settings(snake, store_engine).queue.sends_wire
+    assert not DeliveryService.from_settings(db, store_engine,
+                                             target=RecordingTarget()).queue.sends_wire
+    assert not DeliveryService.from_settings(api, store_engine,
+                                             target=RecordingTarget()).queue.sends_wire

@@ -110,7 +110,9 @@ class DeliveryService:
                              on_parent_delete=settings.delivery.on_parent_delete,
                              wire=settings.frontend.api_body_at_intake,
                              routing=intake_routing(institutions))
-        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
+        sends_wire = target is None and settings.frontend.api_body_at_intake  # body as stored
+        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
+                            sends_wire=sends_wire)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout)
         lanes = None
         if len(institutions) > 1:
@@ -212,7 +214,8 @@ def _lanes(settings: Settings, engine: Engine, institutions: Sequence[Institutio
             clients[shared] = make_target(front, clock)
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
                             institution=institution.org_code,
-                            unmarked=institution.org_code == owner)
+                            unmarked=institution.org_code == owner,
+                            sends_wire=target is None and front.api_body_at_intake)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout, frontend=front)
         lanes.append(Lane(institution.org_code, target or clients[shared], queue, options))
     return lanes

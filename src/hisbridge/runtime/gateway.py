@@ -85,8 +85,14 @@ def _messages(settings: Settings, engine: Engine, clock: Clock) -> MessageServic
 
 def _bound_memory(settings: Settings) -> None:
     """Allocator and SQLite bounds for a process that runs for months (before threads start)."""
-    from hisbridge.runtime.memory import cap_malloc_arenas, fix_mmap_threshold, limit_sqlite_heap
+    from hisbridge.runtime.memory import (
+        cap_malloc_arenas,
+        fix_mmap_threshold,
+        limit_sqlite_heap,
+        trace_peaks_from_env,
+    )
 
+    trace_peaks_from_env()  # a debugging aid: HISBRIDGE_TRACEMALLOC=<file>
     cap_malloc_arenas(settings.memory.malloc_arenas)
     fix_mmap_threshold(settings.memory.mmap_threshold_kib)
     limit_sqlite_heap(settings.memory.sqlite_heap_limit_mb)
@@ -183,13 +189,15 @@ def _encounter_observer(gateway: Gateway, hooks: SharingGroup) -> Callable[[str,
     encounter at once."""
     from hisbridge.dictionary import load_dictionary
     from hisbridge.dictionary.wire import from_wire
+    from hisbridge.sharing.consent.encounters import EVENT_FIELDS
 
     def observe(table: str, records: Any) -> None:
         loop = gateway.loop
         if table not in _ENCOUNTER_TABLES or loop is None or loop.is_closed():
             return
         spec = load_dictionary().table(table)
-        rows = [from_wire(spec, r).record for r in records if isinstance(r, dict)]
+        rows = [{k: v for k, v in from_wire(spec, r).record.items() if k in EVENT_FIELDS}
+                for r in records if isinstance(r, dict)]
         coroutine = hooks.observe(table, rows)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

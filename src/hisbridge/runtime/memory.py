@@ -16,6 +16,11 @@ platform does not offer them:
   (in the soak: 10 → 31 MB kept free in 10 minutes with the default, 4 → 7 MB with 2 arenas).
 - ``trim_heap()`` calls glibc's ``malloc_trim(0)``, which returns free pages of every arena to
   the operating system; the gateway runs it every ``memory.trim_every_s``.
+
+A debugging aid, not a setting: with ``HISBRIDGE_TRACEMALLOC=<file>`` in its environment the
+gateway traces Python's allocations (``tracemalloc``, several times slower) and writes the
+biggest holders to ``<file>`` each time the traced total passes its last peak by 10 %, so the
+file ends up describing the peak (``trace_peaks_from_env``; docs/benchmarks.md shows a use).
 """
 
 from __future__ import annotations
@@ -24,11 +29,16 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
+import os
+import threading
+import time
+import tracemalloc
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 __all__ = ["MemoryReport", "cap_malloc_arenas", "fix_mmap_threshold", "limit_sqlite_heap",
-           "sqlite_heap_bytes", "trim_heap", "trim_loop"]
+           "sqlite_heap_bytes", "trace_peaks_from_env", "trim_heap", "trim_loop"]
 
 log = logging.getLogger("hisbridge.memory")
 
@@ -135,3 +145,44 @@ async def trim_loop(every_s: float) -> None:
             await asyncio.to_thread(trim_heap)
         except Exception as exc:  # never let housekeeping take the gateway down
             log.warning("heap trim failed", extra={"kind": type(exc).__name__})
+
+
+def trace_peaks_from_env(every_s: float = 1.0) -> threading.Thread | None:
+    """With ``HISBRIDGE_TRACEMALLOC=<file>`` set, trace allocations (10 frames) and keep the
+    biggest holders at the traced peak in ``<file>``; returns the watching thread, else None."""
+    target = os.environ.get("HISBRIDGE_TRACEMALLOC")
+    if not target:
+        return None
+    tracemalloc.start(10)
+    watcher = threading.Thread(target=_watch_peaks, args=(Path(target), every_s), daemon=True,
+                               name="hisbridge-tracemalloc")
+    watcher.start()
+    return watcher
+
+
+def _watch_peaks(path: Path, every_s: float) -> None:
+    peak = 0
+    while tracemalloc.is_tracing():
+        current, _ = tracemalloc.get_traced_memory()
+        if current > peak * 1.1:
+            peak = current
+            partial = path.with_name(path.name + ".part")  # readers never see half a file
+            partial.write_text(_top_holders(tracemalloc.take_snapshot(), current), "utf-8")
+            partial.replace(path)
+        time.sleep(every_s)
+
+
+def _top_holders(snapshot: tracemalloc.Snapshot, traced: int, top: int = 25) -> str:
+    """By source line, then the biggest holders with their call stacks (innermost last)."""
+    status = Path("/proc/self/status")
+    rss = [line for line in status.read_text().splitlines() if line.startswith("VmRSS")] if (
+        status.exists()) else []
+    lines = [f"traced {traced / 1e6:.1f} MB at {time.strftime('%H:%M:%S')}; {' '.join(rss)}",
+             "", "-- by line"]
+    lines += [f"{s.size / 1e6:8.2f} MB {s.count:9,d}  {s.traceback}"
+              for s in snapshot.statistics("lineno")[:top]]
+    lines += ["", "-- by call stack"]
+    for stat in snapshot.statistics("traceback")[:top]:
+        lines.append(f"{stat.size / 1e6:8.2f} MB {stat.count:9,d} blocks")
+        lines += [f"    {frame.filename}:{frame.lineno}" for frame in stat.traceback]
+    return "\n".join(lines) + "\n"

@@ -94,6 +94,7 @@ class DeliveryWorker:
         self._retry_now = False
         self._probe_id: int | None = None
         self._unsent: list[int] = []  # claimed, then held back by the open breaker
+        self._reachable: bool | None = None  # what the reachable gauge says now
 
     async def _store(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -236,7 +237,9 @@ class DeliveryWorker:
         started = now - timedelta(seconds=outcome.duration_s)
         self._done.append(Completion(item, outcome, decision, started))
         metrics = self.metrics
-        metrics.child(metrics.reachable, self.target_name).set(1 if outcome.reachable else 0)
+        if outcome.reachable is not self._reachable:  # a gauge: set when it changes, not per record
+            self._reachable = outcome.reachable
+            metrics.child(metrics.reachable, self.target_name).set(1 if outcome.reachable else 0)
         self._trip(outcome)
         if item.note == PARENT_LATE:
             metrics.child(metrics.parent_late, item.table).inc()

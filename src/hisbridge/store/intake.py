@@ -42,6 +42,10 @@ from hisbridge.store.times import to_store
 __all__ = ["Prepared", "StoreIntake", "check_record", "normalize_record", "prepare_records"]
 
 _CHUNK = 500
+# Records validated, encoded and written at a time, all parts in the batch's one transaction:
+# a poll's 5,000 records no longer hold every payload, wire body and driver copy at once (the
+# live day's peak RSS, docs/benchmarks.md "API CPU and peak RSS after ...").
+_PART = 1000
 _KEY_CHARS = 128  # records.record_id
 
 
@@ -114,16 +118,18 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op
 
 
 def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
-                    result: AcceptResult, *, wire: bool = False, routing: Routing | None = None
+                    result: AcceptResult, *, wire: bool = False, start: int = 0,
+                    routing: Routing | None = None
                     ) -> tuple[list[Prepared], list[dict[str, Any]]]:
     """Records ready to store (normalised, hashed, with their API body when ``wire``) and
-    quarantine rows for the rejected; with a group's ``routing``, each routed to its
-    institution (keys qualified) or held with the reason it cannot be."""
+    quarantine rows for the rejected; ``raws`` begin at index ``start`` of the caller's batch;
+    with a group's ``routing``, each routed to its institution (keys qualified) or held with the
+    reason it cannot be."""
     prepared: list[Prepared] = []
     parked: list[dict[str, Any]] = []
     parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
     carries_org = spec.field(ORG_KEYS[0]) is not None
-    for index, raw in enumerate(raws):
+    for index, raw in enumerate(raws, start):
         org = ""
         if routing is not None and isinstance(raw, Mapping):
             org = carried_org(raw)
@@ -202,22 +208,27 @@ class StoreIntake:
             raise OperationRefused(f"未知的操作 unknown op: {op!r}",
                                    hint="op 只能是 upsert 或 delete")
         now = to_store(self.clock.now())
-        result = AcceptResult()
-        prepared, parked = prepare_records(self.validator, spec, records, op, result,
-                                           wire=self.wire, routing=self.routing)
-        if self.routing is not None and op == "delete":
-            prepared = self._everywhere(spec, prepared, parked, result)
         for attempt in (1, 2):
+            result = AcceptResult()
             try:
                 with self.engine.begin() as conn:
-                    self._write(conn, spec, op, source, now, prepared, parked, result)
+                    for start in range(0, len(records), _PART):
+                        self._write_part(conn, spec, records, start, op, source, now, result)
                 return result
             except INTEGRITY_ERRORS:
                 if attempt == 2:  # another writer raced us twice on the same keys
                     raise
-                result.accepted = result.unchanged = result.withheld = 0
-                result.unchanged_ids.clear()
-        return result
+        return AcceptResult()
+
+    def _write_part(self, conn: Connection, spec: TableSpec, records: Sequence[Any], start: int,
+                    op: Op, source: str, now: datetime, result: AcceptResult) -> None:
+        """Prepare and write ``records[start:start + _PART]`` (its bodies freed on return)."""
+        prepared, parked = prepare_records(self.validator, spec, records[start:start + _PART],
+                                           op, result, wire=self.wire, start=start,
+                                           routing=self.routing)
+        if self.routing is not None and op == "delete":
+            prepared = self._everywhere(conn, spec, prepared, parked, result)
+        self._write(conn, spec, op, source, now, prepared, parked, result)
 
     def _write(self, conn: Connection, spec: TableSpec, op: Op, source: str, now: datetime,
                prepared: list[Prepared], parked: list[dict[str, Any]],
@@ -245,7 +256,7 @@ class StoreIntake:
             if item_op == op or current is not None:  # a withheld new record sends nothing
                 entry_rows.append(_entry_row(spec.name, item, version, item_op, now,
                                              self.routing is not None))
-        result.accepted = sum(e["op"] == op for e in entry_rows)
+        result.accepted += sum(e["op"] == op for e in entry_rows)
         if version_rows:
             if op == "delete":
                 gone |= self._before_parent_deletes(conn, spec.name, entry_rows, now)
@@ -260,7 +271,7 @@ class StoreIntake:
                 row.update(source=source[:200], received_at=now, op=op)
             conn.execute(quarantine.insert(), parked)
 
-    def _everywhere(self, spec: TableSpec, prepared: list[Prepared],
+    def _everywhere(self, conn: Connection, spec: TableSpec, prepared: list[Prepared],
                     parked: list[dict[str, Any]], result: AcceptResult) -> list[Prepared]:
         """A group's deletes naming only their key (the HIS row is gone): one per institution
         that has the record (and one of the record stored under its bare key before the group,
@@ -271,8 +282,7 @@ class StoreIntake:
         if not bare:
             return prepared
         wanted = {qualified(c, p.record_id) for p in bare for c in codes}
-        with self.engine.connect() as conn:
-            known = _latest(conn, spec.name, wanted | {p.record_id for p in bare})
+        known = _latest(conn, spec.name, wanted | {p.record_id for p in bare})
         out = [p for p in prepared if p.institution is not None]
         for item in bare:
             found = [c for c in codes if qualified(c, item.record_id) in known]

@@ -58,12 +58,15 @@ class OutboxQueue:
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
                  parent_wait_s: float = 600.0, institution: str | None = None,
-                 unmarked: bool = False) -> None:
+                 unmarked: bool = False, sends_wire: bool = False) -> None:
         self.engine = engine
         self.clock = clock
         self.parent_wait_s = parent_wait_s
         self.institution = institution  # None: every entry (a single hospital)
         self.unmarked = unmarked  # also the entries with no institution (queued before the group)
+        # The target sends the stored wire body as it is (the data API, camelCase): a version
+        # stored with one is claimed without its payload, which nothing would read.
+        self.sends_wire = sends_wire
         self._queue = DurableQueue(engine, outbox, clock=clock)
         self._skip_locked = self._queue.skip_locked
         self._statements = {s: self._claim_statement(s) for s in ("retry_wait", "pending")}
@@ -98,7 +101,7 @@ class OutboxQueue:
         return self._queue.claim_statement(
             self._candidates(state), o.id, o.table_name, o.record_id, o.version, o.op,
             o.attempts, o.created_at, o.parent_table, o.parent_id, o.note,
-            _stored(records.c.payload), _stored(records.c.wire))
+            _stored(records.c.payload, unless_wire=self.sends_wire), _stored(records.c.wire))
 
     def _candidates(self, state: str) -> Any:
         """Due entries of ``state`` that strict version order and parent/child order allow."""
@@ -212,23 +215,26 @@ def _delete_ready(o: Any) -> Any:
     return and_(~children_deleting, or_(~held, ~live_child))
 
 
-def _stored(column: Any) -> Any:
+def _stored(column: Any, *, unless_wire: bool = False) -> Any:
     """A column of the claimed entry's record version, for the claim's ``RETURNING``: written
     out, because ``RETURNING`` names the updated table's columns unqualified. The casts give
-    SQLite's ``RETURNING`` values a type, without which it scans ``records`` for each row."""
+    SQLite's ``RETURNING`` values a type, without which it scans ``records`` for each row.
+    ``unless_wire``: NULL where the version has a wire body (read neither twice nor at all)."""
+    value = f"CASE WHEN r.wire IS NULL THEN r.{column.name} END" if unless_wire else (
+        f"r.{column.name}")
     return literal_column(
-        f"(SELECT r.{column.name} FROM records r"
+        f"(SELECT {value} FROM records r"
         " WHERE r.table_name = CAST(outbox.table_name AS TEXT)"
         " AND r.record_id = CAST(outbox.record_id AS TEXT)"
         " AND r.version = CAST(outbox.version AS INTEGER))", column.type).label(column.name)
 
 
 def _item(row: Any, late: set[int]) -> DeliveryItem:
-    return DeliveryItem(
-        outbox_id=row.id, table=row.table_name, record_id=row.record_id, version=row.version,
-        op=row.op, payload=row.payload or "{}", attempt_no=row.attempts,
-        received_at=row.created_at, note=PARENT_LATE if row.id in late else row.note,
-        wire=row.wire)
+    # Unpacked in the claim's RETURNING order: a few µs per record less than by attribute.
+    (id_, table, record_id, version, op, attempts_, created_at, _parent_table, _parent_id,
+     note, payload, wire) = row
+    return DeliveryItem(id_, table, record_id, version, op, payload or "{}", attempts_,
+                        created_at, PARENT_LATE if id_ in late else note, wire)
 
 
 def _batch_row(delivered: Sequence[Completion], worker: str, target: str) -> dict[str, Any]:

@@ -54,13 +54,13 @@ def _reply_json(body: bytes) -> Mapping[str, Any] | None:
 
 def outcome_from_reply(status: int, body: bytes, retry_after: float | None = None) -> Outcome:
     """Delivered only on a 2xx whose JSON says ``result: true``; otherwise why not."""
-    text = body[:2000].decode("utf-8", "replace")
     reply = _reply_json(body)
+    text = body[:2000].decode("utf-8", "replace")
+    if reply is not None and reply.get("result") is True and 200 <= status < 300:
+        return Outcome.delivered(status_code=status, reply=text)  # the common case, first
     code = str(reply.get("errorCode") or "") if reply else ""
     desc = str(reply.get("desc") or reply.get("msg") or "") if reply else ""
     if 200 <= status < 300:
-        if reply is not None and reply.get("result") is True:
-            return Outcome.delivered(status_code=status, reply=text)
         if reply is None or "result" not in reply:
             busy = FrontendBusy(f"前置软件返回无法识别的应答 unreadable reply (HTTP {status})",
                                 reply=text)

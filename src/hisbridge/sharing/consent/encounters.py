@@ -30,7 +30,7 @@ from hisbridge.sharing.consent.model import (
 )
 from hisbridge.sharing.consent.service import ConsentService
 
-__all__ = ["EncounterEvent", "EncounterHooks", "encounter_event", "parse_when"]
+__all__ = ["EVENT_FIELDS", "EncounterEvent", "EncounterHooks", "encounter_event", "parse_when"]
 
 log = logging.getLogger("hisbridge.sharing.consent")
 
@@ -40,6 +40,15 @@ _ACTIVITY_TYPES = {
     "5": EncounterType.INPATIENT,
     "6": EncounterType.INPATIENT,
 }
+
+
+# The fields ``encounter_event`` reads, and the organisation code a hospital group routes by:
+# all the gateway keeps of a visit record until the hooks act on it (a day's backlog of visits
+# then holds a dozen short fields each, not whole records).
+EVENT_FIELDS = frozenset({
+    "serial_number", "id_card", "invalid_flag", "patient_id", "id", "patient_name",
+    "id_card_type_code", "dept_code", "activity_type_code", "activity_time", "admission_date",
+    "discharge_date", "org_code"})
 
 
 @dataclass(frozen=True, slots=True)
