@@ -178,11 +178,12 @@ def accept(engine: Any, n: int, start: int = 0, chunk: int = 5000) -> float:
 
 
 def service_for(engine: Any, target: Any, concurrency: int,
-                batch_size: int = 200) -> DeliveryService:
-    """As ``DeliveryService.from_settings`` builds it (db mode: batches of 1,000)."""
+                batch_size: int = 200, wire: bool = True) -> DeliveryService:
+    """As ``DeliveryService.from_settings`` builds it (db mode: batches of 1,000, claims
+    without the data-API body)."""
     return DeliveryService(
         engine, target, intake=StoreIntake(engine, Validator("lenient")),
-        queue=OutboxQueue(engine), policy=RetryPolicy(),
+        queue=OutboxQueue(engine, wire=wire), policy=RetryPolicy(),
         options=WorkerOptions(concurrency=concurrency, batch_size=batch_size, idle_poll_s=0.05))
 
 
@@ -276,7 +277,7 @@ async def db_mode(admin_url: str, n: int, workdir: str) -> dict[str, float]:
         accept(engine, n)
         sink = FrontendDbSink(DbSinkConfig(url))
         sink.ensure_tables()
-        service = service_for(engine, sink, 4, batch_size=1000)
+        service = service_for(engine, sink, 4, batch_size=1000, wire=False)
         ours = await drain(service, n)
         await service.stop()
         with sink.engine.begin() as conn:

@@ -74,6 +74,19 @@ def test_a_claim_is_one_statement_that_returns_the_stored_bodies(store_engine: E
                                                 if (v := item.record.get(f.name))}
 
 
+def test_a_claim_for_a_target_that_writes_records_leaves_the_api_body_out(
+        store_engine: Engine) -> None:
+    clock = ManualClock()
+    _accept(store_engine, 3, clock)
+    seen = _statements(store_engine)
+    items = OutboxQueue(store_engine, clock=clock, wire=False).claim("w", 3, 60.0)
+    claims = [s for s in seen if s.startswith("UPDATE OUTBOX")]
+    assert claims and not any("R.WIRE" in s for s in claims)  # one look-up per entry less
+    assert all("R.PAYLOAD" in s for s in claims)
+    assert [i.wire for i in items] == [None] * 3
+    assert [i.record["id"] for i in items] == ["p0", "p1", "p2"]
+
+
 def test_a_batch_is_completed_with_one_attempts_row_and_each_history_still_reads(
         store_engine: Engine) -> None:
     clock = ManualClock()

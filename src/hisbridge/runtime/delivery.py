@@ -81,7 +81,8 @@ class DeliveryService:
         intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
                              on_parent_delete=settings.delivery.on_parent_delete,
                              wire=settings.frontend.api_body_at_intake)
-        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
+        queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
+                            wire=settings.frontend.api_body_at_intake)
         return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings),
                    options=worker_options(settings, on_parent_timeout=on_parent_timeout),
