@@ -114,6 +114,24 @@ def test_a_batch_is_completed_with_one_attempts_row_and_each_history_still_reads
         ("delivered", 1, "frontend-api test")]
 
 
+def test_a_delivered_batch_is_completed_with_one_bound_value_for_its_ids(
+        store_engine: Engine) -> None:
+    clock = ManualClock()
+    _accept(store_engine, 40, clock)
+    queue, seen = OutboxQueue(store_engine, clock=clock), _statements(store_engine)
+    texts = []
+    for size in (3, 37):
+        done = [Completion(i, Outcome.delivered(), Decision("delivered"), clock.now())
+                for i in queue.claim("w", size, 60.0)]
+        seen.clear()
+        queue.complete("w", "frontend-db test", done)
+        [update] = [s for s in seen if s.startswith("UPDATE OUTBOX")]
+        texts.append(update)
+    assert texts[0] == texts[1]  # the statement does not grow with the batch: ids go as one value
+    with store_engine.connect() as conn:
+        assert set(conn.execute(select(outbox.c.state)).scalars()) == {"delivered"}
+
+
 async def test_the_api_body_is_sent_as_stored_without_decoding(
         store_engine: Engine, receiver: tuple[ReceiverState, str],
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,7 +148,7 @@ class OutboxQueue:
             batch_id = None
             if delivered:
                 row = _batch_row(delivered, worker, target)
-                batch = conn.execute(attempts.insert().values(row)).inserted_primary_key
+                batch = conn.execute(attempts.insert(), row).inserted_primary_key  # cached
                 batch_id = int(batch[0]) if batch else None
             self._queue.finish(conn, worker, finished, attempt_id=batch_id)
 
