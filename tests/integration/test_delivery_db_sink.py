@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
 
 from hisbridge import _json
 from hisbridge._clock import ManualClock
+from hisbridge.connectors.frontend import db_sink
 from hisbridge.connectors.frontend.config import DbSinkConfig
 from hisbridge.connectors.frontend.db_sink import FrontendDbSink
+from hisbridge.delivery.outcome import DeliveryItem
 from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.dictionary import Validator
 from hisbridge.runtime.delivery import DeliveryService
@@ -109,3 +113,59 @@ async def test_a_bad_row_is_dead_lettered_alone_and_base_dept_is_never_deleted(
         assert conn.execute(select(outbox.c.state).where(outbox.c.record_id == "ok2")).scalar() \
             == "delivered"
     await service.stop()
+
+
+def _items(keys: list[str], start: int = 0, **fields: str) -> list[DeliveryItem]:
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    return [DeliveryItem(start + n, "emr_patient_info", key, 1, "upsert",
+                         _json.dumps_str(sample_record("emr_patient_info", key, serial=n,
+                                                       **fields)), 1, when)
+            for n, key in enumerate(keys)]
+
+
+async def test_new_keys_go_in_by_copy_and_known_ones_by_the_staged_upsert(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = FrontendDbSink(DbSinkConfig(pg_url))
+    copies: list[tuple[str, int]] = []
+    plain_copy = db_sink._copy
+
+    def noted(cursor: Any, into: str, columns: str, names: list[str],
+              rows: list[dict[str, Any]]) -> None:
+        copies.append((into.strip('"'), len(rows)))
+        plain_copy(cursor, into, columns, names, rows)
+
+    monkeypatch.setattr(db_sink, "_copy", noted)
+    first = [f"k{n}" for n in range(30)]
+    assert all(o.ok for o in await sink.deliver_batch(_items(first)))
+    assert copies == [("emr_patient_info", 30)]  # a backlog of new keys: COPY, nothing staged
+    copies.clear()
+    again = first[:25] + [f"n{n}" for n in range(15)]  # 25 known (changed), 15 new
+    assert all(o.ok for o in await sink.deliver_batch(_items(again, 100, tel="13912345678")))
+    assert sorted(copies) == [("emr_patient_info", 15), ("hb_stage_emr_patient_info", 25)]
+    with sink.engine.connect() as conn:
+        tels = dict(conn.execute(text("SELECT id, tel FROM emr_patient_info")).all())
+    assert set(tels) == set(first) | set(again)
+    assert {k for k, tel in tels.items() if tel == "13912345678"} == set(again)
+    await sink.aclose()
+
+
+async def test_a_key_inserted_by_another_writer_meanwhile_is_still_upserted(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = FrontendDbSink(DbSinkConfig(pg_url))
+    sink.ensure_tables()
+    plain_copy = db_sink._copy
+
+    def raced(cursor: Any, into: str, columns: str, names: list[str],
+              rows: list[dict[str, Any]]) -> None:
+        if len(rows) > 1:  # after the look-up found nothing, another writer inserts k7
+            with sink.engine.begin() as other:
+                other.execute(text("INSERT INTO emr_patient_info (id) VALUES ('k7')"))
+        plain_copy(cursor, into, columns, names, rows)
+
+    monkeypatch.setattr(db_sink, "_copy", raced)
+    outcomes = await sink.deliver_batch(_items([f"k{n}" for n in range(30)], tel="13912345678"))
+    assert [o.verdict for o in outcomes] == ["delivered"] * 30  # row by row, none lost
+    with sink.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, tel FROM emr_patient_info")).all())
+    assert len(rows) == 30 and rows["k7"] == "13912345678"
+    await sink.aclose()

@@ -74,6 +74,19 @@ def test_a_claim_is_one_statement_that_returns_the_stored_bodies(store_engine: E
                                                 if (v := item.record.get(f.name))}
 
 
+def test_a_claim_for_a_target_that_writes_records_leaves_the_api_body_out(
+        store_engine: Engine) -> None:
+    clock = ManualClock()
+    _accept(store_engine, 3, clock)
+    seen = _statements(store_engine)
+    items = OutboxQueue(store_engine, clock=clock, wire=False).claim("w", 3, 60.0)
+    claims = [s for s in seen if s.startswith("UPDATE OUTBOX")]
+    assert claims and not any("R.WIRE" in s for s in claims)  # one look-up per entry less
+    assert all("R.PAYLOAD" in s for s in claims)
+    assert [i.wire for i in items] == [None] * 3
+    assert [i.record["id"] for i in items] == ["p0", "p1", "p2"]
+
+
 def test_a_batch_is_completed_with_one_attempts_row_and_each_history_still_reads(
         store_engine: Engine) -> None:
     clock = ManualClock()
@@ -99,6 +112,24 @@ def test_a_batch_is_completed_with_one_attempts_row_and_each_history_still_reads
     [history] = story.entries
     assert [(a["verdict"], a["attempt_no"], a["target"]) for a in history["attempt_rows"]] == [
         ("delivered", 1, "frontend-api test")]
+
+
+def test_a_delivered_batch_is_completed_with_one_bound_value_for_its_ids(
+        store_engine: Engine) -> None:
+    clock = ManualClock()
+    _accept(store_engine, 40, clock)
+    queue, seen = OutboxQueue(store_engine, clock=clock), _statements(store_engine)
+    texts = []
+    for size in (3, 37):
+        done = [Completion(i, Outcome.delivered(), Decision("delivered"), clock.now())
+                for i in queue.claim("w", size, 60.0)]
+        seen.clear()
+        queue.complete("w", "frontend-db test", done)
+        [update] = [s for s in seen if s.startswith("UPDATE OUTBOX")]
+        texts.append(update)
+    assert texts[0] == texts[1]  # the statement does not grow with the batch: ids go as one value
+    with store_engine.connect() as conn:
+        assert set(conn.execute(select(outbox.c.state)).scalars()) == {"delivered"}
 
 
 async def test_the_api_body_is_sent_as_stored_without_decoding(

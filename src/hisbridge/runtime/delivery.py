@@ -112,7 +112,7 @@ class DeliveryService:
                              routing=intake_routing(institutions))
         sends_wire = target is None and settings.frontend.api_body_at_intake  # body as stored
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
-                            sends_wire=sends_wire)
+                            sends_wire=sends_wire, wire=settings.frontend.api_body_at_intake)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout)
         lanes = None
         if len(institutions) > 1:
@@ -215,7 +215,8 @@ def _lanes(settings: Settings, engine: Engine, institutions: Sequence[Institutio
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s,
                             institution=institution.org_code,
                             unmarked=institution.org_code == owner,
-                            sends_wire=target is None and front.api_body_at_intake)
+                            sends_wire=target is None and front.api_body_at_intake,
+                            wire=front.api_body_at_intake)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout, frontend=front)
         lanes.append(Lane(institution.org_code, target or clients[shared], queue, options))
     return lanes

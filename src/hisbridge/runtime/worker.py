@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -213,8 +214,7 @@ class DeliveryWorker:
                 except Exception as exc:  # as in _send_one: retry later, keep the sender
                     log.exception("target raised", extra={"batch": len(items)})
                     outcomes = [_crashed(exc)] * len(items)
-                for item, outcome in zip(items, outcomes, strict=True):
-                    self._record(item, outcome)
+                self._record_batch(items, outcomes)
             finally:
                 self._sending.difference_update(i.outbox_id for i in items)
 
@@ -250,6 +250,29 @@ class DeliveryWorker:
             metrics.child(metrics.dead, item.table).inc()
         else:
             metrics.child(metrics.retried, item.table).inc()
+
+    def _record_batch(self, items: Sequence[DeliveryItem], outcomes: Sequence[Outcome]) -> None:
+        """``_record`` for a batch target's answer: a batch written whole (the common case) is
+        recorded with one decision and one count per table (latency still per record)."""
+        if len(outcomes) != len(items) or not all(o.ok for o in outcomes) or any(
+                i.note == PARENT_LATE for i in items):
+            for item, outcome in zip(items, outcomes, strict=True):
+                self._record(item, outcome)
+            return
+        now = self.clock.now()
+        decision = self.policy.decide(outcomes[0], items[0].attempt_no, now, self.rng)
+        started = now - timedelta(seconds=outcomes[0].duration_s)
+        self._done += [Completion(item, outcome, decision, started)
+                       for item, outcome in zip(items, outcomes, strict=True)]
+        metrics = self.metrics
+        metrics.child(metrics.reachable, self.target.name).set(1)
+        self._trip(outcomes[0])
+        per_table = Counter(item.table for item in items)
+        for table, count in per_table.items():
+            metrics.child(metrics.delivered, table).inc(count)
+        observe = metrics.latency.observe
+        for item in items:
+            observe(max((now - item.received_at).total_seconds(), 0.0))
 
     def _trip(self, outcome: Outcome) -> None:
         # Down = not reached at all, or the receiver itself failing (5xx: 503 while it restarts).

@@ -19,8 +19,22 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
+from hisbridge import _json
 from hisbridge._clock import Clock, system_clock
 from hisbridge.delivery.outcome import Outcome
 from hisbridge.delivery.retry import Decision
@@ -49,7 +63,8 @@ class DurableQueue:
         self.skip_locked = engine.dialect.name == "postgresql"
         self._finish = {"retry": _finish_statement(table, "retry_wait"),
                         "dead": _finish_statement(table, "dead")}
-        self._delivered = _delivered_statement(table)
+        self._ids = _IdList(engine.dialect.name)
+        self._delivered = _delivered_statement(table, self._ids)
 
     @cached_property
     def _claims(self) -> dict[str, Any]:
@@ -170,7 +185,7 @@ class DurableQueue:
             else:
                 failed[f.decision.action].append({**common, **_entry_params(f)})
         for note, ids in delivered.items():  # the common case: one set-based statement
-            conn.execute(self._delivered, {**common, "b_note": note, "b_ids": ids})
+            conn.execute(self._delivered, {**common, "b_note": note, "b_ids": self._ids.value(ids)})
         for action, rows in failed.items():
             if rows:
                 conn.execute(self._finish[action], rows)
@@ -201,7 +216,27 @@ def _finish_statement(table: Table, state: str) -> Any:
             .values(values))
 
 
-def _delivered_statement(table: Table) -> Any:
+class _IdList:
+    """A batch's ids as ONE bound value: a PostgreSQL array (``= ANY``), a JSON array read with
+    ``json_each`` on SQLite. An expanding ``IN`` renders a parameter per id on every call,
+    which cost more than the update itself for a thousand ids."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def matches(self, column: Any) -> Any:
+        if self.dialect == "postgresql":
+            return column == any_(bindparam("b_ids", type_=postgresql.ARRAY(BigInteger)))
+        if self.dialect == "sqlite":
+            listed = func.json_each(bindparam("b_ids", type_=String)).table_valued("value")
+            return column.in_(select(listed.c.value))
+        return column.in_(bindparam("b_ids", expanding=True))
+
+    def value(self, ids: list[int]) -> Any:
+        return _json.dumps_str(ids) if self.dialect == "sqlite" else ids
+
+
+def _delivered_statement(table: Table, ids: _IdList) -> Any:
     c = table.c
     values: dict[str, Any] = {
         "state": "delivered", "finished_at": bindparam("b_now"), "note": bindparam("b_note"),
@@ -210,6 +245,6 @@ def _delivered_statement(table: Table) -> Any:
     if "attempt_id" in c:
         values["attempt_id"] = bindparam("b_attempt")
     return (update(table)
-            .where(c.id.in_(bindparam("b_ids", expanding=True)), c.state == "in_flight",
+            .where(ids.matches(c.id), c.state == "in_flight",
                    c.claimed_by == bindparam("b_worker"))
             .values(values))

@@ -106,28 +106,40 @@ class FrontendDbSink:
 
     def _copy_upsert(self, conn: Connection, table: Table, primary_key: str,
                      records: list[dict[str, Any]]) -> None:
-        """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... ON CONFLICT.
+        """PostgreSQL: rows whose key is new go straight in with ``COPY``; the rest through a
+        temporary table and one ``INSERT ... ON CONFLICT``.
 
-        Far cheaper than a multi-row INSERT for wide tables; the temporary table lives per
-        connection and empties itself at commit. Values go as the stored wire strings and
-        PostgreSQL parses dates itself (a bad one fails the batch, then its row alone).
+        A first connection's backlog is all new keys, so it costs what ``COPY`` costs; the
+        staged upsert (COPY into the per-connection temporary table, which empties itself at
+        commit) is for rows already there. Values go as the stored wire strings and PostgreSQL
+        parses dates itself (a bad one fails the batch, then its row alone). A key that another
+        writer inserts between the look-up and the ``COPY`` fails the batch, then each row is
+        upserted alone: slower, never wrong.
         """
         quote = self.engine.dialect.identifier_preparer.quote
         target = (f"{quote(self.config.schema)}.{quote(table.name)}" if self.config.schema
                   else quote(table.name))
-        stage = quote(f"hb_stage_{table.name}")
         names = [c.name for c in table.columns]
         columns = ", ".join(quote(n) for n in names)
-        updates = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}" for n in names if n != primary_key)
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
-                           f"(LIKE {target}) ON COMMIT DELETE ROWS")
-            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-                for record in records:
-                    copy.write_row([record.get(n) or None for n in names])
-            cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
-                           f"ON CONFLICT ({quote(primary_key)}) DO UPDATE SET {updates}")
+            keys = [str(r.get(primary_key)) for r in records]
+            cursor.execute(f"SELECT {quote(primary_key)} FROM {target} "
+                           f"WHERE {quote(primary_key)} = ANY(%s)", [keys])
+            present = {str(key) for (key,) in cursor}
+            fresh = [r for r, key in zip(records, keys, strict=True) if key not in present]
+            known = [r for r, key in zip(records, keys, strict=True) if key in present]
+            if fresh:
+                _copy(cursor, target, columns, names, fresh)
+            if known:
+                stage = quote(f"hb_stage_{table.name}")
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+                               f"(LIKE {target}) ON COMMIT DELETE ROWS")
+                _copy(cursor, stage, columns, names, known)
+                updates = ", ".join(f"{quote(n)} = EXCLUDED.{quote(n)}"
+                                    for n in names if n != primary_key)
+                cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage} "
+                               f"ON CONFLICT ({quote(primary_key)}) DO UPDATE SET {updates}")
 
     def _table(self, name: str) -> Table:
         key = f"{self.config.schema}.{name}" if self.config.schema else name
@@ -152,6 +164,15 @@ class FrontendDbSink:
     async def aclose(self) -> None:
         self._thread.shutdown(wait=True)
         self.engine.dispose()
+
+
+def _copy(cursor: Any, into: str, columns: str, names: list[str],
+          records: list[dict[str, Any]]) -> None:
+    with cursor.copy(f"COPY {into} ({columns}) FROM STDIN") as copy:
+        write = copy.write_row
+        for record in records:
+            get = record.get
+            write([get(n) or None for n in names])
 
 
 def _grouped(items: list[DeliveryItem]) -> dict[tuple[str, str], list[DeliveryItem]]:
