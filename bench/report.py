@@ -35,8 +35,8 @@ def med(report: dict[str, Any], *path: str) -> float | None:
 
 def render(report: dict[str, Any]) -> str:
     lines = header(report)
-    for section in (workload, speed, api, http_clients, db, realtime, scale, live, soak, targets,
-                    failures):
+    for section in (workload, speed, api, http_clients, db, realtime, scale, group, live, soak,
+                    targets, failures):
         lines += section(report)
     return "\n".join(lines) + "\n"
 
@@ -172,6 +172,37 @@ def scale(report: dict[str, Any]) -> list[str]:
         out += ["", f"Rows x{growth['rows_ratio']:.2f}, time x{growth['time_ratio']:.2f}, "
                 f"peak RSS x{growth['rss_ratio']:.2f}.", ""]
     return out
+
+
+def group(report: dict[str, Any]) -> list[str]:
+    """Issue 21: a hospital group's institutions on one gateway."""
+    found = get(report, "group", "data")
+    if not found:
+        return []
+    once = ("every record once" if not any(found[k] for k in GROUP_FAULTS) else "**not** once: "
+            + ", ".join(f"{k} {found[k]:,}" for k in GROUP_FAULTS if found[k]))
+    return [f"### Hospital group: {found['institutions']} institutions on one gateway "
+            f"(`{found['scale']}` day each)", "",
+            f"{found['records']:,} records ({found['per_day']:,} per institution), PostgreSQL "
+            f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms; "
+            f"{once} ({found['runs']} run(s): misrouted, held, missing, sent twice, strays "
+            "summed).", "",
+            "| figure | median (min–max) |", "|---|---:|",
+            f"| wall s, first accept -> last success | {span(found['wall_s'], 1)} |",
+            f"| of which intake s | {span(found['intake_s'], 1)} |",
+            f"| rec/s end to end | {span(found['rate'])} |",
+            f"| rec/s over delivery (gateway start -> last success) | "
+            f"{span(found['delivery_rate'])} |",
+            f"| institution completion s: min | {span(found['completion_min_s'], 1)} |",
+            f"| institution completion s: median | {span(found['completion_median_s'], 1)} |",
+            f"| institution completion s: max | {span(found['completion_max_s'], 1)} |",
+            f"| fairness: max / median completion | {span(found['max_over_median'], 2)} |",
+            f"| gateway peak RSS MB | {span(found['peak_rss_mb'])} |",
+            f"| gateway CPU s (µs per record) | {span(found['cpu_s'], 1)} "
+            f"({span(found['cpu_us_per_record'])}) |", ""]
+
+
+GROUP_FAULTS = ("misrouted", "held", "missing", "sent_twice", "strays")
 
 
 def http_clients(report: dict[str, Any]) -> list[str]:
