@@ -12,11 +12,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hisbridge.dictionary import Violation, load_dictionary
 from hisbridge.institutions.config import Institution
+from hisbridge.store.institution_keys import Routing
 
-__all__ = ["ORG_FIELD", "Routed", "Unrouted", "route"]
+__all__ = ["ORG_FIELD", "Routed", "Unrouted", "intake_routing", "route"]
 
 ORG_FIELD = "org_code"  # the national field carrying the organisation code (snake_case form)
+ORG_LABEL = "组织机构代码"
+# How to fix each reason a record cannot be routed (zh, en).
+_FIXES = {
+    "missing_org": ("请在映射中为该表选出 org_code（组织机构代码）列；没有该字段的表也要选出它，用于分发",
+                    "select the org_code column in the table's mapping (the tables without that "
+                    "field need it too: it routes the record)"),
+    "unknown_org": ("把该机构加入 institutions 配置，或修正映射产生的 org_code，然后重新同步",
+                    "add the institution to the institutions setting, or fix the org_code the "
+                    "mapping produces; then sync again"),
+    "disabled_org": ("启用该机构（enabled: true）后重新同步；或修正映射产生的 org_code",
+                     "enable the institution (enabled: true) and sync again, or fix the "
+                     "mapping's org_code"),
+    "table_not_applicable": ("把该表加入该机构的 tables 配置后重新同步；或修正映射产生的 org_code",
+                             "add the table to the institution's tables setting and sync again, "
+                             "or fix the mapping's org_code"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +77,32 @@ def _check(table: str, institution: Institution) -> Routed | Unrouted:
         return Unrouted("table_not_applicable", code, f"表 {table} 不适用于机构 {code}（tables 配置）",
                         f"table {table} does not apply to institution {code} (its tables setting)")
     return Routed(institution)
+
+
+def intake_routing(institutions: Sequence[Institution]) -> Routing | None:
+    """What the store's intake routes with: None for one institution (records go to it
+    unrouted, keys stored bare, as for a single hospital); for a group, ``route`` by the
+    organisation code a record carries, refusals as violations (field org_code) that hold it."""
+    if len(institutions) <= 1:
+        return None
+
+    decided: dict[tuple[str, str], str | Violation] = {}  # per (table, code): a day has few
+
+    def by_code(table: str, org_code: str) -> str | Violation:
+        if (table, org_code) not in decided:
+            if len(decided) > 10_000:  # codes that are no institution's: keep memory bounded
+                decided.clear()
+            decided[(table, org_code)] = _decide(table, org_code)
+        return decided[(table, org_code)]
+
+    def _decide(table: str, org_code: str) -> str | Violation:
+        found = route(table, {ORG_FIELD: org_code}, institutions)
+        if isinstance(found, Routed):
+            return found.institution.org_code
+        fix_zh, fix_en = _FIXES[found.rule]
+        field = load_dictionary().table(table).field(ORG_FIELD)
+        label = field.label_zh if field else ORG_LABEL
+        return Violation(table, ORG_FIELD, label, found.rule, "error", found.org_code or None,
+                         f"{found.zh}；{fix_zh}", f"{found.en}; {fix_en}")
+
+    return Routing(by_code, tuple(i.org_code for i in institutions))

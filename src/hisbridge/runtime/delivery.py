@@ -21,6 +21,7 @@ from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.ports import Target
 from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.dictionary import Validator
+from hisbridge.institutions.routing import intake_routing
 from hisbridge.runtime.worker import DeliveryWorker, WorkerOptions
 from hisbridge.settings import Settings
 from hisbridge.store.intake import StoreIntake
@@ -80,7 +81,8 @@ class DeliveryService:
             target = make_target(settings.frontend, clock)
         intake = StoreIntake(engine, Validator(settings.validation.mode), clock=clock,
                              on_parent_delete=settings.delivery.on_parent_delete,
-                             wire=settings.frontend.api_body_at_intake)
+                             wire=settings.frontend.api_body_at_intake,
+                             routing=intake_routing(settings.institution_list()))
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
         return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings),

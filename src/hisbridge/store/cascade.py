@@ -19,7 +19,7 @@ op and parent, so the children of a deleted parent are a lookup away:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 
 from hisbridge import _ids, _json
 from hisbridge.dictionary import Dictionary
+from hisbridge.store.institution_keys import unqualified
 from hisbridge.store.schema.outbox import outbox, record_keys, records
 
 __all__ = ["CASCADE_SOURCE", "HELD_FOR_CHILDREN", "Child", "OnParentDelete", "cascade_deletes",
@@ -105,22 +106,26 @@ def _descendants(conn: Connection, parents: Iterable[tuple[str, str]]) -> list[C
 
 
 def cascade_deletes(conn: Connection, dictionary: Dictionary, parents: Iterable[tuple[str, str]],
-                    now: datetime) -> set[tuple[str, str]]:
+                    now: datetime, codes: Collection[str] = ()) -> set[tuple[str, str]]:
     """Write a delete version (and its outbox entry) for every live descendant of ``parents``;
-    the descendants' keys."""
+    the descendants' keys. ``codes``: a hospital group's institutions (stored keys are then
+    qualified: each delete goes to its record's institution, naming the HIS key)."""
     children = _descendants(conn, parents)
     if not children:
         return set()
     versions, entries, latest = [], [], []
     for child in children:
         key = dictionary.table(child.table).primary_key
-        payload = _json.dumps_str({key: child.record_id}, sort_keys=True)
+        org, his_key = unqualified(child.record_id) if codes else (None, child.record_id)
+        if org not in codes:  # stored before the group: a bare key
+            org, his_key = None, child.record_id
+        payload = _json.dumps_str({key: his_key}, sort_keys=True)
         digest, version = delete_hash(payload), child.version + 1
         versions.append({"table_name": child.table, "record_id": child.record_id,
                          "version": version, "op": "delete", "content_hash": digest,
                          "payload": payload, "source": f"{CASCADE_SOURCE}{child.parent[0]}",
                          "received_at": now})
-        entries.append(_entry(child, version, now))
+        entries.append(_entry(child, version, now, org))
         latest.append({"b_t": child.table, "b_i": child.record_id, "b_v": version,
                        "b_h": digest})
     conn.execute(records.insert(), versions)
@@ -152,9 +157,9 @@ def drop_obsolete(conn: Connection, parents: Iterable[tuple[str, str]]) -> int:
     return dropped
 
 
-def _entry(child: Child, version: int, now: datetime) -> dict[str, Any]:
+def _entry(child: Child, version: int, now: datetime, institution: str | None) -> dict[str, Any]:
     return {"table_name": child.table, "record_id": child.record_id, "version": version,
             "op": "delete", "parent_table": child.parent[0], "parent_id": child.parent[1],
             "state": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
-            "replayed": False, "note": "cascade"}
+            "replayed": False, "note": "cascade", "institution": institution}
 

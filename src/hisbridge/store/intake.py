@@ -34,6 +34,7 @@ from hisbridge.store.cascade import (
     live_children,
 )
 from hisbridge.store.errors import INTEGRITY_ERRORS
+from hisbridge.store.institution_keys import ORG_KEYS, Routing, carried_org, qualified
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 from hisbridge.store.times import to_store
@@ -46,8 +47,10 @@ _KEY_CHARS = 128  # records.record_id
 
 @dataclass(slots=True)
 class Prepared:
-    """A valid record ready to store: its key, JSON text, content hash, parent key and the
-    data API body (``wire``, when the intake builds one)."""
+    """A valid record ready to store: its stored key, JSON text, content hash, parent key, the
+    data API body (``wire``, when the intake builds one) and, in a hospital group, the
+    institution it goes to and its HIS ``key`` (``record_id`` is then qualified by the
+    institution: ``hisbridge.store.institution_keys``)."""
 
     index: int
     record_id: str
@@ -55,6 +58,12 @@ class Prepared:
     content_hash: str
     parent: tuple[str, str] | None
     wire: str | None = None
+    institution: str | None = None
+    key: str | None = None  # the HIS key, when ``record_id`` is qualified
+
+    @property
+    def his_key(self) -> str:
+        return self.key if self.key is not None else self.record_id
 
 
 def normalize_record(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -68,11 +77,11 @@ def normalize_record(spec: TableSpec, raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _bad_key(spec: TableSpec) -> Violation:
+def _bad_key(spec: TableSpec, chars: int = _KEY_CHARS) -> Violation:
     field = spec.field(spec.primary_key)
     return Violation(spec.name, spec.primary_key, field.label_zh if field else "", "key", "error",
-                     None, f"主键应为不超过 {_KEY_CHARS} 个可打印字符",
-                     f"the key must be at most {_KEY_CHARS} printable characters")
+                     None, f"主键应为不超过 {chars} 个可打印字符",
+                     f"the key must be at most {chars} printable characters")
 
 
 def _missing_key(spec: TableSpec) -> Violation:
@@ -105,27 +114,67 @@ def check_record(validator: Validator, spec: TableSpec, raw: Any, op: Op
 
 
 def prepare_records(validator: Validator, spec: TableSpec, raws: Sequence[Any], op: Op,
-                    result: AcceptResult, *, wire: bool = False
+                    result: AcceptResult, *, wire: bool = False, routing: Routing | None = None
                     ) -> tuple[list[Prepared], list[dict[str, Any]]]:
     """Records ready to store (normalised, hashed, with their API body when ``wire``) and
-    quarantine rows for the rejected."""
+    quarantine rows for the rejected; with a group's ``routing``, each routed to its
+    institution (keys qualified) or held with the reason it cannot be."""
     prepared: list[Prepared] = []
     parked: list[dict[str, Any]] = []
     parent_key = spec.parent_keys[0] if spec.parent_keys and op == "upsert" else None
+    carries_org = spec.field(ORG_KEYS[0]) is not None
     for index, raw in enumerate(raws):
+        org = ""
+        if routing is not None and isinstance(raw, Mapping):
+            org = carried_org(raw)
+            if not carries_org and org:  # a routing column only: not one of the table's fields
+                raw = {k: v for k, v in raw.items() if k not in ORG_KEYS}
         violations, record = check_record(validator, spec, raw, op)
         if record is None:
-            record_id = _raw_id(spec, raw)
-            result.rejected.append(Rejected(index, record_id, tuple(violations)))
-            parked.append(_quarantine_row(spec, raw, record_id, violations))
+            _reject(spec, raw, index, violations, result, parked, routing, org)
             continue
         payload = _json.dumps_str(record, sort_keys=True)
         parent_id = record.get(parent_key.field) if parent_key else None
         parent = (parent_key.table, parent_id) if parent_key and parent_id else None
         digest = _ids.content_hash(f"{op}\n{payload}".encode())
         body = wire_body(spec, record) if wire else None
-        prepared.append(Prepared(index, record[spec.primary_key], payload, digest, parent, body))
+        item = Prepared(index, record[spec.primary_key], payload, digest, parent, body)
+        if routing is not None and not (op == "delete" and not org):
+            refused = _route(spec, item, routing, org)  # a key-only delete: _everywhere
+            if refused is not None:
+                _reject(spec, raw, index, [refused], result, parked, routing, org)
+                continue
+        prepared.append(item)
     return prepared, parked
+
+
+def _route(spec: TableSpec, item: Prepared, routing: Routing, org: str) -> Violation | None:
+    """Send ``item`` to the institution of ``org`` (its keys qualified), or why it cannot go."""
+    target = routing.route(spec.name, org)
+    if isinstance(target, Violation):
+        return target
+    record_id = qualified(target, item.record_id)
+    if len(record_id) > _KEY_CHARS:
+        return _bad_key(spec, _KEY_CHARS - len(target) - 1)
+    item.key, item.record_id, item.institution = item.record_id, record_id, target
+    if item.parent is not None:
+        item.parent = (item.parent[0], qualified(target, item.parent[1]))
+    return None
+
+
+def _reject(spec: TableSpec, raw: Any, index: int, violations: list[Violation],
+            result: AcceptResult, parked: list[dict[str, Any]], routing: Routing | None,
+            org: str) -> None:
+    """Hold a record: a rejection for the caller (its HIS key) and a quarantine row (in a
+    group, keyed as a valid version of it would be stored, so that one releases it)."""
+    record_id = _raw_id(spec, raw)
+    result.rejected.append(Rejected(index, record_id, tuple(violations)))
+    row = _quarantine_row(spec, raw, record_id, violations)
+    if routing is not None and org:
+        if record_id is not None:
+            row["record_id"] = qualified(org, record_id)[:_KEY_CHARS]
+        row["institution"] = org[:50] if org in routing.codes else None
+    parked.append(row)
 
 
 class StoreIntake:
@@ -133,8 +182,9 @@ class StoreIntake:
 
     def __init__(self, engine: Engine, validator: Validator | None = None, *,
                  clock: Clock = system_clock, on_parent_delete: OnParentDelete = "cascade",
-                 wire: bool = True) -> None:
+                 wire: bool = True, routing: Routing | None = None) -> None:
         self.engine = engine
+        self.routing = routing  # a hospital group's: records routed per institution
         self.wire = wire  # store the data API body (camelCase) with each version
         self.on_parent_delete = on_parent_delete
         self.validator = validator or Validator("lenient")
@@ -154,7 +204,9 @@ class StoreIntake:
         now = to_store(self.clock.now())
         result = AcceptResult()
         prepared, parked = prepare_records(self.validator, spec, records, op, result,
-                                           wire=self.wire)
+                                           wire=self.wire, routing=self.routing)
+        if self.routing is not None and op == "delete":
+            prepared = self._everywhere(spec, prepared, parked, result)
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
@@ -207,6 +259,30 @@ class StoreIntake:
                 row.update(source=source[:200], received_at=now, op=op)
             conn.execute(quarantine.insert(), parked)
 
+    def _everywhere(self, spec: TableSpec, prepared: list[Prepared],
+                    parked: list[dict[str, Any]], result: AcceptResult) -> list[Prepared]:
+        """A group's deletes naming only their key (the HIS row is gone): one per institution
+        that has the record; held (``missing_org``) when none has it."""
+        assert self.routing is not None
+        codes = self.routing.codes
+        bare = [p for p in prepared if p.institution is None]
+        if not bare:
+            return prepared
+        with self.engine.connect() as conn:
+            known = _latest(conn, spec.name, {qualified(c, p.record_id) for p in bare for c in codes})
+        out = [p for p in prepared if p.institution is not None]
+        for item in bare:
+            found = [c for c in codes if qualified(c, item.record_id) in known]
+            for code in found:
+                out.append(Prepared(item.index, qualified(code, item.record_id), item.payload,
+                                    item.content_hash, None, item.wire, code, item.record_id))
+            if not found:
+                refused = self.routing.route(spec.name, "")
+                assert isinstance(refused, Violation)
+                _reject(spec, {spec.primary_key: item.record_id}, item.index, [refused],
+                        result, parked, self.routing, "")
+        return sorted(out, key=lambda p: p.index)
+
     def _before_parent_deletes(self, conn: Connection, table: str,
                                entries: list[dict[str, Any]], now: datetime
                                ) -> set[tuple[str, str]]:
@@ -214,7 +290,8 @@ class StoreIntake:
         the keys deleted here and by the cascade."""
         deleted = [(table, e["record_id"]) for e in entries]
         if self.on_parent_delete == "cascade":
-            return set(deleted) | cascade_deletes(conn, self.dictionary, deleted, now)
+            codes = self.routing.codes if self.routing is not None else ()
+            return set(deleted) | cascade_deletes(conn, self.dictionary, deleted, now, codes)
         held = {child.parent[1] for child in live_children(conn, deleted)}
         for entry in entries:
             if entry["record_id"] in held:
@@ -228,14 +305,14 @@ def _next_op(spec: TableSpec, op: Op, item: Prepared, current: _Latest | None,
     must not reach the front-end); None when there is nothing new to store."""
     if current is not None and current.content_hash == item.content_hash:
         result.unchanged += 1
-        result.unchanged_ids.add(item.record_id)
+        result.unchanged_ids.add(item.his_key)
         return None
     if item.parent in gone:
         result.withheld += 1
         if current is not None and current.op == "delete":
-            result.unchanged_ids.add(item.record_id)  # withheld again: nothing new stored
+            result.unchanged_ids.add(item.his_key)  # withheld again: nothing new stored
             return None
-        key = {spec.primary_key: item.record_id}
+        key = {spec.primary_key: item.his_key}
         item.payload = _json.dumps_str(key, sort_keys=True)
         item.content_hash = delete_hash(item.payload)
         item.wire = wire_body(spec, key) if item.wire is not None else None
@@ -270,7 +347,7 @@ def _entry_row(table: str, item: Prepared, version: int, op: Op,
     return {"table_name": table, "record_id": item.record_id, "version": version, "op": op,
             "parent_table": parent_table, "parent_id": parent_id, "state": "pending",
             "attempts": 0, "created_at": now, "next_attempt_at": now, "replayed": False,
-            "note": None}
+            "note": None, "institution": item.institution}
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:

@@ -178,7 +178,8 @@ class ReplayResult:
 def _matching(flt: ReplayFilter) -> Any:
     o, k = outbox.c, record_keys.c
     query = (select(o.id, o.table_name, o.record_id, o.version, o.op, o.parent_table,
-                    o.parent_id, o.created_at, (k.version > o.version).label("superseded"))
+                    o.parent_id, o.created_at, o.institution,
+                    (k.version > o.version).label("superseded"))
              .join(record_keys, and_(k.table_name == o.table_name, k.record_id == o.record_id))
              .where(o.table_name == flt.table,
                     *_unreplayed(flt.state, DeadFilter(flt.table, flt.error_code, flt.since,
@@ -216,4 +217,4 @@ def _again(row: Any, replay_id: int, now: datetime) -> dict[str, Any]:
             "op": row.op, "parent_table": row.parent_table, "parent_id": row.parent_id,
             "state": "pending", "attempts": 0, "created_at": row.created_at,
             "next_attempt_at": now, "replay_of": row.id, "replay_id": replay_id,
-            "replayed": False, "note": "replay"}
+            "replayed": False, "note": "replay", "institution": row.institution}

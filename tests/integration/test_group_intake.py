@@ -1,0 +1,156 @@
+"""A hospital group's intake (issue 21): every record routed to the institution whose
+organisation code it carries, or held with the reason (never sent, never dropped); one HIS key
+at two institutions is two records; a single hospital's intake is unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from hisbridge.institutions.routing import intake_routing
+from hisbridge.settings import Settings
+from hisbridge.store.held import held_records
+from hisbridge.store.intake import StoreIntake
+from hisbridge.store.outbox import OutboxQueue
+from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
+from hisbridge.testing import sample_record
+
+GROUP = Settings(institutions=[
+    {"org_code": "H01", "name": "县人民医院"},
+    {"org_code": "T01", "name": "甲镇卫生院", "tables": ["emr_patient_info", "base_dept"]},
+    {"org_code": "T02", "name": "乙镇卫生院", "enabled": False},
+])
+
+
+def _intake(engine: Engine) -> StoreIntake:
+    return StoreIntake(engine, routing=intake_routing(GROUP.institution_list()))
+
+
+def _patient(key: str, org: str, **more: Any) -> dict[str, Any]:
+    return sample_record("emr_patient_info", key, org_code=org, **more)
+
+
+def _entries(engine: Engine) -> list[tuple[str, str, int, str | None]]:
+    o = outbox.c
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            select(o.table_name, o.record_id, o.version, o.institution).order_by(o.id))]
+
+
+def test_each_record_goes_to_the_institution_it_names(store_engine: Engine) -> None:
+    result = _intake(store_engine).accept("emr_patient_info",
+                                          [_patient("P1", "H01"), _patient("P2", "T01")])
+    assert result.accepted == 2 and not result.rejected
+    assert _entries(store_engine) == [("emr_patient_info", "H01/P1", 1, "H01"),
+                                      ("emr_patient_info", "T01/P2", 1, "T01")]
+    with store_engine.connect() as conn:  # the body sent names the HIS key, not the stored one
+        wire = conn.execute(select(records.c.wire).where(records.c.record_id == "H01/P1")).scalar()
+    assert '"id":"P1"' in str(wire).replace(" ", "")
+
+
+@pytest.mark.parametrize(("table", "org", "rule", "institution"), [
+    ("emr_patient_info", "X99", "unknown_org", None),
+    ("emr_order_item", "", "missing_org", None),  # no org_code field, no routing column
+    ("emr_patient_info", "T02", "disabled_org", "T02"),
+    ("emr_order", "T01", "table_not_applicable", "T01"),
+])
+def test_a_record_no_institution_takes_is_held_with_the_reason_and_the_fix(
+        store_engine: Engine, table: str, org: str, rule: str, institution: str | None) -> None:
+    key = "K1"
+    record = sample_record(table, key, org_code=org) if org else \
+        {k: v for k, v in sample_record(table, key).items() if k != "org_code"}
+    result = _intake(store_engine).accept(table, [record])
+    assert result.accepted == 0 and len(result.rejected) == 1
+    (violation,) = result.rejected[0].violations
+    assert (violation.field, violation.rule) == ("org_code", rule)
+    assert violation.label_zh.startswith(("医疗机构", "组织机构"))
+    assert result.rejected[0].record_id == key  # the caller hears of its HIS key
+    assert _entries(store_engine) == []  # never queued, so never sent
+    with store_engine.connect() as conn:
+        (held_in,) = conn.execute(select(quarantine.c.institution)).scalars()
+    assert held_in == institution
+    (held,) = held_records(store_engine)
+    assert (held.table, held.field, held.rule) == (table, "org_code", rule)
+    assert "institutions" in held.hint_zh + held.hint_en or "mapping" in held.hint_en
+    assert held.hint_zh and held.hint_en and (org in held.hint_zh)
+
+
+def test_a_table_without_org_code_routes_by_the_mappings_routing_column(
+        store_engine: Engine) -> None:
+    item = {**sample_record("emr_order_item", "I1", parent_id="O1"), "org_code": "H01"}
+    result = _intake(store_engine).accept("emr_order_item", [item])
+    assert result.accepted == 1 and not result.rejected  # not an unknown field either
+    assert _entries(store_engine) == [("emr_order_item", "H01/I1", 1, "H01")]
+    with store_engine.connect() as conn:
+        payload = conn.execute(select(records.c.payload)).scalar()
+    assert "org_code" not in str(payload)  # routing only: never sent
+
+
+def test_a_record_held_for_an_unknown_institution_is_released_once_it_is_configured(
+        store_engine: Engine) -> None:
+    _intake(store_engine).accept("emr_patient_info", [_patient("P9", "T03")])
+    assert [h.rule for h in held_records(store_engine)] == ["unknown_org"]
+    fixed = Settings(institutions=[*GROUP.institutions, {"org_code": "T03"}])
+    later = StoreIntake(store_engine, routing=intake_routing(fixed.institution_list()))
+    assert later.accept("emr_patient_info", [_patient("P9", "T03")]).accepted == 1
+    assert held_records(store_engine) == []  # the valid version released it
+    assert _entries(store_engine) == [("emr_patient_info", "T03/P9", 1, "T03")]
+
+
+def test_one_his_key_at_two_institutions_is_two_records_neither_superseding_the_other(
+        store_engine: Engine) -> None:
+    intake = _intake(store_engine)
+    intake.accept("emr_patient_info", [_patient("P1", "H01"), _patient("P1", "T01")])
+    # the same HIS row again at H01 is unchanged; a change at T01 is T01's version 2 only
+    again = intake.accept("emr_patient_info", [_patient("P1", "H01"),
+                                               _patient("P1", "T01", serial=7)])
+    assert (again.accepted, again.unchanged, again.unchanged_ids) == (1, 1, {"P1"})
+    assert _entries(store_engine) == [("emr_patient_info", "H01/P1", 1, "H01"),
+                                      ("emr_patient_info", "T01/P1", 1, "T01"),
+                                      ("emr_patient_info", "T01/P1", 2, "T01")]
+    # a child waits for its own institution's parent, not the other one's
+    child = sample_record("emr_activity_info", "A1", parent_id="P1", org_code="H01")
+    intake.accept("emr_activity_info", [child])
+    with store_engine.connect() as conn:
+        parent = conn.execute(select(outbox.c.parent_id).where(
+            outbox.c.table_name == "emr_activity_info")).scalar()
+    assert parent == "H01/P1"
+
+
+def test_a_delete_naming_only_its_key_goes_to_every_institution_that_has_it(
+        store_engine: Engine) -> None:
+    intake = _intake(store_engine)
+    intake.accept("emr_patient_info", [_patient("P1", "H01"), _patient("P1", "T01"),
+                                       _patient("P2", "H01")])
+    child = sample_record("emr_activity_info", "A1", parent_id="P1", org_code="H01")
+    assert intake.accept("emr_activity_info", [child]).accepted == 1
+    result = intake.accept("emr_patient_info", [{"id": "P1"}, {"id": "P404"}], op="delete")
+    assert result.accepted == 2 and [r.record_id for r in result.rejected] == ["P404"]
+    o = outbox.c
+    with store_engine.connect() as conn:
+        deletes = conn.execute(select(o.table_name, o.record_id, o.institution, records.c.payload)
+                               .join(records, (records.c.table_name == o.table_name)
+                                     & (records.c.record_id == o.record_id)
+                                     & (records.c.version == o.version))
+                               .where(o.op == "delete").order_by(o.id)).all()
+        latest = dict(conn.execute(select(record_keys.c.record_id, record_keys.c.op)).all())
+    # H01's child is deleted too (cascade), naming its HIS key; each delete at its institution
+    assert sorted((t, rid, inst, payload) for t, rid, inst, payload in deletes) == [
+        ("emr_activity_info", "H01/A1", "H01", '{"id":"A1"}'),
+        ("emr_patient_info", "H01/P1", "H01", '{"id":"P1"}'),
+        ("emr_patient_info", "T01/P1", "T01", '{"id":"P1"}')]
+    assert latest["H01/P2"] == "upsert"
+
+
+def test_a_single_hospital_stores_bare_keys_and_no_institution(store_engine: Engine) -> None:
+    assert intake_routing(Settings().institution_list()) is None
+    StoreIntake(store_engine).accept("emr_patient_info", [_patient("P1", "anything")])
+    assert _entries(store_engine) == [("emr_patient_info", "P1", 1, None)]
+
+
+def test_the_queue_hands_out_a_groups_entries_with_their_institution(store_engine: Engine) -> None:
+    _intake(store_engine).accept("emr_patient_info", [_patient("P1", "H01")])
+    (item,) = OutboxQueue(store_engine).claim("w", 10, 60)
+    assert item.record_id == "H01/P1"
