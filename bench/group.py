@@ -50,6 +50,7 @@ from hisbridge.runtime.extraction import open_project
 from hisbridge.settings import load_settings
 from hisbridge.sources.sql_poll import SqlPoller
 from hisbridge.store.engine import make_engine
+from hisbridge.store.institution_keys import unqualified
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.ports import AcceptResult, Op, Rejected
 from hisbridge.store.schema.outbox import outbox, quarantine
@@ -144,8 +145,9 @@ def _first_problem(rejected: list[Rejected]) -> str:
 
 
 def routing(engine: Engine, group: list[Member]) -> dict[str, Any]:
-    """Queue entries per institution as the store routed them, entries whose institution is
-    not the one their key belongs to, and records held (quarantined)."""
+    """Queue entries per institution as the store routed them, entries whose institution (or
+    the code qualifying their stored key, ``<org_code>/<key>``) is not the one their key
+    belongs to, and records held (quarantined)."""
     tags = {m.tag: m.org_code for m in group}
     with engine.connect() as conn:
         rows = conn.execute(select(outbox.c.record_id, outbox.c.institution)).all()
@@ -153,9 +155,10 @@ def routing(engine: Engine, group: list[Member]) -> dict[str, Any]:
     entries: Counter[str] = Counter()
     misrouted = 0
     for record_id, institution in rows:
-        belongs = owner(str(record_id), tags)
+        org, key = unqualified(str(record_id))
+        belongs = owner(key, tags)
         entries[belongs or ""] += 1
-        misrouted += institution != belongs
+        misrouted += not belongs or institution != belongs or org != belongs
     return {"entries": dict(entries), "misrouted": misrouted, "held": held}
 
 

@@ -24,7 +24,9 @@ from hisbridge.dictionary import load_dictionary
 REKEYED = ("patient_id", "serial_number")
 """Reference fields re-keyed besides each table's primary and parent keys."""
 ORG_FIELDS = {"org_code": "org_name", "report_org_code": "report_org_name"}
-"""The fields naming the institution a record belongs to, and the name beside each."""
+"""The national fields naming the institution a record belongs to, and the name beside each.
+Every record also carries ``org_code``, the column a group's intake routes by (for the tables
+without that field, the routing column the mapping selects beside the national fields)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ def recode(table: str, record: Mapping[str, Any], member: Member) -> dict[str, A
     for name in keys & out.keys():
         if out[name] not in (None, ""):
             out[name] = f"{member.tag}{out[name]}"
+    out["org_code"] = member.org_code  # a routing column where the table has no such field
     for code, name in ORG_FIELDS.items():
         if spec.field(code) is not None:
             out[code] = member.org_code

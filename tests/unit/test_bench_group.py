@@ -44,7 +44,7 @@ def test_each_institution_gets_its_own_codes_and_keys(day: ModuleType) -> None:
     item = day.recode("emr_ex_lab_item", sample_record("emr_ex_lab_item", "L1-01",
                                                        parent_id="L1"), second)
     assert (item["id"], item["ex_lab_id"]) == ("G02-L1-01", "G02-L1")
-    assert "org_code" not in item  # the table has no such field: the key tells its owner
+    assert item["org_code"] == "441890002"  # not its field: the column the group routes by
     dept = day.recode("base_dept", sample_record("base_dept", "1001"), second)
     assert dept["dept_code"] == "G02-1001"
     card = day.recode("emr_inf_report", sample_record("emr_inf_report", "BK1"), second)
