@@ -3,6 +3,7 @@
     PYTHONPATH=src python scripts/reliability.py                 # all but the PostgreSQL restart
     PYTHONPATH=src python scripts/reliability.py --pg-restart    # also restart the machine's PG
     PYTHONPATH=src python scripts/reliability.py --only outage,crash --scale 0.1
+    PYTHONPATH=src python scripts/reliability.py --only group --minutes 1   # 1 of 3 front-ends down
 
 The scenario code is the CI tests' own (``tests/reliability/*_faults.py``), run with bigger
 sizes; the security and bad-input checks are the CI tests themselves (pytest), with their
@@ -34,12 +35,13 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "reliability")]
 from crash_faults import run_crashes  # noqa: E402
 from delivery_faults import error_mix, outage, run_plan, slow  # noqa: E402
 from fault_kit import Figures  # noqa: E402
+from group_faults import run_group_outage  # noqa: E402
 from source_faults import run_source_outage  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "reliability.md"
 PG_ADMIN = os.environ.get("HISBRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-ORDER = ["outage", "errors", "slow", "crash", "pg_restart", "source", "checks"]
+ORDER = ["outage", "errors", "slow", "crash", "pg_restart", "source", "group", "checks"]
 
 
 @contextmanager
@@ -64,7 +66,25 @@ def fresh_pg() -> Iterator[str]:
         admin.dispose()
 
 
-def scenarios(scale: float, work: Path) -> dict[str, Callable[[], Figures]]:
+def group_outage(work: Path, minutes: float) -> Figures:
+    """A hospital group's three front-ends, one down for ``minutes`` (PostgreSQL store)."""
+    from hisbridge.store.engine import make_engine
+    from hisbridge.store.migrate import upgrade
+
+    work.mkdir(parents=True, exist_ok=True)
+    with fresh_pg() as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            report = asyncio.run(run_group_outage(work, engine, url, lead_s=10.0,
+                                                  outage_s=minutes * 60, every_s=0.1,
+                                                  drain_s=300.0))
+        finally:
+            engine.dispose()
+    return report.figures
+
+
+def scenarios(scale: float, work: Path, minutes: float = 1.0) -> dict[str, Callable[[], Figures]]:
     def n(size: int) -> int:
         return max(100, int(size * scale))
 
@@ -88,6 +108,7 @@ def scenarios(scale: float, work: Path) -> dict[str, Callable[[], Figures]]:
                                      deadline_s=1200),
         "pg_restart": pg_restart,
         "source": source,
+        "group": lambda: group_outage(work / "group", minutes),
     }
 
 
@@ -160,6 +181,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated: " + ",".join(ORDER))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every record count")
+    parser.add_argument("--minutes", type=float, default=1.0,
+                        help="group: how long the one front-end of three stays down")
     parser.add_argument("--pg-restart", action="store_true",
                         help="also restart the machine's PostgreSQL (breaks other users' sessions)")
     args = parser.parse_args()
@@ -167,7 +190,7 @@ def main() -> int:
     if not args.pg_restart and "pg_restart" in wanted:
         wanted.remove("pg_restart")
     work = Path(tempfile.mkdtemp(prefix="hisbridge-reliability-"))
-    runs = scenarios(args.scale, work)
+    runs = scenarios(args.scale, work, args.minutes)
     results: dict[str, dict[str, Any]] = {}
     out = RESULTS / f"reliability-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     for key in wanted:

@@ -154,3 +154,19 @@ def test_the_queue_hands_out_a_groups_entries_with_their_institution(store_engin
     _intake(store_engine).accept("emr_patient_info", [_patient("P1", "H01")])
     (item,) = OutboxQueue(store_engine).claim("w", 10, 60)
     assert item.record_id == "H01/P1"
+
+
+def test_a_doctors_sso_checks_delivery_to_the_doctors_own_institution(
+        store_engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from hisbridge.runtime.gateway import message_settings
+    from hisbridge.warnings.services import _delivered_lookup
+
+    _intake(store_engine).accept("base_user", [sample_record("base_user", "D1", org_code=code)
+                                               for code in ("H01", "T01")])
+    with store_engine.begin() as conn:  # delivered to H01's front-end only
+        conn.execute(update(outbox).where(outbox.c.record_id == "H01/D1").values(state="delivered"))
+    wanted = message_settings(GROUP)
+    assert _delivered_lookup(wanted, store_engine, "H01").is_delivered("base_user", "D1")
+    assert not _delivered_lookup(wanted, store_engine, "T01").is_delivered("base_user", "D1")

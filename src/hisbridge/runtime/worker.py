@@ -67,9 +67,11 @@ class DeliveryWorker:
     def __init__(self, queue: OutboxQueue, target: Target, *, policy: RetryPolicy,
                  options: WorkerOptions | None = None, clock: Clock = system_clock,
                  metrics: DeliveryMetrics | None = None, worker_id: str | None = None,
-                 rng: Random | None = None) -> None:
+                 rng: Random | None = None, target_name: str | None = None) -> None:
         self.queue = queue
         self.target = target
+        # The receiver's name in metrics and attempts (a group's: with its institution).
+        self.target_name = target_name or target.name
         self.policy = policy
         self.options = options or WorkerOptions()
         self.clock = clock
@@ -234,7 +236,7 @@ class DeliveryWorker:
         started = now - timedelta(seconds=outcome.duration_s)
         self._done.append(Completion(item, outcome, decision, started))
         metrics = self.metrics
-        metrics.child(metrics.reachable, self.target.name).set(1 if outcome.reachable else 0)
+        metrics.child(metrics.reachable, self.target_name).set(1 if outcome.reachable else 0)
         self._trip(outcome)
         if item.note == PARENT_LATE:
             metrics.child(metrics.parent_late, item.table).inc()
@@ -252,7 +254,7 @@ class DeliveryWorker:
         transition = self.breaker.record(not down, self.clock.monotonic())
         if transition == "none":
             return
-        name = self.target.name
+        name = self.target_name
         self.metrics.child(self.metrics.circuit_open, name).set(1 if self.breaker.is_open else 0)
         if transition == "closed":
             log.warning("接收方已恢复，继续发送 receiver reachable again: resuming",
@@ -279,7 +281,7 @@ class DeliveryWorker:
             return
         self._flushing = True
         try:
-            await self._store(self.queue.complete, self.worker_id, self.target.name, done)
+            await self._store(self.queue.complete, self.worker_id, self.target_name, done)
         except Exception as exc:  # keep the outcomes and try again; leases cover a crash
             if isinstance(exc, STORE_ERRORS):
                 log.warning("recording outcomes failed; retrying",

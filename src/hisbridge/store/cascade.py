@@ -125,7 +125,7 @@ def cascade_deletes(conn: Connection, dictionary: Dictionary, parents: Iterable[
                          "version": version, "op": "delete", "content_hash": digest,
                          "payload": payload, "source": f"{CASCADE_SOURCE}{child.parent[0]}",
                          "received_at": now})
-        entries.append(_entry(child, version, now, org))
+        entries.append(_entry(child, version, now, org) if codes else _entry(child, version, now))
         latest.append({"b_t": child.table, "b_i": child.record_id, "b_v": version,
                        "b_h": digest})
     conn.execute(records.insert(), versions)
@@ -157,9 +157,13 @@ def drop_obsolete(conn: Connection, parents: Iterable[tuple[str, str]]) -> int:
     return dropped
 
 
-def _entry(child: Child, version: int, now: datetime, institution: str | None) -> dict[str, Any]:
+def _entry(child: Child, version: int, now: datetime, *institution: str | None
+           ) -> dict[str, Any]:
+    """The delete's outbox entry; in a group with its ``institution`` (a store's schema from
+    before groups has no such column: a single hospital's entries leave it out)."""
     return {"table_name": child.table, "record_id": child.record_id, "version": version,
             "op": "delete", "parent_table": child.parent[0], "parent_id": child.parent[1],
             "state": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
-            "replayed": False, "note": "cascade", "institution": institution}
+            "replayed": False, "note": "cascade",
+            **({"institution": institution[0]} if institution else {})}
 

@@ -347,7 +347,7 @@ def _entry_row(table: str, item: Prepared, version: int, op: Op,
     return {"table_name": table, "record_id": item.record_id, "version": version, "op": op,
             "parent_table": parent_table, "parent_id": parent_id, "state": "pending",
             "attempts": 0, "created_at": now, "next_attempt_at": now, "replayed": False,
-            "note": None, "institution": item.institution}
+            "note": None, **({"institution": item.institution} if item.institution else {})}
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:

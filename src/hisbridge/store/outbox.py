@@ -13,6 +13,11 @@ An entry is claimable when it is due, no earlier version of the same (table, id)
   per its ``on_parent_timeout`` setting (a child of a deleted parent is withheld at intake);
 - a delete: no delete of one of its children is unfinished (deletes go children first, the
   mirror of inserts), and, when it is held (``hisbridge.store.cascade``), no child is left.
+
+A hospital group's institutions each have a queue of their own (``institution``): its claim
+takes only the entries routed to it (and, for the ``unmarked`` owner, those queued with no
+institution), still in one statement through the (institution, state, id) index; the version
+and parent/child rules need no change, as a group's keys are qualified per institution.
 """
 
 from __future__ import annotations
@@ -52,10 +57,13 @@ class OutboxQueue:
     """Queue operations over a migrated store; every method is one short transaction."""
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 parent_wait_s: float = 600.0) -> None:
+                 parent_wait_s: float = 600.0, institution: str | None = None,
+                 unmarked: bool = False) -> None:
         self.engine = engine
         self.clock = clock
         self.parent_wait_s = parent_wait_s
+        self.institution = institution  # None: every entry (a single hospital)
+        self.unmarked = unmarked  # also the entries with no institution (queued before the group)
         self._queue = DurableQueue(engine, outbox, clock=clock)
         self._skip_locked = self._queue.skip_locked
         self._statements = {s: self._claim_statement(s) for s in ("retry_wait", "pending")}
@@ -100,9 +108,16 @@ class OutboxQueue:
             earlier.c.table_name == o.c.table_name, earlier.c.record_id == o.c.record_id,
             earlier.c.id < o.c.id, earlier.c.state.in_(_UNFINISHED))
         return self._queue.candidates(
-            state, o, ~unfinished_before,
+            state, o, ~unfinished_before, *self._mine(o),
             or_(and_(o.c.op == "upsert", _upsert_ready(o, self._skip_locked)),
                 and_(o.c.op == "delete", _delete_ready(o))))
+
+    def _mine(self, o: Any) -> list[Any]:
+        """The condition on ``o`` that keeps a group's claim to its own institution's entries."""
+        if self.institution is None:
+            return []
+        own = o.c.institution == self.institution
+        return [or_(own, o.c.institution.is_(None)) if self.unmarked else own]
 
     def _late_children(self, conn: Any, rows: Sequence[Any], now: datetime) -> set[int]:
         deadline = now - timedelta(seconds=self.parent_wait_s)
@@ -122,7 +137,7 @@ class OutboxQueue:
     def retry_now(self, limit: int | None = None) -> int:
         """Make entries waiting for a retry due now (the receiver is reachable again): all of
         them, or the ``limit`` that would have been due first (a probe needs just one)."""
-        return self._queue.retry_now(limit)
+        return self._queue.retry_now(limit, *self._mine(outbox))
 
     def release(self, worker: str, ids: Sequence[int]) -> None:
         """Give back entries claimed but not sent (shutdown): pending again, attempt not counted."""

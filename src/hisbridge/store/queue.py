@@ -104,12 +104,13 @@ class DurableQueue:
                         next_attempt_at=now, note="lease expired; worker lost"))
         return int(result.rowcount or 0)
 
-    def retry_now(self, limit: int | None = None) -> int:
+    def retry_now(self, limit: int | None = None, *among: Any) -> int:
         """Make entries waiting for a retry due now (the receiver is reachable again): all of
-        them, or the ``limit`` that would have been due first (a probe needs just one)."""
+        them (that meet ``among``), or the ``limit`` that would have been due first (a probe
+        needs just one)."""
         now = to_store(self.clock.now())
         c = self.table.c
-        waiting = and_(c.state == "retry_wait", c.next_attempt_at > now)
+        waiting = and_(c.state == "retry_wait", c.next_attempt_at > now, *among)
         with self.engine.begin() as conn:
             if limit is not None:
                 first = select(c.id).where(waiting).order_by(c.next_attempt_at).limit(limit)

@@ -16,7 +16,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
@@ -204,8 +204,10 @@ def build_message_services(
                     webhook_enabled=bool(interaction.webhook.url))
     desks = {}
     for front in settings.served():
+        own = wiring if delivered is not None else \
+            replace(wiring, delivered=_delivered_lookup(settings, engine, front.org_code))
         desk = build_institution_messages(
-            front, interaction, settings.frontend, wiring, grouped=bool(settings.institutions),
+            front, interaction, settings.frontend, own, grouped=bool(settings.institutions),
             source=(sources or {}).get(front.org_code, source))
         desk.hub.status = desk.status
         desks[front.org_code] = desk
@@ -213,6 +215,14 @@ def build_message_services(
                              worker=f"webhook@{node_name()}"[:100])
                if interaction.webhook.url else None)
     return MessageServices(settings=settings, desks=desks, http=http, webhook=webhook, clock=clock)
+
+
+def _delivered_lookup(settings: MessageSettings, engine: Engine,
+                      org_code: str) -> OutboxDeliveredLookup:
+    """Was a doctor's row delivered, asked of the store: in a group of several institutions
+    under the keys the intake stores that institution's records with (docs/routing.md)."""
+    grouped = len(settings.institutions) > 1
+    return OutboxDeliveredLookup(engine, institution=org_code if grouped else None)
 
 
 def _one_poller_per_licence(served: Sequence[FrontendSettings]) -> None:
@@ -254,5 +264,6 @@ async def launch_sso(settings: MessageSettings, engine: Engine, user_id: str, *,
         if context is None:
             return SsoOutcome.fail("no_such_message", msg_id)
     launcher = SsoLauncher(settings.interaction.client, license_code=licence,
-                           delivered=delivered or OutboxDeliveredLookup(engine))
+                           delivered=delivered or _delivered_lookup(settings, engine,
+                                                                    front.org_code))
     return await launcher.launch(user_id, client_base_url=client_base_url, context=context)

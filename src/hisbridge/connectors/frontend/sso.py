@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 
 from hisbridge.connectors.frontend.interaction_config import ClientApiSettings, placeholders
 from hisbridge.errors import TargetUnavailable
+from hisbridge.store.institution_keys import qualified
 
 __all__ = [
     "SSO_PROBLEMS",
@@ -88,16 +89,21 @@ class DeliveredLookup(Protocol):
 
 
 class OutboxDeliveredLookup:
-    """Asks the delivery store: the newest delivered outbox entry of the record is an upsert."""
+    """Asks the delivery store: the newest delivered outbox entry of the record is an upsert.
+    ``institution``: a hospital group's (its records are stored under keys qualified by its
+    organisation code, ``hisbridge.store.institution_keys``)."""
 
     _SQL = text(
         "SELECT op FROM outbox WHERE table_name = :table AND record_id = :record_id"
         " AND state = 'delivered' ORDER BY version DESC LIMIT 1")
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, institution: str | None = None) -> None:
         self._engine = engine
+        self._institution = institution
 
     def is_delivered(self, table: str, record_id: str) -> bool:
+        if self._institution is not None:
+            record_id = qualified(self._institution, record_id)
         with self._engine.connect() as conn:
             op = conn.execute(self._SQL, {"table": table, "record_id": record_id}).scalar()
         return op == "upsert"
