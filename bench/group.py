@@ -18,7 +18,8 @@ after ``--latency-ms``, noting when each record was answered).
 Figures per run: records, wall time (first accept -> last success at the simulator), records/s
 end to end and over delivery alone (gateway start -> last success), fairness (each
 institution's completion time, first accept -> its last success: min, median, max,
-max/median), the gateway's peak RSS (``VmHWM``) and CPU seconds, and every record once per
+max/median), the gateway's peak RSS (``VmHWM``) and CPU seconds, records per delivered batch
+it recorded (one store transaction each: ``attempts`` rows with no entry), and every record once per
 institution (simulator successes = its records, requests = its queue entries; no request
 carrying a key of no institution). Routing is checked in the store before delivery: each queue
 entry's institution is the one its key belongs to (``misrouted``), and nothing was held.
@@ -53,7 +54,7 @@ from hisbridge.store.engine import make_engine
 from hisbridge.store.institution_keys import unqualified
 from hisbridge.store.migrate import upgrade
 from hisbridge.store.ports import AcceptResult, Op, Rejected
-from hisbridge.store.schema.outbox import outbox, quarantine
+from hisbridge.store.schema.outbox import attempts, outbox, quarantine
 from hisbridge.testing import ManualClock, secret_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -113,14 +114,18 @@ def hospital_day(scale: str, folder: Path) -> Day:
 
 
 def gateway_config(path: Path, store_url: str, frontend_url: str, group: list[Member],
-                   concurrency: int) -> Path:
-    config = {"store": {"url": store_url},
-              "frontend": {"base_url": frontend_url, "concurrency": concurrency},
-              "delivery": {"batch_size": 200},
-              "interaction": {"poller": {"enabled": False}},
-              "gdhealth": {"enabled": False},
-              "institutions": [{"org_code": m.org_code, "name": m.name,
-                                "frontend": {"license": m.licence}} for m in group]}
+                   concurrency: int, single: bool) -> Path:
+    """The group's gateway: one front-end URL, each institution its licence; ``single``: the
+    comparison, no ``institutions`` list (one queue, one worker, the first one's licence)."""
+    config: dict[str, Any] = {
+        "store": {"url": store_url},
+        "frontend": {"base_url": frontend_url, "concurrency": concurrency,
+                     "license": group[0].licence},
+        "delivery": {"batch_size": 200}, "interaction": {"poller": {"enabled": False}},
+        "gdhealth": {"enabled": False}}
+    if not single:
+        config["institutions"] = [{"org_code": m.org_code, "name": m.name,
+                                   "frontend": {"license": m.licence}} for m in group]
     path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     return path
 
@@ -144,10 +149,10 @@ def _first_problem(rejected: list[Rejected]) -> str:
     return str(rejected[0].violations[:1]) if rejected else ""
 
 
-def routing(engine: Engine, group: list[Member]) -> dict[str, Any]:
+def routing(engine: Engine, group: list[Member], single: bool) -> dict[str, Any]:
     """Queue entries per institution as the store routed them, entries whose institution (or
     the code qualifying their stored key, ``<org_code>/<key>``) is not the one their key
-    belongs to, and records held (quarantined)."""
+    belongs to, and records held (quarantined). ``single``: keys bare, no institution."""
     tags = {m.tag: m.org_code for m in group}
     with engine.connect() as conn:
         rows = conn.execute(select(outbox.c.record_id, outbox.c.institution)).all()
@@ -155,11 +160,24 @@ def routing(engine: Engine, group: list[Member]) -> dict[str, Any]:
     entries: Counter[str] = Counter()
     misrouted = 0
     for record_id, institution in rows:
-        org, key = unqualified(str(record_id))
+        org, key = (None, str(record_id)) if single else unqualified(str(record_id))
         belongs = owner(key, tags)
         entries[belongs or ""] += 1
-        misrouted += not belongs or institution != belongs or org != belongs
+        expected = None if single else belongs
+        misrouted += not belongs or institution != expected or org != expected
     return {"entries": dict(entries), "misrouted": misrouted, "held": held}
+
+
+def batches(store_url: str) -> int:
+    """Delivered batches the gateway recorded (``attempts`` rows with no ``outbox_id``): each
+    is one store transaction marking its records delivered."""
+    engine = make_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(attempts)
+                                    .where(attempts.c.outbox_id.is_(None))).scalar_one())
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -218,23 +236,24 @@ def deliver(config: Path, frontend_url: str, total: int, timeout: float,
     return {"started": started, "peak_rss_mb": rss, "cpu_s": cpu}
 
 
-def group_once(day: Day, group: list[Member], args: argparse.Namespace,
-               folder: Path) -> dict[str, Any]:
+def group_once(day: Day, group: list[Member], args: argparse.Namespace, folder: Path,
+               single: bool = False) -> dict[str, Any]:
     total = sum(len(records) for records in day.values()) * len(group)
     with (database("postgresql", folder, "group") as store_url,
           simulator(folder, args.latency_ms) as frontend_url):
         config = gateway_config(folder / "group.yaml", store_url, frontend_url, group,
-                                args.concurrency)
+                                args.concurrency, single)
         engine = make_engine(store_url)
         try:
             upgrade(engine)
             first = accept_group(config, engine, day, group)
             accepted = time.time()
-            routed = routing(engine, group)
+            routed = routing(engine, group, single)
         finally:
             engine.dispose()
         gateway = deliver(config, frontend_url, total, args.timeout, folder / "gateway.log")
         notes = call(f"{frontend_url}{NOTES_PATH}", timeout=120)
+        recorded = batches(store_url)
     got = tally(notes, {m.tag: m.org_code for m in group})
     per_day = {m.org_code: total // len(group) for m in group}
     checked = once(per_day, routed["entries"], got)
@@ -245,19 +264,26 @@ def group_once(day: Day, group: list[Member], args: argparse.Namespace,
               "rate": total / (last - first), "delivery_rate": total / (last - gateway["started"]),
               "peak_rss_mb": gateway["peak_rss_mb"], "cpu_s": gateway["cpu_s"],
               "cpu_us_per_record": gateway["cpu_s"] / total * 1e6,
+              "records_per_batch": total / max(recorded, 1),
               "completion_min_s": spread["min"], "completion_median_s": spread["median"],
               "completion_max_s": spread["max"], "max_over_median": spread["max_over_median"],
               **checked, "misrouted": routed["misrouted"], "held": routed["held"],
               "completion_s": {code: round(got[code].last_success - first, 2)
                                for code in per_day}}
-    print(f"{len(group)} institutions, {total:,} records: {result['wall_s']:.1f} s = "
-          f"{result['rate']:,.0f} rec/s end to end (delivery {result['delivery_rate']:,.0f}); "
-          f"completion {spread['min']:.1f}/{spread['median']:.1f}/{spread['max']:.1f} s "
-          f"(max/median {spread['max_over_median']:.2f}); peak RSS {gateway['peak_rss_mb']:.0f} "
-          f"MB, CPU {gateway['cpu_s']:.1f} s; missing {checked['missing']}, twice "
-          f"{checked['sent_twice']}, misrouted {routed['misrouted']}, held {routed['held']}",
-          flush=True)
+    show(result, single)
     return result
+
+
+def show(run: dict[str, Any], single: bool) -> None:
+    who = "one queue" if single else f"{run['institutions']} institutions"
+    print(f"{who}, {run['records']:,} records: {run['wall_s']:.1f} s = {run['rate']:,.0f} rec/s "
+          f"end to end (delivery {run['delivery_rate']:,.0f}); completion "
+          f"{run['completion_min_s']:.1f}/{run['completion_median_s']:.1f}/"
+          f"{run['completion_max_s']:.1f} s (max/median {run['max_over_median']:.2f}); peak RSS "
+          f"{run['peak_rss_mb']:.0f} MB, CPU {run['cpu_s']:.1f} s, "
+          f"{run['records_per_batch']:.1f} records per recorded batch; missing {run['missing']}, "
+          f"twice {run['sent_twice']}, misrouted {run['misrouted']}, held {run['held']}",
+          flush=True)
 
 
 def main() -> None:
@@ -270,19 +296,30 @@ def main() -> None:
                              "it per institution)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--single", action="store_true",
+                        help="also deliver the same records as one institution (no institutions "
+                             "list: one queue, one worker) after each run, for comparison")
     parser.add_argument("--json-out")
     args = parser.parse_args()
     os.environ.update(secret_env())
     group = members(args.institutions)
     with tempfile.TemporaryDirectory(prefix="hisbridge-group-") as tmp:
         day = hospital_day(args.scale, Path(tmp))
-        runs = [group_once(day, group, args, Path(tmp)) for _ in range(args.runs)]
+        runs, singles = [], []
+        for _ in range(args.runs):
+            runs.append(group_once(day, group, args, Path(tmp)))
+            if args.single:
+                singles.append(group_once(day, group, args, Path(tmp), single=True))
     report = {"scale": args.scale, "latency_ms": args.latency_ms,
               "concurrency": args.concurrency, "per_day": sum(len(r) for r in day.values()),
               **summarise(runs), "each_run": runs}
+    if singles:
+        report["single"] = {**summarise(singles), "each_run": singles}
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n", "utf-8")
     faults = {key: report[key] for key in SUMMED if report[key]}
+    faults |= {f"single {key}": report["single"][key] for key in SUMMED
+               if singles and report["single"][key]}
     if faults:
         sys.exit(f"NOT every record once to its own institution: {faults}")
 

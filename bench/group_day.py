@@ -126,7 +126,7 @@ def once(expected: Mapping[str, int], entries: Mapping[str, int],
 
 SUMMED = ("missing", "sent_twice", "misrouted", "held", "strays")
 SPREAD = ("wall_s", "intake_s", "delivery_s", "rate", "delivery_rate", "peak_rss_mb",
-          "cpu_s", "cpu_us_per_record", "completion_min_s", "completion_median_s",
+          "cpu_s", "cpu_us_per_record", "records_per_batch", "completion_min_s", "completion_median_s",
           "completion_max_s", "max_over_median")
 
 

@@ -175,34 +175,51 @@ def scale(report: dict[str, Any]) -> list[str]:
 
 
 def group(report: dict[str, Any]) -> list[str]:
-    """Issue 21: a hospital group's institutions on one gateway."""
+    """Issue 21: a hospital group's institutions on one gateway (and, when measured, the same
+    records as one institution: one queue, one worker)."""
     found = get(report, "group", "data")
     if not found:
         return []
-    once = ("every record once" if not any(found[k] for k in GROUP_FAULTS) else "**not** once: "
-            + ", ".join(f"{k} {found[k]:,}" for k in GROUP_FAULTS if found[k]))
-    return [f"### Hospital group: {found['institutions']} institutions on one gateway "
-            f"(`{found['scale']}` day each)", "",
-            f"{found['records']:,} records ({found['per_day']:,} per institution), PostgreSQL "
-            f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms; "
-            f"{once} ({found['runs']} run(s): misrouted, held, missing, sent twice, strays "
-            "summed).", "",
-            "| figure | median (min–max) |", "|---|---:|",
-            f"| wall s, first accept -> last success | {span(found['wall_s'], 1)} |",
-            f"| of which intake s | {span(found['intake_s'], 1)} |",
-            f"| rec/s end to end | {span(found['rate'])} |",
-            f"| rec/s over delivery (gateway start -> last success) | "
-            f"{span(found['delivery_rate'])} |",
-            f"| institution completion s: min | {span(found['completion_min_s'], 1)} |",
-            f"| institution completion s: median | {span(found['completion_median_s'], 1)} |",
-            f"| institution completion s: max | {span(found['completion_max_s'], 1)} |",
-            f"| fairness: max / median completion | {span(found['max_over_median'], 2)} |",
-            f"| gateway peak RSS MB | {span(found['peak_rss_mb'])} |",
-            f"| gateway CPU s (µs per record) | {span(found['cpu_s'], 1)} "
-            f"({span(found['cpu_us_per_record'])}) |", ""]
+    single = found.get("single")
+    out = [f"### Hospital group: {found['institutions']} institutions on one gateway "
+           f"(`{found['scale']}` day each)", "",
+           f"{found['records']:,} records ({found['per_day']:,} per institution), PostgreSQL "
+           f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms, "
+           f"`frontend.concurrency: {found['concurrency']}`; {_once(found)} ({found['runs']} "
+           "run(s): misrouted, held, missing, sent twice, strays summed).", ""]
+    if single:
+        out += [f"Beside it, the same records on a gateway with no `institutions` list (one "
+                f"queue, one worker): {_once(single)}.", "",
+                "| figure | group: one lane per institution | the same records, one queue |",
+                "|---|---:|---:|"]
+    else:
+        out += ["| figure | median (min–max) |", "|---|---:|"]
+    for label, key, digits in GROUP_ROWS:
+        cells = [span(found.get(key), digits)] + ([span(single.get(key), digits)]
+                                                  if single else [])
+        out.append(f"| {label} | {' | '.join(cells)} |")
+    return [*out, ""]
 
 
 GROUP_FAULTS = ("misrouted", "held", "missing", "sent_twice", "strays")
+GROUP_ROWS = (("wall s, first accept -> last success", "wall_s", 1),
+              ("of which intake s", "intake_s", 1),
+              ("rec/s end to end", "rate", 0),
+              ("rec/s over delivery (gateway start -> last success)", "delivery_rate", 0),
+              ("institution completion s: min", "completion_min_s", 1),
+              ("institution completion s: median", "completion_median_s", 1),
+              ("institution completion s: max", "completion_max_s", 1),
+              ("fairness: max / median completion", "max_over_median", 2),
+              ("gateway peak RSS MB", "peak_rss_mb", 0),
+              ("gateway CPU s", "cpu_s", 1),
+              ("gateway CPU µs per record", "cpu_us_per_record", 0),
+              ("records per delivered batch recorded (one store transaction each)",
+               "records_per_batch", 1))
+
+
+def _once(found: dict[str, Any]) -> str:
+    bad = [f"{k} {found[k]:,}" for k in GROUP_FAULTS if found[k]]
+    return "**not** once: " + ", ".join(bad) if bad else "every record once"
 
 
 def http_clients(report: dict[str, Any]) -> list[str]:

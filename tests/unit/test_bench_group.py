@@ -122,3 +122,8 @@ def test_report_shows_the_group_and_says_when_not_once(day: ModuleType) -> None:
     assert "every record once" in text
     data["misrouted"] = 7
     assert "**not** once: misrouted 7" in report.render(suite)
+    data["single"] = day.summarise([_run(max_over_median=1.0, cpu_s=4.0)])
+    text = report.render(suite)
+    assert "| figure | group: one lane per institution | the same records, one queue |" in text
+    assert "| gateway CPU s | 10.0 | 4.0 |" in text
+    assert "one worker): every record once." in text
