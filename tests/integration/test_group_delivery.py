@@ -73,3 +73,15 @@ def test_a_single_hospital_keeps_one_lane_for_every_entry(store_engine: Engine) 
     assert lane.institution is None and lane.queue.institution is None
     assert service.target is lane.target and service.queue is lane.queue
     assert service.intake.routing is None
+
+
+async def test_a_group_with_every_institution_disabled_sends_nothing(store_engine: Engine) -> None:
+    listed = [{**i, "enabled": False} for i in GROUP["institutions"]]  # type: ignore[attr-defined]
+    service = DeliveryService.from_settings(Settings(**{**GROUP, "institutions": listed}),
+                                            store_engine)
+    assert service.lanes == [] and service.worker is None
+    result = service.accept("emr_patient_info",
+                            [sample_record("emr_patient_info", "P1", org_code="H01")])
+    assert result.accepted == 0 and result.rejected[0].violations[0].rule == "disabled_org"
+    assert await service.run_until_idle(1)
+    await service.stop()

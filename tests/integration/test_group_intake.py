@@ -4,6 +4,7 @@ at two institutions is two records; a single hospital's intake is unchanged."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -170,3 +171,82 @@ def test_a_doctors_sso_checks_delivery_to_the_doctors_own_institution(
     wanted = message_settings(GROUP)
     assert _delivered_lookup(wanted, store_engine, "H01").is_delivered("base_user", "D1")
     assert not _delivered_lookup(wanted, store_engine, "T01").is_delivered("base_user", "D1")
+
+
+def test_one_batch_mixing_routed_held_and_invalid_records_is_stored_whole(
+        store_engine: Engine) -> None:
+    batch = [_patient("P1", "H01"), _patient("P2", "X99"),
+             {k: v for k, v in _patient("P3", "").items() if k != "org_code"},  # invalid
+             _patient("P4", "H01", gender_code="not-a-code-at-all-" * 3)]
+    result = _intake(store_engine).accept("emr_patient_info", batch)
+    assert result.accepted == 1 and sorted(r.record_id or "" for r in result.rejected) == [
+        "P2", "P3", "P4"]
+    with store_engine.connect() as conn:
+        held = sorted(conn.execute(select(quarantine.c.record_id, quarantine.c.institution)).all())
+    assert held == [("H01/P4", "H01"), ("P3", None), ("X99/P2", None)]
+
+
+def test_a_key_too_long_once_qualified_is_held_saying_how_long_it_may_be(
+        store_engine: Engine) -> None:
+    long_org = "L" * 50  # organisation codes may take up to 50 characters
+    group = Settings(institutions=[{"org_code": long_org}, {"org_code": "H01"}])
+    intake = StoreIntake(store_engine, routing=intake_routing(group.institution_list()))
+    items = [{**sample_record("emr_order_item", key, parent_id="O1"), "org_code": long_org}
+             for key in ("K" * 80, "K" * 77)]  # 131 characters once qualified; 128 fits
+    result = intake.accept("emr_order_item", items)
+    assert result.accepted == 1
+    (rejected,) = result.rejected
+    assert [(v.rule, v.field) for v in rejected.violations] == [("key", "id")]
+    assert "77" in rejected.violations[0].hint_zh  # 128 - 50 - 1
+
+
+def test_a_delete_of_a_record_sent_before_the_group_goes_to_its_legacy_owner(
+        store_engine: Engine) -> None:
+    StoreIntake(store_engine).accept("emr_patient_info", [_patient("OLD", "H01")])  # single
+    result = _intake(store_engine).accept("emr_patient_info", [{"id": "OLD"}], op="delete")
+    assert result.accepted == 1 and not result.rejected
+    assert _entries(store_engine)[-1] == ("emr_patient_info", "OLD", 2, None)
+
+
+def test_reconciliation_finds_each_his_key_at_its_institutions(store_engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from hisbridge.runtime.delivery import DeliveryService
+    from hisbridge.sources.reconcile import group_codes, key_states
+
+    service = DeliveryService.from_settings(GROUP, store_engine)
+    codes = group_codes(service)
+    assert codes == ("H01", "T01", "T02") and group_codes(StoreIntake(store_engine)) == ()
+    service.accept("emr_patient_info", [_patient("P1", "H01"), _patient("P1", "T01"),
+                                        _patient("P2", "H01"), _patient("P3", "X99")])
+    with store_engine.begin() as conn:  # P1 delivered at H01 only, P2 delivered
+        conn.execute(update(outbox).where(outbox.c.record_id.in_(["H01/P1", "H01/P2"]))
+                     .values(state="delivered"))
+    keys = ["P1", "P2", "P3", "P4"]
+    assert key_states(store_engine, "emr_patient_info", keys, codes) == {
+        "P1": "pending", "P2": "delivered", "P3": "quarantined"}  # P4: missing
+    assert key_states(store_engine, "emr_patient_info", keys) == {}  # bare keys find nothing
+
+
+def test_resending_an_unchanged_record_requeues_it_at_its_institution(
+        store_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from hisbridge.dictionary import load_dictionary
+    from hisbridge.sources import resend
+
+    intake = _intake(store_engine)
+    record = _patient("P1", "T01")
+    intake.accept("emr_patient_info", [record, _patient("P1", "H01")])
+    with store_engine.begin() as conn:
+        conn.execute(update(outbox).values(state="delivered"))
+    row = SimpleNamespace(record=record, op="upsert", filtered=False, problems=[])
+    monkeypatch.setattr(resend, "read_one", lambda *_: row)  # the HIS row as mapped, unchanged
+    poller = SimpleNamespace(project=SimpleNamespace(dictionary=load_dictionary()))
+    done = resend.resend_one(poller, intake, store_engine, "emr_patient_info", "P1",  # type: ignore[arg-type]
+                             datetime.now(UTC))
+    assert (done.verdict, done.stored) == ("requeued", "T01/P1")
+    entry = resend.latest_entry(store_engine, "emr_patient_info", done.stored)
+    assert (entry.state, entry.institution, entry.note) == ("pending", "T01", "resend")

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from group_faults import CODES, DOWN, run_group_outage
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+
+from hisbridge.store.schema.outbox import attempts
 
 # How much slower A's and C's deliveries may be while B is down than before (a shared CI
 # machine's noise); a shared worker stalled by B's breaker would add whole seconds.
@@ -30,3 +32,8 @@ async def test_one_of_three_front_ends_down_leaves_the_others_latency_unchanged(
         assert report.p95("during", code) <= report.p95("before", code) + SLACK_S, report.summary()
     # B's own records did wait for its front-end: the outage was real for it alone
     assert max(report.during[DOWN]) > 1.0, report.summary()
+    a = attempts.c
+    with store_engine.connect() as conn:
+        failed = dict(conn.execute(select(a.target, func.count()).where(
+            a.verdict != "delivered").group_by(a.target)).all())
+    assert list(failed) == [next(t for t in failed if t.endswith(f"[{DOWN}]"))], failed

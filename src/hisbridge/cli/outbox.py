@@ -207,7 +207,7 @@ def resend(
         done = resend_one(pipe.poller, pipe.delivery, pipe.engine, table, key, system_clock.now())
         if done.sent:
             asyncio.run(deliver_until_idle(pipe.delivery, timeout))
-        entry = latest_entry(pipe.engine, done.table, key) if done.sent else None
+        entry = latest_entry(pipe.engine, done.table, done.stored or key) if done.sent else None
         state = entry.state if entry is not None else None
         record_action(pipe.engine, at=system_clock.now(), user_name=f"cli:{getpass.getuser()}",
                       role="cli", action="resend", target={"table": done.table, "id": key},

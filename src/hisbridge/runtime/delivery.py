@@ -31,7 +31,6 @@ from hisbridge.delivery.metrics import DeliveryMetrics
 from hisbridge.delivery.ports import Target
 from hisbridge.delivery.retry import RetryPolicy
 from hisbridge.dictionary import Validator
-from hisbridge.errors import ConfigError
 from hisbridge.institutions import Institution
 from hisbridge.institutions.routing import intake_routing
 from hisbridge.runtime.worker import DeliveryWorker, WorkerOptions
@@ -83,15 +82,15 @@ class DeliveryService:
     def __init__(self, engine: Engine, target: Target, *, intake: StoreIntake,
                  queue: OutboxQueue, policy: RetryPolicy, options: WorkerOptions,
                  clock: Clock = system_clock, metrics: DeliveryMetrics | None = None,
-                 worker_id: str | None = None, lanes: Sequence[Lane] = ()) -> None:
+                 worker_id: str | None = None, lanes: Sequence[Lane] | None = None) -> None:
         """``target``, ``queue`` and ``options`` are the one lane's of a single hospital; a
-        group passes its ``lanes`` (the first one's target and queue are then ``target`` and
-        ``queue``)."""
+        group passes its ``lanes`` (none when every institution is disabled: nothing is sent,
+        queued entries wait)."""
         self.engine = engine
-        self.lanes = list(lanes) or [Lane(None, target, queue, options)]
-        self.target = self.lanes[0].target
+        self.lanes = [Lane(None, target, queue, options)] if lanes is None else list(lanes)
+        self.target = target
         self.intake = intake
-        self.queue = self.lanes[0].queue
+        self.queue = queue
         self.metrics = metrics or DeliveryMetrics()
         self._worker_args: dict[str, Any] = {"policy": policy, "clock": clock}
         self._worker_id = worker_id
@@ -113,21 +112,23 @@ class DeliveryService:
                              routing=intake_routing(institutions))
         queue = OutboxQueue(engine, clock=clock, parent_wait_s=settings.delivery.parent_wait_s)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout)
-        lanes: list[Lane] = []
+        lanes = None
         if len(institutions) > 1:
             lanes = _lanes(settings, engine, institutions, clock, target, on_parent_timeout)
-        if target is None and not lanes:
+        if lanes:
+            target, queue = lanes[0].target, lanes[0].queue
+        elif target is None:
             from hisbridge.connectors import make_target
 
             target = make_target(settings.frontend, clock)
-        return cls(engine, target or lanes[0].target, intake=intake, queue=queue,
+        return cls(engine, target, intake=intake, queue=queue,
                    policy=policy_from_settings(settings), options=options, clock=clock,
                    worker_id=worker_id, lanes=lanes)
 
     @property
     def worker(self) -> DeliveryWorker | None:
         """The first lane's worker (a single hospital's only one); None until started."""
-        return self.lanes[0].worker
+        return self.lanes[0].worker if self.lanes else None
 
     def accept(self, table: str, records: Sequence[Mapping[str, Any]], *, op: Op = "upsert",
                source: str = "") -> AcceptResult:
@@ -185,15 +186,16 @@ class DeliveryService:
         for lane in self.lanes:
             lane.worker = None
         if close_target:
-            for target in dict.fromkeys(lane.target for lane in self.lanes):
+            for target in dict.fromkeys([self.target, *(lane.target for lane in self.lanes)]):
                 await target.aclose()
 
 
 def _lanes(settings: Settings, engine: Engine, institutions: Sequence[Institution], clock: Clock,
            target: Target | None, on_parent_timeout: Literal["send", "dead"] | None
            ) -> list[Lane]:
-    """One lane per enabled institution; the legacy owner's also takes entries queued with no
-    institution. ``target`` (tests) serves every lane; else one client per distinct front-end."""
+    """One lane per enabled institution (none when all are disabled); the legacy owner's also
+    takes entries queued with no institution. ``target`` (tests) serves every lane; else one
+    client per distinct front-end."""
     from hisbridge.connectors import make_target
 
     codes = [i.org_code for i in institutions]
@@ -213,6 +215,4 @@ def _lanes(settings: Settings, engine: Engine, institutions: Sequence[Institutio
                             unmarked=institution.org_code == owner)
         options = worker_options(settings, on_parent_timeout=on_parent_timeout, frontend=front)
         lanes.append(Lane(institution.org_code, target or clients[shared], queue, options))
-    if not lanes:
-        raise ConfigError("institutions: 没有启用的机构 no enabled institution to deliver to")
     return lanes

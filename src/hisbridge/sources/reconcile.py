@@ -7,7 +7,9 @@ deleted record), and which are missing (in the HIS, never accepted). The other w
 ``frontend_only`` counts keys delivered for the day that the HIS no longer has: rows deleted
 outright in the HIS whose deletes were not sent yet (``hisbridge sync deletes`` sends them).
 ``compare`` is pure and table-tested; ``key_states`` reads the store; ``reconcile_day`` ties
-them to a ``SqlPoller``.
+them to a ``SqlPoller``. In a hospital group the store keys each institution's record
+``<org_code>/<key>`` (docs/routing.md): a HIS key's state is then the least finished of its
+institutions' records (dead, quarantined, pending before delivered).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Engine, select, tuple_
 
 from hisbridge.store.cascade import CASCADE_SOURCE
+from hisbridge.store.institution_keys import SEPARATOR, qualified
 from hisbridge.store.schema.outbox import outbox, quarantine, record_keys, records
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS", "DELETES_COMMAND", "KeyState", "TableReconciliation", "compare", "day_codes",
-    "key_states",
+    "group_codes", "key_states",
     "reconcile_day", "resend", "totals",
 ]
 
@@ -106,10 +109,15 @@ def _chunks(keys: list[str]) -> Iterable[list[str]]:
         yield keys[start:start + _CHUNK]
 
 
-def key_states(engine: Engine, table: str, keys: Iterable[str]) -> dict[str, KeyState]:
+def key_states(engine: Engine, table: str, keys: Iterable[str],
+               codes: Iterable[str] = ()) -> dict[str, KeyState]:
     """What the store knows of each key: its latest version's fate, or quarantine; a latest
     delete is ``deleted`` (``withdrawn`` when it came with its parent's), and an upsert waiting
-    for a deleted parent is ``withdrawn`` too."""
+    for a deleted parent is ``withdrawn`` too. ``codes``: a group's institutions (each HIS key
+    is looked up at each of them, and bare, as stored before the group)."""
+    codes = tuple(codes)
+    if codes:
+        return _group_states(engine, table, set(keys), codes)
     wanted = sorted(set(keys))
     states: dict[str, KeyState] = {}
     with engine.connect() as conn:
@@ -121,6 +129,33 @@ def key_states(engine: Engine, table: str, keys: Iterable[str]) -> dict[str, Key
             for (rid,) in parked:
                 states.setdefault(rid, "quarantined")
     return states
+
+
+_WORST_FIRST: tuple[KeyState, ...] = ("dead", "quarantined", "pending", "delivered", "withdrawn",
+                                      "deleted")
+
+
+def _group_states(engine: Engine, table: str, keys: set[str],
+                  codes: tuple[str, ...]) -> dict[str, KeyState]:
+    """``key_states`` of a group: each HIS key's least finished state over its institutions."""
+    variants = {qualified(code, key): key for key in keys for code in codes}
+    variants.update({key: key for key in keys})
+    found: dict[str, set[KeyState]] = {}
+    for stored, state in key_states(engine, table, variants).items():
+        found.setdefault(variants[stored], set()).add(state)
+    for key in _held_unrouted(engine, table) & keys:  # held for a code no institution has
+        found.setdefault(key, {"quarantined"})
+    return {key: next(s for s in _WORST_FIRST if s in states) for key, states in found.items()}
+
+
+def _held_unrouted(engine: Engine, table: str) -> set[str]:
+    """The HIS keys of ``table`` held because their organisation code is no institution's
+    (stored ``<code>/<key>`` with no institution; a table's quarantine is small)."""
+    q = quarantine.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(q.record_id).where(
+            q.table_name == table, q.institution.is_(None), q.record_id.contains(SEPARATOR)))
+        return {rid.partition(SEPARATOR)[2] for (rid,) in rows}
 
 
 def _latest_fates(conn: Any, table: str, chunk: list[str]) -> dict[str, KeyState]:
@@ -153,15 +188,24 @@ def _latest_fates(conn: Any, table: str, chunk: list[str]) -> dict[str, KeyState
     return states
 
 
+def group_codes(intake: Any) -> tuple[str, ...]:
+    """The institutions a group's intake routes to (none for a single hospital's);
+    ``intake`` is a ``StoreIntake`` or the ``DeliveryService`` around one."""
+    store_intake = getattr(intake, "intake", intake)
+    routing = getattr(store_intake, "routing", None)
+    return tuple(routing.codes) if routing is not None else ()
+
+
 def reconcile_day(poller: SqlPoller, engine: Engine, day: date,
                   tables: Iterable[str] | None = None) -> list[TableReconciliation]:
     """The report for ``day`` (up to now, for today), one line per mapped table, parents first."""
     report = []
     until = min(datetime(day.year, day.month, day.day) + timedelta(days=1), poller.now())
+    codes = group_codes(poller.intake)
     for table in tables or poller.project.tables():
         scan = poller.scan_day(table, day, until=until)
         seen = poller.state.seen_keys(table, day.isoformat())
-        line = compare(table, scan.keys, key_states(engine, table, scan.keys | seen), seen)
+        line = compare(table, scan.keys, key_states(engine, table, scan.keys | seen, codes), seen)
         line.excluded = scan.excluded
         line.codes = day_codes(scan)
         report.append(line)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Engine, select
 
 from hisbridge.dictionary import Violation, has_errors
+from hisbridge.sources.reconcile import group_codes
+from hisbridge.store.institution_keys import carried_org, qualified
 from hisbridge.store.schema.outbox import outbox
 from hisbridge.store.times import to_store
 
@@ -41,6 +43,7 @@ class ResendResult:
     verdict: Verdict
     op: str = "upsert"
     violations: list[Violation] = field(default_factory=list)
+    stored: str | None = None  # the stored record id (a group's: ``<org_code>/<key>``)
 
     @property
     def sent(self) -> bool:
@@ -77,9 +80,13 @@ def resend_one(poller: SqlPoller, intake: Intake, engine: Engine, table: str, ke
     result = intake.accept(name, [row.record], op=row.op, source="resend")
     if result.rejected:
         return ResendResult(name, key, "invalid", row.op, list(result.rejected[0].violations))
+    stored = key
+    if group_codes(intake) and (org := carried_org(row.record)):
+        stored = qualified(org, key)  # a group's record of that institution (docs/routing.md)
     if result.accepted:
-        return ResendResult(name, key, "queued", row.op)
-    return ResendResult(name, key, _requeue_latest(engine, name, key, now), row.op)
+        return ResendResult(name, key, "queued", row.op, stored=stored)
+    return ResendResult(name, key, _requeue_latest(engine, name, stored, now), row.op,
+                        stored=stored)
 
 
 def latest_entry(engine: Engine, table: str, key: str) -> Any:
@@ -100,5 +107,5 @@ def _requeue_latest(engine: Engine, table: str, key: str, now: datetime) -> Verd
             table_name=table, record_id=key, version=last.version, op=last.op,
             parent_table=last.parent_table, parent_id=last.parent_id, state="pending",
             attempts=0, created_at=stamp, next_attempt_at=stamp, replayed=False,
-            note="resend"))
+            note="resend", **({"institution": last.institution} if last.institution else {})))
     return "requeued"

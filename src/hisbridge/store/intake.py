@@ -170,10 +170,10 @@ def _reject(spec: TableSpec, raw: Any, index: int, violations: list[Violation],
     record_id = _raw_id(spec, raw)
     result.rejected.append(Rejected(index, record_id, tuple(violations)))
     row = _quarantine_row(spec, raw, record_id, violations)
-    if routing is not None and org:
-        if record_id is not None:
+    if routing is not None:  # every row of a group's batch has the column
+        if record_id is not None and org:
             row["record_id"] = qualified(org, record_id)[:_KEY_CHARS]
-        row["institution"] = org[:50] if org in routing.codes else None
+        row["institution"] = org if org in routing.codes else None
     parked.append(row)
 
 
@@ -243,7 +243,8 @@ class StoreIntake:
                                  "source": (f"{CASCADE_SOURCE}{withheld_from}" if withheld_from
                                             else source)[:200], "received_at": now})
             if item_op == op or current is not None:  # a withheld new record sends nothing
-                entry_rows.append(_entry_row(spec.name, item, version, item_op, now))
+                entry_rows.append(_entry_row(spec.name, item, version, item_op, now,
+                                             self.routing is not None))
         result.accepted = sum(e["op"] == op for e in entry_rows)
         if version_rows:
             if op == "delete":
@@ -262,21 +263,25 @@ class StoreIntake:
     def _everywhere(self, spec: TableSpec, prepared: list[Prepared],
                     parked: list[dict[str, Any]], result: AcceptResult) -> list[Prepared]:
         """A group's deletes naming only their key (the HIS row is gone): one per institution
-        that has the record; held (``missing_org``) when none has it."""
+        that has the record (and one of the record stored under its bare key before the group,
+        if any); held (``missing_org``) when none has it."""
         assert self.routing is not None
         codes = self.routing.codes
         bare = [p for p in prepared if p.institution is None]
         if not bare:
             return prepared
+        wanted = {qualified(c, p.record_id) for p in bare for c in codes}
         with self.engine.connect() as conn:
-            known = _latest(conn, spec.name, {qualified(c, p.record_id) for p in bare for c in codes})
+            known = _latest(conn, spec.name, wanted | {p.record_id for p in bare})
         out = [p for p in prepared if p.institution is not None]
         for item in bare:
             found = [c for c in codes if qualified(c, item.record_id) in known]
             for code in found:
                 out.append(Prepared(item.index, qualified(code, item.record_id), item.payload,
                                     item.content_hash, None, item.wire, code, item.record_id))
-            if not found:
+            if item.record_id in known:  # queued before the group: the legacy owner sends it
+                out.append(item)
+            elif not found:
                 refused = self.routing.route(spec.name, "")
                 assert isinstance(refused, Violation)
                 _reject(spec, {spec.primary_key: item.record_id}, item.index, [refused],
@@ -341,13 +346,15 @@ def _quarantine_row(spec: TableSpec, raw: Any, record_id: str | None,
             "violations": _json.dumps_str([v.as_dict() for v in violations])}
 
 
-def _entry_row(table: str, item: Prepared, version: int, op: Op,
-               now: datetime) -> dict[str, Any]:
+def _entry_row(table: str, item: Prepared, version: int, op: Op, now: datetime,
+               grouped: bool) -> dict[str, Any]:
+    """The outbox entry; a group's with its institution (a single hospital's leaves the column
+    out, so a store's schema from before groups takes it too)."""
     parent_table, parent_id = item.parent if item.parent else (None, None)
     return {"table_name": table, "record_id": item.record_id, "version": version, "op": op,
             "parent_table": parent_table, "parent_id": parent_id, "state": "pending",
             "attempts": 0, "created_at": now, "next_attempt_at": now, "replayed": False,
-            "note": None, **({"institution": item.institution} if item.institution else {})}
+            "note": None, **({"institution": item.institution} if grouped else {})}
 
 
 def _chunks(values: list[str]) -> Iterator[list[str]]:
