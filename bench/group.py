@@ -1,7 +1,8 @@
 """A hospital group on one gateway: 30 institutions x a small day, PostgreSQL store (issue 21).
 
     PYTHONPATH=src python bench/group.py [--institutions 30] [--scale small] [--runs 3]
-                                         [--latency-ms 5] [--concurrency 4] [--json-out FILE]
+                                         [--latency-ms 5] [--concurrency 4] [--single]
+                                         [--county-scale medium] [--json-out FILE]
 
 The synthetic hospital's day (``hisbridge simulate his``, seed 1, no corrections, SQLite HIS)
 goes once through the worked example's mappings; each of ``--institutions`` synthetic
@@ -18,11 +19,14 @@ after ``--latency-ms``, noting when each record was answered).
 Figures per run: records, wall time (first accept -> last success at the simulator), records/s
 end to end and over delivery alone (gateway start -> last success), fairness (each
 institution's completion time, first accept -> its last success: min, median, max,
-max/median), the gateway's peak RSS (``VmHWM``) and CPU seconds, records per delivered batch
-it recorded (one store transaction each: ``attempts`` rows with no entry), and every record once per
-institution (simulator successes = its records, requests = its queue entries; no request
-carrying a key of no institution). Routing is checked in the store before delivery: each queue
-entry's institution is the one its key belongs to (``misrouted``), and nothing was held.
+max/median; the county hospital's, and the centres' max/median apart, for ``--county-scale``:
+the first institution's larger day), the gateway's peak RSS (``VmHWM``) and CPU seconds,
+records per delivered batch it recorded (one store transaction each: ``attempts`` rows with no
+entry), and every record once per institution (simulator successes = its records, requests =
+its queue entries; no request carrying a key of no institution). Routing is checked in the
+store before delivery: each queue entry's institution is the one its key belongs to
+(``misrouted``), and nothing was held. ``--single`` also delivers the same records on a
+gateway with no ``institutions`` list (one queue, one worker) after each run, for comparison.
 """
 
 from __future__ import annotations
@@ -65,10 +69,10 @@ from group_day import (
     SUMMED,
     Member,
     fairness,
+    interleaved,
     members,
     once,
     owner,
-    recode,
     summarise,
     tally,
 )
@@ -98,6 +102,7 @@ class CapturingIntake(CountingIntake):
 
 def hospital_day(scale: str, folder: Path) -> Day:
     """One hospital's day through the worked example's mappings and validation."""
+    folder.mkdir(parents=True, exist_ok=True)
     his_url = f"sqlite:///{folder / 'his.sqlite'}"
     build_his(his_url, scale, corrections=0.0)
     write_example(folder / "p", his_url=his_url, store_url=f"sqlite:///{folder / 's.sqlite'}",
@@ -130,13 +135,13 @@ def gateway_config(path: Path, store_url: str, frontend_url: str, group: list[Me
     return path
 
 
-def accept_group(config: Path, engine: Engine, day: Day, group: list[Member]) -> float:
+def accept_group(config: Path, engine: Engine, days: list[Day], group: list[Member]) -> float:
     """Every institution's day through the gateway's intake, table by table, the institutions'
     rows interleaved; the wall-clock time of the first accept."""
     service = DeliveryService.from_settings(load_settings(config), engine)
     first = time.time()
-    for table, records in day.items():
-        rows = [recode(table, record, member) for record in records for member in group]
+    for table in dict.fromkeys(t for day in days for t in day):
+        rows = interleaved(table, days, group)
         for start in range(0, len(rows), 2000):
             result = service.intake.accept(table, rows[start:start + 2000], source="bench")
             if result.rejected:
@@ -236,9 +241,11 @@ def deliver(config: Path, frontend_url: str, total: int, timeout: float,
     return {"started": started, "peak_rss_mb": rss, "cpu_s": cpu}
 
 
-def group_once(day: Day, group: list[Member], args: argparse.Namespace, folder: Path,
+def group_once(days: list[Day], group: list[Member], args: argparse.Namespace, folder: Path,
                single: bool = False) -> dict[str, Any]:
-    total = sum(len(records) for records in day.values()) * len(group)
+    per_day = {m.org_code: sum(len(r) for r in day.values()) for m, day in zip(group, days,
+                                                                                strict=True)}
+    total = sum(per_day.values())
     with (database("postgresql", folder, "group") as store_url,
           simulator(folder, args.latency_ms) as frontend_url):
         config = gateway_config(folder / "group.yaml", store_url, frontend_url, group,
@@ -246,7 +253,7 @@ def group_once(day: Day, group: list[Member], args: argparse.Namespace, folder: 
         engine = make_engine(store_url)
         try:
             upgrade(engine)
-            first = accept_group(config, engine, day, group)
+            first = accept_group(config, engine, days, group)
             accepted = time.time()
             routed = routing(engine, group, single)
         finally:
@@ -255,10 +262,11 @@ def group_once(day: Day, group: list[Member], args: argparse.Namespace, folder: 
         notes = call(f"{frontend_url}{NOTES_PATH}", timeout=120)
         recorded = batches(store_url)
     got = tally(notes, {m.tag: m.org_code for m in group})
-    per_day = {m.org_code: total // len(group) for m in group}
     checked = once(per_day, routed["entries"], got)
     last = max(t.last_success for t in got.values())
-    spread = fairness({code: got[code].last_success - first for code in per_day})
+    completions = {code: got[code].last_success - first for code in per_day}
+    spread = fairness(completions)
+    county = group[0].org_code
     result = {"institutions": len(group), "records": total, "wall_s": last - first,
               "intake_s": accepted - first, "delivery_s": last - gateway["started"],
               "rate": total / (last - first), "delivery_rate": total / (last - gateway["started"]),
@@ -267,6 +275,9 @@ def group_once(day: Day, group: list[Member], args: argparse.Namespace, folder: 
               "records_per_batch": total / max(recorded, 1),
               "completion_min_s": spread["min"], "completion_median_s": spread["median"],
               "completion_max_s": spread["max"], "max_over_median": spread["max_over_median"],
+              "county_completion_s": completions[county],
+              "centres_max_over_median": fairness({c: v for c, v in completions.items()
+                                                   if c != county})["max_over_median"],
               **checked, "misrouted": routed["misrouted"], "held": routed["held"],
               "completion_s": {code: round(got[code].last_success - first, 2)
                                for code in per_day}}
@@ -296,6 +307,9 @@ def main() -> None:
                              "it per institution)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--county-scale", choices=("small", "medium", "large"),
+                        help="the first institution's (the county hospital's) day, when it "
+                             "differs from --scale: the centres' completion beside its backlog")
     parser.add_argument("--single", action="store_true",
                         help="also deliver the same records as one institution (no institutions "
                              "list: one queue, one worker) after each run, for comparison")
@@ -304,13 +318,17 @@ def main() -> None:
     os.environ.update(secret_env())
     group = members(args.institutions)
     with tempfile.TemporaryDirectory(prefix="hisbridge-group-") as tmp:
-        day = hospital_day(args.scale, Path(tmp))
+        day = hospital_day(args.scale, Path(tmp) / "day")
+        county = (day if args.county_scale in (None, args.scale)
+                  else hospital_day(args.county_scale, Path(tmp) / "county"))
+        days = [county, *[day] * (len(group) - 1)]
         runs, singles = [], []
         for _ in range(args.runs):
-            runs.append(group_once(day, group, args, Path(tmp)))
+            runs.append(group_once(days, group, args, Path(tmp)))
             if args.single:
-                singles.append(group_once(day, group, args, Path(tmp), single=True))
-    report = {"scale": args.scale, "latency_ms": args.latency_ms,
+                singles.append(group_once(days, group, args, Path(tmp), single=True))
+    report = {"scale": args.scale, "county_scale": args.county_scale or args.scale,
+              "county_records": sum(len(r) for r in county.values()), "latency_ms": args.latency_ms,
               "concurrency": args.concurrency, "per_day": sum(len(r) for r in day.values()),
               **summarise(runs), "each_run": runs}
     if singles:

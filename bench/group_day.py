@@ -68,6 +68,17 @@ def recode(table: str, record: Mapping[str, Any], member: Member) -> dict[str, A
     return out
 
 
+def interleaved(table: str, days: Sequence[Mapping[str, Sequence[Mapping[str, Any]]]],
+                group: Sequence[Member]) -> list[dict[str, Any]]:
+    """``table``'s rows of every institution's day (``days[i]`` is ``group[i]``'s), re-coded
+    and interleaved as one group HIS holds them: each institution's first row, then each one's
+    second, and so on (an institution with fewer rows drops out when they run out)."""
+    lists = [day.get(table, ()) for day in days]
+    longest = max((len(rows) for rows in lists), default=0)
+    return [recode(table, rows[i], member) for i in range(longest)
+            for member, rows in zip(group, lists, strict=True) if i < len(rows)]
+
+
 def owner(key: str, tags: Mapping[str, str]) -> str | None:
     """The org_code whose tag ``key`` starts with (tags ``"G07-"`` -> org_code)."""
     return tags.get(key[:key.find("-") + 1]) if "-" in key else None
@@ -126,8 +137,9 @@ def once(expected: Mapping[str, int], entries: Mapping[str, int],
 
 SUMMED = ("missing", "sent_twice", "misrouted", "held", "strays")
 SPREAD = ("wall_s", "intake_s", "delivery_s", "rate", "delivery_rate", "peak_rss_mb",
-          "cpu_s", "cpu_us_per_record", "records_per_batch", "completion_min_s", "completion_median_s",
-          "completion_max_s", "max_over_median")
+          "cpu_s", "cpu_us_per_record", "records_per_batch", "completion_min_s",
+          "completion_median_s", "completion_max_s", "max_over_median", "county_completion_s",
+          "centres_max_over_median")
 
 
 def summarise(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

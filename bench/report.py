@@ -183,7 +183,7 @@ def group(report: dict[str, Any]) -> list[str]:
     single = found.get("single")
     out = [f"### Hospital group: {found['institutions']} institutions on one gateway "
            f"(`{found['scale']}` day each)", "",
-           f"{found['records']:,} records ({found['per_day']:,} per institution), PostgreSQL "
+           f"{found['records']:,} records ({_days(found)}), PostgreSQL "
            f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms, "
            f"`frontend.concurrency: {found['concurrency']}`; {_once(found)} ({found['runs']} "
            "run(s): misrouted, held, missing, sent twice, strays summed).", ""]
@@ -210,11 +210,22 @@ GROUP_ROWS = (("wall s, first accept -> last success", "wall_s", 1),
               ("institution completion s: median", "completion_median_s", 1),
               ("institution completion s: max", "completion_max_s", 1),
               ("fairness: max / median completion", "max_over_median", 2),
+              ("the county hospital's (first institution's) completion s",
+               "county_completion_s", 1),
+              ("fairness among the other institutions: max / median", "centres_max_over_median",
+               2),
               ("gateway peak RSS MB", "peak_rss_mb", 0),
               ("gateway CPU s", "cpu_s", 1),
               ("gateway CPU µs per record", "cpu_us_per_record", 0),
               ("records per delivered batch recorded (one store transaction each)",
                "records_per_batch", 1))
+
+
+def _days(found: dict[str, Any]) -> str:
+    if found.get("county_scale", found["scale"]) == found["scale"]:
+        return f"{found['per_day']:,} per institution"
+    return (f"the county hospital a `{found['county_scale']}` day of "
+            f"{found['county_records']:,}, each centre {found['per_day']:,}")
 
 
 def _once(found: dict[str, Any]) -> str:

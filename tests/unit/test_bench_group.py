@@ -51,6 +51,15 @@ def test_each_institution_gets_its_own_codes_and_keys(day: ModuleType) -> None:
     assert (card["report_org_code"], card["report_org_name"]) == ("441890002", "第01镇卫生院")
 
 
+def test_a_group_hospital_day_interleaves_the_institutions(day: ModuleType) -> None:
+    group = day.members(3)
+    county = {"base_dept": [sample_record("base_dept", f"{n}") for n in (1, 2, 3)]}
+    centre = {"base_dept": [sample_record("base_dept", "1")]}
+    rows = day.interleaved("base_dept", [county, centre, centre], group)
+    assert [r["dept_code"] for r in rows] == ["G01-1", "G02-1", "G03-1", "G01-2", "G01-3"]
+    assert day.interleaved("emr_death_info", [county, centre, centre], group) == []
+
+
 def test_owner_reads_the_tag_not_dashes_inside_the_key(day: ModuleType) -> None:
     tags = {m.tag: m.org_code for m in day.members(12)}
     assert day.owner("G12-MZ1-11", tags) == "441890012"
@@ -127,3 +136,6 @@ def test_report_shows_the_group_and_says_when_not_once(day: ModuleType) -> None:
     assert "| figure | group: one lane per institution | the same records, one queue |" in text
     assert "| gateway CPU s | 10.0 | 4.0 |" in text
     assert "one worker): every record once." in text
+    data |= {"county_scale": "medium", "county_records": 31000}
+    assert "(the county hospital a `medium` day of 31,000, each centre 2,096)" in \
+        report.render(suite)
