@@ -181,8 +181,10 @@ def group(report: dict[str, Any]) -> list[str]:
     if not found:
         return []
     single = found.get("single")
+    county = found.get("county_scale", found["scale"])
+    bigger = f", the first `{county}`" if county != found["scale"] else ""
     out = [f"### Hospital group: {found['institutions']} institutions on one gateway "
-           f"(`{found['scale']}` day each)", "",
+           f"(`{found['scale']}` day each{bigger})", "",
            f"{found['records']:,} records ({_days(found)}), PostgreSQL "
            f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms, "
            f"`frontend.concurrency: {found['concurrency']}`; {_once(found)} ({found['runs']} "

@@ -137,5 +137,6 @@ def test_report_shows_the_group_and_says_when_not_once(day: ModuleType) -> None:
     assert "| gateway CPU s | 10.0 | 4.0 |" in text
     assert "one worker): every record once." in text
     data |= {"county_scale": "medium", "county_records": 31000}
-    assert "(the county hospital a `medium` day of 31,000, each centre 2,096)" in \
-        report.render(suite)
+    text = report.render(suite)
+    assert "(the county hospital a `medium` day of 31,000, each centre 2,096)" in text
+    assert "one gateway (`small` day each, the first `medium`)" in text
