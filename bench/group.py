@@ -2,7 +2,8 @@
 
     PYTHONPATH=src python bench/group.py [--institutions 30] [--scale small] [--runs 3]
                                          [--latency-ms 5] [--concurrency 4] [--single]
-                                         [--county-scale medium] [--json-out FILE]
+                                         [--county-scale medium] [--county-concurrency 16]
+                                         [--json-out FILE]
 
 The synthetic hospital's day (``hisbridge simulate his``, seed 1, no corrections, SQLite HIS)
 goes once through the worked example's mappings; each of ``--institutions`` synthetic
@@ -119,18 +120,21 @@ def hospital_day(scale: str, folder: Path) -> Day:
 
 
 def gateway_config(path: Path, store_url: str, frontend_url: str, group: list[Member],
-                   concurrency: int, single: bool) -> Path:
-    """The group's gateway: one front-end URL, each institution its licence; ``single``: the
-    comparison, no ``institutions`` list (one queue, one worker, the first one's licence)."""
+                   args: argparse.Namespace, single: bool) -> Path:
+    """The group's gateway: one front-end URL, each institution its licence (the first one its
+    own ``--county-concurrency``, if given); ``single``: the comparison, no ``institutions``
+    list (one queue, one worker, the first one's licence)."""
     config: dict[str, Any] = {
         "store": {"url": store_url},
-        "frontend": {"base_url": frontend_url, "concurrency": concurrency,
+        "frontend": {"base_url": frontend_url, "concurrency": args.concurrency,
                      "license": group[0].licence},
         "delivery": {"batch_size": 200}, "interaction": {"poller": {"enabled": False}},
         "gdhealth": {"enabled": False}}
     if not single:
         config["institutions"] = [{"org_code": m.org_code, "name": m.name,
                                    "frontend": {"license": m.licence}} for m in group]
+        if args.county_concurrency:
+            config["institutions"][0]["frontend"]["concurrency"] = args.county_concurrency
     path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     return path
 
@@ -249,7 +253,7 @@ def group_once(days: list[Day], group: list[Member], args: argparse.Namespace, f
     with (database("postgresql", folder, "group") as store_url,
           simulator(folder, args.latency_ms) as frontend_url):
         config = gateway_config(folder / "group.yaml", store_url, frontend_url, group,
-                                args.concurrency, single)
+                                args, single)
         engine = make_engine(store_url)
         try:
             upgrade(engine)
@@ -310,6 +314,9 @@ def main() -> None:
     parser.add_argument("--county-scale", choices=("small", "medium", "large"),
                         help="the first institution's (the county hospital's) day, when it "
                              "differs from --scale: the centres' completion beside its backlog")
+    parser.add_argument("--county-concurrency", type=int,
+                        help="the first institution's own frontend.concurrency (its "
+                             "institutions entry)")
     parser.add_argument("--single", action="store_true",
                         help="also deliver the same records as one institution (no institutions "
                              "list: one queue, one worker) after each run, for comparison")
@@ -327,7 +334,8 @@ def main() -> None:
             runs.append(group_once(days, group, args, Path(tmp)))
             if args.single:
                 singles.append(group_once(days, group, args, Path(tmp), single=True))
-    report = {"scale": args.scale, "county_scale": args.county_scale or args.scale,
+    report = {"county_concurrency": args.county_concurrency, "scale": args.scale,
+              "county_scale": args.county_scale or args.scale,
               "county_records": sum(len(r) for r in county.values()), "latency_ms": args.latency_ms,
               "concurrency": args.concurrency, "per_day": sum(len(r) for r in day.values()),
               **summarise(runs), "each_run": runs}
