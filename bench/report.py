@@ -35,8 +35,8 @@ def med(report: dict[str, Any], *path: str) -> float | None:
 
 def render(report: dict[str, Any]) -> str:
     lines = header(report)
-    for section in (workload, speed, api, http_clients, db, realtime, scale, live, soak, targets,
-                    failures):
+    for section in (workload, speed, api, http_clients, db, realtime, scale, group, live, soak,
+                    targets, failures):
         lines += section(report)
     return "\n".join(lines) + "\n"
 
@@ -172,6 +172,67 @@ def scale(report: dict[str, Any]) -> list[str]:
         out += ["", f"Rows x{growth['rows_ratio']:.2f}, time x{growth['time_ratio']:.2f}, "
                 f"peak RSS x{growth['rss_ratio']:.2f}.", ""]
     return out
+
+
+def group(report: dict[str, Any]) -> list[str]:
+    """Issue 21: a hospital group's institutions on one gateway (and, when measured, the same
+    records as one institution: one queue, one worker)."""
+    found = get(report, "group", "data")
+    if not found:
+        return []
+    single = found.get("single")
+    county = found.get("county_scale", found["scale"])
+    bigger = f", the first `{county}`" if county != found["scale"] else ""
+    out = [f"### Hospital group: {found['institutions']} institutions on one gateway "
+           f"(`{found['scale']}` day each{bigger})", "",
+           f"{found['records']:,} records ({_days(found)}), PostgreSQL "
+           f"store, one `hisbridge run`, one simulator answering in {found['latency_ms']:g} ms, "
+           f"`frontend.concurrency: {found['concurrency']}`; {_once(found)} ({found['runs']} "
+           "run(s): misrouted, held, missing, sent twice, strays summed).", ""]
+    if single:
+        out += [f"Beside it, the same records on a gateway with no `institutions` list (one "
+                f"queue, one worker): {_once(single)}.", "",
+                "| figure | group: one lane per institution | the same records, one queue |",
+                "|---|---:|---:|"]
+    else:
+        out += ["| figure | median (min–max) |", "|---|---:|"]
+    for label, key, digits in GROUP_ROWS:
+        cells = [span(found.get(key), digits)] + ([span(single.get(key), digits)]
+                                                  if single else [])
+        out.append(f"| {label} | {' | '.join(cells)} |")
+    return [*out, ""]
+
+
+GROUP_FAULTS = ("misrouted", "held", "missing", "sent_twice", "strays")
+GROUP_ROWS = (("wall s, first accept -> last success", "wall_s", 1),
+              ("of which intake s", "intake_s", 1),
+              ("rec/s end to end", "rate", 0),
+              ("rec/s over delivery (gateway start -> last success)", "delivery_rate", 0),
+              ("institution completion s: min", "completion_min_s", 1),
+              ("institution completion s: median", "completion_median_s", 1),
+              ("institution completion s: max", "completion_max_s", 1),
+              ("fairness: max / median completion", "max_over_median", 2),
+              ("the county hospital's (first institution's) completion s",
+               "county_completion_s", 1),
+              ("fairness among the other institutions: max / median", "centres_max_over_median",
+               2),
+              ("gateway peak RSS MB", "peak_rss_mb", 0),
+              ("gateway CPU s", "cpu_s", 1),
+              ("gateway CPU µs per record", "cpu_us_per_record", 0),
+              ("records per delivered batch recorded (one store transaction each)",
+               "records_per_batch", 1))
+
+
+def _days(found: dict[str, Any]) -> str:
+    if found.get("county_scale", found["scale"]) == found["scale"]:
+        return f"{found['per_day']:,} per institution"
+    return (f"the county hospital a `{found['county_scale']}` day of "
+            f"{found['county_records']:,}, each centre {found['per_day']:,}")
+
+
+def _once(found: dict[str, Any]) -> str:
+    bad = [f"{k} {found[k]:,}" for k in GROUP_FAULTS if found[k]]
+    return "**not** once: " + ", ".join(bad) if bad else "every record once"
 
 
 def http_clients(report: dict[str, Any]) -> list[str]:

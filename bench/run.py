@@ -15,6 +15,9 @@ db        DB mode into PostgreSQL vs COPY (delivery.py --parts db) and vs dlt (p
 realtime  push and polling latency under a 200 records/s T+0 load (realtime.py)
 scale     1 vs 2 gateway processes on one PostgreSQL store, the front-end simulator answering
           in 5 ms, 4 requests in flight per process (scale.py --parts workers)
+group     a hospital group on one gateway: 30 institutions (--quick: 10) x the small day,
+          PostgreSQL store, one hisbridge run, one simulator at 5 ms: rec/s, fairness (spread
+          of per-institution completion times), peak RSS, CPU, every record once (group.py)
 live      the large day (--quick: medium) live: HIS -> hisbridge run -> front-end simulator,
           PostgreSQL store then SQLite store (--quick: PostgreSQL): wall time, peak RSS, rec/s
 soak      the whole demo for 10 minutes (--quick: 3), RSS/fd/socket growth (scripts/soak.py)
@@ -48,9 +51,9 @@ from report import render
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-LIMIT_S = {"live": 3600, "soak": 1500}
+LIMIT_S = {"live": 3600, "soak": 1500, "group": 2400}
 """Seconds a part may run (default 900): the large day live is two whole days' deliveries."""
-PARTS = ("speed", "api", "db", "realtime", "scale", "live", "soak", "profile")
+PARTS = ("speed", "api", "db", "realtime", "scale", "group", "live", "soak", "profile")
 
 
 def commands(part: str, quick: bool, runs: int, tmp: Path,
@@ -72,6 +75,7 @@ def commands(part: str, quick: bool, runs: int, tmp: Path,
         "realtime": [("realtime", ["realtime.py", "--samples", "10" if q else "30"])],
         "scale": [("workers", ["scale.py", "--parts", "workers",
                                "--records", "3000" if q else "10000"])],
+        "group": [("group", ["group.py", "--institutions", "10" if q else "30"])],
         "live": [("live", ["live.py", "--scale", "medium" if q else "large",
                            "--stores", "postgresql" if q else "postgresql,sqlite"])],
         "soak": [("soak", [str(HERE.parent / "scripts" / "soak.py"),
