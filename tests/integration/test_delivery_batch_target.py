@@ -84,3 +84,22 @@ async def test_a_refused_record_in_a_batch_is_dead_lettered_alone(store_engine: 
     assert list(dead) == ["p3"] and "数据校验错误" in dead["p3"]
     assert svc.metrics.dead.labels("emr_patient_info")._value.get() == 1
     assert svc.metrics.delivered.labels("emr_patient_info")._value.get() == 9
+
+
+async def test_a_group_lanes_whole_batch_sets_its_own_reachable_gauge(store_engine: Engine) -> None:
+    """A lane's batch names its receiver with its institution (``target_name``) in the reachable
+    gauge, like every other metric of the lane, not the bare target's name."""
+    from hisbridge.runtime.worker import DeliveryWorker
+
+    target = BatchRecorder()
+    svc = service(store_engine, target)
+    svc.accept("emr_patient_info", [sample_record("emr_patient_info", f"g{i}", serial=i)
+                                    for i in range(5)])
+    worker = DeliveryWorker(svc.queue, target, policy=RetryPolicy(), metrics=svc.metrics,
+                            options=WorkerOptions(idle_poll_s=0.05, flush_s=0.005),
+                            target_name="batch [T01]")
+    assert await worker.run_until_idle(30)
+    await worker.stop()
+    samples = {s.labels["target"]: s.value for metric in svc.metrics.reachable.collect()
+               for s in metric.samples}
+    assert samples == {"batch [T01]": 1}

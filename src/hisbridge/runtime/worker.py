@@ -265,7 +265,9 @@ class DeliveryWorker:
         self._done += [Completion(item, outcome, decision, started)
                        for item, outcome in zip(items, outcomes, strict=True)]
         metrics = self.metrics
-        metrics.child(metrics.reachable, self.target.name).set(1)
+        if self._reachable is not True:  # a gauge: set when it changes, not per batch
+            self._reachable = True
+            metrics.child(metrics.reachable, self.target_name).set(1)
         self._trip(outcomes[0])
         per_table = Counter(item.table for item in items)
         for table, count in per_table.items():
