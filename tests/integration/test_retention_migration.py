@@ -32,8 +32,9 @@ _OLD_KEYS = ("table_name", "record_id", "version", "content_hash")  # record_key
 
 
 def _old(table: Any) -> list[Any]:
-    """The columns the old schema had (later migrations add ``attempt_id`` and ``wire``)."""
-    return [c for c in table.c if c.name not in ("attempt_id", "wire")]
+    """The columns the old schema had (later migrations add ``attempt_id``, ``wire`` and
+    ``institution``)."""
+    return [c for c in table.c if c.name not in ("attempt_id", "wire", "institution")]
 
 
 def _rows(engine: Engine) -> list[list[tuple[object, ...]]]:
